@@ -1,0 +1,45 @@
+/**
+ * `window.tandem`: what scripts (the benchmark, end-to-end tests, a console
+ * user) use to drive the engine. Every config goes through the same
+ * validator as the page's controls.
+ */
+import { DEFAULT_CONFIG, validateConfig, type RunConfig } from '../core/config';
+import type { Capabilities } from '../backends/capabilities';
+import type { Orchestrator } from '../orchestrator/orchestrator';
+import type { EnvironmentInfo, TandemApi } from '../protocol';
+
+export function createTandemApi(
+  engine: Orchestrator,
+  ready: Promise<void>,
+  capabilities: Promise<Readonly<Capabilities>>,
+): TandemApi {
+  return Object.freeze({
+    ready: () => ready,
+    async environment(): Promise<EnvironmentInfo> {
+      const caps = await capabilities;
+      const wasmWorker = engine.workers().find((w) => w.backend === 'wasm');
+      return {
+        userAgent: caps.userAgent,
+        adapter: caps.adapter,
+        adapterError: caps.webgpuError,
+        crossOriginIsolated: caps.crossOriginIsolated,
+        sharedArrayBuffer: caps.sharedArrayBuffer,
+        wasmSimd: caps.wasmSimd,
+        wasmThreads: wasmWorker?.report.wasm?.threads ?? 1,
+        hardwareConcurrency: caps.hardwareConcurrency,
+      };
+    },
+    defaults: (): RunConfig => validateConfig({}, DEFAULT_CONFIG),
+    validate: (config: Partial<RunConfig>): RunConfig => validateConfig(config),
+    async run(config: Partial<RunConfig>) {
+      await ready;
+      return engine.run(config);
+    },
+    async stop() {
+      engine.stop();
+    },
+    events: () => engine.events(),
+    workers: () => engine.workers(),
+    phase: () => engine.phase(),
+  });
+}

@@ -1,0 +1,312 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  type Conv2DPad,
+  conv2dBackpropFilterWasm,
+  conv2dFilterGradient,
+  registerWasmGradientKernels,
+} from './wasm-kernels';
+
+type Backend = 'wasm' | 'cpu';
+type Shape4 = [number, number, number, number];
+
+interface ConvCase {
+  x: Shape4;
+  filter: Shape4;
+  strides: [number, number];
+  pad: Conv2DPad;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/** Relative tolerance: float32 sums of thousands of terms in a different order. */
+const REL_TOL = 1e-4;
+
+beforeAll(async () => {
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  registerWasmGradientKernels();
+  registerWasmGradientKernels(); // idempotent: a second call must not throw or warn
+  expect(await tf.setBackend('wasm')).toBe(true);
+});
+
+async function onBackend<T>(name: Backend, fn: () => T): Promise<T> {
+  if (tf.getBackend() !== name) expect(await tf.setBackend(name)).toBe(true);
+  return fn();
+}
+
+function seeded(shape: number[], seed: number): Float32Array {
+  return tf.tidy(() => tf.randomNormal(shape, 0, 1, 'float32', seed).dataSync() as Float32Array);
+}
+
+/** Largest |a - b| and largest |b|, so callers can assert a relative bound. */
+function compare(actual: Float32Array, reference: Float32Array): { err: number; scale: number } {
+  expect(actual.length).toBe(reference.length);
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < reference.length; i++) {
+    const r = reference[i] ?? NaN;
+    err = Math.max(err, Math.abs((actual[i] ?? NaN) - r));
+    scale = Math.max(scale, Math.abs(r));
+  }
+  return { err, scale };
+}
+
+function expectClose(actual: Float32Array, reference: Float32Array, label: string): void {
+  const { err, scale } = compare(actual, reference);
+  expect(Number.isFinite(err), `${label}: non-finite values`).toBe(true);
+  expect(err, `${label}: max abs error ${err} vs max |ref| ${scale}`).toBeLessThanOrEqual(REL_TOL * scale);
+}
+
+/** dW through the public gradient path, so the registered kernel is what runs on wasm. */
+function filterGradViaTape(c: ConvCase, xData: Float32Array, fData: Float32Array, dyData: Float32Array): Float32Array {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(xData, c.x);
+    const f = tf.tensor4d(fData, c.filter);
+    const outShape = tf.conv2d(x, f, c.strides, c.pad, 'NHWC', 1, c.dimRoundingMode).shape;
+    const dy = tf.tensor(dyData.subarray(0, outShape.reduce((a, b) => a * b, 1)), outShape);
+    const loss = (ff: tf.Tensor): tf.Scalar =>
+      tf.sum(tf.mul(tf.conv2d(x, ff as tf.Tensor4D, c.strides, c.pad, 'NHWC', 1, c.dimRoundingMode), dy));
+    const [dW] = tf.grads(loss)([f]);
+    if (dW === undefined) throw new Error('no gradient');
+    return dW.dataSync() as Float32Array;
+  });
+}
+
+async function checkCase(c: ConvCase, seed: number): Promise<void> {
+  const xData = seeded(c.x, seed);
+  const fData = seeded(c.filter, seed + 1);
+  // Large enough for any output shape of this case.
+  const dyData = seeded([c.x[0] * c.x[1] * c.x[2] * c.filter[3] * 4], seed + 2);
+  const label = JSON.stringify(c);
+  const ref = await onBackend('cpu', () => filterGradViaTape(c, xData, fData, dyData));
+  const got = await onBackend('wasm', () => filterGradViaTape(c, xData, fData, dyData));
+  expectClose(got, ref, label);
+}
+
+/** Small deterministic PRNG for picking shapes. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomCases(count: number, seed: number): ConvCase[] {
+  const rand = mulberry32(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+  const cases: ConvCase[] = [];
+  for (let i = 0; i < count; i++) {
+    const kh = pick([1, 2, 3, 4, 5]);
+    const kw = pick([1, 2, 3, 4, 5]);
+    const h = Math.max(kh, pick([5, 6, 7, 9, 12, 13, 14]));
+    const w = Math.max(kw, pick([5, 6, 7, 9, 12, 13, 14]));
+    const s = pick([1, 2]);
+    cases.push({
+      x: [pick([1, 2, 3, 8]), h, w, 1 + Math.floor(rand() * 16)],
+      filter: [kh, kw, 0, 1 + Math.floor(rand() * 16)],
+      strides: [s, s],
+      pad: pick(['same', 'valid'] as const),
+    });
+    const last = cases[cases.length - 1];
+    if (last !== undefined) last.filter[2] = last.x[3];
+  }
+  return cases;
+}
+
+describe('Conv2DBackpropFilter on wasm', () => {
+  it('is registered for wasm only', () => {
+    expect(tf.getKernel(tf.Conv2DBackpropFilter, 'wasm')).toBeDefined();
+    expect(tf.getKernel(tf.Conv2DBackpropFilter, 'cpu')?.kernelFunc).not.toBe(conv2dBackpropFilterWasm);
+  });
+
+  it('matches cpu on random shapes, strides 1 and 2, same and valid', async () => {
+    const cases = randomCases(40, 8474);
+    for (const [i, c] of cases.entries()) {
+      await checkCase(c, 100 + 3 * i);
+      await onBackend('wasm', () => { for (let k = 0; k < 3; k++) { tf.tidy(() => tf.transpose(tf.randomNormal([64, 64, 64], 0, 1, 'float32', 3), [2, 0, 1]).dataSync()); } });
+      console.log('OK', i, JSON.stringify(c));
+    }
+  });
+
+  it('matches cpu on the CNN layer shapes and edge cases', async () => {
+    const cases: ConvCase[] = [
+      { x: [32, 28, 28, 1], filter: [5, 5, 1, 8], strides: [1, 1], pad: 'same' },
+      { x: [32, 14, 14, 8], filter: [5, 5, 8, 16], strides: [1, 1], pad: 'same' },
+      // 'valid' with stride 2 leaves the last row and column of x unread.
+      { x: [4, 28, 28, 3], filter: [3, 3, 3, 5], strides: [2, 2], pad: 'valid' },
+      { x: [2, 13, 11, 4], filter: [4, 2, 4, 3], strides: [2, 1], pad: 'same' },
+      { x: [2, 9, 10, 3], filter: [3, 3, 3, 2], strides: [3, 2], pad: 'valid' },
+      { x: [2, 9, 9, 3], filter: [3, 3, 3, 2], strides: [2, 2], pad: 1 },
+      { x: [2, 10, 10, 3], filter: [4, 4, 3, 2], strides: [2, 2], pad: 1, dimRoundingMode: 'ceil' },
+      { x: [2, 10, 10, 3], filter: [4, 4, 3, 2], strides: [2, 2], pad: 2, dimRoundingMode: 'floor' },
+      {
+        x: [3, 8, 7, 2],
+        filter: [3, 2, 2, 4],
+        strides: [2, 2],
+        pad: [
+          [0, 0],
+          [2, 0],
+          [1, 3],
+          [0, 0],
+        ],
+      },
+      { x: [1, 5, 5, 16], filter: [5, 5, 16, 16], strides: [1, 1], pad: 'valid' },
+      { x: [5, 6, 6, 2], filter: [1, 1, 2, 3], strides: [2, 2], pad: 'valid' },
+    ];
+    for (const [i, c] of cases.entries()) await checkCase(c, 900 + 3 * i);
+  });
+
+  it('handles dilation (stride 1) by striding the transposed conv', async () => {
+    await onBackend('wasm', () => undefined);
+    const cases: { x: Shape4; filter: Shape4; pad: Conv2DPad; dilations: [number, number] }[] = [
+      { x: [2, 11, 12, 3], filter: [3, 3, 3, 4], pad: 'valid', dilations: [2, 2] },
+      { x: [2, 11, 12, 3], filter: [3, 2, 3, 4], pad: 'same', dilations: [2, 3] },
+      { x: [3, 9, 9, 2], filter: [2, 3, 2, 2], pad: 1, dilations: [3, 1] },
+    ];
+    for (const [i, c] of cases.entries()) {
+      const x = tf.randomNormal(c.x, 0, 1, 'float32', 40 + i) as tf.Tensor4D;
+      const f = tf.zeros(c.filter) as tf.Tensor4D;
+      const outShape = tf.conv2d(x, f, 1, c.pad, 'NHWC', c.dilations).shape;
+      const dy = tf.randomNormal(outShape, 0, 1, 'float32', 50 + i) as tf.Tensor4D;
+      const got = conv2dFilterGradient(x, dy, c.filter, 1, c.pad, undefined, c.dilations);
+      const info = tf.backend_util.computeConv2DInfo(x.shape, c.filter, 1, c.dilations, c.pad);
+      const ref = naiveFilterGradient(x.dataSync(), dy.dataSync(), x.shape, dy.shape, c.filter, info);
+      expectClose(got.dataSync() as Float32Array, ref, JSON.stringify(c));
+      tf.dispose([x, f, dy, got]);
+    }
+  });
+
+  it('names what it does not support', async () => {
+    await onBackend('wasm', () => undefined);
+    const x = tf.zeros([1, 4, 4, 2]);
+    const dy = tf.zeros([1, 4, 4, 3]);
+    const call = (dataFormat: string) =>
+      conv2dBackpropFilterWasm({
+        inputs: { x, dy },
+        backend: tf.backend(),
+        attrs: { strides: 1, pad: 'same', dataFormat, filterShape: [3, 3, 2, 3] },
+      });
+    expect(() => call('NCHW')).toThrow(/dataFormat: "NCHW"\. Should be one of: NHWC/);
+    expect(() =>
+      conv2dFilterGradient(x as tf.Tensor4D, tf.zeros([1, 2, 2, 3]), [2, 2, 2, 3], 2, 'same', undefined, 2),
+    ).toThrow(/one of them must be 1/);
+    tf.dispose([x, dy]);
+  });
+
+  it('keeps the tensor count and the wasm heap flat across training steps', async () => {
+    await onBackend('wasm', () => undefined);
+    const model = makeCnn(7);
+    const x = tf.randomNormal([8, 28, 28, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32'), 10);
+    const step = (): void => {
+      const { grads, value } = tf.variableGrads(() => cnnLoss(model, x, labels), Object.values(model));
+      tf.dispose([value, ...Object.values(grads)]);
+    };
+    step();
+    step();
+    const heap = (): number => (tf.backend() as BackendWasm).wasm.HEAPU8.buffer.byteLength;
+    const before = { tensors: tf.memory().numTensors, buffers: tf.memory().numDataBuffers, heap: heap() };
+    for (let i = 0; i < 20; i++) {
+      step();
+      expect(tf.memory().numTensors).toBe(before.tensors);
+      expect(tf.memory().numDataBuffers).toBe(before.buffers);
+    }
+    // XNNPACK operators built around each step's dy are freed with it; a leak would grow the heap.
+    expect(heap()).toBe(before.heap);
+    tf.dispose([x, labels, ...Object.values(model)]);
+  });
+
+  it('gives the same full CNN gradient on wasm as on cpu (variableGrads)', async () => {
+    const xData = seeded([16, 28, 28, 1], 3);
+    const labelIdx = Array.from({ length: 16 }, (_, i) => (i * 7) % 10);
+    const run = (): Record<string, Float32Array> =>
+      tf.tidy(() => {
+        const model = makeCnn(11);
+        const x = tf.tensor4d(xData, [16, 28, 28, 1]);
+        const labels = tf.oneHot(tf.tensor1d(labelIdx, 'int32'), 10);
+        const { grads } = tf.variableGrads(() => cnnLoss(model, x, labels), Object.values(model));
+        const out: Record<string, Float32Array> = {};
+        for (const [field, variable] of Object.entries(model)) {
+          const g = grads[variable.name];
+          if (g !== undefined) out[field] = g.dataSync() as Float32Array;
+        }
+        tf.dispose(Object.values(model));
+        return out;
+      });
+    const ref = await onBackend('cpu', run);
+    const got = await onBackend('wasm', run);
+    expect(Object.keys(got).sort()).toEqual(Object.keys(ref).sort());
+    for (const [name, r] of Object.entries(ref)) {
+      const g = got[name];
+      if (g === undefined) throw new Error(`missing gradient ${name}`);
+      expectClose(g, r, name);
+    }
+  });
+});
+
+interface Cnn {
+  conv1: tf.Variable;
+  conv2: tf.Variable;
+  dense: tf.Variable;
+  bias: tf.Variable;
+}
+
+let variableCount = 0;
+
+/** The project's CNN: conv8-relu-pool-conv16-relu-pool-dense10, weights from fixed seeds. */
+function makeCnn(seed: number): Cnn {
+  const v = (shape: number[], std: number, s: number, name: string): tf.Variable =>
+    tf.variable(tf.tensor(seeded(shape, s), shape).mul(std), true, `${name}_${variableCount++}`);
+  return {
+    conv1: v([5, 5, 1, 8], 0.2, seed, 'conv1'),
+    conv2: v([5, 5, 8, 16], 0.07, seed + 1, 'conv2'),
+    dense: v([7 * 7 * 16, 10], 0.03, seed + 2, 'dense'),
+    bias: v([10], 0.1, seed + 3, 'bias'),
+  };
+}
+
+function cnnLoss(m: Cnn, x: tf.Tensor4D, labels: tf.Tensor): tf.Scalar {
+  let h = tf.maxPool(tf.relu(tf.conv2d(x, m.conv1 as tf.Tensor4D, 1, 'same')), 2, 2, 'same');
+  h = tf.maxPool(tf.relu(tf.conv2d(h, m.conv2 as tf.Tensor4D, 1, 'same')), 2, 2, 'same');
+  const logits = tf.add(tf.matMul(tf.reshape(h, [x.shape[0], -1]), m.dense), m.bias);
+  return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+}
+
+/** Direct sum over the definition of dW, for dilations the cpu gradient refuses. */
+function naiveFilterGradient(
+  x: tf.TypedArray,
+  dy: tf.TypedArray,
+  xShape: Shape4,
+  dyShape: Shape4,
+  filter: Shape4,
+  info: tf.backend_util.Conv2DInfo,
+): Float32Array {
+  const [B, H, W, Ci] = xShape;
+  const [, OH, OW, Co] = dyShape;
+  const [KH, KW] = filter;
+  const out = new Float32Array(KH * KW * Ci * Co);
+  for (let kh = 0; kh < KH; kh++)
+    for (let kw = 0; kw < KW; kw++)
+      for (let ci = 0; ci < Ci; ci++)
+        for (let co = 0; co < Co; co++) {
+          let sum = 0;
+          for (let b = 0; b < B; b++)
+            for (let oh = 0; oh < OH; oh++) {
+              const ih = oh * info.strideHeight + kh * info.dilationHeight - info.padInfo.top;
+              if (ih < 0 || ih >= H) continue;
+              for (let ow = 0; ow < OW; ow++) {
+                const iw = ow * info.strideWidth + kw * info.dilationWidth - info.padInfo.left;
+                if (iw < 0 || iw >= W) continue;
+                sum += (x[((b * H + ih) * W + iw) * Ci + ci] ?? NaN) * (dy[((b * OH + oh) * OW + ow) * Co + co] ?? NaN);
+              }
+            }
+          out[((kh * KW + kw) * Ci + ci) * Co + co] = sum;
+        }
+  return out;
+}

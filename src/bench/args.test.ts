@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import { ALGOS, CONFIG_KEYS } from '../core/config';
+import { BenchArgsError, KNOWN_FLAGS, defaultOutPath, flagName, parseBenchArgs, usage } from './args';
+
+const NOW = new Date('2025-03-04T05:06:07.890Z');
+const parse = (...argv: string[]) => parseBenchArgs(argv, NOW);
+
+function failure(argv: string[]): BenchArgsError {
+  try {
+    parseBenchArgs(argv, NOW);
+  } catch (error) {
+    expect(error).toBeInstanceOf(BenchArgsError);
+    return error as BenchArgsError;
+  }
+  throw new Error(`expected ${argv.join(' ')} to be rejected`);
+}
+
+describe('parseBenchArgs', () => {
+  it('uses defaults for an empty command line', () => {
+    expect(parse()).toEqual({
+      algos: [...ALGOS],
+      config: {},
+      out: 'bench-results/run-2025-03-04T05-06-07Z.json',
+      headed: false,
+      help: false,
+    });
+    expect(defaultOutPath(NOW)).not.toMatch(/:/);
+  });
+
+  it('parses the documented example', () => {
+    const options = parse(
+      '--algos', 'biased,sync,local,fast-only',
+      '--workers', 'webgpu:1,wasm:2',
+      '--tau-fast', '32',
+      '--lambda', '0.25',
+      '--target-accuracy', '0.85',
+      '--max-seconds', '300',
+      '--seed', '1',
+      '--out', 'bench-results/run.json',
+    );
+    expect(options.algos).toEqual(['biased', 'sync', 'local', 'fast-only']);
+    expect(options.config).toEqual({
+      workers: [
+        { backend: 'webgpu', count: 1 },
+        { backend: 'wasm', count: 2 },
+      ],
+      tauFast: 32,
+      lambda: 0.25,
+      targetAccuracy: 0.85,
+      maxSeconds: 300,
+      seed: 1,
+    });
+    expect(options.out).toBe('bench-results/run.json');
+  });
+
+  it('has a flag for every config key but algo', () => {
+    for (const key of CONFIG_KEYS) {
+      if (key === 'algo') continue;
+      expect(KNOWN_FLAGS).toContain(`--${flagName(key)}`);
+      expect(usage()).toContain(`--${flagName(key)}`);
+    }
+    expect(KNOWN_FLAGS).not.toContain('--algo');
+  });
+
+  it('accepts every kind of config value', () => {
+    const { config } = parse(
+      '--bias-direction', 'fast',
+      '--aggregation=uniform',
+      '--unbalanced-steps', 'false',
+      '--biased-sampling', 'true',
+      '--weighted-aggregation', 'false',
+      '--adaptive-budgets', 'false',
+      '--batch-size', '64',
+      '--learning-rate', '1e-2',
+      '--momentum', '0',
+      '--weight-decay', '.0005',
+      '--max-rounds', '20',
+      '--eval-every', '2',
+      '--eval-samples', '1000',
+      '--profile-steps', '3',
+      '--warmup-steps', '0',
+      '--fallback', 'refuse',
+    );
+    expect(config).toEqual({
+      biasDirection: 'fast',
+      aggregation: 'uniform',
+      unbalancedSteps: false,
+      biasedSampling: true,
+      weightedAggregation: false,
+      adaptiveBudgets: false,
+      batchSize: 64,
+      learningRate: 0.01,
+      momentum: 0,
+      weightDecay: 0.0005,
+      maxRounds: 20,
+      evalEvery: 2,
+      evalSamples: 1000,
+      profileSteps: 3,
+      warmupSteps: 0,
+      fallback: 'refuse',
+    });
+  });
+
+  it('maps none to null', () => {
+    expect(parse('--target-accuracy', 'none', '--max-rounds', 'none').config).toEqual({
+      targetAccuracy: null,
+      maxRounds: null,
+    });
+    expect(failure(['--max-seconds', 'none']).message).toBe('Invalid --max-seconds: "none". Allowed: a decimal number.');
+  });
+
+  it('takes switches and the runner options', () => {
+    const options = parse('--headed', '--skip-build', '--port', '4400');
+    expect(options).toMatchObject({ headed: true, skipBuild: true, port: 4400 });
+    expect(parse('-h').help).toBe(true);
+    // Help is printed even when the rest of the line is wrong.
+    expect(parse('--help', '--tau-fast', 'x').help).toBe(true);
+  });
+
+  it('rejects booleans other than true and false, and values given to switches', () => {
+    const error = failure(['--unbalanced-steps', 'yes']);
+    expect(error.flag).toBe('--unbalanced-steps');
+    expect(error.message).toBe('Invalid --unbalanced-steps: "yes". Allowed: true or false.');
+    expect(failure(['--biased-sampling']).message).toContain("'--biased-sampling <value>' argument missing");
+    expect(failure(['--headed=yes']).flag).toBe('--headed');
+  });
+
+  it('rejects an unknown flag, naming it and listing the known ones', () => {
+    const error = failure(['--tau-fast', '8', '--tau-slow', '2']);
+    expect(error.flag).toBe('--tau-slow');
+    expect(error.message).toMatch(/^Unknown flag --tau-slow\. Known flags: --algos, /);
+    expect(error.message).toContain('--tau-fast');
+    expect(failure(['--algo', 'sync']).flag).toBe('--algo');
+  });
+
+  it.each(['12abc', '', ' ', 'NaN', 'Infinity', '0x10', '1_000', '1,5'])('rejects the malformed number %j', (text) => {
+    const error = failure(['--tau-fast', text]);
+    expect(error.flag).toBe('--tau-fast');
+    expect(error.value).toBe(text);
+    expect(error.message).toBe(`Invalid --tau-fast: ${JSON.stringify(text)}. Allowed: a decimal number.`);
+  });
+
+  it('reports range errors from validateConfig under the flag name', () => {
+    expect(failure(['--tau-fast', '0']).message).toBe('Invalid --tau-fast: "0". Allowed: an integer from 1 to 4096.');
+    expect(failure(['--batch-size', '2.5']).flag).toBe('--batch-size');
+    expect(failure(['--lambda=-1']).message).toBe('Invalid --lambda: "-1". Allowed: a number in (0, 1].');
+    expect(failure(['--target-accuracy', '1.5']).message).toBe(
+      'Invalid --target-accuracy: "1.5". Allowed: a number in (0, 1], or none.',
+    );
+    expect(failure(['--aggregation', 'mean']).message).toBe(
+      'Invalid --aggregation: "mean". Allowed: one of steps, samples, uniform.',
+    );
+  });
+
+  it.each([
+    ['biased,,sync'],
+    ['biased,sgd'],
+    [''],
+    ['sync,sync'],
+    ['Biased'],
+  ])('rejects the algo list %j', (list) => {
+    const error = failure(['--algos', list]);
+    expect(error.flag).toBe('--algos');
+    expect(error.message).toBe(
+      `Invalid --algos: ${JSON.stringify(list)}. Allowed: a comma-separated list, each once, of biased, local, sync, fast-only.`,
+    );
+  });
+
+  it('accepts spaces around algo names', () => {
+    expect(parse('--algos', 'sync, biased').algos).toEqual(['sync', 'biased']);
+  });
+
+  it.each([
+    ['gpu:1', 'a list like "webgpu:1,wasm:2" with backends webgpu, wasm, cpu'],
+    ['webgpu:x', 'a list like "webgpu:1,wasm:2" with backends webgpu, wasm, cpu'],
+    ['webgpu:9', 'workers[0].count to be an integer from 0 to 8'],
+    ['webgpu:0,wasm:0', 'between 1 and 8 workers in all'],
+  ])('rejects the workers spec %j', (spec, allowed) => {
+    const error = failure(['--workers', spec]);
+    expect(error.flag).toBe('--workers');
+    expect(error.message).toBe(`Invalid --workers: ${JSON.stringify(spec)}. Allowed: ${allowed}.`);
+  });
+
+  it('rejects a repeated flag, a positional argument, a bad port and an empty out path', () => {
+    expect(failure(['--seed', '1', '--seed', '2']).message).toBe('Flag --seed is given more than once; give it once.');
+    expect(failure(['biased']).message).toContain("Unexpected argument 'biased'");
+    expect(failure(['--port', '70000']).flag).toBe('--port');
+    expect(failure(['--port', '80a']).flag).toBe('--port');
+    expect(failure(['--out', '']).flag).toBe('--out');
+  });
+
+  it('validates for every listed algorithm before anything starts', () => {
+    // A value that is wrong for all of them fails whatever the list.
+    expect(failure(['--algos', 'fast-only', '--eval-samples', '10001']).flag).toBe('--eval-samples');
+  });
+});

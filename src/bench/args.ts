@@ -1,0 +1,296 @@
+/**
+ * The benchmark's command line: flags -> BenchOptions. Every RunConfig key
+ * except `algo` has a flag (`tauFast` <-> `--tau-fast`), and the whole config
+ * is validated here, per algorithm, so a bad value stops the benchmark before
+ * a build or a browser is started.
+ */
+import { parseArgs } from 'node:util';
+import {
+  ALGOS,
+  ConfigError,
+  DEFAULT_CONFIG,
+  formatWorkerSpec,
+  parseWorkerSpec,
+  validateConfig,
+  type Algo,
+  type RunConfig,
+} from '../core/config';
+
+export type ConfigKey = Exclude<keyof RunConfig, 'algo'>;
+
+export interface BenchOptions {
+  /** Algorithms to run, in this order, one after the other in the same page. */
+  algos: Algo[];
+  /** Only the keys given as flags; the page fills the rest from DEFAULT_CONFIG. */
+  config: Partial<RunConfig>;
+  /** Path of the JSON result file. */
+  out: string;
+  headed: boolean;
+  /** Preview server port; undefined = any free port. */
+  port?: number;
+  skipBuild?: boolean;
+  help: boolean;
+}
+
+/** A bad command line: names the flag, the value given and what is allowed. */
+export class BenchArgsError extends Error {
+  override readonly name = 'BenchArgsError';
+  constructor(
+    readonly flag: string,
+    readonly value: string | undefined,
+    readonly allowed: string,
+    message = `Invalid ${flag}: ${value === undefined ? '(no value)' : JSON.stringify(value)}. Allowed: ${allowed}.`,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * How a flag's text becomes a config value. Only the syntax is checked here;
+ * ranges and choices are validateConfig's, so the rules live in one place.
+ */
+type ValueKind = 'number' | 'number-or-none' | 'boolean' | 'text' | 'workers';
+
+interface ConfigFlag {
+  kind: ValueKind;
+  help: string;
+}
+
+/** Mapped over RunConfig so that a new config key cannot be left without a flag. */
+const CONFIG_FLAGS: { [K in ConfigKey]: ConfigFlag } = {
+  workers: { kind: 'workers', help: 'worker pool, e.g. webgpu:1,wasm:2 (backends: webgpu, wasm, cpu)' },
+  tauFast: { kind: 'number', help: 'local steps of the fastest worker per round' },
+  lambda: { kind: 'number', help: 'high-loss ratio in (0, 1]; 1 = no bias' },
+  biasDirection: { kind: 'text', help: 'which workers get the high-loss samples: slow | fast' },
+  aggregation: { kind: 'text', help: 'aggregation weights: steps | samples | uniform' },
+  unbalancedSteps: { kind: 'boolean', help: 'biased: tau_i from measured speed' },
+  biasedSampling: { kind: 'boolean', help: 'biased: loss-biased sampling' },
+  weightedAggregation: { kind: 'boolean', help: 'biased: weighted aggregation' },
+  adaptiveBudgets: { kind: 'boolean', help: 're-measure step times every round' },
+  batchSize: { kind: 'number', help: 'samples per SGD step' },
+  learningRate: { kind: 'number', help: 'SGD learning rate' },
+  momentum: { kind: 'number', help: 'SGD momentum in [0, 0.999]' },
+  weightDecay: { kind: 'number', help: 'L2 weight decay' },
+  targetAccuracy: { kind: 'number-or-none', help: 'stop at this test accuracy in (0, 1], or none' },
+  maxSeconds: { kind: 'number', help: 'training-clock limit per run, seconds' },
+  maxRounds: { kind: 'number-or-none', help: 'round limit per run, or none' },
+  evalEvery: { kind: 'number', help: 'evaluate every this many rounds' },
+  evalSamples: { kind: 'number', help: 'test samples per evaluation' },
+  profileSteps: { kind: 'number', help: 'timed steps per worker when profiling' },
+  warmupSteps: { kind: 'number', help: 'untimed warm-up steps per worker' },
+  seed: { kind: 'number', help: 'random seed' },
+  fallback: { kind: 'text', help: 'when a backend cannot start: fallback | refuse' },
+};
+
+const CONFIG_KEYS = Object.keys(CONFIG_FLAGS) as ConfigKey[];
+
+/** `tauFast` -> `tau-fast`. */
+export function flagName(key: ConfigKey): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+const FLAG_TO_KEY = new Map<string, ConfigKey>(CONFIG_KEYS.map((key) => [flagName(key), key]));
+
+const OPTIONS = {
+  algos: { type: 'string' },
+  out: { type: 'string' },
+  port: { type: 'string' },
+  headed: { type: 'boolean' },
+  'skip-build': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  ...Object.fromEntries(CONFIG_KEYS.map((key) => [flagName(key), { type: 'string' as const }])),
+} as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string }>;
+
+export const KNOWN_FLAGS: readonly string[] = Object.keys(OPTIONS).map((name) => `--${name}`);
+
+/** `bench-results/run-2025-01-31T12-00-00Z.json`: sortable and valid on every file system. */
+export function defaultOutPath(now: Date): string {
+  const stamp = now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  return `bench-results/run-${stamp}.json`;
+}
+
+export function parseBenchArgs(argv: string[], now: Date = new Date()): BenchOptions {
+  const values = parseFlags(argv);
+  const help = values['help'] === true;
+  const out = text(values, 'out') ?? defaultOutPath(now);
+  if (out.trim() === '') throw new BenchArgsError('--out', out, 'a file path');
+  const options: BenchOptions = {
+    algos: parseAlgos(text(values, 'algos')),
+    config: {},
+    out,
+    headed: values['headed'] === true,
+    help,
+  };
+  if (values['skip-build'] === true) options.skipBuild = true;
+  const port = text(values, 'port');
+  if (port !== undefined) {
+    const n = parseNumber('--port', port, 'an integer from 0 to 65535 (0 = any free port)');
+    if (!Number.isInteger(n) || n < 0 || n > 65535) {
+      throw new BenchArgsError('--port', port, 'an integer from 0 to 65535 (0 = any free port)');
+    }
+    options.port = n;
+  }
+  // `--help` must work even next to a half-typed command line.
+  if (help) return options;
+
+  const raw = new Map<ConfigKey, string>();
+  const config: Record<string, unknown> = {};
+  for (const key of CONFIG_KEYS) {
+    const value = text(values, flagName(key));
+    if (value === undefined) continue;
+    raw.set(key, value);
+    config[key] = parseValue(key, value);
+  }
+  for (const algo of options.algos) {
+    try {
+      validateConfig({ ...config, algo });
+    } catch (error) {
+      throw configErrorToFlag(error, raw);
+    }
+  }
+  options.config = config as Partial<RunConfig>;
+  return options;
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+function text(values: Values, name: string): string | undefined {
+  const value = values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** parseArgs, with its errors turned into ones that name the flag. */
+function parseFlags(argv: string[]): Values {
+  const parsed = (() => {
+    try {
+      return parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false, tokens: true });
+    } catch (error) {
+      throw parseError(error, argv);
+    }
+  })();
+  // parseArgs keeps the last of a repeated flag; a benchmark should not guess which one was meant.
+  const seen = new Set<string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option') continue;
+    if (seen.has(token.name)) {
+      throw new BenchArgsError(`--${token.name}`, token.value, 'the flag once', `Flag --${token.name} is given more than once; give it once.`);
+    }
+    seen.add(token.name);
+  }
+  return parsed.values as Values;
+}
+
+function parseError(error: unknown, argv: string[]): Error {
+  const code = (error as { code?: unknown } | null)?.code;
+  // Node's messages end in a period; ours append a hint after them.
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\.\s*$/, '');
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    // Re-parse leniently to learn exactly which flag was unknown.
+    const { tokens } = parseArgs({ args: argv, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
+    const unknown = tokens.find((t) => t.kind === 'option' && !(t.name in OPTIONS));
+    const flag = unknown?.kind === 'option' ? unknown.rawName : '(unknown)';
+    return new BenchArgsError(flag, undefined, KNOWN_FLAGS.join(', '), `Unknown flag ${flag}. Known flags: ${KNOWN_FLAGS.join(', ')}. See --help.`);
+  }
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    return new BenchArgsError('(argument)', undefined, 'flags only', `${message}. See --help.`);
+  }
+  // Missing or ambiguous values, or a value given to a switch: node's message already names the flag.
+  const flag = /'(--?[\w-]+)/.exec(message)?.[1] ?? '(flags)';
+  return new BenchArgsError(flag, undefined, 'see --help', `${message}. See --help.`);
+}
+
+/** Rejects what Number() would accept loosely: '', ' ', '0x10', '12abc', 'Infinity'. */
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+function parseNumber(flag: string, value: string, allowed: string): number {
+  const n = Number(value);
+  if (!DECIMAL.test(value) || !Number.isFinite(n)) throw new BenchArgsError(flag, value, allowed);
+  return n;
+}
+
+function parseValue(key: ConfigKey, value: string): unknown {
+  const flag = `--${flagName(key)}`;
+  const kind = CONFIG_FLAGS[key].kind;
+  switch (kind) {
+    case 'number':
+      return parseNumber(flag, value, 'a decimal number');
+    case 'number-or-none':
+      return value === 'none' ? null : parseNumber(flag, value, 'a decimal number, or none');
+    case 'boolean':
+      if (value === 'true') return true;
+      if (value === 'false') return false;
+      throw new BenchArgsError(flag, value, 'true or false');
+    case 'text':
+      return value;
+    case 'workers':
+      try {
+        return parseWorkerSpec(value, flag);
+      } catch (error) {
+        if (error instanceof ConfigError) throw new BenchArgsError(flag, value, error.allowed);
+        throw error;
+      }
+    default: {
+      const never: never = kind;
+      throw new Error(`Unhandled flag kind ${String(never)} for ${flag}`);
+    }
+  }
+}
+
+function parseAlgos(value: string | undefined): Algo[] {
+  if (value === undefined) return [...ALGOS];
+  const allowed = `a comma-separated list, each once, of ${ALGOS.join(', ')}`;
+  const algos: Algo[] = [];
+  for (const part of value.split(',')) {
+    const name = part.trim();
+    if (!(ALGOS as readonly string[]).includes(name) || algos.includes(name as Algo)) {
+      throw new BenchArgsError('--algos', value, allowed);
+    }
+    algos.push(name as Algo);
+  }
+  return algos;
+}
+
+/** validateConfig names config keys (`workers[0].count`); the user typed flags. */
+function configErrorToFlag(error: unknown, raw: ReadonlyMap<ConfigKey, string>): Error {
+  if (!(error instanceof ConfigError)) return error instanceof Error ? error : new Error(String(error));
+  const root = /^[A-Za-z]+/.exec(error.key)?.[0] ?? error.key;
+  const key = FLAG_TO_KEY.get(flagName(root as ConfigKey));
+  if (key === undefined) return error;
+  let allowed = root === error.key ? error.allowed : `${error.key} to be ${error.allowed}`;
+  // The flag spells null as `none`.
+  if (CONFIG_FLAGS[key].kind === 'number-or-none') allowed = allowed.replace(/, or null$/, ', or none');
+  return new BenchArgsError(`--${flagName(key)}`, raw.get(key), allowed);
+}
+
+function defaultText(key: ConfigKey): string {
+  const value = DEFAULT_CONFIG[key];
+  if (key === 'workers') return formatWorkerSpec(DEFAULT_CONFIG.workers);
+  return value === null ? 'none' : String(value);
+}
+
+export function usage(): string {
+  const rows: [string, string][] = [
+    ['--algos LIST', `algorithms to run in order (default ${ALGOS.join(',')})`],
+    ...CONFIG_KEYS.map((key): [string, string] => {
+      const spec = CONFIG_FLAGS[key];
+      const arg = spec.kind === 'boolean' ? 'true|false' : spec.kind === 'workers' ? 'SPEC' : spec.kind === 'text' ? 'NAME' : 'N';
+      return [`--${flagName(key)} ${arg}`, `${spec.help} (default ${defaultText(key)})`];
+    }),
+    ['--out FILE', 'result JSON (default bench-results/run-<UTC timestamp>.json)'],
+    ['--port N', 'preview server port (default: any free port)'],
+    ['--headed', 'show the browser window'],
+    ['--skip-build', 'serve the existing dist/ without building'],
+    ['-h, --help', 'print this help'],
+  ];
+  const width = Math.max(...rows.map(([flag]) => flag.length));
+  return [
+    'Usage: npm run bench -- [flags]',
+    '',
+    'Builds the page, serves it cross-origin isolated, and runs each algorithm',
+    'in headless Chromium through window.tandem; prints a table and writes JSON.',
+    '',
+    ...rows.map(([flag, help]) => `  ${flag.padEnd(width)}  ${help}`),
+    '',
+    'Example: npm run bench -- --algos biased,sync --workers webgpu:1,wasm:2 --target-accuracy 0.85',
+  ].join('\n');
+}

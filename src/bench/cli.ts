@@ -1,0 +1,341 @@
+/**
+ * `npm run bench`: builds the page, serves it cross-origin isolated with
+ * `vite preview`, and runs each algorithm in turn in Chromium through
+ * `window.tandem`, in one page. Prints progress, a summary table, and writes
+ * the BenchFile JSON. Exit codes: 0 all runs clean, 1 a run failed,
+ * 2 bad flags, 130 interrupted.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium, type Browser, type Page } from '@playwright/test';
+import { build, preview, type PreviewServer } from 'vite';
+import { ConfigError, validateConfig, type Algo, type RunConfig } from '../core/config';
+import type { EnvironmentInfo, RunPhase, RunResult } from '../protocol';
+import type {} from '../tandem-global';
+import { BenchArgsError, parseBenchArgs, usage, type BenchOptions } from './args';
+import { CHROMIUM_ARGS, chromiumExecutable } from './chromium';
+import { describeAdapter, formatTable, type BenchFailure, type BenchFile } from './report';
+
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** How often a running benchmark prints its latest round. */
+const PROGRESS_EVERY_MS = 5_000;
+/** Dataset download from the preview server and parsing, before `ready()` resolves. */
+const PAGE_READY_TIMEOUT_MS = 180_000;
+/**
+ * maxSeconds bounds only the training clock: loading, backend start-up,
+ * profiling and evaluations come on top. Past maxSeconds * 2 + this, a run is
+ * taken to be hung.
+ */
+const RUN_MARGIN_MS = 300_000;
+/** How long a run gets to wind down after `tandem.stop()`. */
+const STOP_GRACE_MS = 60_000;
+
+/** Everything that must be closed however the benchmark ends. */
+class Resources {
+  server: PreviewServer | null = null;
+  browser: Browser | null = null;
+  private closing: Promise<void> | null = null;
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      // Browser first: its page holds connections to the server open.
+      await this.browser?.close().catch((error: unknown) => warn(`closing the browser failed: ${String(error)}`));
+      await this.server?.close().catch((error: unknown) => warn(`closing the preview server failed: ${String(error)}`));
+    })();
+    return this.closing;
+  }
+}
+
+function warn(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Runs scripts/prepare-data.mjs as `npm run build` does, so dist/ holds the dataset. */
+async function prepareData(root: string): Promise<void> {
+  const script = join(root, 'scripts', 'prepare-data.mjs');
+  const code = await new Promise<number | null>((done, fail) => {
+    const child = spawn(process.execPath, [script], { cwd: root, stdio: 'inherit' });
+    child.once('error', fail);
+    child.once('exit', done);
+  });
+  if (code !== 0) throw new Error(`${script} exited with code ${String(code)}; see its message above.`);
+}
+
+export async function buildPage(root: string): Promise<void> {
+  await prepareData(root);
+  await build({ root, logLevel: 'warn' });
+}
+
+/**
+ * `vite preview` on `port` (0 = any free one). It reads vite.config.ts, which
+ * sends COOP/COEP so the page is cross-origin isolated.
+ */
+export async function startPreview(root: string, port: number | undefined): Promise<{ server: PreviewServer; url: string }> {
+  const server = await preview({
+    root,
+    logLevel: 'warn',
+    preview: { host: '127.0.0.1', port: port ?? 0, strictPort: port !== undefined, open: false },
+  });
+  const address = server.httpServer.address() as AddressInfo | string | null;
+  if (address === null || typeof address === 'string') {
+    await server.close();
+    throw new Error(`vite preview is not listening on a TCP port (address: ${String(address)}).`);
+  }
+  return { server, url: `http://127.0.0.1:${address.port}/` };
+}
+
+export function launchChromium(headed: boolean): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumExecutable(),
+    args: [...CHROMIUM_ARGS],
+    headless: !headed,
+    // The benchmark handles Ctrl-C itself: finish the current run gracefully first.
+    handleSIGINT: false,
+    handleSIGTERM: false,
+  });
+}
+
+/** Page errors recorded against the run in progress, so a run that threw is not reported clean. */
+class PageErrors {
+  algo: Algo | null = null;
+  readonly failures: BenchFailure[] = [];
+
+  record(message: string): void {
+    this.failures.push({ algo: this.algo, message: `page error: ${message}` });
+  }
+}
+
+async function openPage(browser: Browser, url: string, errors: PageErrors): Promise<Page> {
+  const page = await browser.newPage();
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    process.stderr.write(`[${msg.worker() ? 'worker' : 'page'} console.error] ${msg.text()}\n`);
+  });
+  page.on('pageerror', (error) => {
+    process.stderr.write(`[page error] ${error.stack ?? error.message}\n`);
+    errors.record(error.message);
+  });
+  page.on('crash', () => {
+    process.stderr.write('[page crashed]\n');
+    errors.record('the page crashed');
+  });
+  await page.goto(url);
+  await page.waitForFunction(() => window.tandem !== undefined, undefined, { timeout: PAGE_READY_TIMEOUT_MS });
+  await page.evaluate(() => window.tandem.ready());
+  return page;
+}
+
+interface Progress {
+  phase: RunPhase;
+  last: { round: number; trainMs: number; loss: number; accuracy: number | null } | null;
+}
+
+/** Prints phase changes and each new round until `signal` aborts. Polling keeps it independent of the page's event wiring. */
+async function printProgress(page: Page, algo: Algo, signal: AbortSignal): Promise<void> {
+  let phase: RunPhase | null = null;
+  let round = -1;
+  while (!signal.aborted) {
+    await sleep(PROGRESS_EVERY_MS, undefined, { signal }).catch(() => undefined);
+    if (signal.aborted) return;
+    let now: Progress;
+    try {
+      now = await page.evaluate((): Progress => {
+        const events = window.tandem.events();
+        const last = events[events.length - 1];
+        return {
+          phase: window.tandem.phase(),
+          last: last ? { round: last.round, trainMs: last.trainMs, loss: last.loss, accuracy: last.accuracy } : null,
+        };
+      });
+    } catch {
+      return; // The page is gone; the run's own promise reports why.
+    }
+    if (now.phase !== phase && now.phase !== 'training') console.log(`  [${algo}] ${now.phase}`);
+    phase = now.phase;
+    if (now.phase === 'training' && now.last && now.last.round !== round) {
+      round = now.last.round;
+      const acc = now.last.accuracy === null ? '-' : `${(now.last.accuracy * 100).toFixed(2)}%`;
+      console.log(
+        `  [${algo}] round ${round}  train ${(now.last.trainMs / 1000).toFixed(1)} s  ` +
+          `loss ${now.last.loss.toFixed(4)}  acc ${acc}`,
+      );
+    }
+  }
+}
+
+type Settled = { kind: 'result'; result: RunResult } | { kind: 'error'; error: unknown };
+
+async function stopRun(page: Page, running: Promise<Settled>): Promise<Settled | null> {
+  await Promise.race([page.evaluate(() => window.tandem.stop()).catch(() => undefined), sleep(STOP_GRACE_MS)]);
+  return Promise.race([running, sleep(STOP_GRACE_MS).then(() => null)]);
+}
+
+interface RunOutcome {
+  result: RunResult | null;
+  failure: string | null;
+  /** False when the page must be replaced before the next run. */
+  pageUsable: boolean;
+}
+
+/** One `tandem.run`, bounded by a guard timer and by Ctrl-C; always settles. */
+async function runOne(page: Page, config: Partial<RunConfig> & { algo: Algo }, interrupt: AbortSignal): Promise<RunOutcome> {
+  const maxSeconds = validateConfig(config).maxSeconds;
+  const guardMs = maxSeconds * 2_000 + RUN_MARGIN_MS;
+  const running: Promise<Settled> = page.evaluate((cfg) => window.tandem.run(cfg), config).then(
+    (result): Settled => ({ kind: 'result', result }),
+    (error: unknown): Settled => ({ kind: 'error', error }),
+  );
+  const done = new AbortController();
+  const progress = printProgress(page, config.algo, done.signal);
+  const guard = new AbortController();
+  const stopped = (signal: AbortSignal, why: 'timeout' | 'interrupt') =>
+    new Promise<typeof why>((wake) => signal.addEventListener('abort', () => wake(why), { once: true }));
+  const timer = setTimeout(() => guard.abort(), guardMs);
+  try {
+    const first = await Promise.race([running, stopped(guard.signal, 'timeout'), stopped(interrupt, 'interrupt')]);
+    if (typeof first !== 'string') {
+      return first.kind === 'result'
+        ? { result: first.result, failure: null, pageUsable: true }
+        : { result: null, failure: `run rejected: ${errorMessage(first.error)}`, pageUsable: !page.isClosed() };
+    }
+    const reason =
+      first === 'timeout'
+        ? `no result after ${(guardMs / 1000).toFixed(0)} s (maxSeconds ${maxSeconds} * 2 + ${RUN_MARGIN_MS / 1000} s margin)`
+        : 'interrupted';
+    const after = await stopRun(page, running);
+    if (after?.kind === 'result') return { result: after.result, failure: `${reason}; stopped early`, pageUsable: true };
+    return { result: null, failure: `${reason}; the run did not stop`, pageUsable: false };
+  } finally {
+    clearTimeout(timer);
+    done.abort();
+    await progress;
+  }
+}
+
+/** The config the runs used, as it goes in the result file. */
+function resolvedConfig(options: BenchOptions): BenchFile['config'] {
+  const { algo: _algo, ...rest } = validateConfig(options.config);
+  return { ...rest, algos: options.algos };
+}
+
+async function bench(options: BenchOptions, resources: Resources, interrupt: AbortSignal): Promise<number> {
+  const startedAt = new Date().toISOString();
+  if (options.skipBuild) {
+    if (!existsSync(join(PROJECT_ROOT, 'dist', 'index.html'))) {
+      throw new Error('--skip-build given, but dist/index.html does not exist; run once without --skip-build.');
+    }
+  } else {
+    console.log('Building the page (vite build)...');
+    await buildPage(PROJECT_ROOT);
+  }
+  const { server, url } = await startPreview(PROJECT_ROOT, options.port);
+  resources.server = server;
+  console.log(`Serving ${url}`);
+
+  resources.browser = await launchChromium(options.headed);
+  const errors = new PageErrors();
+  let page = await openPage(resources.browser, url, errors);
+  const environment: EnvironmentInfo = await page.evaluate(() => window.tandem.environment());
+  console.log(`Browser: ${environment.userAgent}`);
+  console.log(`WebGPU adapter: ${describeAdapter(environment)}`);
+  console.log(`Cross-origin isolated: ${environment.crossOriginIsolated ? 'yes' : 'no'}`);
+  if (!environment.crossOriginIsolated) {
+    warn('the page is not cross-origin isolated (no SharedArrayBuffer); check the COOP/COEP headers in vite.config.ts.');
+  }
+
+  const runs: RunResult[] = [];
+  const failures: BenchFailure[] = [];
+  for (const algo of options.algos) {
+    if (interrupt.aborted) break;
+    console.log(`\nRunning ${algo}...`);
+    errors.algo = algo;
+    const outcome = await runOne(page, { ...options.config, algo }, interrupt);
+    errors.algo = null;
+    if (outcome.result) {
+      runs.push(outcome.result);
+      const r = outcome.result;
+      const acc = r.finalAccuracy === null ? '-' : `${(r.finalAccuracy * 100).toFixed(2)}%`;
+      console.log(`  [${algo}] done: ${r.rounds} rounds, ${(r.trainMs / 1000).toFixed(1)} s, accuracy ${acc}, stopped by ${r.stoppedBy}`);
+    }
+    if (outcome.failure !== null) {
+      warn(`${algo}: ${outcome.failure}`);
+      failures.push({ algo, message: outcome.failure });
+    }
+    if (!outcome.pageUsable && !interrupt.aborted && algo !== options.algos[options.algos.length - 1]) {
+      // A hung or crashed page would fail every later run too.
+      await page.close().catch(() => undefined);
+      page = await openPage(resources.browser, url, errors);
+    }
+  }
+  failures.push(...errors.failures);
+
+  const file: BenchFile = { startedAt, config: resolvedConfig(options), environment, runs, failures };
+  console.log(`\n${formatTable(file)}\n`);
+  const out = resolve(options.out);
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, `${JSON.stringify(file, null, 2)}\n`);
+  console.log(`Wrote ${out}`);
+  if (interrupt.aborted) return 130;
+  return failures.length > 0 ? 1 : 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let options: BenchOptions;
+  try {
+    options = parseBenchArgs(argv);
+  } catch (error) {
+    if (error instanceof BenchArgsError || error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  if (options.help) {
+    console.log(usage());
+    return 0;
+  }
+
+  const resources = new Resources();
+  const interrupt = new AbortController();
+  const onSigint = (): void => {
+    if (!interrupt.signal.aborted) {
+      warn('interrupted: stopping the current run and writing what finished; Ctrl-C again to quit at once.');
+      interrupt.abort();
+      return;
+    }
+    void resources.close().finally(() => process.exit(130));
+  };
+  const onSigterm = (): void => void resources.close().finally(() => process.exit(143));
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  try {
+    return await bench(options, resources, interrupt.signal);
+  } catch (error) {
+    warn(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    return interrupt.signal.aborted ? 130 : 1;
+  } finally {
+    await resources.close();
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
+  }
+}
+
+if (import.meta.url === pathToFileURL(resolve(process.argv[1] ?? '')).href) {
+  // Exit explicitly: vite leaves a stdin listener behind that can keep the process alive.
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      warn(error instanceof Error ? (error.stack ?? error.message) : String(error));
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,304 @@
+/**
+ * A run's configuration: its shape, its defaults and the one validator that
+ * the page, the automation API (`window.tandem`), URL parameters and the
+ * benchmark's flags all go through. Keys are the camelCase forms of the
+ * benchmark's flags (`--tau-fast` <-> `tauFast`).
+ */
+
+export type Algo = 'biased' | 'local' | 'sync' | 'fast-only';
+export type BackendName = 'webgpu' | 'wasm' | 'cpu';
+export type AggregationMode = 'steps' | 'samples' | 'uniform';
+export type BiasDirection = 'slow' | 'fast';
+/** What happens when a worker's backend cannot start: stop, or try the next one in BACKEND_FALLBACK. */
+export type FallbackPolicy = 'fallback' | 'refuse';
+
+export const ALGOS: readonly Algo[] = ['biased', 'local', 'sync', 'fast-only'];
+export const BACKENDS: readonly BackendName[] = ['webgpu', 'wasm', 'cpu'];
+export const AGGREGATION_MODES: readonly AggregationMode[] = ['steps', 'samples', 'uniform'];
+export const BIAS_DIRECTIONS: readonly BiasDirection[] = ['slow', 'fast'];
+export const FALLBACK_POLICIES: readonly FallbackPolicy[] = ['fallback', 'refuse'];
+/** Next backend to try when one cannot start (fallback policy). */
+export const BACKEND_FALLBACK: Readonly<Record<BackendName, BackendName | null>> = {
+  webgpu: 'wasm',
+  wasm: 'cpu',
+  cpu: null,
+};
+
+/** How many workers of one backend the pool starts. */
+export interface WorkerGroup {
+  backend: BackendName;
+  count: number;
+}
+
+export interface RunConfig {
+  algo: Algo;
+  /** Worker pool, in start order; flag form `webgpu:1,wasm:2`. */
+  workers: WorkerGroup[];
+  /** Local steps of the fastest worker per round. */
+  tauFast: number;
+  /** High-loss ratio: the biased workers' pool is quota / lambda; 1 = no bias. */
+  lambda: number;
+  /** Which workers get the high-loss samples. */
+  biasDirection: BiasDirection;
+  aggregation: AggregationMode;
+  /** Ablation switches for `biased`; ignored by the other algorithms. */
+  unbalancedSteps: boolean;
+  biasedSampling: boolean;
+  weightedAggregation: boolean;
+  /** Re-measure step times every round and update tau_i (off = the paper's fixed gamma). */
+  adaptiveBudgets: boolean;
+  batchSize: number;
+  learningRate: number;
+  momentum: number;
+  weightDecay: number;
+  /** Stop once test accuracy reaches this (0..1); null = run to the time/round limit. */
+  targetAccuracy: number | null;
+  /** Wall-clock limit of the training clock, seconds. */
+  maxSeconds: number;
+  /** Round limit; null = none. */
+  maxRounds: number | null;
+  /** Evaluate the global model every this many rounds. */
+  evalEvery: number;
+  /** Test samples per evaluation (the first ones of the fixed test split). */
+  evalSamples: number;
+  /** Timed steps per worker when profiling (after warm-up). */
+  profileSteps: number;
+  /** Untimed steps per worker before profiling (shader compilation, JIT). */
+  warmupSteps: number;
+  seed: number;
+  fallback: FallbackPolicy;
+}
+
+export const TRAIN_SIZE = 60_000;
+export const TEST_SIZE = 10_000;
+export const MAX_WORKERS = 8;
+
+export const DEFAULT_CONFIG: Readonly<RunConfig> = Object.freeze({
+  algo: 'biased',
+  workers: [
+    { backend: 'webgpu', count: 1 },
+    { backend: 'wasm', count: 2 },
+  ],
+  tauFast: 32,
+  lambda: 0.25,
+  biasDirection: 'slow',
+  aggregation: 'steps',
+  unbalancedSteps: true,
+  biasedSampling: true,
+  weightedAggregation: true,
+  adaptiveBudgets: true,
+  batchSize: 32,
+  learningRate: 0.05,
+  momentum: 0.9,
+  weightDecay: 1e-4,
+  targetAccuracy: null,
+  maxSeconds: 300,
+  maxRounds: null,
+  evalEvery: 1,
+  evalSamples: 2000,
+  profileSteps: 5,
+  warmupSteps: 2,
+  seed: 1,
+  fallback: 'fallback',
+} satisfies RunConfig);
+
+/** A bad configuration value: names the key, the value and what is allowed. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly key: string,
+    readonly value: unknown,
+    readonly allowed: string,
+  ) {
+    super(`Invalid ${key}: ${show(value)}. Allowed: ${allowed}.`);
+  }
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
+    return String(value);
+  }
+  try {
+    const text = JSON.stringify(value);
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+type Check<T> = (key: string, value: unknown) => T;
+
+function oneOf<T extends string>(allowed: readonly T[]): Check<T> {
+  return (key, value) => {
+    if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+    throw new ConfigError(key, value, `one of ${allowed.join(', ')}`);
+  };
+}
+
+function integer(min: number, max: number): Check<number> {
+  return (key, value) => {
+    if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
+    throw new ConfigError(key, value, `an integer from ${min} to ${max}`);
+  };
+}
+
+/** A finite number in (min, max], or [min, max] when minInclusive. */
+function real(min: number, max: number, minInclusive: boolean): Check<number> {
+  return (key, value) => {
+    if (
+      typeof value === 'number' &&
+      Number.isFinite(value) &&
+      (minInclusive ? value >= min : value > min) &&
+      value <= max
+    ) {
+      return value;
+    }
+    throw new ConfigError(key, value, `a number in ${minInclusive ? '[' : '('}${min}, ${max}]`);
+  };
+}
+
+function nullable<T>(check: Check<T>, allowed: string): Check<T | null> {
+  return (key, value) => {
+    if (value === null) return null;
+    try {
+      return check(key, value);
+    } catch {
+      throw new ConfigError(key, value, `${allowed}, or null`);
+    }
+  };
+}
+
+const boolean: Check<boolean> = (key, value) => {
+  if (typeof value === 'boolean') return value;
+  throw new ConfigError(key, value, 'true or false');
+};
+
+const workers: Check<WorkerGroup[]> = (key, value) => {
+  const groups = typeof value === 'string' ? parseWorkerSpec(value, key) : value;
+  if (!Array.isArray(groups) || groups.length === 0) {
+    throw new ConfigError(key, value, 'a non-empty list like "webgpu:1,wasm:2" or [{backend, count}]');
+  }
+  const out: WorkerGroup[] = [];
+  for (const [i, group] of groups.entries()) {
+    if (typeof group !== 'object' || group === null) {
+      throw new ConfigError(`${key}[${i}]`, group, 'an object {backend, count}');
+    }
+    const g = group as Record<string, unknown>;
+    const backend = oneOf(BACKENDS)(`${key}[${i}].backend`, g['backend']);
+    const count = integer(0, MAX_WORKERS)(`${key}[${i}].count`, g['count']);
+    if (count > 0) out.push({ backend, count });
+  }
+  const total = out.reduce((n, g) => n + g.count, 0);
+  if (total < 1 || total > MAX_WORKERS) {
+    throw new ConfigError(key, value, `between 1 and ${MAX_WORKERS} workers in all`);
+  }
+  return out;
+};
+
+/** Parses the flag/URL form `webgpu:1,wasm:2`. */
+export function parseWorkerSpec(text: string, key = 'workers'): WorkerGroup[] {
+  const allowed = `a list like "webgpu:1,wasm:2" with backends ${BACKENDS.join(', ')}`;
+  const groups: WorkerGroup[] = [];
+  for (const part of text.split(',')) {
+    const match = /^\s*([a-z]+)\s*(?::\s*(\d+))?\s*$/.exec(part);
+    if (!match) throw new ConfigError(key, text, allowed);
+    const backend = match[1] ?? '';
+    if (!(BACKENDS as readonly string[]).includes(backend)) throw new ConfigError(key, text, allowed);
+    groups.push({ backend: backend as BackendName, count: match[2] === undefined ? 1 : Number(match[2]) });
+  }
+  return groups;
+}
+
+export function formatWorkerSpec(groups: readonly WorkerGroup[]): string {
+  return groups.map((g) => `${g.backend}:${g.count}`).join(',');
+}
+
+const CHECKS: { [K in keyof RunConfig]: Check<RunConfig[K]> } = {
+  algo: oneOf(ALGOS),
+  workers,
+  tauFast: integer(1, 4096),
+  lambda: real(0, 1, false),
+  biasDirection: oneOf(BIAS_DIRECTIONS),
+  aggregation: oneOf(AGGREGATION_MODES),
+  unbalancedSteps: boolean,
+  biasedSampling: boolean,
+  weightedAggregation: boolean,
+  adaptiveBudgets: boolean,
+  batchSize: integer(1, 4096),
+  learningRate: real(0, 10, false),
+  momentum: real(0, 0.999, true),
+  weightDecay: real(0, 1, true),
+  targetAccuracy: nullable(real(0, 1, false), 'a number in (0, 1]'),
+  maxSeconds: real(0, 86_400, false),
+  maxRounds: nullable(integer(1, 1_000_000), 'an integer from 1 to 1000000'),
+  evalEvery: integer(1, 10_000),
+  evalSamples: integer(1, TEST_SIZE),
+  profileSteps: integer(1, 100),
+  warmupSteps: integer(0, 100),
+  seed: integer(0, 2 ** 32 - 1),
+  fallback: oneOf(FALLBACK_POLICIES),
+};
+
+export const CONFIG_KEYS = Object.keys(CHECKS) as (keyof RunConfig)[];
+
+/**
+ * Validates a partial config (from a script, a form or parsed flags) and fills
+ * the rest from `base`. Unknown keys are errors too: a typo must not silently
+ * run the default.
+ */
+export function validateConfig(input: unknown, base: Readonly<RunConfig> = DEFAULT_CONFIG): RunConfig {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ConfigError('config', input, 'an object with keys ' + CONFIG_KEYS.join(', '));
+  }
+  const record = input as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!(CONFIG_KEYS as string[]).includes(key)) {
+      throw new ConfigError(key, record[key], `a known key (${CONFIG_KEYS.join(', ')})`);
+    }
+  }
+  const out = { ...base, workers: base.workers.map((g) => ({ ...g })) } as RunConfig;
+  for (const key of CONFIG_KEYS) {
+    if (record[key] === undefined) continue;
+    (out as unknown as Record<string, unknown>)[key] = CHECKS[key](key, record[key]);
+  }
+  return out;
+}
+
+export function workerCount(config: Pick<RunConfig, 'workers'>): number {
+  return config.workers.reduce((n, g) => n + g.count, 0);
+}
+
+/** What an algorithm turns its config into: the mechanisms actually in force. */
+export interface Mechanisms {
+  unbalancedSteps: boolean;
+  biasedSampling: boolean;
+  aggregation: AggregationMode;
+  /** Per-step gradient averaging instead of local rounds. */
+  synchronous: boolean;
+  /** Train on the measured fastest worker only. */
+  fastOnly: boolean;
+}
+
+export function mechanismsOf(config: RunConfig): Mechanisms {
+  switch (config.algo) {
+    case 'biased':
+      return {
+        unbalancedSteps: config.unbalancedSteps,
+        biasedSampling: config.biasedSampling && config.lambda < 1,
+        aggregation: config.weightedAggregation ? config.aggregation : 'uniform',
+        synchronous: false,
+        fastOnly: false,
+      };
+    case 'local':
+      return { unbalancedSteps: false, biasedSampling: false, aggregation: 'uniform', synchronous: false, fastOnly: false };
+    case 'sync':
+      return { unbalancedSteps: false, biasedSampling: false, aggregation: 'uniform', synchronous: true, fastOnly: false };
+    case 'fast-only':
+      return { unbalancedSteps: false, biasedSampling: false, aggregation: 'uniform', synchronous: false, fastOnly: true };
+    default: {
+      const never: never = config.algo;
+      throw new ConfigError('algo', never, `one of ${ALGOS.join(', ')}`);
+    }
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * Loss-biased shard assignment, as in ALGORITHM.md "Loss-biased sampling".
+ * Shards are rebuilt once per reassignment period; each worker then reads its
+ * shard in order, B samples per step.
+ */
+import type { BiasDirection } from './config';
+import type { Rng } from './rng';
+
+/** Who gets the high-loss samples; `none` is plain local SGD. */
+export type SamplingBias = BiasDirection | 'none';
+
+export interface ShardInput {
+  /** Training samples N; sample indices are 0..n-1. */
+  n: number;
+  batchSize: number;
+  /** Local steps per round, per worker. */
+  taus: readonly number[];
+  /** Rounds in this reassignment period. */
+  rounds: number;
+  /** Per worker: draws from the high-loss selection instead of a uniform permutation. */
+  biased: readonly boolean[];
+  /** High-loss ratio in (0, 1]: the candidate pool is quota / lambda. 1 = no bias. */
+  lambda: number;
+  /** Global loss table, one entry per sample; +Infinity = not seen yet. */
+  losses: Float32Array;
+  /** Advanced, not forked: consecutive periods get different shards. */
+  rng: Rng;
+}
+
+/**
+ * One shard per worker, of length batchSize * taus[i] * rounds: the samples
+ * worker i consumes over the period, in order.
+ *
+ * Biased workers share quota Q (the sum of their lengths): a uniform pool of
+ * min(n, ceil(Q / lambda)) samples, its Q highest losses, shuffled, split in
+ * worker order. If Q > n (only when one round of all workers exceeds the
+ * data set), every sample is taken floor(Q / n) times and R = Q mod n more
+ * are chosen as above (pool min(n, ceil(R / lambda)), top R), laid out as one
+ * permutation (those R first) repeated. Every n-long window of that sequence
+ * is a rotation of the permutation, so a shard of up to n samples never
+ * repeats one and a longer shard repeats only epoch by epoch.
+ *
+ * Unbiased workers take consecutive slices of a uniform permutation of all n.
+ * A slice that would run past its end starts a fresh permutation instead (the
+ * old tail is dropped) so the slice holds no repeats; a shard longer than n is
+ * a fresh permutation repeated.
+ */
+export function buildShards(input: ShardInput): Int32Array[] {
+  const { n, batchSize, taus, rounds, biased, lambda, losses, rng } = input;
+  assertInteger('n', n, 1);
+  assertInteger('batchSize', batchSize, 1);
+  assertInteger('rounds', rounds, 1);
+  if (taus.length === 0) {
+    throw new Error('Invalid taus: []. Should hold one step budget per worker, at least one.');
+  }
+  taus.forEach((tau, i) => assertInteger(`taus[${i}]`, tau, 1));
+  if (biased.length !== taus.length) {
+    throw new Error(`Invalid biased: length ${biased.length}. Should match taus (length ${taus.length}).`);
+  }
+  if (!(lambda > 0 && lambda <= 1)) {
+    throw new Error(`Invalid lambda: ${lambda}. Should be a number in (0, 1].`);
+  }
+  if (losses.length !== n) {
+    throw new Error(`Invalid losses: length ${losses.length}. Should equal n = ${n}.`);
+  }
+
+  const lengths = taus.map((tau) => batchSize * tau * rounds);
+  const shards: Int32Array[] = lengths.map((length) => new Int32Array(length));
+
+  let quota = 0;
+  lengths.forEach((length, i) => {
+    if (biased[i] === true) quota += length;
+  });
+  if (quota > 0) {
+    const selection = biasedSelection(n, quota, lambda, losses, rng);
+    let cursor = 0;
+    lengths.forEach((length, i) => {
+      if (biased[i] !== true) return;
+      (shards[i] as Int32Array).set(selection.subarray(cursor, cursor + length));
+      cursor += length;
+    });
+  }
+
+  let permutation: Int32Array | null = null;
+  let cursor = n;
+  lengths.forEach((length, i) => {
+    if (biased[i] === true) return;
+    const shard = shards[i] as Int32Array;
+    if (length > n) {
+      fillCyclic(shard, rng.permutation(n));
+      cursor = n;
+      return;
+    }
+    if (permutation === null || cursor + length > n) {
+      permutation = rng.permutation(n);
+      cursor = 0;
+    }
+    shard.set(permutation.subarray(cursor, cursor + length));
+    cursor += length;
+  });
+  return shards;
+}
+
+/** The biased workers' Q samples in consumption order (see buildShards). */
+function biasedSelection(n: number, quota: number, lambda: number, losses: Float32Array, rng: Rng): Int32Array {
+  // Beyond full passes over all n, only the remainder is chosen by loss, from
+  // its own pool, so lambda = 1 stays unbiased even when Q > n.
+  const chosen = quota <= n ? quota : 0;
+  const pool = rng.sampleWithoutReplacement(n, Math.min(n, Math.ceil(chosen / lambda)));
+  const hardest = rng.shuffle(rankByLoss(pool, losses, rng).slice(0, chosen));
+  if (quota <= n) return hardest;
+  const isHardest = new Uint8Array(n);
+  for (const sample of hardest) isHardest[sample] = 1;
+  const period = new Int32Array(n);
+  period.set(hardest);
+  let cursor = hardest.length;
+  for (let sample = 0; sample < n; sample++) {
+    if (isHardest[sample] === 0) period[cursor++] = sample;
+  }
+  rng.shuffle(period.subarray(hardest.length));
+  const selection = new Int32Array(quota);
+  fillCyclic(selection, period);
+  return selection;
+}
+
+function fillCyclic(out: Int32Array, period: Int32Array): void {
+  for (let start = 0; start < out.length; start += period.length) {
+    out.set(period.subarray(0, Math.min(period.length, out.length - start)), start);
+  }
+}
+
+/**
+ * `pool` ordered by recorded loss, highest first; +Infinity (unseen) first of
+ * all, NaN (a diverged forward pass) last. Ties are broken uniformly at random:
+ * the pool is shuffled, then stably sorted. Exported for tests: the first Q
+ * entries are the biased selection.
+ */
+export function rankByLoss(pool: Int32Array, losses: Float32Array, rng: Rng): Int32Array {
+  const shuffled = rng.shuffle(pool.slice());
+  const keys = new Float64Array(shuffled.length);
+  shuffled.forEach((sample, i) => {
+    if (sample < 0 || sample >= losses.length) {
+      throw new Error(`Invalid pool[${i}]: ${sample}. Should be a sample index from 0 to ${losses.length - 1}.`);
+    }
+    const loss = losses[sample] as number;
+    keys[i] = Number.isNaN(loss) ? -Infinity : loss;
+  });
+  const order = Array.from(shuffled.keys());
+  // Position in the shuffled pool breaks ties, which keeps the sort stable by construction.
+  order.sort((a, b) => {
+    const ka = keys[a] as number;
+    const kb = keys[b] as number;
+    return ka === kb ? a - b : ka < kb ? 1 : -1;
+  });
+  return Int32Array.from(order, (i) => shuffled[i] as number);
+}
+
+/**
+ * The k samples with the highest finite loss, highest first (ties: lower
+ * index first), for display. Unseen (+Infinity) and NaN entries are skipped,
+ * so fewer than k come back early in training.
+ */
+export function topLossIndices(losses: Float32Array, k: number): Int32Array {
+  assertInteger('k', k, 0);
+  // Min-heap of the best k so far; its root is the weakest kept sample.
+  const heap: number[] = [];
+  const weaker = (a: number, b: number): boolean => {
+    const la = losses[a] as number;
+    const lb = losses[b] as number;
+    return la < lb || (la === lb && a > b);
+  };
+  const swap = (i: number, j: number): void => {
+    const tmp = heap[i] as number;
+    heap[i] = heap[j] as number;
+    heap[j] = tmp;
+  };
+  const siftDown = (): void => {
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let smallest = i;
+      if (left < heap.length && weaker(heap[left] as number, heap[smallest] as number)) smallest = left;
+      if (right < heap.length && weaker(heap[right] as number, heap[smallest] as number)) smallest = right;
+      if (smallest === i) return;
+      swap(i, smallest);
+      i = smallest;
+    }
+  };
+  if (k === 0) return new Int32Array(0);
+  for (let sample = 0; sample < losses.length; sample++) {
+    if (!Number.isFinite(losses[sample] as number)) continue;
+    if (heap.length < k) {
+      heap.push(sample);
+      for (let i = heap.length - 1; i > 0; ) {
+        const parent = (i - 1) >> 1;
+        if (!weaker(heap[i] as number, heap[parent] as number)) break;
+        swap(i, parent);
+        i = parent;
+      }
+    } else if (weaker(heap[0] as number, sample)) {
+      heap[0] = sample;
+      siftDown();
+    }
+  }
+  return Int32Array.from(heap.sort((a, b) => (weaker(a, b) ? 1 : weaker(b, a) ? -1 : 0)));
+}
+
+/**
+ * Which of k workers draw from the high-loss selection. `slow`: all but the
+ * fastest, so a single worker is never biased (it has no slow peers);
+ * `fast`: the fastest only; `none`: nobody.
+ */
+export function selectBiasedWorkers(direction: SamplingBias, fastIndex: number, k: number): boolean[] {
+  assertInteger('k', k, 1);
+  if (!Number.isInteger(fastIndex) || fastIndex < 0 || fastIndex >= k) {
+    throw new Error(`Invalid fastIndex: ${fastIndex}. Should be an integer from 0 to ${k - 1}.`);
+  }
+  switch (direction) {
+    case 'slow':
+      return Array.from({ length: k }, (_, i) => i !== fastIndex);
+    case 'fast':
+      return Array.from({ length: k }, (_, i) => i === fastIndex);
+    case 'none':
+      return new Array<boolean>(k).fill(false);
+    default: {
+      const never: never = direction;
+      throw new Error(`Invalid bias direction: ${JSON.stringify(never)}. Should be one of: slow, fast, none.`);
+    }
+  }
+}
+
+function assertInteger(what: string, value: number, min: number): void {
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`Invalid ${what}: ${value}. Should be an integer >= ${min}.`);
+  }
+}

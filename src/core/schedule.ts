@@ -1,0 +1,106 @@
+/**
+ * Per-worker step budgets (tau_i) from measured step times, their adaptive
+ * update, and the shard reassignment period. See ALGORITHM.md "Terms".
+ */
+
+/**
+ * Weight of a new step-time measurement in the running estimate. 0.7 follows
+ * a sustained slowdown to 70% of its size after one round and 91% after two,
+ * while one noisy round moves tau by less than its full deviation.
+ */
+export const ADAPTIVE_SMOOTHING = 0.7;
+
+export interface Budgets {
+  /** The worker with the smallest step time (first one on a tie). */
+  fastIndex: number;
+  /** t_fast / t_i, in (0, 1]; 1 for the fast worker. */
+  gamma: number[];
+  /** Local steps per round. */
+  tau: number[];
+}
+
+/**
+ * tau_i = max(1, round(gamma_i * tauFast)), so every worker spends about
+ * tauFast * t_fast per round. With `unbalanced` off every worker does tauFast
+ * (plain local SGD); gamma is still reported.
+ */
+export function computeBudgets(
+  stepMs: readonly number[],
+  tauFast: number,
+  opts: { unbalanced: boolean },
+): Budgets {
+  if (stepMs.length === 0) {
+    throw new Error('Invalid stepMs: []. Should hold one step time per worker, at least one.');
+  }
+  stepMs.forEach((t, i) => assertPositive(`stepMs[${i}]`, t));
+  if (!Number.isInteger(tauFast) || tauFast < 1) {
+    throw new Error(`Invalid tauFast: ${tauFast}. Should be an integer >= 1.`);
+  }
+  let fastIndex = 0;
+  stepMs.forEach((t, i) => {
+    if (t < (stepMs[fastIndex] as number)) fastIndex = i;
+  });
+  const tFast = stepMs[fastIndex] as number;
+  const gamma = stepMs.map((t) => tFast / t);
+  const tau = gamma.map((g) => (opts.unbalanced ? Math.max(1, Math.round(g * tauFast)) : tauFast));
+  return { fastIndex, gamma, tau };
+}
+
+/**
+ * Exponentially smoothed step time: smoothing * measured + (1 - smoothing) * previous.
+ * smoothing = 1 takes the measurement as is; 0 keeps the old estimate (the
+ * paper's fixed gamma).
+ */
+export function updateStepEstimate(previousMs: number, measuredMs: number, smoothing: number): number {
+  assertPositive('previousMs', previousMs);
+  assertPositive('measuredMs', measuredMs);
+  if (!(smoothing >= 0 && smoothing <= 1)) {
+    throw new Error(`Invalid smoothing: ${smoothing}. Should be a number in [0, 1].`);
+  }
+  return smoothing * measuredMs + (1 - smoothing) * previousMs;
+}
+
+/**
+ * Rounds between shard rebuilds: about one pass over the N training samples
+ * by all workers together, floor(N / (B * sum tau_i)), at least 1.
+ */
+export function roundsPerPeriod(n: number, batchSize: number, taus: readonly number[]): number {
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(`Invalid n: ${n}. Should be an integer >= 1.`);
+  }
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new Error(`Invalid batchSize: ${batchSize}. Should be an integer >= 1.`);
+  }
+  if (taus.length === 0) {
+    throw new Error('Invalid taus: []. Should hold one step budget per worker, at least one.');
+  }
+  let sum = 0;
+  taus.forEach((tau, i) => {
+    if (!Number.isInteger(tau) || tau < 1) {
+      throw new Error(`Invalid taus[${i}]: ${tau}. Should be an integer >= 1.`);
+    }
+    sum += tau;
+  });
+  return Math.max(1, Math.floor(n / (batchSize * sum)));
+}
+
+/** Median of a non-empty list of finite numbers (mean of the middle two for even lengths). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) {
+    throw new Error('Invalid values: []. median needs at least one number.');
+  }
+  values.forEach((v, i) => {
+    if (!Number.isFinite(v)) throw new Error(`Invalid values[${i}]: ${v}. Should be a finite number.`);
+  });
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+function assertPositive(what: string, value: number): void {
+  if (!(Number.isFinite(value) && value > 0)) {
+    throw new Error(`Invalid ${what}: ${value}. Should be a finite number > 0 (milliseconds).`);
+  }
+}

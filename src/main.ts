@@ -1,0 +1,22 @@
+/** Page entry: detect capabilities, load the dataset, start the engine, expose `window.tandem`, draw the UI. */
+import { createTandemApi } from './api/automation';
+import { detectCapabilities } from './backends/capabilities';
+import { fetchDataset } from './data/load';
+import { Orchestrator } from './orchestrator/orchestrator';
+import { mountPage } from './ui/page';
+
+const engine = new Orchestrator();
+const capabilities = detectCapabilities();
+const ready = (async () => {
+  const caps = await capabilities;
+  if (!caps.sharedArrayBuffer) {
+    throw new Error(
+      'This page is not cross-origin isolated, so SharedArrayBuffer is unavailable. The server must send ' +
+        'Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp.',
+    );
+  }
+  engine.loadDataset(await fetchDataset());
+})();
+
+window.tandem = createTandemApi(engine, ready, capabilities);
+mountPage(document.getElementById('app') as HTMLElement, engine, ready, capabilities);

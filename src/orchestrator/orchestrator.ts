@@ -1,0 +1,525 @@
+/**
+ * The main-thread orchestrator: owns the shared memory and the worker pool,
+ * profiles workers, sets budgets, builds shards, runs rounds of every
+ * algorithm in one engine, aggregates, evaluates, and emits one event per
+ * round. The page and the benchmark only listen to its events.
+ */
+import { aggregationWeights, averageInto, weightedAverageInto } from '../core/aggregate';
+import {
+  DEFAULT_CONFIG,
+  mechanismsOf,
+  validateConfig,
+  type Mechanisms,
+  type RunConfig,
+} from '../core/config';
+import { createRng, type Rng } from '../core/rng';
+import { buildShards, selectBiasedWorkers } from '../core/sampler';
+import { ADAPTIVE_SMOOTHING, computeBudgets, roundsPerPeriod, updateStepEstimate } from '../core/schedule';
+import { stratifiedSplit } from '../core/split';
+import type { ImageDataset } from '../data/dataset-file';
+import { cnnSpec, initialTheta, paramCount, type ModelSpec } from '../models/spec';
+import type { EngineEvent, RoundEvent, RunPhase, RunResult, WorkerInfo, WorkerRoundStats } from '../protocol';
+import { allocate, computeLayout, type SharedViews } from '../shared-memory/layout';
+import { WorkerPool, type PoolWorker } from './worker-pool';
+
+/** Test samples held out per class (Fashion-MNIST: 7,000 per class -> 6,000 train / 1,000 test). */
+export const TEST_PER_CLASS = 1000;
+/** Fixed, so every run and seed is evaluated on the same test set. */
+export const SPLIT_SEED = 20240805;
+export const MAX_SLOTS = 8;
+
+export type Listener = (event: EngineEvent) => void;
+
+export class RunStateError extends Error {
+  override readonly name = 'RunStateError';
+}
+
+/** Per-worker state within one run. */
+interface Member {
+  worker: PoolWorker;
+  /** Current step-time estimate, ms (profiled, then updated each round when adaptive). */
+  stepMs: number;
+  tau: number;
+  biased: boolean;
+  /** Next unread sample in this worker's shard, and the shard's filled length. */
+  shardOffset: number;
+  shardLength: number;
+  steps: number;
+  samples: number;
+  busyMs: number;
+  idleMs: number;
+}
+
+export class Orchestrator {
+  private views: SharedViews | null = null;
+  private dataset: { trainSize: number; testSize: number; classes: number } | null = null;
+  private pool: WorkerPool | null = null;
+  private readonly listeners = new Set<Listener>();
+  private history: RoundEvent[] = [];
+  private state: RunPhase = 'idle';
+  private stopRequested = false;
+  private workerInfo: WorkerInfo[] = [];
+  readonly model: ModelSpec;
+
+  constructor(model: ModelSpec = cnnSpec()) {
+    this.model = model;
+  }
+
+  on(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  phase(): RunPhase {
+    return this.state;
+  }
+
+  events(): RoundEvent[] {
+    return this.history.slice();
+  }
+
+  workers(): WorkerInfo[] {
+    return this.workerInfo.map((w) => ({ ...w }));
+  }
+
+  /** Loads the dataset into shared memory once: train samples first, then test. */
+  loadDataset(data: ImageDataset): void {
+    if (this.state !== 'idle' && this.state !== 'done' && this.state !== 'failed') {
+      throw new RunStateError(`Cannot load a dataset while the engine is ${this.state}.`);
+    }
+    const split = stratifiedSplit(data.labels, data.classes, TEST_PER_CLASS, SPLIT_SEED);
+    const sampleBytes = data.height * data.width * data.channels;
+    const layout = computeLayout({
+      paramCount: paramCount(this.model),
+      slots: MAX_SLOTS,
+      trainSize: split.train.length,
+      testSize: split.test.length,
+      sampleBytes,
+      shardCapacity: split.train.length,
+    });
+    const views = allocate(layout);
+    let k = 0;
+    for (const index of [...split.train, ...split.test]) {
+      views.images.set(data.images.subarray(index * sampleBytes, (index + 1) * sampleBytes), k * sampleBytes);
+      views.labels[k] = data.labels[index] ?? 0;
+      k++;
+    }
+    this.pool?.terminate();
+    this.pool = null;
+    this.views = views;
+    this.dataset = { trainSize: split.train.length, testSize: split.test.length, classes: data.classes };
+  }
+
+  stop(): void {
+    if (this.state === 'training' || this.state === 'profiling' || this.state === 'starting') {
+      this.stopRequested = true;
+      this.setPhase('stopping', 'Stopping after the current round.');
+    }
+  }
+
+  async run(input: Partial<RunConfig>): Promise<RunResult> {
+    const config = validateConfig(input, DEFAULT_CONFIG);
+    if (this.state !== 'idle' && this.state !== 'done' && this.state !== 'failed') {
+      throw new RunStateError(`A run is already in progress (phase ${this.state}); stop it first.`);
+    }
+    const views = this.views;
+    const dataset = this.dataset;
+    if (!views || !dataset) throw new RunStateError('No dataset loaded: call loadDataset first.');
+    this.history = [];
+    this.stopRequested = false;
+    try {
+      return await this.execute(config, views, dataset.trainSize, dataset.testSize);
+    } catch (e) {
+      this.setPhase('failed', e instanceof Error ? e.message : String(e));
+      throw e;
+    }
+  }
+
+  private async execute(config: RunConfig, views: SharedViews, n: number, testSize: number): Promise<RunResult> {
+    const mech = mechanismsOf(config);
+    const rng = createRng(config.seed);
+    this.setPhase('starting', 'Starting workers.');
+    const pool = await this.ensurePool(config, views);
+
+    views.global.set(initialTheta(this.model, rng.fork('init')));
+    views.bumpGlobal();
+    views.losses.fill(Number.POSITIVE_INFINITY);
+    const settings = {
+      learningRate: config.learningRate,
+      momentum: config.momentum,
+      weightDecay: config.weightDecay,
+      batchSize: config.batchSize,
+    };
+    await Promise.all(pool.workers.map((w) => w.api.configure(settings)));
+
+    // Profile all workers at once: budgets must reflect speed inside the pool.
+    this.setPhase('profiling', 'Measuring each worker’s step time.');
+    const profileRng = rng.fork('profile');
+    for (const w of pool.workers) views.shard(w.id).set(profileRng.permutation(n));
+    const profiles = await Promise.all(
+      pool.workers.map((w) => w.api.profile(config.warmupSteps, config.profileSteps)),
+    );
+    const profiled = profiles.map((p) => p.stepMs);
+    const fastIndex = computeBudgets(profiled, config.tauFast, { unbalanced: true }).fastIndex;
+    this.workerInfo = pool.workers.map((w, i) => ({
+      id: w.id,
+      requested: w.requested,
+      backend: w.report.backend,
+      report: w.report,
+      stepMs: profiled[i] ?? null,
+      role: i === fastIndex ? 'fast' : 'slow',
+    }));
+    this.emit({ type: 'workers', workers: this.workers() });
+
+    const active = mech.fastOnly ? pool.workers.filter((_, i) => i === fastIndex) : pool.workers;
+    const members: Member[] = active.map((worker) => ({
+      worker,
+      stepMs: profiled[pool.workers.indexOf(worker)] ?? 1,
+      tau: config.tauFast,
+      biased: false,
+      shardOffset: 0,
+      shardLength: 0,
+      steps: 0,
+      samples: 0,
+      busyMs: 0,
+      idleMs: 0,
+    }));
+    this.assignBudgets(members, config, mech);
+    await Promise.all(members.map((m) => m.worker.api.loadGlobal(true)));
+
+    this.setPhase('training', `Training with ${config.algo}.`);
+    const shardRng = rng.fork('shards');
+    const evaluator = members.reduce((a, b) => (b.stepMs < a.stepMs ? b : a));
+    const runStart = performance.now();
+    let trainMs = 0;
+    let evalMsTotal = 0;
+    let aggregateMsTotal = 0;
+    let exchangeMsTotal = 0;
+    let timeToTargetMs: number | null = null;
+    let lastAccuracy: number | null = null;
+    let stoppedBy: RunResult['stoppedBy'] = 'time';
+    let round = 0;
+
+    for (;;) {
+      round++;
+      const roundStart = performance.now();
+      const outcome = mech.synchronous
+        ? await this.syncRound(round, members, config, views, n, shardRng)
+        : await this.localRound(round, members, config, mech, views, n, shardRng);
+      const roundMs = performance.now() - roundStart;
+      trainMs += roundMs;
+      aggregateMsTotal += outcome.aggregateMs;
+      exchangeMsTotal += outcome.exchangeMs;
+
+      let accuracy: number | null = null;
+      let evalMs = 0;
+      if (round % config.evalEvery === 0) {
+        const report = await evaluator.worker.api.evaluate(0, Math.min(config.evalSamples, testSize));
+        accuracy = report.accuracy;
+        evalMs = report.evalMs;
+        evalMsTotal += evalMs;
+        lastAccuracy = accuracy;
+        if (timeToTargetMs === null && config.targetAccuracy !== null && accuracy >= config.targetAccuracy) {
+          timeToTargetMs = trainMs;
+        }
+      }
+      const event: RoundEvent = {
+        round,
+        wallMs: performance.now() - runStart,
+        trainMs,
+        roundMs,
+        loss: outcome.loss,
+        accuracy,
+        evalMs,
+        aggregateMs: outcome.aggregateMs,
+        exchangeMs: outcome.exchangeMs,
+        workers: await Promise.all(
+          members.map(async (m) => ({ ...outcome.stats.get(m) ?? emptyStats(m), tensors: await m.worker.api.numTensors() })),
+        ),
+      };
+      this.history.push(event);
+      this.emit({ type: 'round', event });
+
+      if (!Number.isFinite(outcome.loss)) {
+        throw new Error(
+          `Training diverged at round ${round} (loss ${outcome.loss}); lower learningRate (now ${config.learningRate}).`,
+        );
+      }
+      if (timeToTargetMs !== null) { stoppedBy = 'target'; break; }
+      if (this.stopRequested) { stoppedBy = 'user'; break; }
+      if (config.maxRounds !== null && round >= config.maxRounds) { stoppedBy = 'rounds'; break; }
+      if (trainMs >= config.maxSeconds * 1000) { stoppedBy = 'time'; break; }
+      if (config.adaptiveBudgets) this.assignBudgets(members, config, mech);
+    }
+
+    // The final accuracy is always on the whole test set.
+    let finalAccuracy = lastAccuracy;
+    if (config.evalSamples < testSize || round % config.evalEvery !== 0) {
+      const report = await evaluator.worker.api.evaluate(0, testSize);
+      finalAccuracy = report.accuracy;
+      evalMsTotal += report.evalMs;
+    }
+    const result: RunResult = {
+      algo: config.algo,
+      config,
+      workers: members.map((m) => ({
+        id: m.worker.id,
+        backend: m.worker.report.backend,
+        requested: m.worker.requested,
+        stepMs: m.stepMs,
+        tau: m.tau,
+        steps: m.steps,
+        samples: m.samples,
+        busyMs: m.busyMs,
+        idleMs: m.idleMs,
+      })),
+      rounds: round,
+      trainMs,
+      evalMs: evalMsTotal,
+      aggregateMs: aggregateMsTotal,
+      exchangeMs: exchangeMsTotal,
+      timeToTargetMs,
+      finalAccuracy,
+      aggregation: mech.aggregation,
+      stoppedBy,
+      history: this.history.map((e) => ({ round: e.round, trainMs: e.trainMs, loss: e.loss, accuracy: e.accuracy })),
+    };
+    this.setPhase('done', `Finished: ${stoppedBy}.`);
+    this.emit({ type: 'done', result });
+    return result;
+  }
+
+  /** tau_i from the current step-time estimates; bias roles from the current fastest. */
+  private assignBudgets(members: Member[], config: RunConfig, mech: Mechanisms): void {
+    const budgets = computeBudgets(
+      members.map((m) => m.stepMs),
+      config.tauFast,
+      { unbalanced: mech.unbalancedSteps },
+    );
+    const biased = mech.biasedSampling
+      ? selectBiasedWorkers(config.biasDirection, budgets.fastIndex, members.length)
+      : members.map(() => false);
+    members.forEach((m, i) => {
+      m.tau = budgets.tau[i] ?? config.tauFast;
+      m.biased = biased[i] ?? false;
+    });
+  }
+
+  /**
+   * Rebuilds every member's shard when the period is over or a worker's next
+   * round would run past its shard (budgets changed).
+   */
+  private ensureShards(members: Member[], config: RunConfig, views: SharedViews, n: number, rng: Rng, stepsOf: (m: Member) => number): void {
+    const batch = config.batchSize;
+    if (members.every((m) => m.shardOffset + stepsOf(m) * batch <= m.shardLength)) return;
+    const taus = members.map(stepsOf);
+    const rounds = roundsPerPeriod(n, batch, taus);
+    const shards = buildShards({
+      n,
+      batchSize: batch,
+      taus,
+      rounds,
+      biased: members.map((m) => m.biased),
+      lambda: config.lambda,
+      losses: views.losses,
+      rng,
+    });
+    members.forEach((m, i) => {
+      const shard = shards[i];
+      if (!shard) throw new Error(`Sampler returned no shard for worker ${m.worker.id}.`);
+      views.shard(m.worker.id).set(shard);
+      m.shardOffset = 0;
+      m.shardLength = shard.length;
+    });
+  }
+
+  private async localRound(
+    round: number,
+    members: Member[],
+    config: RunConfig,
+    mech: Mechanisms,
+    views: SharedViews,
+    n: number,
+    rng: Rng,
+  ): Promise<RoundOutcome> {
+    this.ensureShards(members, config, views, n, rng, (m) => m.tau);
+    const start = performance.now();
+    const reports = await Promise.all(
+      members.map((m) => m.worker.api.runRound({ round, steps: m.tau, shardOffset: m.shardOffset })),
+    );
+    const wall = performance.now() - start;
+
+    const t0 = performance.now();
+    reports.forEach((r, i) => {
+      const m = members[i];
+      if (m && views.slotVersion(m.worker.id) !== round) {
+        throw new Error(`Worker ${m.worker.id} reported round ${round} but its slot holds version ${views.slotVersion(m.worker.id)}.`);
+      }
+    });
+    const included = reports.map((r) => r.finite);
+    const weights = aggregationWeights(
+      mech.aggregation,
+      reports.map((r) => r.steps),
+      reports.map((r) => r.samples),
+      included,
+    );
+    weightedAverageInto(views.global, members.map((m) => views.slot(m.worker.id)), weights);
+    views.bumpGlobal();
+    const aggregateMs = performance.now() - t0;
+
+    const stats = new Map<Member, Omit<WorkerRoundStats, 'tensors'>>();
+    let lossSum = 0;
+    let lossWeight = 0;
+    reports.forEach((r, i) => {
+      const m = members[i];
+      if (!m) return;
+      m.shardOffset += r.samples;
+      m.steps += r.steps;
+      m.samples += r.samples;
+      m.busyMs += r.busyMs;
+      m.idleMs += Math.max(0, wall - r.busyMs);
+      if (config.adaptiveBudgets && r.steps > 0) m.stepMs = updateStepEstimate(m.stepMs, r.stepMs, ADAPTIVE_SMOOTHING);
+      lossSum += r.loss * r.steps;
+      lossWeight += r.steps;
+      stats.set(m, {
+        id: m.worker.id,
+        backend: m.worker.report.backend,
+        tau: m.tau,
+        steps: r.steps,
+        samples: r.samples,
+        busyMs: r.busyMs,
+        idleMs: Math.max(0, wall - r.busyMs),
+        stepMs: r.stepMs,
+        biased: m.biased,
+      });
+    });
+    return {
+      loss: lossWeight > 0 ? lossSum / lossWeight : Number.NaN,
+      aggregateMs,
+      exchangeMs: Math.max(...reports.map((r) => r.exchangeMs)),
+      stats,
+    };
+  }
+
+  /** tauFast synchronous steps: every step, all gradients are averaged and applied by all. */
+  private async syncRound(
+    round: number,
+    members: Member[],
+    config: RunConfig,
+    views: SharedViews,
+    n: number,
+    rng: Rng,
+  ): Promise<RoundOutcome> {
+    const batch = config.batchSize;
+    const busy = members.map(() => 0);
+    const idle = members.map(() => 0);
+    let aggregateMs = 0;
+    let lossSum = 0;
+    // Start from theta_bar so backends' rounding differences never accumulate.
+    const tl = performance.now();
+    await Promise.all(members.map((m) => m.worker.api.loadGlobal(false)));
+    let exchangeMs = performance.now() - tl;
+    for (let s = 0; s < config.tauFast; s++) {
+      this.ensureShards(members, config, views, n, rng, () => 1);
+      const stepStart = performance.now();
+      const grads = await Promise.all(members.map((m) => m.worker.api.computeGradient(m.shardOffset)));
+      const ta = performance.now();
+      averageInto(views.gradient, members.map((m) => views.slot(m.worker.id)));
+      views.bumpGradient();
+      aggregateMs += performance.now() - ta;
+      const applied = await Promise.all(members.map((m) => m.worker.api.applyGradient()));
+      const stepWall = performance.now() - stepStart;
+      members.forEach((m, i) => {
+        const work = (grads[i]?.busyMs ?? 0) + (applied[i] ?? 0);
+        busy[i] = (busy[i] ?? 0) + work;
+        idle[i] = (idle[i] ?? 0) + Math.max(0, stepWall - work);
+        m.shardOffset += batch;
+        lossSum += (grads[i]?.loss ?? Number.NaN) / members.length;
+      });
+    }
+    // Publish one worker's model (all hold the same) as theta_bar.
+    const tp = performance.now();
+    const lead = members[0];
+    if (!lead) throw new Error('Synchronous round with no workers.');
+    const finite = await lead.worker.api.publishModel(round);
+    views.global.set(views.slot(lead.worker.id));
+    views.bumpGlobal();
+    exchangeMs += performance.now() - tp;
+    if (!finite) lossSum = Number.NaN;
+
+    const stats = new Map<Member, Omit<WorkerRoundStats, 'tensors'>>();
+    members.forEach((m, i) => {
+      m.steps += config.tauFast;
+      m.samples += config.tauFast * batch;
+      m.busyMs += busy[i] ?? 0;
+      m.idleMs += idle[i] ?? 0;
+      m.tau = config.tauFast;
+      stats.set(m, {
+        id: m.worker.id,
+        backend: m.worker.report.backend,
+        tau: config.tauFast,
+        steps: config.tauFast,
+        samples: config.tauFast * batch,
+        busyMs: busy[i] ?? 0,
+        idleMs: idle[i] ?? 0,
+        stepMs: (busy[i] ?? 0) / config.tauFast,
+        biased: false,
+      });
+    });
+    return { loss: lossSum / config.tauFast, aggregateMs, exchangeMs, stats };
+  }
+
+  private async ensurePool(config: RunConfig, views: SharedViews): Promise<WorkerPool> {
+    const key = WorkerPool.keyOf(config.workers, config.fallback, this.model);
+    if (this.pool?.matches(key)) return this.pool;
+    this.pool?.terminate();
+    this.pool = null;
+    this.pool = await WorkerPool.start(config.workers, config.fallback, this.model, views);
+    for (const w of this.pool.workers) {
+      if (w.report.backend !== w.requested) {
+        this.emit({
+          type: 'log',
+          level: 'warn',
+          message: `Worker ${w.id} asked for ${w.requested} and fell back to ${w.report.backend}: ${w.report.failures.join('; ')}`,
+        });
+      }
+    }
+    return this.pool;
+  }
+
+  private setPhase(phase: RunPhase, message: string): void {
+    this.state = phase;
+    this.emit({ type: 'phase', phase, message });
+  }
+
+  private emit(event: EngineEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (e) {
+        console.error('Tandem event listener failed', e);
+      }
+    }
+  }
+}
+
+interface RoundOutcome {
+  loss: number;
+  aggregateMs: number;
+  exchangeMs: number;
+  stats: Map<Member, Omit<WorkerRoundStats, 'tensors'>>;
+}
+
+function emptyStats(m: Member): Omit<WorkerRoundStats, 'tensors'> {
+  return {
+    id: m.worker.id,
+    backend: m.worker.report.backend,
+    tau: m.tau,
+    steps: 0,
+    samples: 0,
+    busyMs: 0,
+    idleMs: 0,
+    stepMs: m.stepMs,
+    biased: m.biased,
+  };
+}

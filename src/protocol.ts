@@ -1,0 +1,219 @@
+/**
+ * Every message and API that crosses a thread or a process boundary:
+ * orchestrator <-> trainer worker (comlink), page <-> scripts (`window.tandem`),
+ * page -> benchmark (the run JSON). Types only; no behaviour.
+ */
+import type { AggregationMode, BackendName, RunConfig } from './core/config';
+
+/** What a trainer worker reports after starting its backend. */
+export interface BackendReport {
+  /** The backend asked for. */
+  requested: BackendName;
+  /** The backend that actually runs (differs only after a fallback). */
+  backend: BackendName;
+  /** `[backend] reason` for every backend that failed before this one. */
+  failures: string[];
+  /** WebGPU adapter info, when backend is webgpu. */
+  adapter: AdapterReport | null;
+  /** WASM details, when backend is wasm. */
+  wasm: { simd: boolean; threads: number } | null;
+  /** tfjs' own backend name, as a check that nothing moved. */
+  tfBackend: string;
+}
+
+export interface AdapterReport {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isFallbackAdapter: boolean;
+}
+
+/** Sent once to a worker so it can view the shared buffers. */
+export interface WorkerInit {
+  id: number;
+  backend: BackendName;
+  fallback: 'fallback' | 'refuse';
+  memory: SharedArrayBuffer;
+  /** Byte layout of `memory`, from src/shared-memory/layout.ts. */
+  layout: import('./shared-memory/layout').LayoutSpec;
+  /** The model to train, as plain data (shapes and parameter order). */
+  model: import('./models/spec').ModelSpec;
+}
+
+/** Hyperparameters a worker's optimizer uses; set per run. */
+export interface OptimizerSettings {
+  learningRate: number;
+  momentum: number;
+  weightDecay: number;
+  batchSize: number;
+}
+
+/** One local round: load theta_bar, run `steps` SGD steps over the shard window, publish theta_i. */
+export interface RoundOrder {
+  round: number;
+  steps: number;
+  /** Where in the worker's shard region this round's samples start (in samples). */
+  shardOffset: number;
+}
+
+export interface RoundReport {
+  id: number;
+  round: number;
+  steps: number;
+  samples: number;
+  /** Wall time inside the worker for the whole round (load + steps + publish), ms. */
+  busyMs: number;
+  /** Median ms per SGD step this round. */
+  stepMs: number;
+  /** Time to load theta_bar and publish theta_i, ms. */
+  exchangeMs: number;
+  /** Mean training loss over the round's batches. */
+  loss: number;
+  /** False when the published model holds NaN or Infinity. */
+  finite: boolean;
+}
+
+export interface ProfileReport {
+  id: number;
+  /** Median ms per training step after warm-up. */
+  stepMs: number;
+  samplesMs: number[];
+}
+
+export interface EvalReport {
+  accuracy: number;
+  loss: number;
+  samples: number;
+  evalMs: number;
+}
+
+/** One synchronous SGD step's gradient half. */
+export interface GradientReport {
+  id: number;
+  /** Compute time for this step's gradient, ms. */
+  busyMs: number;
+  loss: number;
+}
+
+/** The trainer worker's API (the object `trainer.worker.ts` exposes). */
+export interface TrainerApi {
+  init(init: WorkerInit): Promise<BackendReport>;
+  configure(settings: OptimizerSettings): void;
+  /** Load theta_bar from shared memory; optionally reset the optimizer state (a new run). */
+  loadGlobal(resetOptimizer: boolean): Promise<void>;
+  /** Write theta_i into the worker's slot and mark it with `version`; false if it holds NaN/Infinity. */
+  publishModel(version: number): Promise<boolean>;
+  profile(warmupSteps: number, timedSteps: number): Promise<ProfileReport>;
+  runRound(order: RoundOrder): Promise<RoundReport>;
+  /** Sync SGD: gradient of one batch from the shard at `shardOffset` into the worker's slot. */
+  computeGradient(shardOffset: number): Promise<GradientReport>;
+  /** Sync SGD: apply the averaged gradient in the global gradient region; returns ms spent. */
+  applyGradient(): Promise<number>;
+  evaluate(start: number, count: number): Promise<EvalReport>;
+  /** Live tfjs tensors in this worker (leak checks). */
+  numTensors(): number;
+  dispose(): void;
+}
+
+/** Per-worker part of a round event. */
+export interface WorkerRoundStats {
+  id: number;
+  backend: BackendName;
+  tau: number;
+  steps: number;
+  samples: number;
+  busyMs: number;
+  idleMs: number;
+  stepMs: number;
+  biased: boolean;
+  tensors: number;
+}
+
+export interface RoundEvent {
+  round: number;
+  /** Wall time since the run started, training and evaluation alike, ms. */
+  wallMs: number;
+  /** Training clock: wall time minus evaluation time, ms. */
+  trainMs: number;
+  /** This round's duration (training only), ms. */
+  roundMs: number;
+  loss: number;
+  /** Test accuracy of theta_bar after this round, or null when not evaluated. */
+  accuracy: number | null;
+  evalMs: number;
+  aggregateMs: number;
+  exchangeMs: number;
+  workers: WorkerRoundStats[];
+}
+
+export type RunPhase = 'idle' | 'loading' | 'starting' | 'profiling' | 'training' | 'stopping' | 'done' | 'failed';
+
+export type EngineEvent =
+  | { type: 'phase'; phase: RunPhase; message: string }
+  | { type: 'workers'; workers: WorkerInfo[] }
+  | { type: 'round'; event: RoundEvent }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  | { type: 'done'; result: RunResult };
+
+export interface WorkerInfo {
+  id: number;
+  requested: BackendName;
+  backend: BackendName;
+  report: BackendReport;
+  stepMs: number | null;
+  role: 'fast' | 'slow' | null;
+}
+
+/** The benchmark's per-algorithm result and what `window.tandem.run` resolves to. */
+export interface RunResult {
+  algo: RunConfig['algo'];
+  config: RunConfig;
+  workers: {
+    id: number;
+    backend: BackendName;
+    requested: BackendName;
+    stepMs: number;
+    tau: number;
+    steps: number;
+    samples: number;
+    busyMs: number;
+    idleMs: number;
+  }[];
+  rounds: number;
+  trainMs: number;
+  evalMs: number;
+  aggregateMs: number;
+  exchangeMs: number;
+  timeToTargetMs: number | null;
+  finalAccuracy: number | null;
+  aggregation: AggregationMode;
+  stoppedBy: 'target' | 'time' | 'rounds' | 'user' | 'error';
+  history: { round: number; trainMs: number; loss: number; accuracy: number | null }[];
+}
+
+export interface EnvironmentInfo {
+  userAgent: string;
+  adapter: AdapterReport | null;
+  adapterError: string | null;
+  crossOriginIsolated: boolean;
+  sharedArrayBuffer: boolean;
+  wasmSimd: boolean;
+  wasmThreads: number;
+  hardwareConcurrency: number;
+}
+
+/** `window.tandem`: the automation API the benchmark and the end-to-end tests drive. */
+export interface TandemApi {
+  /** Resolves once the dataset is loaded and the page is ready to run. */
+  ready(): Promise<void>;
+  environment(): Promise<EnvironmentInfo>;
+  defaults(): RunConfig;
+  /** Validates a partial config (rejects with a ConfigError naming the key). */
+  validate(config: Partial<RunConfig>): RunConfig;
+  run(config: Partial<RunConfig>): Promise<RunResult>;
+  stop(): Promise<void>;
+  events(): RoundEvent[];
+  workers(): WorkerInfo[];
+  phase(): RunPhase;
+}

@@ -1,0 +1,191 @@
+/**
+ * The one SharedArrayBuffer every thread of a run sees, and where each thing
+ * lives in it. The orchestrator allocates it; workers get the buffer and this
+ * spec once, at init, and build their views from it. Nothing else about the
+ * layout is known anywhere else.
+ *
+ * Regions (byte offsets, each aligned to 16):
+ *   control   Int32[CONTROL_WORDS]         version counters, Atomics only
+ *   global    Float32[paramCount]          theta_bar, written by the orchestrator
+ *   gradient  Float32[paramCount]          averaged gradient (sync SGD)
+ *   slots     Float32[slots * paramCount]  theta_i (or g_i for sync), one per worker
+ *   losses    Float32[trainSize]           per-sample loss table, +Infinity = unseen
+ *   shards    Int32[slots * shardCapacity] each worker's sample order for the period
+ *   labels    Uint8[trainSize + testSize]  train first, then test
+ *   images    Uint8[(trainSize + testSize) * sampleBytes]
+ *
+ * Ownership and ordering: a worker writes only its own slot, its own shards'
+ * reads and the loss entries of the samples it trained on; it then bumps its
+ * slot version with Atomics.store. The orchestrator reads a slot only after
+ * Atomics.load shows the version of the round it waits for, and bumps the
+ * global version after writing theta_bar (or the averaged gradient), which
+ * workers check before they read.
+ */
+
+/** Int32 words in the control region. */
+export const CONTROL_WORDS = 64;
+/** Control word: version of theta_bar (bumped after every write of it). */
+export const GLOBAL_VERSION = 0;
+/** Control word: version of the averaged gradient. */
+export const GRADIENT_VERSION = 1;
+/** Control words SLOT_VERSION_BASE + i: version of worker i's slot. */
+export const SLOT_VERSION_BASE = 16;
+
+const ALIGN = 16;
+
+export interface LayoutParams {
+  paramCount: number;
+  slots: number;
+  trainSize: number;
+  testSize: number;
+  /** Bytes per image (height * width * channels, one byte per value). */
+  sampleBytes: number;
+  /** Samples one worker's shard can hold. */
+  shardCapacity: number;
+}
+
+export interface Region {
+  offset: number;
+  bytes: number;
+}
+
+/** Plain data (structured-cloneable), sent to workers at init. */
+export interface LayoutSpec extends LayoutParams {
+  control: Region;
+  global: Region;
+  gradient: Region;
+  slotsRegion: Region;
+  losses: Region;
+  shards: Region;
+  labels: Region;
+  images: Region;
+  totalBytes: number;
+}
+
+export class LayoutError extends Error {
+  override readonly name = 'LayoutError';
+}
+
+export function computeLayout(params: LayoutParams): LayoutSpec {
+  for (const [key, value] of Object.entries(params)) {
+    if (!Number.isInteger(value) || value < (key === 'testSize' ? 0 : 1)) {
+      throw new LayoutError(`Invalid layout ${key}: ${value}. Allowed: a positive integer.`);
+    }
+  }
+  if (params.slots + SLOT_VERSION_BASE > CONTROL_WORDS) {
+    throw new LayoutError(
+      `Invalid layout slots: ${params.slots}. Allowed: at most ${CONTROL_WORDS - SLOT_VERSION_BASE}.`,
+    );
+  }
+  let cursor = 0;
+  const take = (bytes: number): Region => {
+    const region = { offset: cursor, bytes };
+    cursor += Math.ceil(bytes / ALIGN) * ALIGN;
+    return region;
+  };
+  const samples = params.trainSize + params.testSize;
+  const control = take(CONTROL_WORDS * 4);
+  const global = take(params.paramCount * 4);
+  const gradient = take(params.paramCount * 4);
+  const slotsRegion = take(params.slots * params.paramCount * 4);
+  const losses = take(params.trainSize * 4);
+  const shards = take(params.slots * params.shardCapacity * 4);
+  const labels = take(samples);
+  const images = take(samples * params.sampleBytes);
+  return { ...params, control, global, gradient, slotsRegion, losses, shards, labels, images, totalBytes: cursor };
+}
+
+/** Typed views over one buffer laid out by `spec`. Cheap; build once per thread. */
+export class SharedViews {
+  readonly control: Int32Array;
+  readonly global: Float32Array;
+  readonly gradient: Float32Array;
+  readonly losses: Float32Array;
+  readonly labels: Uint8Array;
+  readonly images: Uint8Array;
+  private readonly slotViews: Float32Array[];
+  private readonly shardViews: Int32Array[];
+
+  constructor(
+    readonly buffer: SharedArrayBuffer,
+    readonly spec: LayoutSpec,
+  ) {
+    if (buffer.byteLength < spec.totalBytes) {
+      throw new LayoutError(
+        `Shared buffer is ${buffer.byteLength} bytes but the layout needs ${spec.totalBytes}.`,
+      );
+    }
+    const f32 = (r: Region, offset = 0, length = r.bytes / 4) =>
+      new Float32Array(buffer, r.offset + offset * 4, length);
+    this.control = new Int32Array(buffer, spec.control.offset, CONTROL_WORDS);
+    this.global = f32(spec.global);
+    this.gradient = f32(spec.gradient);
+    this.losses = f32(spec.losses);
+    this.labels = new Uint8Array(buffer, spec.labels.offset, spec.labels.bytes);
+    this.images = new Uint8Array(buffer, spec.images.offset, spec.images.bytes);
+    this.slotViews = Array.from({ length: spec.slots }, (_, i) =>
+      f32(spec.slotsRegion, i * spec.paramCount, spec.paramCount),
+    );
+    this.shardViews = Array.from(
+      { length: spec.slots },
+      (_, i) => new Int32Array(buffer, spec.shards.offset + i * spec.shardCapacity * 4, spec.shardCapacity),
+    );
+  }
+
+  slot(worker: number): Float32Array {
+    return this.checked(this.slotViews, worker, 'slot');
+  }
+
+  shard(worker: number): Int32Array {
+    return this.checked(this.shardViews, worker, 'shard');
+  }
+
+  /** Bytes of sample `index` (train indices first, then test at trainSize + j). */
+  image(index: number): Uint8Array {
+    const { sampleBytes } = this.spec;
+    return this.images.subarray(index * sampleBytes, (index + 1) * sampleBytes);
+  }
+
+  publishSlot(worker: number, version: number): void {
+    Atomics.store(this.control, SLOT_VERSION_BASE + worker, version);
+  }
+
+  slotVersion(worker: number): number {
+    return Atomics.load(this.control, SLOT_VERSION_BASE + worker);
+  }
+
+  /** Marks theta_bar rewritten; returns the new version. */
+  bumpGlobal(): number {
+    return Atomics.add(this.control, GLOBAL_VERSION, 1) + 1;
+  }
+
+  globalVersion(): number {
+    return Atomics.load(this.control, GLOBAL_VERSION);
+  }
+
+  bumpGradient(): number {
+    return Atomics.add(this.control, GRADIENT_VERSION, 1) + 1;
+  }
+
+  gradientVersion(): number {
+    return Atomics.load(this.control, GRADIENT_VERSION);
+  }
+
+  private checked<T>(views: T[], worker: number, what: string): T {
+    const view = views[worker];
+    if (view === undefined) {
+      throw new LayoutError(`No ${what} for worker ${worker}: the layout has slots 0..${views.length - 1}.`);
+    }
+    return view;
+  }
+}
+
+export function allocate(spec: LayoutSpec): SharedViews {
+  if (typeof SharedArrayBuffer === 'undefined') {
+    throw new LayoutError(
+      'SharedArrayBuffer is unavailable: the page is not cross-origin isolated ' +
+        '(the server must send Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp).',
+    );
+  }
+  return new SharedViews(new SharedArrayBuffer(spec.totalBytes), spec);
+}

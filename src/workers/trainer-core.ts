@@ -1,0 +1,386 @@
+/**
+ * One worker's training logic, independent of how it is hosted: the worker
+ * entry exposes an instance through comlink, and tests can drive one in Node.
+ * It owns its local model theta_i and its optimizer state (momentum stays
+ * local across rounds); everything it shares goes through SharedViews.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendName, FallbackPolicy } from '../core/config';
+import { median } from '../core/schedule';
+import { forward, perSampleLoss } from '../models/forward';
+import { paramOffsets, paramSize, type ModelSpec } from '../models/spec';
+import type {
+  BackendReport,
+  EvalReport,
+  GradientReport,
+  OptimizerSettings,
+  ProfileReport,
+  RoundOrder,
+  RoundReport,
+  TrainerApi,
+  WorkerInit,
+} from '../protocol';
+import { SharedViews } from '../shared-memory/layout';
+
+/** Starts a tfjs backend; injected so Node tests can use cpu/wasm without the browser setup. */
+export type BackendStarter = (
+  id: number,
+  backend: BackendName,
+  policy: FallbackPolicy,
+  onDeviceLost: (reason: string) => void,
+) => Promise<BackendReport>;
+
+type TrainerState = 'new' | 'ready' | 'busy' | 'lost' | 'disposed';
+
+/** Test batches are forward-only, so they can be much larger than training batches. */
+const EVAL_BATCH = 500;
+
+export class TrainerError extends Error {
+  override readonly name = 'TrainerError';
+}
+
+export class TrainerCore implements TrainerApi {
+  private state: TrainerState = 'new';
+  private id = -1;
+  private views: SharedViews | null = null;
+  private vars: tf.Variable[] = [];
+  private velocity: tf.Variable[] = [];
+  private offsets: number[] = [];
+  private settings: OptimizerSettings = { learningRate: 0.05, momentum: 0.9, weightDecay: 1e-4, batchSize: 32 };
+  private lostReason: string | null = null;
+  private xBuffer = new Float32Array(0);
+  private yBuffer = new Int32Array(0);
+
+  private modelSpec: ModelSpec | null = null;
+
+  constructor(private readonly startBackend: BackendStarter) {}
+
+  private get model(): ModelSpec {
+    if (!this.modelSpec) throw new TrainerError(`Worker ${this.id}: not initialised; call init first.`);
+    return this.modelSpec;
+  }
+
+  async init(init: WorkerInit): Promise<BackendReport> {
+    if (this.state !== 'new') throw new TrainerError(`Worker ${init.id}: init called twice (state ${this.state}).`);
+    this.id = init.id;
+    this.modelSpec = init.model;
+    this.views = new SharedViews(init.memory, init.layout);
+    const report = await this.startBackend(init.id, init.backend, init.fallback, (reason) => {
+      this.lostReason = reason;
+      this.state = 'lost';
+    });
+    this.offsets = paramOffsets(this.model);
+    this.vars = this.model.params.map((p) => tf.variable(tf.zeros(p.shape), true, `w${init.id}/${p.name}`));
+    this.velocity = this.model.params.map((p) => tf.variable(tf.zeros(p.shape), false, `v${init.id}/${p.name}`));
+    this.state = 'ready';
+    return report;
+  }
+
+  configure(settings: OptimizerSettings): void {
+    this.settings = { ...settings };
+  }
+
+  async loadGlobal(resetOptimizer: boolean): Promise<void> {
+    this.enter('loadGlobal');
+    try {
+      this.load(this.shared().global);
+      if (resetOptimizer) tf.tidy(() => this.velocity.forEach((v) => v.assign(tf.zerosLike(v))));
+    } finally {
+      this.leave();
+    }
+  }
+
+  async publishModel(version: number): Promise<boolean> {
+    this.enter('publishModel');
+    try {
+      const views = this.shared();
+      const finite = await this.publish(views.slot(this.id));
+      views.publishSlot(this.id, version);
+      return finite;
+    } finally {
+      this.leave();
+    }
+  }
+
+  async profile(warmupSteps: number, timedSteps: number): Promise<ProfileReport> {
+    this.enter('profile');
+    try {
+      const shard = this.shared().shard(this.id);
+      const batch = this.settings.batchSize;
+      const times: number[] = [];
+      // Profiling trains on the shard like any step, from theta_bar; the
+      // orchestrator reloads theta_bar before the first round.
+      this.load(this.shared().global);
+      for (let s = 0; s < warmupSteps + timedSteps; s++) {
+        const start = (s * batch) % Math.max(1, shard.length - batch);
+        const indices = shard.subarray(start, start + batch);
+        const t0 = performance.now();
+        await this.step(indices, false);
+        if (s >= warmupSteps) times.push(performance.now() - t0);
+      }
+      return { id: this.id, stepMs: median(times), samplesMs: times };
+    } finally {
+      this.leave();
+    }
+  }
+
+  async runRound(order: RoundOrder): Promise<RoundReport> {
+    this.enter('runRound');
+    try {
+      const views = this.shared();
+      const t0 = performance.now();
+      this.load(views.global);
+      const loadMs = performance.now() - t0;
+      const shard = views.shard(this.id);
+      const batch = this.settings.batchSize;
+      const stepTimes: number[] = [];
+      let lossSum = 0;
+      for (let s = 0; s < order.steps; s++) {
+        const start = order.shardOffset + s * batch;
+        if (start + batch > shard.length) {
+          throw new TrainerError(
+            `Worker ${this.id}: round ${order.round} step ${s} needs shard samples ${start}..${start + batch} but the shard holds ${shard.length}.`,
+          );
+        }
+        const ts = performance.now();
+        lossSum += await this.step(shard.subarray(start, start + batch), true);
+        stepTimes.push(performance.now() - ts);
+      }
+      const tp = performance.now();
+      const finite = await this.publish(views.slot(this.id));
+      views.publishSlot(this.id, order.round);
+      const publishMs = performance.now() - tp;
+      return {
+        id: this.id,
+        round: order.round,
+        steps: order.steps,
+        samples: order.steps * batch,
+        busyMs: performance.now() - t0,
+        stepMs: median(stepTimes),
+        exchangeMs: loadMs + publishMs,
+        loss: order.steps > 0 ? lossSum / order.steps : Number.NaN,
+        finite,
+      };
+    } finally {
+      this.leave();
+    }
+  }
+
+  async computeGradient(shardOffset: number): Promise<GradientReport> {
+    this.enter('computeGradient');
+    try {
+      const views = this.shared();
+      const batch = this.settings.batchSize;
+      const indices = views.shard(this.id).subarray(shardOffset, shardOffset + batch);
+      const t0 = performance.now();
+      const { loss, grads } = this.gradients(indices);
+      try {
+        await writeFlat(grads, this.offsets, views.slot(this.id));
+      } finally {
+        tf.dispose(grads);
+      }
+      const losses = await loss.data();
+      loss.dispose();
+      this.recordLosses(indices, losses);
+      views.publishSlot(this.id, views.slotVersion(this.id) + 1);
+      return { id: this.id, busyMs: performance.now() - t0, loss: mean(losses) };
+    } finally {
+      this.leave();
+    }
+  }
+
+  async applyGradient(): Promise<number> {
+    this.enter('applyGradient');
+    try {
+      const t0 = performance.now();
+      const g = this.shared().gradient;
+      tf.tidy(() => {
+        const grads = this.model.params.map((p, i) =>
+          tf.tensor(g.slice(this.offsets[i], (this.offsets[i] ?? 0) + paramSize(p)), p.shape),
+        );
+        this.update(grads);
+      });
+      // Wait for the update to land so the time is the real cost.
+      await this.vars[0]?.data();
+      return performance.now() - t0;
+    } finally {
+      this.leave();
+    }
+  }
+
+  async evaluate(start: number, count: number): Promise<EvalReport> {
+    this.enter('evaluate');
+    try {
+      const views = this.shared();
+      const t0 = performance.now();
+      this.load(views.global);
+      const base = views.spec.trainSize + start;
+      let correct = 0;
+      let lossSum = 0;
+      for (let at = 0; at < count; at += EVAL_BATCH) {
+        const n = Math.min(EVAL_BATCH, count - at);
+        const indices = Int32Array.from({ length: n }, (_, k) => base + at + k);
+        const [x, y] = this.batchTensors(indices);
+        const [hits, losses] = tf.tidy(() => {
+          const logits = forward(this.model, this.vars, x);
+          return [
+            tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'float32')),
+            tf.sum(perSampleLoss(logits, y, this.model.classes)),
+          ];
+        });
+        x.dispose();
+        y.dispose();
+        correct += (await hits.data())[0] ?? 0;
+        lossSum += (await losses.data())[0] ?? 0;
+        hits.dispose();
+        losses.dispose();
+      }
+      return { accuracy: correct / count, loss: lossSum / count, samples: count, evalMs: performance.now() - t0 };
+    } finally {
+      this.leave();
+    }
+  }
+
+  numTensors(): number {
+    return tf.memory().numTensors;
+  }
+
+  dispose(): void {
+    tf.dispose([...this.vars, ...this.velocity]);
+    this.vars = [];
+    this.velocity = [];
+    this.state = 'disposed';
+  }
+
+  /** One SGD step on `indices` (global train indices); returns the batch's mean loss. */
+  private async step(indices: Int32Array, record: boolean): Promise<number> {
+    const { loss, grads } = this.gradients(indices);
+    tf.tidy(() => this.update(this.model.params.map((p) => grads[p.name] as tf.Tensor)));
+    tf.dispose(grads);
+    // Reading the losses waits for the step to finish, so step times are real.
+    const losses = await loss.data();
+    loss.dispose();
+    if (record) this.recordLosses(indices, losses);
+    return mean(losses);
+  }
+
+  /** Per-sample losses (kept; caller disposes) and gradients keyed by parameter name. */
+  private gradients(indices: Int32Array): { loss: tf.Tensor1D; grads: tf.NamedTensorMap } {
+    const [x, y] = this.batchTensors(indices);
+    let perSample: tf.Tensor1D | null = null;
+    const { grads } = tf.variableGrads(() => {
+      const losses = perSampleLoss(forward(this.model, this.vars, x), y, this.model.classes);
+      perSample = tf.keep(losses);
+      return tf.mean(losses) as tf.Scalar;
+    }, this.vars);
+    x.dispose();
+    y.dispose();
+    if (perSample === null) throw new TrainerError(`Worker ${this.id}: the loss was not computed.`);
+    const named: tf.NamedTensorMap = {};
+    this.model.params.forEach((p, i) => {
+      const v = this.vars[i];
+      if (v) named[p.name] = grads[v.name] as tf.Tensor;
+    });
+    return { loss: perSample, grads: named };
+  }
+
+  /** SGD with momentum and L2 weight decay (PyTorch's form: v = mu v + g + wd w; w -= lr v). */
+  private update(grads: tf.Tensor[]): void {
+    const { learningRate, momentum, weightDecay } = this.settings;
+    this.vars.forEach((w, i) => {
+      const v = this.velocity[i];
+      const g = grads[i];
+      if (!v || !g) return;
+      const full = weightDecay > 0 ? tf.add(g, tf.mul(w, weightDecay)) : g;
+      const nextV = tf.add(tf.mul(v, momentum), full);
+      v.assign(nextV);
+      w.assign(tf.sub(w, tf.mul(nextV, learningRate)));
+    });
+  }
+
+  private batchTensors(indices: Int32Array): [tf.Tensor4D, tf.Tensor1D] {
+    const views = this.shared();
+    const [h, w, c] = this.model.inputShape;
+    const size = h * w * c;
+    if (this.xBuffer.length < indices.length * size) this.xBuffer = new Float32Array(indices.length * size);
+    if (this.yBuffer.length < indices.length) this.yBuffer = new Int32Array(indices.length);
+    for (let b = 0; b < indices.length; b++) {
+      const index = indices[b] ?? 0;
+      const image = views.image(index);
+      const out = b * size;
+      for (let p = 0; p < size; p++) this.xBuffer[out + p] = (image[p] ?? 0) / 255;
+      this.yBuffer[b] = views.labels[index] ?? 0;
+    }
+    // slice(): the backend may keep the array it is given.
+    return [
+      tf.tensor4d(this.xBuffer.slice(0, indices.length * size), [indices.length, h, w, c]),
+      tf.tensor1d(this.yBuffer.slice(0, indices.length), 'int32'),
+    ];
+  }
+
+  private recordLosses(indices: Int32Array, losses: ArrayLike<number>): void {
+    const table = this.shared().losses;
+    for (let b = 0; b < indices.length; b++) {
+      const index = indices[b] ?? 0;
+      if (index < table.length) table[index] = losses[b] ?? Number.NaN;
+    }
+  }
+
+  /** Copies theta out of shared memory into the local variables. */
+  private load(theta: Float32Array): void {
+    tf.tidy(() => {
+      this.model.params.forEach((p, i) => {
+        const at = this.offsets[i] ?? 0;
+        // slice(): a tensor built on a shared view may alias shared memory.
+        this.vars[i]?.assign(tf.tensor(theta.slice(at, at + paramSize(p)), p.shape));
+      });
+    });
+  }
+
+  /** Writes the local model into `out`; false if any value is NaN or infinite. */
+  private async publish(out: Float32Array): Promise<boolean> {
+    return writeFlat(this.vars, this.offsets, out);
+  }
+
+  private shared(): SharedViews {
+    if (!this.views) throw new TrainerError(`Worker ${this.id}: not initialised; call init first.`);
+    return this.views;
+  }
+
+  private enter(what: string): void {
+    if (this.state === 'ready') {
+      this.state = 'busy';
+      return;
+    }
+    if (this.state === 'lost') {
+      throw new TrainerError(`Worker ${this.id}: cannot ${what}: ${this.lostReason ?? 'backend lost'}.`);
+    }
+    throw new TrainerError(`Worker ${this.id}: cannot ${what} while ${this.state}.`);
+  }
+
+  private leave(): void {
+    if (this.state === 'busy') this.state = 'ready';
+  }
+}
+
+async function writeFlat(
+  tensors: readonly tf.Tensor[] | tf.NamedTensorMap,
+  offsets: readonly number[],
+  out: Float32Array,
+): Promise<boolean> {
+  const list = Array.isArray(tensors) ? tensors : Object.values(tensors);
+  // Read every tensor first: on webgpu each read is an async readback.
+  const values = await Promise.all(list.map((t) => t.data() as Promise<Float32Array>));
+  let finite = true;
+  values.forEach((v, i) => {
+    out.set(v, offsets[i] ?? 0);
+    if (finite) for (const x of v) if (!Number.isFinite(x)) { finite = false; break; }
+  });
+  return finite;
+}
+
+function mean(values: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i] ?? 0;
+  return values.length > 0 ? sum / values.length : Number.NaN;
+}
