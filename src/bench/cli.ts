@@ -34,6 +34,8 @@ const PAGE_READY_TIMEOUT_MS = 180_000;
 const RUN_MARGIN_MS = 300_000;
 /** How long a run gets to wind down after `tandem.stop()`. */
 const STOP_GRACE_MS = 60_000;
+/** A second SIGINT sooner than this after the first is the same Ctrl-C. */
+const SIGINT_REPEAT_MS = 1_000;
 
 /** Everything that must be closed however the benchmark ends. */
 class Resources {
@@ -117,7 +119,8 @@ class PageErrors {
 async function openPage(browser: Browser, url: string, errors: PageErrors): Promise<Page> {
   const page = await browser.newPage();
   page.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
+    // Chromium asks for /favicon.ico on its own; its 404 says nothing about the run.
+    if (msg.type() !== 'error' || msg.location().url.endsWith('/favicon.ico')) return;
     process.stderr.write(`[${msg.worker() ? 'worker' : 'page'} console.error] ${msg.text()}\n`);
   });
   page.on('pageerror', (error) => {
@@ -205,15 +208,19 @@ async function runOne(page: Page, config: Partial<RunConfig> & { algo: Algo }, i
     if (typeof first !== 'string') {
       return first.kind === 'result'
         ? { result: first.result, failure: null, pageUsable: true }
-        : { result: null, failure: `run rejected: ${errorMessage(first.error)}`, pageUsable: !page.isClosed() };
+        : // A rejection may come from a crashed page or a wedged worker pool: start the next run afresh.
+          { result: null, failure: `run rejected: ${errorMessage(first.error)}`, pageUsable: false };
     }
     const reason =
       first === 'timeout'
         ? `no result after ${(guardMs / 1000).toFixed(0)} s (maxSeconds ${maxSeconds} * 2 + ${RUN_MARGIN_MS / 1000} s margin)`
         : 'interrupted';
     const after = await stopRun(page, running);
-    if (after?.kind === 'result') return { result: after.result, failure: `${reason}; stopped early`, pageUsable: true };
-    return { result: null, failure: `${reason}; the run did not stop`, pageUsable: false };
+    if (after === null) return { result: null, failure: `${reason}; the run did not stop`, pageUsable: false };
+    if (after.kind === 'error') {
+      return { result: null, failure: `${reason}; then the run failed: ${errorMessage(after.error)}`, pageUsable: false };
+    }
+    return { result: after.result, failure: `${reason}; stopped early`, pageUsable: true };
   } finally {
     clearTimeout(timer);
     done.abort();
@@ -227,17 +234,17 @@ function resolvedConfig(options: BenchOptions): BenchFile['config'] {
   return { ...rest, algos: options.algos };
 }
 
-async function bench(options: BenchOptions, resources: Resources, interrupt: AbortSignal): Promise<number> {
+async function bench(options: BenchOptions, root: string, resources: Resources, interrupt: AbortSignal): Promise<number> {
   const startedAt = new Date().toISOString();
   if (options.skipBuild) {
-    if (!existsSync(join(PROJECT_ROOT, 'dist', 'index.html'))) {
+    if (!existsSync(join(root, 'dist', 'index.html'))) {
       throw new Error('--skip-build given, but dist/index.html does not exist; run once without --skip-build.');
     }
   } else {
     console.log('Building the page (vite build)...');
-    await buildPage(PROJECT_ROOT);
+    await buildPage(root);
   }
-  const { server, url } = await startPreview(PROJECT_ROOT, options.port);
+  const { server, url } = await startPreview(root, options.port);
   resources.server = server;
   console.log(`Serving ${url}`);
 
@@ -268,7 +275,8 @@ async function bench(options: BenchOptions, resources: Resources, interrupt: Abo
     }
     if (outcome.failure !== null) {
       warn(`${algo}: ${outcome.failure}`);
-      failures.push({ algo, message: outcome.failure });
+      // The table and the JSON keep the first line; the stack went to stderr above.
+      failures.push({ algo, message: outcome.failure.split('\n')[0] ?? outcome.failure });
     }
     if (!outcome.pageUsable && !interrupt.aborted && algo !== options.algos[options.algos.length - 1]) {
       // A hung or crashed page would fail every later run too.
@@ -288,7 +296,8 @@ async function bench(options: BenchOptions, resources: Resources, interrupt: Abo
   return failures.length > 0 ? 1 : 0;
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** `root`: the Vite project to build and serve (tests point it at a stub page). */
+export async function main(argv: string[], root: string = PROJECT_ROOT): Promise<number> {
   let options: BenchOptions;
   try {
     options = parseBenchArgs(argv);
@@ -306,19 +315,23 @@ export async function main(argv: string[]): Promise<number> {
 
   const resources = new Resources();
   const interrupt = new AbortController();
+  let firstSigint = 0;
   const onSigint = (): void => {
     if (!interrupt.signal.aborted) {
       warn('interrupted: stopping the current run and writing what finished; Ctrl-C again to quit at once.');
+      firstSigint = Date.now();
       interrupt.abort();
       return;
     }
+    // One Ctrl-C can arrive twice: from the terminal and relayed by tsx's parent process.
+    if (Date.now() - firstSigint < SIGINT_REPEAT_MS) return;
     void resources.close().finally(() => process.exit(130));
   };
   const onSigterm = (): void => void resources.close().finally(() => process.exit(143));
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
   try {
-    return await bench(options, resources, interrupt.signal);
+    return await bench(options, root, resources, interrupt.signal);
   } catch (error) {
     warn(error instanceof Error ? (error.stack ?? error.message) : String(error));
     return interrupt.signal.aborted ? 130 : 1;

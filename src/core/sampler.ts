@@ -33,8 +33,8 @@ export interface ShardInput {
  *
  * Biased workers share quota Q (the sum of their lengths): a uniform pool of
  * min(n, ceil(Q / lambda)) samples, its Q highest losses, shuffled, split in
- * worker order. If Q > n (only when one round of all workers exceeds the
- * data set), every sample is taken floor(Q / n) times and R = Q mod n more
+ * worker order. If Q > n (roundsPerPeriod clamped to 1 on a small set, or a
+ * caller's own round count), every sample is taken floor(Q / n) times and R = Q mod n more
  * are chosen as above (pool min(n, ceil(R / lambda)), top R), laid out as one
  * permutation (those R first) repeated. Every n-long window of that sequence
  * is a rotation of the permutation, so a shard of up to n samples never
@@ -105,7 +105,7 @@ export function buildShards(input: ShardInput): Int32Array[] {
 function biasedSelection(n: number, quota: number, lambda: number, losses: Float32Array, rng: Rng): Int32Array {
   // Beyond full passes over all n, only the remainder is chosen by loss, from
   // its own pool, so lambda = 1 stays unbiased even when Q > n.
-  const chosen = quota <= n ? quota : 0;
+  const chosen = quota <= n ? quota : quota % n;
   const pool = rng.sampleWithoutReplacement(n, Math.min(n, Math.ceil(chosen / lambda)));
   const hardest = rng.shuffle(rankByLoss(pool, losses, rng).slice(0, chosen));
   if (quota <= n) return hardest;

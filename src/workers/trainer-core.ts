@@ -268,11 +268,12 @@ export class TrainerCore implements TrainerApi {
   private gradients(indices: Int32Array): { loss: tf.Tensor1D; grads: tf.NamedTensorMap } {
     const [x, y] = this.batchTensors(indices);
     let perSample: tf.Tensor1D | null = null;
-    const { grads } = tf.variableGrads(() => {
+    const { value, grads } = tf.variableGrads(() => {
       const losses = perSampleLoss(forward(this.model, this.vars, x), y, this.model.classes);
       perSample = tf.keep(losses);
       return tf.mean(losses) as tf.Scalar;
     }, this.vars);
+    value.dispose();
     x.dispose();
     y.dispose();
     if (perSample === null) throw new TrainerError(`Worker ${this.id}: the loss was not computed.`);
