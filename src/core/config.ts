@@ -175,7 +175,16 @@ const boolean: Check<boolean> = (key, value) => {
 };
 
 const workers: Check<WorkerGroup[]> = (key, value) => {
-  const groups = typeof value === 'string' ? parseWorkerSpec(value, key) : value;
+  if (typeof value === 'string') {
+    const groups = parseWorkerSpec(value, key);
+    try {
+      return workers(key, groups);
+    } catch (e) {
+      // Report the text the user typed, not the parsed form.
+      throw new ConfigError(key, value, e instanceof ConfigError ? `${e.allowed} (${e.key})` : 'a list like "webgpu:1,wasm:2"');
+    }
+  }
+  const groups = value;
   if (!Array.isArray(groups) || groups.length === 0) {
     throw new ConfigError(key, value, 'a non-empty list like "webgpu:1,wasm:2" or [{backend, count}]');
   }
