@@ -1,0 +1,100 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createRng } from '../core/rng';
+import { cnnSpec, initialTheta, paramCount } from '../models/spec';
+import type { BackendReport } from '../protocol';
+import { SharedViews, computeLayout } from '../shared-memory/layout';
+import { TrainerCore, type BackendStarter } from './trainer-core';
+
+const model = cnnSpec(8, 8, 1, 2);
+const TRAIN = 64;
+const TEST = 32;
+
+/** Two separable classes: bright top half vs bright bottom half, plus noise. */
+function makeViews(): SharedViews {
+  const layout = computeLayout({
+    paramCount: paramCount(model), slots: 2, trainSize: TRAIN, testSize: TEST, sampleBytes: 64, shardCapacity: TRAIN,
+  });
+  const views = new SharedViews(new SharedArrayBuffer(layout.totalBytes), layout);
+  const rng = createRng(3);
+  for (let i = 0; i < TRAIN + TEST; i++) {
+    const label = i % 2;
+    views.labels[i] = label;
+    const img = views.image(i);
+    for (let p = 0; p < 64; p++) {
+      const top = p < 32;
+      img[p] = Math.min(255, (top === (label === 0) ? 180 : 20) + Math.floor(rng.next() * 60));
+    }
+  }
+  views.global.set(initialTheta(model, rng.fork('init')));
+  views.losses.fill(Number.POSITIVE_INFINITY);
+  views.shard(0).set(rng.permutation(TRAIN));
+  return views;
+}
+
+const cpuStarter: BackendStarter = async (_id, backend): Promise<BackendReport> => {
+  await tf.setBackend('cpu');
+  return { requested: backend, backend: 'cpu', failures: [], adapter: null, wasm: null, tfBackend: tf.getBackend() };
+};
+
+describe('TrainerCore', () => {
+  let views: SharedViews;
+  let core: TrainerCore;
+
+  beforeAll(async () => {
+    views = makeViews();
+    core = new TrainerCore(cpuStarter);
+    await core.init({ id: 0, backend: 'cpu', fallback: 'refuse', memory: views.buffer, layout: views.spec, model });
+    core.configure({ learningRate: 0.1, momentum: 0.9, weightDecay: 0, batchSize: 8 });
+    await core.loadGlobal(true);
+  });
+
+  it('refuses work before init, naming the call', async () => {
+    const fresh = new TrainerCore(cpuStarter);
+    await expect(fresh.runRound({ round: 1, steps: 1, shardOffset: 0 })).rejects.toThrow(/cannot runRound while new/);
+  });
+
+  it('learns, records per-sample losses, publishes its slot, and leaks no tensors', async () => {
+    const before = await core.evaluate(0, TEST);
+    const tensors = core.numTensors();
+    let offset = 0;
+    for (let round = 1; round <= 6; round++) {
+      const report = await core.runRound({ round, steps: 4, shardOffset: offset });
+      offset = (offset + 32) % TRAIN;
+      expect(report.steps).toBe(4);
+      expect(report.samples).toBe(32);
+      expect(report.finite).toBe(true);
+      expect(views.slotVersion(0)).toBe(round);
+      // Local SGD: the next round starts from theta_bar, so publish it.
+      views.global.set(views.slot(0));
+      expect(core.numTensors()).toBe(tensors);
+    }
+    const after = await core.evaluate(0, TEST);
+    expect(after.accuracy).toBeGreaterThan(0.9);
+    expect(after.loss).toBeLessThan(before.loss);
+    expect(views.losses.every((l) => Number.isFinite(l))).toBe(true);
+  });
+
+  it('round-trips theta through shared memory exactly', async () => {
+    const theta = initialTheta(model, createRng(9));
+    views.global.set(theta);
+    await core.loadGlobal(false);
+    await core.publishModel(99);
+    expect(views.slot(0)).toEqual(theta);
+    expect(views.slotVersion(0)).toBe(99);
+  });
+
+  it('computes a gradient into its slot and applies an averaged one', async () => {
+    await core.loadGlobal(true);
+    const theta = views.global.slice();
+    await core.computeGradient(0);
+    const grad = views.slot(0).slice();
+    expect(grad.some((g) => g !== 0)).toBe(true);
+    views.gradient.set(grad);
+    await core.applyGradient();
+    await core.publishModel(100);
+    const lr = 0.1;
+    const moved = views.slot(0);
+    for (const k of [0, 5, 100]) expect(moved[k]).toBeCloseTo((theta[k] ?? 0) - lr * (grad[k] ?? 0), 5);
+  });
+});
