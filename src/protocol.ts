@@ -88,6 +88,14 @@ export interface EvalReport {
   evalMs: number;
 }
 
+/** A worker's training step timed against bare tfjs (tf.layers + tf.train) on the same backend. */
+export interface BaselineReport {
+  id: number;
+  backend: BackendName;
+  tandemStepMs: number;
+  bareStepMs: number;
+}
+
 /** One synchronous SGD step's gradient half. */
 export interface GradientReport {
   id: number;
@@ -111,6 +119,8 @@ export interface TrainerApi {
   /** Sync SGD: apply the averaged gradient in the global gradient region; returns ms spent. */
   applyGradient(): Promise<number>;
   evaluate(start: number, count: number): Promise<EvalReport>;
+  /** Step times of this worker's own step and of the same model in bare tfjs, on the same batches. */
+  baseline(warmupSteps: number, timedSteps: number): Promise<BaselineReport>;
   /** Live tfjs tensors in this worker (leak checks). */
   numTensors(): number;
   dispose(): void;
@@ -216,4 +226,9 @@ export interface TandemApi {
   events(): RoundEvent[];
   workers(): WorkerInfo[];
   phase(): RunPhase;
+  /**
+   * Times each worker of `workers` alone (one at a time): Tandem's step
+   * against bare tfjs on the same backend and batches.
+   */
+  baseline(options?: { workers?: RunConfig['workers'] | string; steps?: number; batchSize?: number }): Promise<BaselineReport[]>;
 }

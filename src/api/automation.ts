@@ -41,5 +41,9 @@ export function createTandemApi(
     events: () => engine.events(),
     workers: () => engine.workers(),
     phase: () => engine.phase(),
+    async baseline(options = {}) {
+      await ready;
+      return engine.baseline(options);
+    },
   });
 }

@@ -6,6 +6,7 @@
  */
 import { aggregationWeights, averageInto, weightedAverageInto } from '../core/aggregate';
 import {
+  ConfigError,
   DEFAULT_CONFIG,
   mechanismsOf,
   validateConfig,
@@ -18,7 +19,7 @@ import { ADAPTIVE_SMOOTHING, computeBudgets, roundsPerPeriod, updateStepEstimate
 import { stratifiedSplit } from '../core/split';
 import type { ImageDataset } from '../data/dataset-file';
 import { cnnSpec, initialTheta, paramCount, type ModelSpec } from '../models/spec';
-import type { EngineEvent, RoundEvent, RunPhase, RunResult, WorkerInfo, WorkerRoundStats } from '../protocol';
+import type { BaselineReport, EngineEvent, RoundEvent, RunPhase, RunResult, WorkerInfo, WorkerRoundStats } from '../protocol';
 import { allocate, computeLayout, type SharedViews } from '../shared-memory/layout';
 import { WorkerPool, type PoolWorker } from './worker-pool';
 
@@ -129,6 +130,48 @@ export class Orchestrator {
     this.stopRequested = false;
     try {
       return await this.execute(config, views, dataset.trainSize, dataset.testSize);
+    } catch (e) {
+      this.setPhase('failed', e instanceof Error ? e.message : String(e));
+      throw e;
+    }
+  }
+
+  /**
+   * Times each worker alone against bare tfjs on its backend. Uses the run
+   * machinery (pool, shared memory) but trains nothing that is kept.
+   */
+  async baseline(options: { workers?: RunConfig['workers'] | string; steps?: number; batchSize?: number }): Promise<BaselineReport[]> {
+    const steps = options.steps ?? 20;
+    if (!Number.isInteger(steps) || steps < 1 || steps > 1000) {
+      throw new ConfigError('steps', steps, 'an integer from 1 to 1000');
+    }
+    const config = validateConfig({
+      ...(options.workers !== undefined ? { workers: options.workers } : {}),
+      ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+    });
+    if (this.state !== 'idle' && this.state !== 'done' && this.state !== 'failed') {
+      throw new RunStateError(`Cannot measure a baseline while a run is in progress (phase ${this.state}).`);
+    }
+    const views = this.views;
+    if (!views || !this.dataset) throw new RunStateError('No dataset loaded: call loadDataset first.');
+    this.setPhase('profiling', 'Timing each worker alone against bare tfjs.');
+    try {
+      const pool = await this.ensurePool(config, views);
+      const rng = createRng(config.seed);
+      views.global.set(initialTheta(this.model, rng.fork('init')));
+      const reports: BaselineReport[] = [];
+      for (const w of pool.workers) {
+        views.shard(w.id).set(rng.permutation(this.dataset.trainSize));
+        await w.api.configure({
+          learningRate: config.learningRate,
+          momentum: config.momentum,
+          weightDecay: config.weightDecay,
+          batchSize: config.batchSize,
+        });
+        reports.push(await w.api.baseline(config.warmupSteps + 3, steps));
+      }
+      this.setPhase('idle', 'Baseline measured.');
+      return reports;
     } catch (e) {
       this.setPhase('failed', e instanceof Error ? e.message : String(e));
       throw e;

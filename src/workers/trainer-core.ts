@@ -9,8 +9,10 @@ import type { BackendName, FallbackPolicy } from '../core/config';
 import { median } from '../core/schedule';
 import { forward, perSampleLoss } from '../models/forward';
 import { paramOffsets, paramSize, type ModelSpec } from '../models/spec';
+import { bareStepTimes } from './bare-baseline';
 import type {
   BackendReport,
+  BaselineReport,
   EvalReport,
   GradientReport,
   OptimizerSettings,
@@ -52,6 +54,7 @@ export class TrainerCore implements TrainerApi {
   private yBuffer = new Int32Array(0);
 
   private modelSpec: ModelSpec | null = null;
+  private backendName: BackendName = 'cpu';
 
   constructor(private readonly startBackend: BackendStarter) {}
 
@@ -69,6 +72,7 @@ export class TrainerCore implements TrainerApi {
       this.lostReason = reason;
       this.state = 'lost';
     });
+    this.backendName = report.backend;
     this.offsets = paramOffsets(this.model);
     this.vars = this.model.params.map((p) => tf.variable(tf.zeros(p.shape), true, `w${init.id}/${p.name}`));
     this.velocity = this.model.params.map((p) => tf.variable(tf.zeros(p.shape), false, `v${init.id}/${p.name}`));
@@ -236,6 +240,37 @@ export class TrainerCore implements TrainerApi {
         losses.dispose();
       }
       return { accuracy: correct / count, loss: lossSum / count, samples: count, evalMs: performance.now() - t0 };
+    } finally {
+      this.leave();
+    }
+  }
+
+  async baseline(warmupSteps: number, timedSteps: number): Promise<BaselineReport> {
+    this.enter('baseline');
+    try {
+      const shard = this.shared().shard(this.id);
+      const batch = this.settings.batchSize;
+      const steps = warmupSteps + timedSteps;
+      const windows = Array.from({ length: steps }, (_, s) => {
+        const start = (s * batch) % Math.max(1, shard.length - batch);
+        return shard.slice(start, start + batch);
+      });
+      this.load(this.shared().global);
+      const own: number[] = [];
+      for (const [s, indices] of windows.entries()) {
+        const t0 = performance.now();
+        await this.step(indices, false);
+        if (s >= warmupSteps) own.push(performance.now() - t0);
+      }
+      // Tandem's step builds its batch from shared memory inside the timed
+      // region; the bare loop gets ready tensors, which favours bare tfjs.
+      const batches = windows.map((indices) => this.batchTensors(indices));
+      try {
+        const bare = await bareStepTimes(this.model, batches, warmupSteps, this.settings);
+        return { id: this.id, backend: this.backendName, tandemStepMs: median(own), bareStepMs: bare.stepMs };
+      } finally {
+        tf.dispose(batches.flat());
+      }
     } finally {
       this.leave();
     }

@@ -1,0 +1,47 @@
+/**
+ * The same CNN written the usual tfjs way (tf.layers + tf.train.momentum),
+ * trained on the same batches in the same worker. Timing it against the
+ * TrainerCore step shows what Tandem's own machinery (shared-memory batches,
+ * per-sample losses, flat optimizer) costs on top of bare tfjs.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { median } from '../core/schedule';
+import type { ModelSpec } from '../models/spec';
+
+export async function bareStepTimes(
+  spec: ModelSpec,
+  batches: readonly [tf.Tensor4D, tf.Tensor1D][],
+  warmupSteps: number,
+  settings: { learningRate: number; momentum: number },
+): Promise<{ stepMs: number; samplesMs: number[] }> {
+  if (spec.name !== 'cnn') throw new Error(`No bare tfjs baseline for model ${spec.name}; known: cnn.`);
+  const model = tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: spec.inputShape, filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }),
+      tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
+      tf.layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' }),
+      tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: spec.classes }),
+    ],
+  });
+  const optimizer = tf.train.momentum(settings.learningRate, settings.momentum);
+  const times: number[] = [];
+  try {
+    for (const [i, [x, y]] of batches.entries()) {
+      const t0 = performance.now();
+      const loss = optimizer.minimize(
+        () => tf.losses.softmaxCrossEntropy(tf.oneHot(y, spec.classes), model.apply(x) as tf.Tensor2D) as tf.Scalar,
+        true,
+      );
+      // Wait for the result, as a training loop that logs its loss does.
+      await loss?.data();
+      loss?.dispose();
+      if (i >= warmupSteps) times.push(performance.now() - t0);
+    }
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+  return { stepMs: median(times), samplesMs: times };
+}
