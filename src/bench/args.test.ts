@@ -22,9 +22,16 @@ describe('parseBenchArgs', () => {
       config: {},
       out: 'bench-results/run-2025-03-04T05-06-07Z.json',
       headed: false,
+      baselineSteps: 0,
       help: false,
     });
     expect(defaultOutPath(NOW)).not.toMatch(/:/);
+  });
+
+  it('parses --baseline and rejects a bad one by name', () => {
+    expect(parse('--baseline', '20').baselineSteps).toBe(20);
+    expect(() => parse('--baseline', '2x')).toThrow(/--baseline/);
+    expect(() => parse('--baseline', '-1')).toThrow(/--baseline/);
   });
 
   it('parses the documented example', () => {

@@ -29,6 +29,8 @@ export interface BenchOptions {
   /** Preview server port; undefined = any free port. */
   port?: number;
   skipBuild?: boolean;
+  /** Timed steps per worker for the bare-tfjs baseline; 0 = skip it. */
+  baselineSteps: number;
   help: boolean;
 }
 
@@ -97,6 +99,7 @@ const OPTIONS = {
   port: { type: 'string' },
   headed: { type: 'boolean' },
   'skip-build': { type: 'boolean' },
+  baseline: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   ...Object.fromEntries(CONFIG_KEYS.map((key) => [flagName(key), { type: 'string' as const }])),
 } as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string }>;
@@ -119,8 +122,17 @@ export function parseBenchArgs(argv: string[], now: Date = new Date()): BenchOpt
     config: {},
     out,
     headed: values['headed'] === true,
+    baselineSteps: 0,
     help,
   };
+  const baseline = text(values, 'baseline');
+  if (baseline !== undefined) {
+    const n = parseNumber('--baseline', baseline, 'an integer from 0 to 1000 (timed steps per worker; 0 = skip)');
+    if (!Number.isInteger(n) || n < 0 || n > 1000) {
+      throw new BenchArgsError('--baseline', baseline, 'an integer from 0 to 1000 (timed steps per worker; 0 = skip)');
+    }
+    options.baselineSteps = n;
+  }
   if (values['skip-build'] === true) options.skipBuild = true;
   const port = text(values, 'port');
   if (port !== undefined) {
@@ -280,6 +292,7 @@ export function usage(): string {
     ['--port N', 'preview server port (default: any free port)'],
     ['--headed', 'show the browser window'],
     ['--skip-build', 'serve the existing dist/ without building'],
+    ['--baseline N', 'first time each worker alone, N steps, against bare tfjs on its backend (0 = skip)'],
     ['-h, --help', 'print this help'],
   ];
   const width = Math.max(...rows.map(([flag]) => flag.length));

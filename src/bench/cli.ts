@@ -14,12 +14,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { build, preview, type PreviewServer } from 'vite';
-import { ConfigError, validateConfig, type Algo, type RunConfig } from '../core/config';
+import { ConfigError, DEFAULT_CONFIG, validateConfig, type Algo, type RunConfig } from '../core/config';
+import { cnnSpec, trainingFlops } from '../models/spec';
 import type { EnvironmentInfo, RunPhase, RunResult } from '../protocol';
 import type {} from '../tandem-global';
 import { BenchArgsError, parseBenchArgs, usage, type BenchOptions } from './args';
 import { CHROMIUM_ARGS, chromiumExecutable } from './chromium';
-import { describeAdapter, formatTable, type BenchFailure, type BenchFile } from './report';
+import { baselineTable, describeAdapter, formatTable, type BaselineRow, type BenchFailure, type BenchFile } from './report';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** How often a running benchmark prints its latest round. */
@@ -259,8 +260,23 @@ async function bench(options: BenchOptions, root: string, resources: Resources, 
     warn('the page is not cross-origin isolated (no SharedArrayBuffer); check the COOP/COEP headers in vite.config.ts.');
   }
 
-  const runs: RunResult[] = [];
   const failures: BenchFailure[] = [];
+  let baseline: BaselineRow[] | undefined;
+  if (options.baselineSteps > 0) {
+    console.log(`\nTiming each worker alone against bare tfjs (${options.baselineSteps} steps)...`);
+    const { workers, batchSize } = options.config;
+    const request = { steps: options.baselineSteps, ...(workers ? { workers } : {}), ...(batchSize ? { batchSize } : {}) };
+    try {
+      const reports = await page.evaluate((r) => window.tandem.baseline(r), request);
+      const flopsPerStep = trainingFlops(cnnSpec(), batchSize ?? DEFAULT_CONFIG.batchSize);
+      baseline = reports.map((r) => ({ ...r, flopsPerStep }));
+      console.log(baselineTable(baseline));
+    } catch (e) {
+      failures.push({ algo: null, message: `baseline: ${errorMessage(e)}` });
+    }
+  }
+
+  const runs: RunResult[] = [];
   for (const algo of options.algos) {
     if (interrupt.aborted) break;
     console.log(`\nRunning ${algo}...`);
@@ -286,7 +302,14 @@ async function bench(options: BenchOptions, root: string, resources: Resources, 
   }
   failures.push(...errors.failures);
 
-  const file: BenchFile = { startedAt, config: resolvedConfig(options), environment, runs, failures };
+  const file: BenchFile = {
+    startedAt,
+    config: resolvedConfig(options),
+    environment,
+    ...(baseline ? { baseline } : {}),
+    runs,
+    failures,
+  };
   console.log(`\n${formatTable(file)}\n`);
   const out = resolve(options.out);
   await mkdir(dirname(out), { recursive: true });

@@ -3,7 +3,7 @@
  * table can be tested from a hand-made file and re-printed from a saved one.
  */
 import type { Algo, RunConfig } from '../core/config';
-import type { EnvironmentInfo, RunResult } from '../protocol';
+import type { BaselineReport, EnvironmentInfo, RunResult } from '../protocol';
 
 /** The flags' config as run: DEFAULT_CONFIG plus the flags, for every algorithm listed. */
 export type BenchConfig = Omit<RunConfig, 'algo'> & { algos: Algo[] };
@@ -23,6 +23,29 @@ export interface BenchFile {
   environment: EnvironmentInfo;
   runs: RunResult[];
   failures: BenchFailure[];
+  /** Each worker alone: Tandem's step vs bare tfjs (present with --baseline). */
+  baseline?: BaselineRow[];
+}
+
+export interface BaselineRow extends BaselineReport {
+  /** Training FLOPs of one step at the run's batch size. */
+  flopsPerStep: number;
+}
+
+/** Each worker alone: Tandem's step against bare tfjs, and the step's GFLOP/s. */
+export function baselineTable(rows: readonly BaselineRow[]): string {
+  return renderTable(
+    ['Worker', 'Backend', 'Tandem step ms', 'bare tfjs ms', 'Tandem / bare', 'GFLOP/s'],
+    rows.map((r) => [
+      String(r.id),
+      r.backend,
+      r.tandemStepMs.toFixed(1),
+      r.bareStepMs.toFixed(1),
+      `${((100 * r.tandemStepMs) / r.bareStepMs).toFixed(1)}%`,
+      (r.flopsPerStep / r.tandemStepMs / 1e6).toFixed(2),
+    ]),
+    ['right', 'left', 'right', 'right', 'right', 'right'],
+  );
 }
 
 type Align = 'left' | 'right';
@@ -143,6 +166,9 @@ export function formatTable(results: BenchFile): string {
     `Target accuracy: ${target}; time limit ${config.maxSeconds} s per run` +
       (config.maxRounds === null ? '' : `, ${config.maxRounds} rounds`),
   ];
+  if (results.baseline && results.baseline.length > 0) {
+    parts.push(`Each worker alone, against bare tfjs on the same backend:\n${baselineTable(results.baseline)}`);
+  }
   if (runs.length === 0) {
     parts.push('No run finished.');
   } else {

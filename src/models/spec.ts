@@ -72,3 +72,24 @@ export function initialTheta(spec: ModelSpec, rng: Rng): Float32Array {
   });
   return theta;
 }
+
+/**
+ * Multiply-adds x2 of one training step (forward + input and weight
+ * gradients, about 3x the forward pass), for GFLOP/s figures.
+ */
+export function trainingFlops(spec: ModelSpec, batchSize: number): number {
+  const [h, w] = spec.inputShape;
+  let forward = 0;
+  let side = [h, w];
+  for (const p of spec.params) {
+    if (p.shape.length === 4) {
+      const [kh = 1, kw = 1, ci = 1, co = 1] = p.shape;
+      forward += 2 * (side[0] ?? 1) * (side[1] ?? 1) * kh * kw * ci * co;
+      side = side.map((x) => Math.floor(x / 2)); // each conv is followed by a 2x2 pool
+    } else if (p.shape.length === 2) {
+      const [fanIn = 1, out = 1] = p.shape;
+      forward += 2 * fanIn * out;
+    }
+  }
+  return 3 * forward * batchSize;
+}
