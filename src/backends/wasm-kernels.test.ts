@@ -154,6 +154,19 @@ describe('Conv2DBackpropFilter on wasm', () => {
       },
       { x: [1, 5, 5, 16], filter: [5, 5, 16, 16], strides: [1, 1], pad: 'valid' },
       { x: [5, 6, 6, 2], filter: [1, 1, 2, 3], strides: [2, 2], pad: 'valid' },
+      // One input channel: the depthwise form, with cropping and explicit padding.
+      { x: [4, 28, 28, 1], filter: [5, 5, 1, 8], strides: [2, 2], pad: 'valid' },
+      {
+        x: [3, 9, 8, 1],
+        filter: [3, 2, 1, 4],
+        strides: [2, 1],
+        pad: [
+          [0, 0],
+          [1, 2],
+          [0, 1],
+          [0, 0],
+        ],
+      },
     ];
     for (const [i, c] of cases.entries()) await checkCase(c, 900 + 3 * i);
   });
@@ -163,6 +176,7 @@ describe('Conv2DBackpropFilter on wasm', () => {
     const cases: { x: Shape4; filter: Shape4; pad: Conv2DPad; dilations: [number, number] }[] = [
       { x: [2, 11, 12, 3], filter: [3, 3, 3, 4], pad: 'valid', dilations: [2, 2] },
       { x: [2, 11, 12, 3], filter: [3, 2, 3, 4], pad: 'same', dilations: [2, 3] },
+      { x: [3, 10, 9, 1], filter: [3, 3, 1, 5], pad: 'same', dilations: [2, 2] },
       {
         x: [3, 9, 9, 2],
         filter: [2, 3, 2, 2],
@@ -184,6 +198,23 @@ describe('Conv2DBackpropFilter on wasm', () => {
       expectClose(got.dataSync() as Float32Array, ref, JSON.stringify(c));
       tf.dispose([x, dy, got]);
     }
+  });
+
+  it('takes the depthwise form only when Ci*KH*KW is small', async () => {
+    await onBackend('wasm', () => undefined);
+    const kernelsRun = async (xShape: Shape4, filter: Shape4): Promise<string[]> => {
+      const x = tf.zeros(xShape) as tf.Tensor4D;
+      const dy = tf.zeros([xShape[0], xShape[1], xShape[2], filter[3]]) as tf.Tensor4D;
+      const profile = await tf.profile(() => conv2dFilterGradient(x, dy, filter, 1, 'same'));
+      tf.dispose([x, dy]);
+      return profile.kernelNames;
+    };
+    const small = await kernelsRun([2, 8, 8, 1], [5, 5, 1, 4]);
+    expect(small).toContain('DepthwiseConv2dNative');
+    expect(small).not.toContain('Conv2D');
+    const large = await kernelsRun([2, 8, 8, 8], [5, 5, 8, 4]);
+    expect(large).toContain('Conv2D');
+    expect(large).not.toContain('DepthwiseConv2dNative');
   });
 
   it('follows the cpu semantics for numeric pad with a non-square filter', async () => {
