@@ -121,6 +121,8 @@ export interface TrainerApi {
   evaluate(start: number, count: number): Promise<EvalReport>;
   /** Step times of this worker's own step and of the same model in bare tfjs, on the same batches. */
   baseline(warmupSteps: number, timedSteps: number): Promise<BaselineReport>;
+  /** theta_bar as a tfjs layers model (for download). */
+  exportModel(): Promise<ModelArtifacts>;
   /** Live tfjs tensors in this worker (leak checks). */
   numTensors(): number;
   dispose(): void;
@@ -157,7 +159,34 @@ export interface RoundEvent {
   workers: WorkerRoundStats[];
 }
 
-export type RunPhase = 'idle' | 'loading' | 'starting' | 'profiling' | 'training' | 'stopping' | 'done' | 'failed';
+export type RunPhase =
+  | 'idle'
+  | 'starting'
+  | 'profiling'
+  | 'training'
+  | 'pausing'
+  | 'paused'
+  | 'stopping'
+  | 'done'
+  | 'failed';
+
+/** A training sample as the loss table ranks it, with its pixels for display. */
+export interface HardSample {
+  index: number;
+  label: number;
+  loss: number;
+  pixels: Uint8Array;
+}
+
+/** A model in the tfjs layers format: the parts of model.json and the weights file. */
+export interface ModelArtifacts {
+  modelTopology: object;
+  weightSpecs: { name: string; shape: number[]; dtype: 'float32' }[];
+  weightData: ArrayBuffer;
+  format: 'layers-model';
+  generatedBy: string;
+  convertedBy: null;
+}
 
 export type EngineEvent =
   | { type: 'phase'; phase: RunPhase; message: string }

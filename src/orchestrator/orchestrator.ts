@@ -14,12 +14,12 @@ import {
   type RunConfig,
 } from '../core/config';
 import { createRng, type Rng } from '../core/rng';
-import { buildShards, selectBiasedWorkers } from '../core/sampler';
+import { buildShards, selectBiasedWorkers, topLossIndices } from '../core/sampler';
 import { ADAPTIVE_SMOOTHING, computeBudgets, roundsPerPeriod, updateStepEstimate } from '../core/schedule';
 import { stratifiedSplit } from '../core/split';
 import type { ImageDataset } from '../data/dataset-file';
 import { cnnSpec, initialTheta, paramCount, type ModelSpec } from '../models/spec';
-import type { BaselineReport, EngineEvent, RoundEvent, RunPhase, RunResult, WorkerInfo, WorkerRoundStats } from '../protocol';
+import type { BaselineReport, HardSample, ModelArtifacts, EngineEvent, RoundEvent, RunPhase, RunResult, WorkerInfo, WorkerRoundStats } from '../protocol';
 import { allocate, computeLayout, type SharedViews } from '../shared-memory/layout';
 import { WorkerPool, type PoolWorker } from './worker-pool';
 
@@ -30,6 +30,8 @@ export const SPLIT_SEED = 20240805;
 export const MAX_SLOTS = 8;
 
 export type Listener = (event: EngineEvent) => void;
+
+const IDLE_PHASES: readonly RunPhase[] = ['idle', 'done', 'failed'];
 
 export class RunStateError extends Error {
   override readonly name = 'RunStateError';
@@ -59,6 +61,8 @@ export class Orchestrator {
   private history: RoundEvent[] = [];
   private state: RunPhase = 'idle';
   private stopRequested = false;
+  private pauseRequested = false;
+  private resumeWaiter: (() => void) | null = null;
   private workerInfo: WorkerInfo[] = [];
   readonly model: ModelSpec;
 
@@ -75,6 +79,11 @@ export class Orchestrator {
     return this.state;
   }
 
+  /** True between run() being called and its result. */
+  isRunning(): boolean {
+    return !IDLE_PHASES.includes(this.state);
+  }
+
   events(): RoundEvent[] {
     return this.history.slice();
   }
@@ -85,7 +94,7 @@ export class Orchestrator {
 
   /** Loads the dataset into shared memory once: train samples first, then test. */
   loadDataset(data: ImageDataset): void {
-    if (this.state !== 'idle' && this.state !== 'done' && this.state !== 'failed') {
+    if (this.isRunning()) {
       throw new RunStateError(`Cannot load a dataset while the engine is ${this.state}.`);
     }
     const split = stratifiedSplit(data.labels, data.classes, TEST_PER_CLASS, SPLIT_SEED);
@@ -111,16 +120,59 @@ export class Orchestrator {
     this.dataset = { trainSize: split.train.length, testSize: split.test.length, classes: data.classes };
   }
 
+  /** Stops after the current round; the trained global model stays (export it, or look at it). */
   stop(): void {
-    if (this.state === 'training' || this.state === 'profiling' || this.state === 'starting') {
+    if (this.state === 'training' || this.state === 'profiling' || this.state === 'starting' || this.state === 'paused') {
       this.stopRequested = true;
+      this.resumeWaiter?.();
       this.setPhase('stopping', 'Stopping after the current round.');
     }
   }
 
+  /** Pauses between rounds; everything (model, optimizer state, loss table, budgets) is kept. */
+  pause(): void {
+    if (this.state !== 'training') {
+      throw new RunStateError(`Cannot pause while ${this.state}; only a training run can be paused.`);
+    }
+    this.pauseRequested = true;
+    this.setPhase('pausing', 'Pausing after the current round.');
+  }
+
+  resume(): void {
+    if (this.state !== 'paused' && this.state !== 'pausing') {
+      throw new RunStateError(`Cannot resume while ${this.state}; only a paused run can be resumed.`);
+    }
+    this.pauseRequested = false;
+    if (this.state === 'pausing') this.setPhase('training', 'Training.');
+    this.resumeWaiter?.();
+  }
+
+  /** The k training samples with the highest recorded loss (unseen ones skipped). */
+  hardestSamples(k: number): HardSample[] {
+    const views = this.views;
+    if (!views) return [];
+    const { sampleBytes } = views.spec;
+    return [...topLossIndices(views.losses, k)].map((index) => ({
+      index,
+      label: views.labels[index] ?? 0,
+      loss: views.losses[index] ?? Number.NaN,
+      pixels: views.images.slice(index * sampleBytes, (index + 1) * sampleBytes),
+    }));
+  }
+
+  /** The global model in the tfjs layers format (model.json parts + weights), from a worker. */
+  async exportModel(): Promise<ModelArtifacts> {
+    const worker = this.pool?.workers[0];
+    if (!worker || !this.views) throw new RunStateError('No model yet: run training first.');
+    if (this.state === 'training' || this.state === 'profiling' || this.state === 'starting') {
+      throw new RunStateError(`Cannot export while ${this.state}; pause or stop first.`);
+    }
+    return worker.api.exportModel();
+  }
+
   async run(input: Partial<RunConfig>): Promise<RunResult> {
     const config = validateConfig(input, DEFAULT_CONFIG);
-    if (this.state !== 'idle' && this.state !== 'done' && this.state !== 'failed') {
+    if (this.isRunning()) {
       throw new RunStateError(`A run is already in progress (phase ${this.state}); stop it first.`);
     }
     const views = this.views;
@@ -128,6 +180,7 @@ export class Orchestrator {
     if (!views || !dataset) throw new RunStateError('No dataset loaded: call loadDataset first.');
     this.history = [];
     this.stopRequested = false;
+    this.pauseRequested = false;
     try {
       return await this.execute(config, views, dataset.trainSize, dataset.testSize);
     } catch (e) {
@@ -149,7 +202,7 @@ export class Orchestrator {
       ...(options.workers !== undefined ? { workers: options.workers } : {}),
       ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
     });
-    if (this.state !== 'idle' && this.state !== 'done' && this.state !== 'failed') {
+    if (this.isRunning()) {
       throw new RunStateError(`Cannot measure a baseline while a run is in progress (phase ${this.state}).`);
     }
     const views = this.views;
@@ -292,6 +345,14 @@ export class Orchestrator {
       if (this.stopRequested) { stoppedBy = 'user'; break; }
       if (config.maxRounds !== null && round >= config.maxRounds) { stoppedBy = 'rounds'; break; }
       if (trainMs >= config.maxSeconds * 1000) { stoppedBy = 'time'; break; }
+      if (this.pauseRequested) {
+        // The training clock does not run while paused.
+        this.setPhase('paused', `Paused after round ${round}.`);
+        await new Promise<void>((resolve) => (this.resumeWaiter = resolve));
+        this.resumeWaiter = null;
+        if (this.stopRequested) { stoppedBy = 'user'; break; }
+        this.setPhase('training', `Training with ${config.algo}.`);
+      }
       if (config.adaptiveBudgets) this.assignBudgets(members, config, mech);
     }
 

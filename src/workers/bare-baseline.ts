@@ -8,14 +8,13 @@ import * as tf from '@tensorflow/tfjs';
 import { median } from '../core/schedule';
 import type { ModelSpec } from '../models/spec';
 
-export async function bareStepTimes(
-  spec: ModelSpec,
-  batches: readonly [tf.Tensor4D, tf.Tensor1D][],
-  warmupSteps: number,
-  settings: { learningRate: number; momentum: number },
-): Promise<{ stepMs: number; samplesMs: number[] }> {
-  if (spec.name !== 'cnn') throw new Error(`No bare tfjs baseline for model ${spec.name}; known: cnn.`);
-  const model = tf.sequential({
+/**
+ * The CNN as a tf.layers model. Its weights, in order, have exactly the
+ * shapes of ModelSpec.params, so theta maps onto it one to one.
+ */
+export function layersModel(spec: ModelSpec): tf.Sequential {
+  if (spec.name !== 'cnn') throw new Error(`No tf.layers form for model ${spec.name}; known: cnn.`);
+  return tf.sequential({
     layers: [
       tf.layers.conv2d({ inputShape: spec.inputShape, filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }),
       tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
@@ -25,6 +24,15 @@ export async function bareStepTimes(
       tf.layers.dense({ units: spec.classes }),
     ],
   });
+}
+
+export async function bareStepTimes(
+  spec: ModelSpec,
+  batches: readonly [tf.Tensor4D, tf.Tensor1D][],
+  warmupSteps: number,
+  settings: { learningRate: number; momentum: number },
+): Promise<{ stepMs: number; samplesMs: number[] }> {
+  const model = layersModel(spec);
   const optimizer = tf.train.momentum(settings.learningRate, settings.momentum);
   const times: number[] = [];
   try {

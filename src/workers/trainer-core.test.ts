@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../core/rng';
+import { forward } from '../models/forward';
 import { cnnSpec, initialTheta, paramCount } from '../models/spec';
 import type { BackendReport } from '../protocol';
 import { SharedViews, computeLayout } from '../shared-memory/layout';
@@ -96,5 +97,21 @@ describe('TrainerCore', () => {
     const lr = 0.1;
     const moved = views.slot(0);
     for (const k of [0, 5, 100]) expect(moved[k]).toBeCloseTo((theta[k] ?? 0) - lr * (grad[k] ?? 0), 5);
+  });
+
+  it('exports theta_bar as a tfjs layers model that predicts like the engine', async () => {
+    views.global.set(initialTheta(model, createRng(5)));
+    const artifacts = await core.exportModel();
+    expect(artifacts.format).toBe('layers-model');
+    expect(artifacts.weightData.byteLength).toBe(paramCount(model) * 4);
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+    const x = tf.randomUniform([3, 8, 8, 1], 0, 1, 'float32', 1);
+    const expected = tf.tidy(() => forward(model, loaded.getWeights(), x as tf.Tensor4D));
+    const got = loaded.predict(x) as tf.Tensor;
+    expect(Math.max(...(await tf.sub(got, expected).abs().data()))).toBeLessThan(1e-5);
+    const weights = loaded.getWeights();
+    expect(await weights[0]!.data()).toEqual(views.global.slice(0, 9 * 8));
+    tf.dispose([x, expected, got]);
+    loaded.dispose();
   });
 });

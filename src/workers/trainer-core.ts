@@ -9,10 +9,11 @@ import type { BackendName, FallbackPolicy } from '../core/config';
 import { median } from '../core/schedule';
 import { forward, perSampleLoss } from '../models/forward';
 import { paramOffsets, paramSize, type ModelSpec } from '../models/spec';
-import { bareStepTimes } from './bare-baseline';
+import { bareStepTimes, layersModel } from './bare-baseline';
 import type {
   BackendReport,
   BaselineReport,
+  ModelArtifacts,
   EvalReport,
   GradientReport,
   OptimizerSettings,
@@ -272,6 +273,44 @@ export class TrainerCore implements TrainerApi {
         tf.dispose(batches.flat());
       }
     } finally {
+      this.leave();
+    }
+  }
+
+  async exportModel(): Promise<ModelArtifacts> {
+    this.enter('exportModel');
+    const model = layersModel(this.model);
+    try {
+      const theta = this.shared().global;
+      tf.tidy(() =>
+        model.setWeights(
+          this.model.params.map((p, i) => {
+            const at = this.offsets[i] ?? 0;
+            return tf.tensor(theta.slice(at, at + paramSize(p)), p.shape);
+          }),
+        ),
+      );
+      let saved: tf.io.ModelArtifacts | null = null;
+      await model.save(
+        tf.io.withSaveHandler(async (artifacts) => {
+          saved = artifacts;
+          return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+        }),
+      );
+      const artifacts = saved as tf.io.ModelArtifacts | null;
+      if (!artifacts?.modelTopology || !artifacts.weightSpecs || !(artifacts.weightData instanceof ArrayBuffer)) {
+        throw new TrainerError(`Worker ${this.id}: tfjs produced no model artifacts.`);
+      }
+      return {
+        modelTopology: artifacts.modelTopology as object,
+        weightSpecs: artifacts.weightSpecs.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' as const })),
+        weightData: artifacts.weightData,
+        format: 'layers-model',
+        generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
+        convertedBy: null,
+      };
+    } finally {
+      model.dispose();
       this.leave();
     }
   }
