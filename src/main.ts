@@ -1,5 +1,7 @@
 /** Page entry: detect capabilities, load the dataset, start the engine, expose `window.tandem`, draw the UI. */
 import { createTandemApi } from './api/automation';
+import { ConfigStore } from './api/config-store';
+import { RunArchive } from './api/run-archive';
 import { detectCapabilities } from './backends/capabilities';
 import { fetchDataset } from './data/load';
 import { Orchestrator } from './orchestrator/orchestrator';
@@ -18,5 +20,10 @@ const ready = (async () => {
   engine.loadDataset(await fetchDataset());
 })();
 
-window.tandem = createTandemApi(engine, ready, capabilities);
+const store = new ConfigStore();
+const archive = new RunArchive();
+engine.on((event) => {
+  if (event.type === 'done') archive.add(event.result);
+});
+window.tandem = createTandemApi(engine, ready, capabilities, store, archive);
 mountPage(document.getElementById('app') as HTMLElement, engine, ready, capabilities);

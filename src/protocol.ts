@@ -250,8 +250,22 @@ export interface TandemApi {
   defaults(): RunConfig;
   /** Validates a partial config (rejects with a ConfigError naming the key). */
   validate(config: Partial<RunConfig>): RunConfig;
+  /** Runs `config` (validated, filled from the defaults) and resolves to its result. */
   run(config: Partial<RunConfig>): Promise<RunResult>;
+  /** The page's current config (what its controls show and the URL holds). */
+  config(): RunConfig;
+  /** Validates `partial` over the current config and shows it in the controls; throws a ConfigError naming the key. */
+  setConfig(partial: Partial<RunConfig>): RunConfig;
+  /** Runs the page's current config, as the Start button does. */
+  start(): Promise<RunResult>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   stop(): Promise<void>;
+  /** The finished runs kept on the page (for comparison), oldest first. */
+  runs(): RunResult[];
+  clearRuns(): void;
+  /** The k training samples ranked hardest by the loss table. */
+  hardestSamples(k: number): HardSample[];
   events(): RoundEvent[];
   workers(): WorkerInfo[];
   phase(): RunPhase;

@@ -7,11 +7,15 @@ import { DEFAULT_CONFIG, validateConfig, type RunConfig } from '../core/config';
 import type { Capabilities } from '../backends/capabilities';
 import type { Orchestrator } from '../orchestrator/orchestrator';
 import type { EnvironmentInfo, TandemApi } from '../protocol';
+import type { ConfigStore } from './config-store';
+import type { RunArchive } from './run-archive';
 
 export function createTandemApi(
   engine: Orchestrator,
   ready: Promise<void>,
   capabilities: Promise<Readonly<Capabilities>>,
+  store: ConfigStore,
+  archive: RunArchive,
 ): TandemApi {
   return Object.freeze({
     ready: () => ready,
@@ -35,9 +39,24 @@ export function createTandemApi(
       await ready;
       return engine.run(config);
     },
+    config: () => store.get(),
+    setConfig: (partial: Partial<RunConfig>) => store.set(partial),
+    async start() {
+      await ready;
+      return engine.run(store.get());
+    },
+    async pause() {
+      engine.pause();
+    },
+    async resume() {
+      engine.resume();
+    },
     async stop() {
       engine.stop();
     },
+    runs: () => archive.list(),
+    clearRuns: () => archive.clear(),
+    hardestSamples: (k: number) => engine.hardestSamples(k),
     events: () => engine.events(),
     workers: () => engine.workers(),
     phase: () => engine.phase(),

@@ -74,18 +74,26 @@ function parseArgs(argv: readonly string[]): { json?: string; reps: number } {
   return json === undefined ? { reps } : { json, reps };
 }
 
-/** Median wall time in ms of `fn`; wasm kernels run synchronously, so no readback is needed. */
-function medianMs(reps: number, fn: () => tf.Tensor): number {
-  for (let i = 0; i < WARMUP; i++) fn().dispose();
-  const times: number[] = [];
+/**
+ * Median wall time in ms of each function, run round-robin so that load from
+ * other processes on the machine falls on all of them alike. wasm kernels run
+ * synchronously, so no readback is needed.
+ */
+function interleavedMedians(reps: number, fns: readonly (() => tf.Tensor)[]): number[] {
+  for (const fn of fns) for (let i = 0; i < WARMUP; i++) fn().dispose();
+  const times = fns.map((): number[] => []);
   for (let i = 0; i < reps; i++) {
-    const start = performance.now();
-    const out = fn();
-    times.push(performance.now() - start);
-    out.dispose();
+    fns.forEach((fn, j) => {
+      const start = performance.now();
+      const out = fn();
+      times[j]?.push(performance.now() - start);
+      out.dispose();
+    });
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)] ?? NaN;
+  return times.map((t) => {
+    t.sort((a, b) => a - b);
+    return t[Math.floor(t.length / 2)] ?? NaN;
+  });
 }
 
 function benchConv(s: ConvShape, reps: number): ConvResult {
@@ -96,14 +104,12 @@ function benchConv(s: ConvShape, reps: number): ConvResult {
   const [kh, kw, ci] = s.filter;
   const flop = 2 * s.x[0] * oh * ow * co * kh * kw * ci;
 
-  const forwardMs = medianMs(reps, () => tf.conv2d(x, filter, s.strides, s.pad));
-  const forwardNewFilterMs = medianMs(reps, () =>
-    tf.tidy(() => tf.conv2d(x, tf.clone(filter), s.strides, s.pad)),
-  );
   const attrs = { strides: s.strides, pad: s.pad, dataFormat: 'NHWC', filterShape: s.filter };
-  const filterGradMs = medianMs(reps, () =>
-    tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, attrs),
-  );
+  const [forwardMs = NaN, forwardNewFilterMs = NaN, filterGradMs = NaN] = interleavedMedians(reps, [
+    () => tf.conv2d(x, filter, s.strides, s.pad),
+    () => tf.tidy(() => tf.conv2d(x, tf.clone(filter), s.strides, s.pad)),
+    () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, attrs),
+  ]);
   tf.dispose([x, filter, dy]);
   return {
     name: s.name,
@@ -124,7 +130,7 @@ function benchConv(s: ConvShape, reps: number): ConvResult {
 function benchMatMul(n: number, reps: number): MatMulResult {
   const a = tf.randomNormal([n, n], 0, 1, 'float32', 4);
   const b = tf.randomNormal([n, n], 0, 1, 'float32', 5);
-  const ms = medianMs(Math.max(5, Math.round(reps / 3)), () => tf.matMul(a, b));
+  const [ms = NaN] = interleavedMedians(Math.max(5, Math.round(reps / 3)), [() => tf.matMul(a, b)]);
   tf.dispose([a, b]);
   return { n, ms, gflops: (2 * n ** 3) / ms / 1e6 };
 }
