@@ -260,6 +260,14 @@ describe('Conv2DBackpropFilter on wasm', () => {
         attrs: { strides: 1, pad: 'same', dataFormat, filterShape: [3, 3, 2, 3] },
       });
     expect(() => call('NCHW')).toThrow(/dataFormat: "NCHW"\. Should be one of: NHWC/);
+    // Bare TensorInfos (another kernel calling this one) work too.
+    const bare = conv2dBackpropFilterWasm({
+      inputs: { x: { dataId: x.dataId, shape: x.shape, dtype: x.dtype }, dy: { dataId: dy.dataId, shape: dy.shape, dtype: dy.dtype } },
+      backend: tf.backend(),
+      attrs: { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 2, 3] },
+    });
+    expect((bare as tf.Tensor).shape).toEqual([3, 3, 2, 3]);
+    tf.dispose(bare as tf.Tensor);
     expect(() =>
       conv2dFilterGradient(x as tf.Tensor4D, tf.zeros([1, 2, 2, 3]), [2, 2, 2, 3], 2, 'same', undefined, 2),
     ).toThrow(/one of them must be 1/);

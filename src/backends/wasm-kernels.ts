@@ -36,10 +36,10 @@ const WASM = 'wasm';
 const DEPTHWISE_MAX_MACS_PER_DY = 32;
 
 /**
- * dW for a conv2d in NHWC, computed as one forward conv2d (see the module
- * comment). `dilations` is accepted although tfjs never asks for it (its
- * Conv2D gradient asserts dilation 1): with dilation d and stride 1 the taps
- * step by d in x, so the transposed conv runs with stride d.
+ * dW for a conv2d in NHWC, computed as one forward (or depthwise) conv; see
+ * the module comment. `dilations` is accepted although tfjs never asks for it
+ * (its Conv2D gradient asserts dilation 1): with dilation d and stride 1 the
+ * taps step by d in x, so the transposed conv runs with stride d.
  */
 export function conv2dFilterGradient(
   x: tf.Tensor4D,
@@ -63,6 +63,9 @@ export function conv2dFilterGradient(
   const { strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
   const { filterHeight, filterWidth, inHeight, inWidth, inChannels } = info;
   const { top, left } = info.padInfo;
+  // For a numeric pad tfjs-core 4.22 sizes both output dims from the filter
+  // height and stride height; dy has that same shape, and the padding below is
+  // derived from dy, so such shapes give the cpu backend's answer too.
   const [batch, outHeight, outWidth, outChannels] = dy.shape;
   if (
     batch !== x.shape[0] ||

@@ -27,6 +27,10 @@ interface ConvShape {
 }
 
 const CONV_SHAPES: readonly ConvShape[] = [
+  // The engine's CNN (src/models/spec.ts) at batch 32.
+  { name: 'cnn conv1 3x3 1->8 same', x: [32, 28, 28, 1], filter: [3, 3, 1, 8], strides: 1, pad: 'same' },
+  { name: 'cnn conv2 3x3 8->16 same', x: [32, 14, 14, 8], filter: [3, 3, 8, 16], strides: 1, pad: 'same' },
+  // Wider shapes: 5x5 filters, a stride-2 layer, a ResNet-20 stage-2 layer.
   { name: 'layer1 5x5 1->8 same', x: [32, 28, 28, 1], filter: [5, 5, 1, 8], strides: 1, pad: 'same' },
   { name: 'layer2 5x5 8->16 same', x: [32, 14, 14, 8], filter: [5, 5, 8, 16], strides: 1, pad: 'same' },
   { name: 'stride2 3x3 8->16 same', x: [32, 28, 28, 8], filter: [3, 3, 8, 16], strides: 2, pad: 'same' },
