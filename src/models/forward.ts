@@ -1,28 +1,107 @@
-/** The models' forward passes in tfjs, over parameters in `ModelSpec.params` order. */
+/** The models' forward passes in tfjs: an interpreter of ModelSpec.layers over parameters in `params` order. */
 import * as tf from '@tensorflow/tfjs';
-import type { ModelSpec } from './spec';
+import { BN_EPSILON, BN_MOMENTUM, type LayerPlan, type ModelSpec } from './spec';
 
-export function forward(spec: ModelSpec, params: readonly tf.Tensor[], x: tf.Tensor4D): tf.Tensor2D {
-  switch (spec.name) {
-    case 'cnn':
-      return cnnForward(params, x);
-    default: {
-      const never: never = spec.name;
-      throw new Error(`No forward pass for model ${JSON.stringify(never)}. Known: cnn.`);
-    }
-  }
+export interface ForwardResult {
+  logits: tf.Tensor2D;
+  /**
+   * New values for `state` parameters (BatchNorm running statistics), by
+   * parameter index; only in training mode. The caller assigns them after the step.
+   */
+  stateUpdates: Map<number, tf.Tensor>;
 }
 
-function cnnForward(params: readonly tf.Tensor[], x: tf.Tensor4D): tf.Tensor2D {
-  const [k1, b1, k2, b2, w, b] = params as [
-    tf.Tensor4D, tf.Tensor1D, tf.Tensor4D, tf.Tensor1D, tf.Tensor2D, tf.Tensor1D,
-  ];
-  let h = tf.relu(tf.add(tf.conv2d(x, k1, 1, 'same'), b1)) as tf.Tensor4D;
-  h = tf.maxPool(h, 2, 2, 'valid');
-  h = tf.relu(tf.add(tf.conv2d(h, k2, 1, 'same'), b2)) as tf.Tensor4D;
-  h = tf.maxPool(h, 2, 2, 'valid');
-  const flat = tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D;
-  return tf.add(tf.matMul(flat, w), b) as tf.Tensor2D;
+export function forward(
+  spec: ModelSpec,
+  params: readonly tf.Tensor[],
+  x: tf.Tensor4D,
+  training = false,
+): ForwardResult {
+  const stateUpdates = new Map<number, tf.Tensor>();
+  const param = (i: number): tf.Tensor => {
+    const p = params[i];
+    if (!p) throw new Error(`Model ${spec.name}: parameter ${i} is missing (got ${params.length}).`);
+    return p;
+  };
+
+  const run = (layers: readonly LayerPlan[], input: tf.Tensor): tf.Tensor => {
+    let h = input;
+    for (const layer of layers) {
+      switch (layer.op) {
+        case 'conv': {
+          h = tf.conv2d(h as tf.Tensor4D, param(layer.kernel) as tf.Tensor4D, layer.stride, 'same');
+          if (layer.bias !== null) h = tf.add(h, param(layer.bias));
+          break;
+        }
+        case 'batchnorm':
+          h = batchNorm(h as tf.Tensor4D, layer, param, training, stateUpdates);
+          break;
+        case 'relu':
+          h = tf.relu(h);
+          break;
+        case 'maxpool':
+          h = tf.maxPool(h as tf.Tensor4D, 2, 2, 'valid');
+          break;
+        case 'flatten':
+          h = tf.reshape(h, [h.shape[0] ?? -1, -1]);
+          break;
+        case 'dense':
+          h = tf.add(tf.matMul(h as tf.Tensor2D, param(layer.kernel) as tf.Tensor2D), param(layer.bias));
+          break;
+        case 'global-avgpool':
+          h = tf.mean(h, [1, 2]);
+          break;
+        case 'residual': {
+          const body = run(layer.body, h);
+          let shortcut = h;
+          if (layer.shortcut !== 'identity') {
+            // Option A: take every second pixel (a 1x1 average pool with stride 2,
+            // which unlike a strided slice has a gradient) and zero-pad the channels.
+            shortcut = tf.avgPool(h as tf.Tensor4D, 1, 2, 'valid');
+            const half = Math.floor(layer.shortcut.padChannels / 2);
+            shortcut = tf.pad(shortcut, [[0, 0], [0, 0], [0, 0], [half, layer.shortcut.padChannels - half]]);
+          }
+          h = tf.relu(tf.add(body, shortcut));
+          break;
+        }
+        default: {
+          const never: never = layer;
+          throw new Error(`Unknown layer ${JSON.stringify(never)}`);
+        }
+      }
+    }
+    return h;
+  };
+
+  return { logits: run(spec.layers, x) as tf.Tensor2D, stateUpdates };
+}
+
+/** Training: batch statistics, and running averages for later; evaluation: the running averages. */
+function batchNorm(
+  x: tf.Tensor4D,
+  layer: Extract<LayerPlan, { op: 'batchnorm' }>,
+  param: (i: number) => tf.Tensor,
+  training: boolean,
+  stateUpdates: Map<number, tf.Tensor>,
+): tf.Tensor {
+  const gamma = param(layer.gamma);
+  const beta = param(layer.beta);
+  if (!training) {
+    const scale = tf.mul(gamma, tf.rsqrt(tf.add(param(layer.variance), BN_EPSILON)));
+    return tf.add(tf.mul(tf.sub(x, param(layer.mean)), scale), beta);
+  }
+  const mean = tf.mean(x, [0, 1, 2]);
+  const centered = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(centered), [0, 1, 2]);
+  const n = x.shape[0] * x.shape[1] * x.shape[2];
+  // Running statistics as PyTorch keeps them: the unbiased batch variance.
+  const unbiased = tf.mul(variance, n / Math.max(1, n - 1));
+  stateUpdates.set(layer.mean, tf.add(tf.mul(param(layer.mean), 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
+  stateUpdates.set(
+    layer.variance,
+    tf.add(tf.mul(param(layer.variance), 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)),
+  );
+  return tf.add(tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, BN_EPSILON))), gamma), beta);
 }
 
 /** Softmax cross-entropy per sample, [batch]: the values the loss table records. */

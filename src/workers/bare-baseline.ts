@@ -13,17 +13,34 @@ import type { ModelSpec } from '../models/spec';
  * shapes of ModelSpec.params, so theta maps onto it one to one.
  */
 export function layersModel(spec: ModelSpec): tf.Sequential {
-  if (spec.name !== 'cnn') throw new Error(`No tf.layers form for model ${spec.name}; known: cnn.`);
-  return tf.sequential({
-    layers: [
-      tf.layers.conv2d({ inputShape: spec.inputShape, filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }),
-      tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
-      tf.layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' }),
-      tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: spec.classes }),
-    ],
-  });
+  switch (spec.name) {
+    case 'cnn':
+      return tf.sequential({
+        layers: [
+          tf.layers.conv2d({ inputShape: spec.inputShape, filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }),
+          tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
+          tf.layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' }),
+          tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
+          tf.layers.flatten(),
+          tf.layers.dense({ units: spec.classes }),
+        ],
+      });
+    case 'mlp':
+      return tf.sequential({
+        layers: [
+          tf.layers.flatten({ inputShape: spec.inputShape }),
+          tf.layers.dense({ units: 128, activation: 'relu' }),
+          tf.layers.dense({ units: spec.classes }),
+        ],
+      });
+    case 'resnet20':
+      // Option-A shortcuts (zero-padded channels) have no tf.layers equivalent.
+      throw new Error('No tf.layers form for model resnet20 (its option-A shortcuts have no layer); mlp and cnn have one.');
+    default: {
+      const never: never = spec.name;
+      throw new Error(`Unknown model ${JSON.stringify(never)}`);
+    }
+  }
 }
 
 export async function bareStepTimes(

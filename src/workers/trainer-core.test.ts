@@ -2,12 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../core/rng';
 import { forward } from '../models/forward';
-import { cnnSpec, initialTheta, paramCount } from '../models/spec';
+import { cnnSpec, initialTheta, paramCount, paramOffsets, resnet20Spec } from '../models/spec';
 import type { BackendReport } from '../protocol';
 import { SharedViews, computeLayout } from '../shared-memory/layout';
 import { TrainerCore, type BackendStarter } from './trainer-core';
 
-const model = cnnSpec(8, 8, 1, 2);
+const model = cnnSpec([8, 8, 1], 2);
 const TRAIN = 64;
 const TEST = 32;
 
@@ -106,12 +106,61 @@ describe('TrainerCore', () => {
     expect(artifacts.weightData.byteLength).toBe(paramCount(model) * 4);
     const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
     const x = tf.randomUniform([3, 8, 8, 1], 0, 1, 'float32', 1);
-    const expected = tf.tidy(() => forward(model, loaded.getWeights(), x as tf.Tensor4D));
+    const expected = tf.tidy(() => forward(model, loaded.getWeights(), x as tf.Tensor4D).logits);
     const got = loaded.predict(x) as tf.Tensor;
     expect(Math.max(...(await tf.sub(got, expected).abs().data()))).toBeLessThan(1e-5);
     const weights = loaded.getWeights();
     expect(await weights[0]!.data()).toEqual(views.global.slice(0, 9 * 8));
     tf.dispose([x, expected, got]);
     loaded.dispose();
+  });
+});
+
+describe('TrainerCore with BatchNorm (ResNet-20)', () => {
+  const resnet = resnet20Spec([8, 8, 3], 2);
+  const offsets = paramOffsets(resnet);
+  const meanIndex = resnet.params.findIndex((p) => p.name === 'bn0/moving_mean');
+  const varIndex = resnet.params.findIndex((p) => p.name === 'bn0/moving_variance');
+
+  it('keeps BatchNorm running statistics in theta: trained, published and averaged like weights', async () => {
+    const layout = computeLayout({
+      paramCount: paramCount(resnet), slots: 2, trainSize: 16, testSize: 8, sampleBytes: 192, shardCapacity: 16,
+    });
+    const views = new SharedViews(new SharedArrayBuffer(layout.totalBytes), layout);
+    const rng = createRng(4);
+    for (let i = 0; i < views.images.length; i++) views.images[i] = Math.floor(rng.next() * 256);
+    for (let i = 0; i < 24; i++) views.labels[i] = i % 2;
+    views.global.set(initialTheta(resnet, rng.fork('init')));
+    views.shard(1).set(rng.permutation(16));
+    const core = new TrainerCore(cpuStarter);
+    // Id 1: the other suite's worker 0 shares this tfjs engine and its variable names.
+    await core.init({ id: 1, backend: 'cpu', fallback: 'refuse', memory: views.buffer, layout: views.spec, model: resnet });
+    core.configure({ learningRate: 0.01, momentum: 0.9, weightDecay: 1e-4, batchSize: 8 });
+    await core.loadGlobal(true);
+    const meanAt = offsets[meanIndex] ?? -1;
+    const varAt = offsets[varIndex] ?? -1;
+    expect(views.global[meanAt]).toBe(0);
+    expect(views.global[varAt]).toBe(1);
+
+    const report = await core.runRound({ round: 1, steps: 2, shardOffset: 0 });
+    expect(report.finite).toBe(true);
+    const slot = views.slot(1);
+    // Pixel means are about 0.5, so after two steps (momentum 0.1) the running mean has moved off 0.
+    expect(Math.abs(slot[meanAt] ?? 0)).toBeGreaterThan(1e-4);
+    expect(slot[varAt]).not.toBe(1);
+
+    // Sync SGD: the gradient slot carries the batch's running statistics, which apply as they are.
+    views.global.set(slot);
+    await core.loadGlobal(true);
+    await core.computeGradient(0);
+    const carried = views.slot(1)[meanAt] ?? 0;
+    expect(Math.abs(carried)).toBeGreaterThan(1e-4);
+    views.gradient.set(views.slot(1));
+    await core.applyGradient();
+    await core.publishModel(2);
+    expect(views.slot(1)[meanAt]).toBeCloseTo(carried, 6);
+    const evaluation = await core.evaluate(0, 8);
+    expect(Number.isFinite(evaluation.loss)).toBe(true);
+    core.dispose();
   });
 });

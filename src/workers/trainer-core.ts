@@ -47,7 +47,8 @@ export class TrainerCore implements TrainerApi {
   private id = -1;
   private views: SharedViews | null = null;
   private vars: tf.Variable[] = [];
-  private velocity: tf.Variable[] = [];
+  /** Momentum buffers, one per `weight` parameter (null for BatchNorm running statistics). */
+  private velocity: (tf.Variable | null)[] = [];
   private offsets: number[] = [];
   private settings: OptimizerSettings = { learningRate: 0.05, momentum: 0.9, weightDecay: 1e-4, batchSize: 32 };
   private lostReason: string | null = null;
@@ -75,8 +76,12 @@ export class TrainerCore implements TrainerApi {
     });
     this.backendName = report.backend;
     this.offsets = paramOffsets(this.model);
-    this.vars = this.model.params.map((p) => tf.variable(tf.zeros(p.shape), true, `w${init.id}/${p.name}`));
-    this.velocity = this.model.params.map((p) => tf.variable(tf.zeros(p.shape), false, `v${init.id}/${p.name}`));
+    this.vars = this.model.params.map((p) =>
+      tf.variable(tf.zeros(p.shape), p.role === 'weight', `w${init.id}/${p.name}`),
+    );
+    this.velocity = this.model.params.map((p) =>
+      p.role === 'weight' ? tf.variable(tf.zeros(p.shape), false, `v${init.id}/${p.name}`) : null,
+    );
     this.state = 'ready';
     return report;
   }
@@ -89,7 +94,7 @@ export class TrainerCore implements TrainerApi {
     this.enter('loadGlobal');
     try {
       this.load(this.shared().global);
-      if (resetOptimizer) tf.tidy(() => this.velocity.forEach((v) => v.assign(tf.zerosLike(v))));
+      if (resetOptimizer) tf.tidy(() => this.velocity.forEach((v) => v?.assign(tf.zerosLike(v))));
     } finally {
       this.leave();
     }
@@ -178,11 +183,13 @@ export class TrainerCore implements TrainerApi {
       const batch = this.settings.batchSize;
       const indices = views.shard(this.id).subarray(shardOffset, shardOffset + batch);
       const t0 = performance.now();
-      const { loss, grads } = this.gradients(indices);
+      const { loss, updates } = this.gradients(indices);
       try {
-        await writeFlat(grads, this.offsets, views.slot(this.id));
+        // Gradients for weights, new running statistics for BatchNorm state:
+        // averaged by the orchestrator, both apply as they are.
+        await writeFlat(updates, this.offsets, views.slot(this.id));
       } finally {
-        tf.dispose(grads);
+        tf.dispose(updates);
       }
       const losses = await loss.data();
       loss.dispose();
@@ -227,7 +234,7 @@ export class TrainerCore implements TrainerApi {
         const indices = Int32Array.from({ length: n }, (_, k) => base + at + k);
         const [x, y] = this.batchTensors(indices);
         const [hits, losses] = tf.tidy(() => {
-          const logits = forward(this.model, this.vars, x);
+          const { logits } = forward(this.model, this.vars, x, false);
           return [
             tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'float32')),
             tf.sum(perSampleLoss(logits, y, this.model.classes)),
@@ -320,7 +327,7 @@ export class TrainerCore implements TrainerApi {
   }
 
   dispose(): void {
-    tf.dispose([...this.vars, ...this.velocity]);
+    tf.dispose([...this.vars, ...this.velocity.filter((v): v is tf.Variable => v !== null)]);
     this.vars = [];
     this.velocity = [];
     this.state = 'disposed';
@@ -328,9 +335,9 @@ export class TrainerCore implements TrainerApi {
 
   /** One SGD step on `indices` (global train indices); returns the batch's mean loss. */
   private async step(indices: Int32Array, record: boolean): Promise<number> {
-    const { loss, grads } = this.gradients(indices);
-    tf.tidy(() => this.update(this.model.params.map((p) => grads[p.name] as tf.Tensor)));
-    tf.dispose(grads);
+    const { loss, updates } = this.gradients(indices);
+    tf.tidy(() => this.update(updates));
+    tf.dispose(updates);
     // Reading the losses waits for the step to finish, so step times are real.
     const losses = await loss.data();
     loss.dispose();
@@ -338,35 +345,52 @@ export class TrainerCore implements TrainerApi {
     return mean(losses);
   }
 
-  /** Per-sample losses (kept; caller disposes) and gradients keyed by parameter name. */
-  private gradients(indices: Int32Array): { loss: tf.Tensor1D; grads: tf.NamedTensorMap } {
+  /**
+   * Per-sample losses (kept; caller disposes) and one update tensor per
+   * parameter, in `params` order: the gradient of a `weight`, the new value
+   * of a `state` (BatchNorm running statistics from this batch).
+   */
+  private gradients(indices: Int32Array): { loss: tf.Tensor1D; updates: tf.Tensor[] } {
     const [x, y] = this.batchTensors(indices);
     let perSample: tf.Tensor1D | null = null;
+    let state = new Map<number, tf.Tensor>();
+    const trainable = this.vars.filter((v) => v.trainable);
     const { value, grads } = tf.variableGrads(() => {
-      const losses = perSampleLoss(forward(this.model, this.vars, x), y, this.model.classes);
+      const out = forward(this.model, this.vars, x, true);
+      for (const t of out.stateUpdates.values()) tf.keep(t);
+      state = out.stateUpdates;
+      const losses = perSampleLoss(out.logits, y, this.model.classes);
       perSample = tf.keep(losses);
       return tf.mean(losses) as tf.Scalar;
-    }, this.vars);
+    }, trainable);
     value.dispose();
     x.dispose();
     y.dispose();
     if (perSample === null) throw new TrainerError(`Worker ${this.id}: the loss was not computed.`);
-    const named: tf.NamedTensorMap = {};
-    this.model.params.forEach((p, i) => {
+    const updates = this.model.params.map((p, i) => {
       const v = this.vars[i];
-      if (v) named[p.name] = grads[v.name] as tf.Tensor;
+      const update = p.role === 'weight' ? (v ? grads[v.name] : undefined) : state.get(i);
+      if (!update) throw new TrainerError(`Worker ${this.id}: no ${p.role === 'weight' ? 'gradient' : 'running statistic'} for ${p.name}.`);
+      return update;
     });
-    return { loss: perSample, grads: named };
+    return { loss: perSample, updates };
   }
 
-  /** SGD with momentum and L2 weight decay (PyTorch's form: v = mu v + g + wd w; w -= lr v). */
-  private update(grads: tf.Tensor[]): void {
+  /**
+   * SGD with momentum and L2 weight decay (PyTorch's form: v = mu v + g + wd w;
+   * w -= lr v) for weights; BatchNorm running statistics take their new value.
+   */
+  private update(updates: readonly tf.Tensor[]): void {
     const { learningRate, momentum, weightDecay } = this.settings;
     this.vars.forEach((w, i) => {
+      const u = updates[i];
+      if (!u) return;
       const v = this.velocity[i];
-      const g = grads[i];
-      if (!v || !g) return;
-      const full = weightDecay > 0 ? tf.add(g, tf.mul(w, weightDecay)) : g;
+      if (!v) {
+        w.assign(u);
+        return;
+      }
+      const full = weightDecay > 0 ? tf.add(u, tf.mul(w, weightDecay)) : u;
       const nextV = tf.add(tf.mul(v, momentum), full);
       v.assign(nextV);
       w.assign(tf.sub(w, tf.mul(nextV, learningRate)));

@@ -1,0 +1,244 @@
+/**
+ * The config form: one labelled control per config key, grouped. A change is
+ * validated at once through the ConfigStore (the same validator as
+ * `window.tandem`); a refused value stays in its control, marked invalid with
+ * the validator's message, and the store keeps its last valid config.
+ */
+import { ConfigError, type BackendName, type RunConfig } from '../core/config';
+import type { ConfigStore } from '../api/config-store';
+import { el, errorText } from './dom';
+import {
+  FIELDS,
+  GROUPS,
+  POOL_BACKENDS,
+  POOL_MAX,
+  fieldKeyOf,
+  type FieldSpec,
+} from './fields';
+
+type Control = HTMLInputElement | HTMLSelectElement;
+
+export class ConfigForm {
+  readonly element: HTMLFormElement;
+  /** Fields whose control holds a value the validator refused, with its error. */
+  private readonly invalid = new Map<string, ConfigError | Error>();
+  private readonly controls = new Map<keyof RunConfig, Control[]>();
+  private readonly messages = new Map<keyof RunConfig, HTMLElement>();
+  private readonly biasedGroup: HTMLFieldSetElement;
+  private readonly poolSummary: HTMLElement;
+  /** The field being written from its own control, so the store's echo does not overwrite what is typed. */
+  private source: keyof RunConfig | null = null;
+
+  constructor(
+    private readonly store: ConfigStore,
+    private readonly onValidity: () => void,
+  ) {
+    this.element = el('form', { class: 'config', 'aria-label': 'Configuration', novalidate: true });
+    this.element.addEventListener('submit', (e) => e.preventDefault());
+
+    // Issue 4 adds datasets and models; until then each select shows the one there is.
+    this.element.append(
+      el('fieldset', { class: 'group' }, [
+        el('legend', {}, ['Data and model']),
+        fixedSelect('cfg-dataset', 'Dataset', 'fashion-mnist', 'Fashion-MNIST (60,000 train / 10,000 test)'),
+        fixedSelect('cfg-model', 'Model', 'cnn', 'CNN: conv 8, conv 16, dense 10 (9,098 parameters)'),
+      ]),
+    );
+
+    const groups = new Map<string, HTMLFieldSetElement>();
+    for (const g of GROUPS) {
+      const fieldset = el('fieldset', { class: `group group-${g.id}` }, [el('legend', {}, [g.legend])]);
+      if (g.note) fieldset.append(el('p', { class: 'note' }, [g.note]));
+      groups.set(g.id, fieldset);
+      if (g.id === 'advanced') {
+        this.element.append(el('details', { class: 'advanced' }, [el('summary', {}, [g.legend]), fieldset]));
+      } else {
+        this.element.append(fieldset);
+      }
+    }
+    this.biasedGroup = groups.get('biased') as HTMLFieldSetElement;
+    this.poolSummary = el('p', { class: 'note', id: 'pool-summary' });
+
+    for (const f of FIELDS) {
+      const fieldset = groups.get(f.group);
+      if (!fieldset) continue;
+      if (f.kind === 'workers') fieldset.append(this.poolControls(), this.poolSummary, this.message(f.key));
+      else fieldset.append(this.fieldControl(f));
+    }
+
+    this.show(store.get());
+    store.subscribe((config) => {
+      if (this.source === null) {
+        // Set from elsewhere (window.tandem, Restore defaults): the controls now mirror the store exactly.
+        for (const key of [...this.invalid.keys()]) this.clearError(key as keyof RunConfig);
+      }
+      this.show(config);
+      this.onValidity();
+    });
+  }
+
+  /** True when every control holds a value the validator accepted. */
+  isValid(): boolean {
+    return this.invalid.size === 0;
+  }
+
+  /** The first refused value's message, for the Start button's description. */
+  firstError(): string | null {
+    const first = this.invalid.values().next();
+    return first.done ? null : first.value.message;
+  }
+
+  private fieldControl(f: FieldSpec): HTMLElement {
+    const id = `cfg-${f.key}`;
+    const described = [f.hint ? `${id}-hint` : '', `${id}-error`].filter(Boolean).join(' ');
+    let control: Control;
+    if (f.kind === 'select') {
+      control = el('select', { id, name: f.key, 'aria-describedby': described }, (f.options ?? []).map((o) => el('option', { value: o }, [o])));
+    } else if (f.kind === 'checkbox') {
+      control = el('input', { id, name: f.key, type: 'checkbox', 'aria-describedby': described });
+    } else {
+      control = el('input', {
+        id,
+        name: f.key,
+        type: 'number',
+        inputmode: f.kind === 'integer' ? 'numeric' : 'decimal',
+        step: f.kind === 'integer' ? '1' : 'any',
+        min: f.min === undefined ? undefined : String(f.min),
+        max: f.max === undefined ? undefined : String(f.max),
+        placeholder: f.nullable ? 'none' : undefined,
+        'aria-describedby': described,
+      });
+    }
+    this.controls.set(f.key, [control]);
+    control.addEventListener(f.kind === 'select' || f.kind === 'checkbox' ? 'change' : 'input', () => {
+      this.commit(f.key, () => ({ [f.key]: readControl(f, control) }));
+    });
+    // The label's text is the accessible name, accessibleName(f): `${label} (${key})`.
+    const label = el('label', { for: id }, [f.label, ' ', el('code', {}, [`(${f.key})`])]);
+    return el('div', { class: `field field-${f.kind}` }, [
+      label,
+      control,
+      ...(f.hint ? [el('p', { class: 'hint', id: `${id}-hint` }, [f.hint])] : []),
+      this.message(f.key),
+    ]);
+  }
+
+  private poolControls(): HTMLElement {
+    const inputs = POOL_BACKENDS.map((backend) =>
+      el('input', {
+        id: `cfg-workers-${backend}`,
+        name: `workers-${backend}`,
+        type: 'number',
+        inputmode: 'numeric',
+        min: '0',
+        max: String(POOL_MAX),
+        step: '1',
+        'aria-describedby': 'pool-summary cfg-workers-error',
+      }),
+    );
+    this.controls.set('workers', inputs);
+    const read = () => ({
+      workers: POOL_BACKENDS.map((backend, i) => {
+        const text = inputs[i]?.value.trim() ?? '';
+        return { backend, count: text === '' ? text : Number(text) } as { backend: BackendName; count: number };
+      }),
+    });
+    for (const input of inputs) input.addEventListener('input', () => this.commit('workers', read));
+    return el(
+      'div',
+      { class: 'pool' },
+      POOL_BACKENDS.map((backend, i) =>
+        el('div', { class: 'field field-integer' }, [
+          // Text: poolFieldName(backend).
+          el('label', { for: `cfg-workers-${backend}` }, [`${backend} workers `, el('code', {}, ['(workers)'])]),
+          inputs[i] as HTMLInputElement,
+        ]),
+      ),
+    );
+  }
+
+  private message(key: keyof RunConfig): HTMLElement {
+    const p = el('p', { class: 'field-error', id: `cfg-${key}-error`, hidden: true });
+    this.messages.set(key, p);
+    return p;
+  }
+
+  private commit(key: keyof RunConfig, read: () => Partial<RunConfig>): void {
+    this.source = key;
+    try {
+      this.store.set(read());
+      this.clearError(key);
+    } catch (e) {
+      this.setError(e instanceof ConfigError ? (fieldKeyOf(e.key) as keyof RunConfig) : key, e instanceof Error ? e : new Error(errorText(e)));
+    } finally {
+      this.source = null;
+    }
+    this.onValidity();
+  }
+
+  private setError(key: keyof RunConfig, error: Error): void {
+    this.invalid.set(key, error);
+    for (const c of this.controls.get(key) ?? []) {
+      c.setAttribute('aria-invalid', 'true');
+      c.setCustomValidity(error.message);
+    }
+    const message = this.messages.get(key);
+    if (message) {
+      message.textContent = error.message;
+      message.hidden = false;
+    }
+  }
+
+  private clearError(key: keyof RunConfig): void {
+    this.invalid.delete(key);
+    for (const c of this.controls.get(key) ?? []) {
+      c.removeAttribute('aria-invalid');
+      c.setCustomValidity('');
+    }
+    const message = this.messages.get(key);
+    if (message) {
+      message.textContent = '';
+      message.hidden = true;
+    }
+  }
+
+  private show(config: RunConfig): void {
+    for (const f of FIELDS) {
+      if (f.key === this.source) continue;
+      const controls = this.controls.get(f.key) ?? [];
+      if (f.kind === 'workers') {
+        POOL_BACKENDS.forEach((backend, i) => {
+          const input = controls[i];
+          if (input) input.value = String(config.workers.filter((g) => g.backend === backend).reduce((n, g) => n + g.count, 0));
+        });
+        continue;
+      }
+      const control = controls[0];
+      if (!control) continue;
+      const value = config[f.key];
+      if (control instanceof HTMLInputElement && control.type === 'checkbox') control.checked = value === true;
+      else control.value = value === null ? '' : String(value);
+    }
+    const total = config.workers.reduce((n, g) => n + g.count, 0);
+    this.poolSummary.textContent = `${total} worker${total === 1 ? '' : 's'}, started in this order: ${config.workers
+      .map((g) => `${g.backend}:${g.count}`)
+      .join(',')}.`;
+    this.biasedGroup.classList.toggle('inactive', config.algo !== 'biased');
+  }
+}
+
+/** The control's value in the type the validator expects; text it cannot read goes through as text, to be named in the error. */
+function readControl(f: FieldSpec, control: Control): unknown {
+  if (control instanceof HTMLInputElement && control.type === 'checkbox') return control.checked;
+  if (f.kind === 'select') return control.value;
+  const text = control.value.trim();
+  if (text === '') return f.nullable ? null : '';
+  return Number(text);
+}
+
+function fixedSelect(id: string, label: string, value: string, text: string): HTMLElement {
+  return el('div', { class: 'field field-select' }, [
+    el('label', { for: id }, [label]),
+    el('select', { id, name: id }, [el('option', { value, selected: true }, [text])]),
+  ]);
+}

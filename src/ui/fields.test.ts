@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { BACKENDS, CONFIG_KEYS } from '../core/config';
+import { FIELDS, GROUPS, accessibleName, fieldKeyOf, poolFieldName } from './fields';
+
+describe('FIELDS', () => {
+  it('has exactly one control per config key', () => {
+    expect(FIELDS.map((f) => f.key).sort()).toEqual([...CONFIG_KEYS].sort());
+  });
+
+  it('names each control after its key, uniquely', () => {
+    const names = [
+      ...FIELDS.filter((f) => f.kind !== 'workers').map(accessibleName),
+      ...BACKENDS.map(poolFieldName),
+    ];
+    expect(new Set(names).size).toBe(names.length);
+    for (const f of FIELDS) expect(accessibleName(f)).toContain(`(${f.key})`);
+    expect(accessibleName({ label: 'tau_F', key: 'tauFast' })).toBe('tau_F (tauFast)');
+  });
+
+  it('puts every field in a known group', () => {
+    const groups = new Set(GROUPS.map((g) => g.id));
+    for (const f of FIELDS) expect(groups.has(f.group)).toBe(true);
+  });
+
+  it('maps nested error keys to their field', () => {
+    expect(fieldKeyOf('workers[1].count')).toBe('workers');
+    expect(fieldKeyOf('tauFast')).toBe('tauFast');
+  });
+});

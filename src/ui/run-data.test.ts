@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { validateConfig } from '../core/config';
+import type { RoundEvent, WorkerRoundStats } from '../protocol';
+import {
+  accuracyPoints,
+  lossPoints,
+  modelJson,
+  runCsv,
+  runJson,
+  runLabel,
+  stepsPerSecond,
+  timeline,
+  workerSeries,
+  type RunRecord,
+} from './run-data';
+
+function worker(id: number, backend: 'webgpu' | 'wasm', over: Partial<WorkerRoundStats> = {}): WorkerRoundStats {
+  return { id, backend, tau: 4, steps: 4, samples: 128, busyMs: 400, idleMs: 100, stepMs: 100, biased: false, tensors: 10, ...over };
+}
+
+function round(n: number, over: Partial<RoundEvent> = {}): RoundEvent {
+  return {
+    round: n,
+    wallMs: n * 1000,
+    trainMs: n * 800,
+    roundMs: 500,
+    loss: 1 / n,
+    accuracy: n % 2 === 0 ? 0.5 + n / 100 : null,
+    evalMs: 200,
+    aggregateMs: 1,
+    exchangeMs: 2,
+    workers: [worker(0, 'webgpu', { tau: 1, steps: 1, busyMs: 450, idleMs: 50 }), worker(1, 'wasm', { busyMs: 500, idleMs: 0 })],
+    ...over,
+  };
+}
+
+const events = [round(1), round(2), round(3), round(4)];
+
+describe('chart series', () => {
+  it('puts accuracy in percent against the chosen clock, skipping unevaluated rounds', () => {
+    expect(accuracyPoints(events, 'wall')).toEqual([[2, 4], [52, 54]]);
+    expect(accuracyPoints(events, 'train')).toEqual([[1.6, 3.2], [52, 54]]);
+  });
+
+  it('drops non-finite losses', () => {
+    const [xs, ys] = lossPoints([round(1), round(2, { loss: Number.NaN })], 'wall');
+    expect(xs).toEqual([1]);
+    expect(ys).toEqual([1]);
+  });
+
+  it('computes steps per second from busy time', () => {
+    expect(stepsPerSecond({ steps: 4, busyMs: 400 })).toBe(10);
+    expect(stepsPerSecond({ steps: 0, busyMs: 0 })).toBeNull();
+  });
+
+  it('gives each worker its tau and speed by round, with gaps where it did not run', () => {
+    const s = workerSeries([round(1), round(2, { workers: [worker(1, 'wasm')] })]);
+    expect(s.ids).toEqual([0, 1]);
+    expect(s.labels).toEqual(['w0 webgpu', 'w1 wasm']);
+    expect(s.rounds).toEqual([1, 2]);
+    expect(s.tau).toEqual([[1, null], [4, 4]]);
+    expect(s.stepsPerSecond[0]?.[0]).toBeCloseTo(1 / 0.45);
+  });
+});
+
+describe('timeline', () => {
+  it('is null with no rounds', () => {
+    expect(timeline([], 10)).toBeNull();
+  });
+
+  it('sizes rounds by duration and splits each into busy and idle', () => {
+    const t = timeline([round(1), round(2, { roundMs: 1500, workers: [worker(0, 'webgpu', { busyMs: 300, idleMs: 1200 })] })], 10);
+    expect(t?.firstRound).toBe(1);
+    expect(t?.lastRound).toBe(2);
+    const row = t?.rows[0];
+    expect(row?.segments.map((s) => s.width)).toEqual([0.25, 0.75]);
+    expect(row?.segments[0]?.busy).toBeCloseTo(0.9);
+    expect(row?.idle).toBeCloseTo((50 + 1200) / 2000);
+    // Worker 1 did not run in round 2: an empty block.
+    expect(t?.rows[1]?.segments[1]).toMatchObject({ busy: 0, busyMs: 0, idleMs: 0 });
+  });
+
+  it('keeps only the last rounds', () => {
+    expect(timeline(events, 2)?.firstRound).toBe(3);
+  });
+});
+
+describe('exports', () => {
+  const config = validateConfig({ algo: 'biased', workers: 'webgpu:1,wasm:2', tauFast: 16, lambda: 0.5 });
+  const record: RunRecord = { n: 3, config, events, workers: [], result: null, error: null };
+
+  it('labels a run by algorithm and key knobs', () => {
+    expect(runLabel(record)).toBe('#3 biased · webgpu:1,wasm:2 · τF 16 · λ 0.5');
+    expect(runLabel({ n: 1, config: validateConfig({ algo: 'sync' }), result: null })).not.toContain('λ');
+    expect(runLabel({ n: 2, config: null, result: null })).toBe('#2 run');
+  });
+
+  it('writes JSON holding every round event', () => {
+    const parsed = JSON.parse(runJson(record)) as { events: RoundEvent[]; config: { tauFast: number } };
+    expect(parsed.events).toHaveLength(4);
+    expect(parsed.config.tauFast).toBe(16);
+  });
+
+  it('writes one CSV row per round with per-worker columns', () => {
+    const lines = runCsv(record).trimEnd().split('\n');
+    expect(lines).toHaveLength(5);
+    const header = lines[0]?.split(',') ?? [];
+    expect(header.slice(0, 6)).toEqual(['round', 'wallMs', 'trainMs', 'roundMs', 'loss', 'accuracy']);
+    expect(header).toContain('w0_webgpu_tau');
+    expect(header).toContain('w1_wasm_idleMs');
+    const first = lines[1]?.split(',') ?? [];
+    expect(first[header.indexOf('accuracy')]).toBe('');
+    expect(first[header.indexOf('w1_wasm_stepsPerSecond')]).toBe('8');
+    expect(lines[2]?.split(',')[header.indexOf('accuracy')]).toBe('0.52');
+  });
+
+  it('writes model.json in the tfjs layers format', () => {
+    const json = JSON.parse(
+      modelJson(
+        {
+          modelTopology: { class_name: 'Sequential' },
+          weightSpecs: [{ name: 'dense/kernel', shape: [2, 2], dtype: 'float32' }],
+          format: 'layers-model',
+          generatedBy: 'tandem',
+          convertedBy: null,
+        },
+        'tandem-model.weights.bin',
+      ),
+    ) as Record<string, unknown>;
+    expect(json['weightsManifest']).toEqual([
+      { paths: ['tandem-model.weights.bin'], weights: [{ name: 'dense/kernel', shape: [2, 2], dtype: 'float32' }] },
+    ]);
+    expect(json['format']).toBe('layers-model');
+    expect(json['modelTopology']).toEqual({ class_name: 'Sequential' });
+  });
+});

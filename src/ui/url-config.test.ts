@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_CONFIG, validateConfig } from '../core/config';
+import { formatUrlConfig, parseUrlConfig } from './url-config';
+
+describe('parseUrlConfig', () => {
+  it('gives the defaults for an empty query', () => {
+    expect(parseUrlConfig('')).toEqual({ config: validateConfig({}), errors: [] });
+    expect(parseUrlConfig('?').errors).toEqual([]);
+  });
+
+  it('reads every kind of value', () => {
+    const { config, errors } = parseUrlConfig(
+      '?algo=sync&workers=webgpu:1,wasm:2&tauFast=16&targetAccuracy=none&maxRounds=5&adaptiveBudgets=false&lambda=0.5&weightDecay=1e-4',
+    );
+    expect(errors).toEqual([]);
+    expect(config).toMatchObject({
+      algo: 'sync',
+      workers: [
+        { backend: 'webgpu', count: 1 },
+        { backend: 'wasm', count: 2 },
+      ],
+      tauFast: 16,
+      targetAccuracy: null,
+      maxRounds: 5,
+      adaptiveBudgets: false,
+      lambda: 0.5,
+      weightDecay: 1e-4,
+    });
+  });
+
+  it('accepts percent-encoded separators and null', () => {
+    const { config, errors } = parseUrlConfig('workers=wasm%3A3%2Ccpu%3A1&maxRounds=null');
+    expect(errors).toEqual([]);
+    expect(config.workers).toEqual([
+      { backend: 'wasm', count: 3 },
+      { backend: 'cpu', count: 1 },
+    ]);
+    expect(config.maxRounds).toBeNull();
+  });
+
+  it('replaces a bad parameter by its default, names it, and keeps the rest', () => {
+    const { config, errors } = parseUrlConfig('?tauFast=0&algo=local&lambda=abc&seed=7');
+    expect(config.tauFast).toBe(DEFAULT_CONFIG.tauFast);
+    expect(config.lambda).toBe(DEFAULT_CONFIG.lambda);
+    expect(config.algo).toBe('local');
+    expect(config.seed).toBe(7);
+    expect(errors.map((e) => e.key)).toEqual(['tauFast', 'lambda']);
+    expect(errors[0]).toBeInstanceOf(ConfigError);
+    expect(errors[0]?.message).toBe('Invalid tauFast: 0. Allowed: an integer from 1 to 4096.');
+    expect(errors[1]?.message).toContain('"abc"');
+  });
+
+  it('reports unknown, duplicated and ill-typed parameters by name', () => {
+    const { config, errors } = parseUrlConfig('tauFats=4&tauFast=8&tauFast=9&adaptiveBudgets=yes&workers=gpu:1&tauFast=');
+    expect(errors.map((e) => e.key)).toEqual(['tauFats', 'tauFast', 'adaptiveBudgets', 'workers', 'tauFast']);
+    expect(errors[0]?.allowed).toContain('a config key');
+    expect(config.tauFast).toBe(8);
+    expect(config.adaptiveBudgets).toBe(DEFAULT_CONFIG.adaptiveBudgets);
+    expect(config.workers).toEqual(DEFAULT_CONFIG.workers);
+  });
+
+  it('refuses null for a key that cannot be null', () => {
+    const { config, errors } = parseUrlConfig('batchSize=none');
+    expect(config.batchSize).toBe(DEFAULT_CONFIG.batchSize);
+    expect(errors[0]?.key).toBe('batchSize');
+  });
+
+  it('reads over another base', () => {
+    const base = validateConfig({ tauFast: 4 });
+    expect(parseUrlConfig('seed=3', base).config).toMatchObject({ tauFast: 4, seed: 3 });
+  });
+});
+
+describe('formatUrlConfig', () => {
+  it('writes every key and round-trips', () => {
+    const config = validateConfig({
+      algo: 'fast-only',
+      workers: 'wasm:2,cpu:1',
+      targetAccuracy: 0.85,
+      maxRounds: null,
+      biasedSampling: false,
+      learningRate: 0.0125,
+      weightDecay: 0,
+    });
+    const text = formatUrlConfig(config);
+    expect(text).toContain('workers=wasm:2,cpu:1');
+    expect(text).toContain('maxRounds=none');
+    expect(text.split('&')).toHaveLength(Object.keys(DEFAULT_CONFIG).length);
+    expect(parseUrlConfig(text)).toEqual({ config, errors: [] });
+  });
+
+  it('round-trips the defaults', () => {
+    expect(parseUrlConfig(formatUrlConfig(DEFAULT_CONFIG))).toEqual({ config: validateConfig({}), errors: [] });
+  });
+});

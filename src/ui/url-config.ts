@@ -1,0 +1,85 @@
+/**
+ * The run config as URL query parameters, one per config key
+ * (`?algo=sync&workers=webgpu:1,wasm:2&tauFast=16&targetAccuracy=none`), so a
+ * pasted URL reproduces a setup. Pure (no DOM), so Node tests cover it.
+ */
+import {
+  CONFIG_KEYS,
+  ConfigError,
+  DEFAULT_CONFIG,
+  formatWorkerSpec,
+  validateConfig,
+  type RunConfig,
+} from '../core/config';
+
+/** How an absent limit (no target accuracy, no round limit) is written; `null` is read too. */
+export const URL_NULL = 'none';
+
+export interface UrlConfig {
+  /** Always valid: every bad or unknown parameter is left at `base`'s value. */
+  config: RunConfig;
+  /** One per parameter that was refused, naming it. */
+  errors: ConfigError[];
+}
+
+function isConfigKey(name: string): name is keyof RunConfig {
+  return (CONFIG_KEYS as string[]).includes(name);
+}
+
+/**
+ * Turns a parameter's text into the value the validator expects. Text that
+ * is not of the key's type is passed on as text, so the validator's error
+ * quotes exactly what was in the URL.
+ */
+function fromText(key: keyof RunConfig, text: string): unknown {
+  const t = text.trim();
+  if (t === URL_NULL || t === 'null') return null;
+  const standard: unknown = DEFAULT_CONFIG[key];
+  if (key === 'workers' || typeof standard === 'string') return t;
+  if (typeof standard === 'boolean') return t === 'true' ? true : t === 'false' ? false : t;
+  const n = Number(t);
+  return t !== '' && Number.isFinite(n) ? n : t;
+}
+
+function toText(value: RunConfig[keyof RunConfig]): string {
+  if (value === null) return URL_NULL;
+  if (Array.isArray(value)) return formatWorkerSpec(value);
+  return String(value);
+}
+
+/** Reads a query string (with or without the leading `?`) over `base`; each parameter is checked on its own. */
+export function parseUrlConfig(search: string, base: Readonly<RunConfig> = DEFAULT_CONFIG): UrlConfig {
+  const errors: ConfigError[] = [];
+  let config = validateConfig({}, base);
+  const seen = new Set<string>();
+  for (const [name, text] of new URLSearchParams(search)) {
+    if (!isConfigKey(name)) {
+      errors.push(new ConfigError(name, text, `a config key (${CONFIG_KEYS.join(', ')})`));
+      continue;
+    }
+    if (seen.has(name)) {
+      errors.push(new ConfigError(name, text, 'one value per parameter (the first one is used)'));
+      continue;
+    }
+    seen.add(name);
+    try {
+      config = validateConfig({ [name]: fromText(name, text) }, config);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      errors.push(e);
+    }
+  }
+  return { config, errors };
+}
+
+/**
+ * The whole config as a query string (no `?`), every key in CONFIG_KEYS
+ * order: a shared link keeps meaning the same run even if defaults change.
+ * `:` and `,` stay readable; URLSearchParams accepts them as they are.
+ */
+export function formatUrlConfig(config: Readonly<RunConfig>): string {
+  return CONFIG_KEYS.map((key) => {
+    const text = encodeURIComponent(toText(config[key])).replace(/%3A/gi, ':').replace(/%2C/gi, ',');
+    return `${key}=${text}`;
+  }).join('&');
+}
