@@ -6,6 +6,7 @@ import { detectCapabilities } from './backends/capabilities';
 import { fetchDataset } from './data/load';
 import { Orchestrator } from './orchestrator/orchestrator';
 import { mountPage } from './ui/page';
+import { parseUrlConfig } from './ui/url-config';
 
 const engine = new Orchestrator();
 const capabilities = detectCapabilities();
@@ -20,10 +21,19 @@ const ready = (async () => {
   engine.loadDataset(await fetchDataset());
 })();
 
-const store = new ConfigStore();
+// The URL holds the whole config; a bad parameter falls back to its default and is reported on the page.
+const fromUrl = parseUrlConfig(location.search);
+const store = new ConfigStore(fromUrl.config);
 const archive = new RunArchive();
 engine.on((event) => {
   if (event.type === 'done') archive.add(event.result);
 });
 window.tandem = createTandemApi(engine, ready, capabilities, store, archive);
-mountPage(document.getElementById('app') as HTMLElement, engine, ready, capabilities);
+mountPage(document.getElementById('app') as HTMLElement, {
+  engine,
+  ready,
+  capabilities,
+  store,
+  archive,
+  urlErrors: fromUrl.errors,
+});

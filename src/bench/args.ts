@@ -60,6 +60,13 @@ interface ConfigFlag {
 
 /** Mapped over RunConfig so that a new config key cannot be left without a flag. */
 const CONFIG_FLAGS: { [K in ConfigKey]: ConfigFlag } = {
+  dataset: { kind: 'text', help: 'fashion-mnist | mnist | cifar10:DIR | idx:DIR (DIR: a local folder with the official file names)' },
+  model: { kind: 'text', help: 'mlp | cnn | resnet20' },
+  augmentation: { kind: 'text', help: 'auto (on for CIFAR-10) | on | off: random crop (pad 4) and flip' },
+  lrDecayEpochs: { kind: 'text', help: 'epochs at which lr is multiplied by --lr-decay-factor, e.g. 60,80, or none' },
+  lrDecayFactor: { kind: 'number', help: 'learning-rate decay factor in (0, 1]' },
+  epochs: { kind: 'number-or-none', help: 'stop after this many epochs (floor(N / (B*K*tauFast)) rounds each), or none' },
+  slowdown: { kind: 'text', help: 'emulated slow workers worker:factor[@fromRound], e.g. 1:8 or 2:4@10, or none' },
   workers: { kind: 'workers', help: 'worker pool, e.g. webgpu:1,wasm:2 (backends: webgpu, wasm, cpu)' },
   tauFast: { kind: 'number', help: 'local steps of the fastest worker per round' },
   lambda: { kind: 'number', help: 'high-loss ratio in (0, 1]; 1 = no bias' },

@@ -5,7 +5,12 @@
  * benchmark's flags (`--tau-fast` <-> `tauFast`).
  */
 
+import { DATASET_SPEC_HELP, parseDatasetSpec } from './dataset-spec';
+
 export type Algo = 'biased' | 'local' | 'sync' | 'fast-only';
+export type ModelName = 'mlp' | 'cnn' | 'resnet20';
+/** `auto`: on for colour images (CIFAR-10: random crop with 4-pixel padding, flip), off for grey ones. */
+export type AugmentationMode = 'auto' | 'on' | 'off';
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
 export type AggregationMode = 'steps' | 'samples' | 'uniform';
 export type BiasDirection = 'slow' | 'fast';
@@ -13,6 +18,8 @@ export type BiasDirection = 'slow' | 'fast';
 export type FallbackPolicy = 'fallback' | 'refuse';
 
 export const ALGOS: readonly Algo[] = ['biased', 'local', 'sync', 'fast-only'];
+export const MODELS: readonly ModelName[] = ['mlp', 'cnn', 'resnet20'];
+export const AUGMENTATION_MODES: readonly AugmentationMode[] = ['auto', 'on', 'off'];
 export const BACKENDS: readonly BackendName[] = ['webgpu', 'wasm', 'cpu'];
 export const AGGREGATION_MODES: readonly AggregationMode[] = ['steps', 'samples', 'uniform'];
 export const BIAS_DIRECTIONS: readonly BiasDirection[] = ['slow', 'fast'];
@@ -30,8 +37,22 @@ export interface WorkerGroup {
   count: number;
 }
 
+/**
+ * Heterogeneity emulation: from round `fromRound` on, worker `worker` waits
+ * after each step so that the step takes `factor` times as long as measured.
+ */
+export interface SlowdownRule {
+  worker: number;
+  factor: number;
+  fromRound: number;
+}
+
 export interface RunConfig {
   algo: Algo;
+  /** `fashion-mnist`, `mnist`, `cifar10[:LOCATION]` or `idx:LOCATION`. */
+  dataset: string;
+  model: ModelName;
+  augmentation: AugmentationMode;
   /** Worker pool, in start order; flag form `webgpu:1,wasm:2`. */
   workers: WorkerGroup[];
   /** Local steps of the fastest worker per round. */
@@ -51,6 +72,13 @@ export interface RunConfig {
   learningRate: number;
   momentum: number;
   weightDecay: number;
+  /** Epochs (ALGORITHM.md: floor(N / (B * K * tauFast)) rounds each) at which the learning rate is multiplied by lrDecayFactor. */
+  lrDecayEpochs: number[];
+  lrDecayFactor: number;
+  /** Stop after this many epochs; null = no epoch limit. */
+  epochs: number | null;
+  /** Emulated slow workers (flag form `1:8` or `2:4@10`: worker:factor[@fromRound]). */
+  slowdown: SlowdownRule[];
   /** Stop once test accuracy reaches this (0..1); null = run to the time/round limit. */
   targetAccuracy: number | null;
   /** Wall-clock limit of the training clock, seconds. */
@@ -75,6 +103,9 @@ export const MAX_WORKERS = 8;
 
 export const DEFAULT_CONFIG: Readonly<RunConfig> = Object.freeze({
   algo: 'biased',
+  dataset: 'fashion-mnist',
+  model: 'cnn',
+  augmentation: 'auto',
   workers: [
     { backend: 'webgpu', count: 1 },
     { backend: 'wasm', count: 2 },
@@ -91,6 +122,10 @@ export const DEFAULT_CONFIG: Readonly<RunConfig> = Object.freeze({
   learningRate: 0.05,
   momentum: 0.9,
   weightDecay: 1e-4,
+  lrDecayEpochs: [],
+  lrDecayFactor: 0.1,
+  epochs: null,
+  slowdown: [],
   targetAccuracy: null,
   maxSeconds: 300,
   maxRounds: null,
@@ -219,12 +254,67 @@ export function parseWorkerSpec(text: string, key = 'workers'): WorkerGroup[] {
   return groups;
 }
 
+export function formatSlowdown(rules: readonly SlowdownRule[]): string {
+  return rules.map((r) => `${r.worker}:${r.factor}${r.fromRound > 1 ? `@${r.fromRound}` : ''}`).join(',');
+}
+
 export function formatWorkerSpec(groups: readonly WorkerGroup[]): string {
   return groups.map((g) => `${g.backend}:${g.count}`).join(',');
 }
 
+const dataset: Check<string> = (key, value) => {
+  if (typeof value === 'string' && parseDatasetSpec(value)) return value.trim();
+  throw new ConfigError(key, value, DATASET_SPEC_HELP);
+};
+
+/** Accepts [60, 80], "60,80", or "" / "none" for no decay. */
+const epochList: Check<number[]> = (key, value) => {
+  const allowed = 'a list of positive epoch numbers like "60,80", or none';
+  const list =
+    typeof value === 'string'
+      ? value.trim() === '' || value.trim() === 'none'
+        ? []
+        : value.split(',').map((part) => (/^\s*\d+(\.\d+)?\s*$/.test(part) ? Number(part) : Number.NaN))
+      : value;
+  if (!Array.isArray(list) || list.length > 100) throw new ConfigError(key, value, allowed);
+  for (const epoch of list) {
+    if (typeof epoch !== 'number' || !Number.isFinite(epoch) || epoch <= 0) throw new ConfigError(key, value, allowed);
+  }
+  return [...(list as number[])].sort((a, b) => a - b);
+};
+
+/** Accepts [{worker, factor, fromRound}], or "1:8,2:4@10" (fromRound defaults to 1), or "" / "none". */
+const slowdown: Check<SlowdownRule[]> = (key, value) => {
+  const allowed = `rules worker:factor[@fromRound] like "1:8" or "2:4@10" (worker 0..${MAX_WORKERS - 1}, factor 1..1000), or none`;
+  let rules: unknown = value;
+  if (typeof value === 'string') {
+    const text = value.trim();
+    rules =
+      text === '' || text === 'none'
+        ? []
+        : text.split(',').map((part) => {
+            const m = /^\s*(\d+)\s*:\s*(\d+(?:\.\d+)?)\s*(?:@\s*(\d+))?\s*$/.exec(part);
+            if (!m) throw new ConfigError(key, value, allowed);
+            return { worker: Number(m[1]), factor: Number(m[2]), fromRound: m[3] === undefined ? 1 : Number(m[3]) };
+          });
+  }
+  if (!Array.isArray(rules)) throw new ConfigError(key, value, allowed);
+  return rules.map((rule: unknown) => {
+    const r = (typeof rule === 'object' && rule !== null ? rule : {}) as Record<string, unknown>;
+    const ok =
+      Number.isInteger(r['worker']) && (r['worker'] as number) >= 0 && (r['worker'] as number) < MAX_WORKERS &&
+      typeof r['factor'] === 'number' && Number.isFinite(r['factor']) && r['factor'] >= 1 && r['factor'] <= 1000 &&
+      (r['fromRound'] === undefined || (Number.isInteger(r['fromRound']) && (r['fromRound'] as number) >= 1));
+    if (!ok) throw new ConfigError(key, value, allowed);
+    return { worker: r['worker'] as number, factor: r['factor'] as number, fromRound: (r['fromRound'] as number | undefined) ?? 1 };
+  });
+};
+
 const CHECKS: { [K in keyof RunConfig]: Check<RunConfig[K]> } = {
   algo: oneOf(ALGOS),
+  dataset,
+  model: oneOf(MODELS),
+  augmentation: oneOf(AUGMENTATION_MODES),
   workers,
   tauFast: integer(1, 4096),
   lambda: real(0, 1, false),
@@ -238,6 +328,10 @@ const CHECKS: { [K in keyof RunConfig]: Check<RunConfig[K]> } = {
   learningRate: real(0, 10, false),
   momentum: real(0, 0.999, true),
   weightDecay: real(0, 1, true),
+  lrDecayEpochs: epochList,
+  lrDecayFactor: real(0, 1, false),
+  epochs: nullable(real(0, 100_000, false), 'a positive number of epochs'),
+  slowdown,
   targetAccuracy: nullable(real(0, 1, false), 'a number in (0, 1]'),
   maxSeconds: real(0, 86_400, false),
   maxRounds: nullable(integer(1, 1_000_000), 'an integer from 1 to 1000000'),

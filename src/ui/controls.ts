@@ -13,6 +13,7 @@ import {
   POOL_BACKENDS,
   POOL_MAX,
   fieldKeyOf,
+  formatValue,
   type FieldSpec,
 } from './fields';
 
@@ -35,15 +36,6 @@ export class ConfigForm {
   ) {
     this.element = el('form', { class: 'config', 'aria-label': 'Configuration', novalidate: true });
     this.element.addEventListener('submit', (e) => e.preventDefault());
-
-    // Issue 4 adds datasets and models; until then each select shows the one there is.
-    this.element.append(
-      el('fieldset', { class: 'group' }, [
-        el('legend', {}, ['Data and model']),
-        fixedSelect('cfg-dataset', 'Dataset', 'fashion-mnist', 'Fashion-MNIST (60,000 train / 10,000 test)'),
-        fixedSelect('cfg-model', 'Model', 'cnn', 'CNN: conv 8, conv 16, dense 10 (9,098 parameters)'),
-      ]),
-    );
 
     const groups = new Map<string, HTMLFieldSetElement>();
     for (const g of GROUPS) {
@@ -94,6 +86,17 @@ export class ConfigForm {
     let control: Control;
     if (f.kind === 'select') {
       control = el('select', { id, name: f.key, 'aria-describedby': described }, (f.options ?? []).map((o) => el('option', { value: o }, [o])));
+    } else if (f.kind === 'text') {
+      control = el('input', {
+        id,
+        name: f.key,
+        type: 'text',
+        autocomplete: 'off',
+        spellcheck: 'false',
+        list: f.suggestions ? `${id}-list` : undefined,
+        placeholder: f.suggestions ? undefined : 'none',
+        'aria-describedby': described,
+      });
     } else if (f.kind === 'checkbox') {
       control = el('input', { id, name: f.key, type: 'checkbox', 'aria-describedby': described });
     } else {
@@ -118,6 +121,7 @@ export class ConfigForm {
     return el('div', { class: `field field-${f.kind}` }, [
       label,
       control,
+      ...(f.suggestions ? [el('datalist', { id: `${id}-list` }, f.suggestions.map((o) => el('option', { value: o })))] : []),
       ...(f.hint ? [el('p', { class: 'hint', id: `${id}-hint` }, [f.hint])] : []),
       this.message(f.key),
     ]);
@@ -217,7 +221,7 @@ export class ConfigForm {
       if (!control) continue;
       const value = config[f.key];
       if (control instanceof HTMLInputElement && control.type === 'checkbox') control.checked = value === true;
-      else control.value = value === null ? '' : String(value);
+      else control.value = formatValue(f.key, value, '');
     }
     const total = config.workers.reduce((n, g) => n + g.count, 0);
     this.poolSummary.textContent = `${total} worker${total === 1 ? '' : 's'}, started in this order: ${config.workers
@@ -230,15 +234,9 @@ export class ConfigForm {
 /** The control's value in the type the validator expects; text it cannot read goes through as text, to be named in the error. */
 function readControl(f: FieldSpec, control: Control): unknown {
   if (control instanceof HTMLInputElement && control.type === 'checkbox') return control.checked;
-  if (f.kind === 'select') return control.value;
+  if (f.kind === 'select' || f.kind === 'text') return control.value.trim();
   const text = control.value.trim();
   if (text === '') return f.nullable ? null : '';
   return Number(text);
 }
 
-function fixedSelect(id: string, label: string, value: string, text: string): HTMLElement {
-  return el('div', { class: 'field field-select' }, [
-    el('label', { for: id }, [label]),
-    el('select', { id, name: id }, [el('option', { value, selected: true }, [text])]),
-  ]);
-}

@@ -1,24 +1,30 @@
 /**
  * One control per config key: its label, kind, range hints and group. Pure
- * data (no DOM) so a test can check that every key has exactly one control
- * and that each control's accessible name contains its key, as the README's
- * config table spells it.
+ * data (no DOM). Mapped over RunConfig, so a new config key cannot be left
+ * without a control; a test checks that each control's accessible name
+ * contains its key, as the README's config table spells it.
  */
 import {
   AGGREGATION_MODES,
   ALGOS,
+  AUGMENTATION_MODES,
   BACKENDS,
   BIAS_DIRECTIONS,
   FALLBACK_POLICIES,
   MAX_WORKERS,
+  MODELS,
   TEST_SIZE,
+  formatSlowdown,
+  formatWorkerSpec,
   type BackendName,
   type RunConfig,
 } from '../core/config';
+import { DATASET_KINDS } from '../core/dataset-spec';
 
-export type FieldKind = 'select' | 'integer' | 'real' | 'checkbox' | 'workers';
+/** `text`: free text the validator parses (lists, dataset specs); `workers`: one spinbutton per backend. */
+export type FieldKind = 'select' | 'integer' | 'real' | 'checkbox' | 'text' | 'workers';
 
-export type GroupId = 'pool' | 'algorithm' | 'biased' | 'optimizer' | 'length' | 'advanced';
+export type GroupId = 'data' | 'pool' | 'algorithm' | 'biased' | 'optimizer' | 'length' | 'advanced';
 
 export interface FieldSpec {
   key: keyof RunConfig;
@@ -27,6 +33,8 @@ export interface FieldSpec {
   kind: FieldKind;
   group: GroupId;
   options?: readonly string[];
+  /** Suggestions for a text field (a datalist); any text the validator accepts goes. */
+  suggestions?: readonly string[];
   /** Hints for the browser's spinbutton; the validator in core/config decides. */
   min?: number;
   max?: number;
@@ -36,19 +44,43 @@ export interface FieldSpec {
 }
 
 export const GROUPS: readonly { id: GroupId; legend: string; note?: string }[] = [
+  { id: 'data', legend: 'Data and model' },
   { id: 'pool', legend: 'Worker pool', note: 'How many workers of each backend; 1 to 8 in all.' },
   { id: 'algorithm', legend: 'Algorithm' },
   { id: 'biased', legend: 'Biased local SGD', note: 'Used when algo is biased.' },
-  { id: 'optimizer', legend: 'Optimizer' },
+  { id: 'optimizer', legend: 'Optimizer and learning-rate schedule' },
   { id: 'length', legend: 'Run length and seed', note: 'The run stops at the first limit reached.' },
   { id: 'advanced', legend: 'Evaluation, profiling, fallback' },
 ];
 
-export const FIELDS: readonly FieldSpec[] = [
-  { key: 'workers', label: 'Worker pool', kind: 'workers', group: 'pool' },
-  { key: 'algo', label: 'Algorithm', kind: 'select', group: 'algorithm', options: ALGOS },
-  {
-    key: 'tauFast',
+type Spec = Omit<FieldSpec, 'key'>;
+
+/** In display order within each group. */
+const SPECS: { [K in keyof RunConfig]: Spec } = {
+  dataset: {
+    label: 'Dataset',
+    kind: 'text',
+    group: 'data',
+    suggestions: DATASET_KINDS.filter((k) => k !== 'idx'),
+    hint: 'fashion-mnist, mnist, cifar10, cifar10:LOCATION or idx:LOCATION.',
+  },
+  model: { label: 'Model', kind: 'select', group: 'data', options: MODELS },
+  augmentation: {
+    label: 'Augmentation',
+    kind: 'select',
+    group: 'data',
+    options: AUGMENTATION_MODES,
+    hint: 'auto: random crop and flip for colour images only.',
+  },
+  workers: { label: 'Worker pool', kind: 'workers', group: 'pool' },
+  slowdown: {
+    label: 'Emulated slowdown',
+    kind: 'text',
+    group: 'pool',
+    hint: 'worker:factor[@fromRound], e.g. 1:8 makes worker 1 eight times slower. Empty: none.',
+  },
+  algo: { label: 'Algorithm', kind: 'select', group: 'algorithm', options: ALGOS },
+  tauFast: {
     label: 'tau_F',
     kind: 'integer',
     group: 'algorithm',
@@ -56,33 +88,30 @@ export const FIELDS: readonly FieldSpec[] = [
     max: 4096,
     hint: 'Local steps of the fastest worker per round; the others get tau_i in proportion to their speed.',
   },
-  {
-    key: 'adaptiveBudgets',
+  adaptiveBudgets: {
     label: 'Adaptive budgets',
     kind: 'checkbox',
     group: 'algorithm',
     hint: 'Re-measure step times every round and update tau_i.',
   },
-  { key: 'unbalancedSteps', label: 'Unbalanced steps', kind: 'checkbox', group: 'biased' },
-  { key: 'biasedSampling', label: 'Biased sampling', kind: 'checkbox', group: 'biased' },
-  {
-    key: 'lambda',
-    label: 'lambda, high-loss ratio',
-    kind: 'real',
-    group: 'biased',
-    min: 0,
-    max: 1,
-    hint: 'In (0, 1]; 1 means no bias.',
+  unbalancedSteps: { label: 'Unbalanced steps', kind: 'checkbox', group: 'biased' },
+  biasedSampling: { label: 'Biased sampling', kind: 'checkbox', group: 'biased' },
+  lambda: { label: 'lambda, high-loss ratio', kind: 'real', group: 'biased', min: 0, max: 1, hint: 'In (0, 1]; 1 means no bias.' },
+  biasDirection: { label: 'Bias direction', kind: 'select', group: 'biased', options: BIAS_DIRECTIONS },
+  weightedAggregation: { label: 'Weighted aggregation', kind: 'checkbox', group: 'biased' },
+  aggregation: { label: 'Aggregation weights', kind: 'select', group: 'biased', options: AGGREGATION_MODES },
+  batchSize: { label: 'Batch size', kind: 'integer', group: 'optimizer', min: 1, max: 4096 },
+  learningRate: { label: 'Learning rate', kind: 'real', group: 'optimizer', min: 0, max: 10 },
+  momentum: { label: 'Momentum', kind: 'real', group: 'optimizer', min: 0, max: 0.999 },
+  weightDecay: { label: 'Weight decay', kind: 'real', group: 'optimizer', min: 0, max: 1 },
+  lrDecayEpochs: {
+    label: 'LR decay epochs',
+    kind: 'text',
+    group: 'optimizer',
+    hint: 'Epochs at which the learning rate is multiplied by the decay factor, e.g. 60,80. Empty: constant.',
   },
-  { key: 'biasDirection', label: 'Bias direction', kind: 'select', group: 'biased', options: BIAS_DIRECTIONS },
-  { key: 'weightedAggregation', label: 'Weighted aggregation', kind: 'checkbox', group: 'biased' },
-  { key: 'aggregation', label: 'Aggregation weights', kind: 'select', group: 'biased', options: AGGREGATION_MODES },
-  { key: 'batchSize', label: 'Batch size', kind: 'integer', group: 'optimizer', min: 1, max: 4096 },
-  { key: 'learningRate', label: 'Learning rate', kind: 'real', group: 'optimizer', min: 0, max: 10 },
-  { key: 'momentum', label: 'Momentum', kind: 'real', group: 'optimizer', min: 0, max: 0.999 },
-  { key: 'weightDecay', label: 'Weight decay', kind: 'real', group: 'optimizer', min: 0, max: 1 },
-  {
-    key: 'maxRounds',
+  lrDecayFactor: { label: 'LR decay factor', kind: 'real', group: 'optimizer', min: 0, max: 1 },
+  maxRounds: {
     label: 'Max rounds',
     kind: 'integer',
     group: 'length',
@@ -91,9 +120,9 @@ export const FIELDS: readonly FieldSpec[] = [
     nullable: true,
     hint: 'Empty: no round limit.',
   },
-  { key: 'maxSeconds', label: 'Time budget, s', kind: 'real', group: 'length', min: 0, max: 86_400 },
-  {
-    key: 'targetAccuracy',
+  maxSeconds: { label: 'Time budget, s', kind: 'real', group: 'length', min: 0, max: 86_400 },
+  epochs: { label: 'Epochs', kind: 'real', group: 'length', min: 0, max: 100_000, nullable: true, hint: 'Empty: no epoch limit.' },
+  targetAccuracy: {
     label: 'Target accuracy',
     kind: 'real',
     group: 'length',
@@ -102,13 +131,15 @@ export const FIELDS: readonly FieldSpec[] = [
     nullable: true,
     hint: 'A fraction, e.g. 0.85. Empty: no target.',
   },
-  { key: 'seed', label: 'Seed', kind: 'integer', group: 'length', min: 0, max: 2 ** 32 - 1 },
-  { key: 'evalEvery', label: 'Evaluate every N rounds', kind: 'integer', group: 'advanced', min: 1, max: 10_000 },
-  { key: 'evalSamples', label: 'Test images per evaluation', kind: 'integer', group: 'advanced', min: 1, max: TEST_SIZE },
-  { key: 'profileSteps', label: 'Profiling steps', kind: 'integer', group: 'advanced', min: 1, max: 100 },
-  { key: 'warmupSteps', label: 'Warm-up steps', kind: 'integer', group: 'advanced', min: 0, max: 100 },
-  { key: 'fallback', label: 'Backend fallback', kind: 'select', group: 'advanced', options: FALLBACK_POLICIES },
-];
+  seed: { label: 'Seed', kind: 'integer', group: 'length', min: 0, max: 2 ** 32 - 1 },
+  evalEvery: { label: 'Evaluate every N rounds', kind: 'integer', group: 'advanced', min: 1, max: 10_000 },
+  evalSamples: { label: 'Test images per evaluation', kind: 'integer', group: 'advanced', min: 1, max: TEST_SIZE },
+  profileSteps: { label: 'Profiling steps', kind: 'integer', group: 'advanced', min: 1, max: 100 },
+  warmupSteps: { label: 'Warm-up steps', kind: 'integer', group: 'advanced', min: 0, max: 100 },
+  fallback: { label: 'Backend fallback', kind: 'select', group: 'advanced', options: FALLBACK_POLICIES },
+};
+
+export const FIELDS: readonly FieldSpec[] = (Object.keys(SPECS) as (keyof RunConfig)[]).map((key) => ({ key, ...SPECS[key] }));
 
 export function accessibleName(field: Pick<FieldSpec, 'label' | 'key'>): string {
   return `${field.label} (${field.key})`;
@@ -125,4 +156,19 @@ export function poolFieldName(backend: BackendName): string {
 /** The field a ConfigError belongs to: `workers[1].count` belongs to `workers`. */
 export function fieldKeyOf(errorKey: string): string {
   return errorKey.split(/[[.]/)[0] ?? errorKey;
+}
+
+/**
+ * A value as text in the form the validator reads back (`webgpu:1,wasm:2`,
+ * `60,80`, `1:8@10`); null and empty lists as `empty`.
+ */
+export function formatValue<K extends keyof RunConfig>(key: K, value: RunConfig[K], empty: string): string {
+  if (value === null) return empty;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return empty;
+    if (key === 'workers') return formatWorkerSpec(value as RunConfig['workers']);
+    if (key === 'slowdown') return formatSlowdown(value as RunConfig['slowdown']);
+    return value.join(',');
+  }
+  return String(value);
 }

@@ -1,269 +1,627 @@
 /**
- * The trainer page: machine panel, run controls, live round table and worker
- * list. DOM only; it learns about training solely from the engine's events.
+ * The trainer page. It learns about training only from the engine's events
+ * (and asks the engine for the hardest samples and the model export); it
+ * changes the config only through the ConfigStore, which `window.tandem`
+ * shares, so a script's setConfig shows in the controls and the URL.
  */
-import {
-  ALGOS,
-  BIAS_DIRECTIONS,
-  AGGREGATION_MODES,
-  ConfigError,
-  DEFAULT_CONFIG,
-  formatWorkerSpec,
-  validateConfig,
-  type RunConfig,
-} from '../core/config';
-import { ISOLATION_HEADER_NAMES, type Capabilities } from '../backends/capabilities';
+import { ALGOS, ConfigError, DEFAULT_CONFIG, type Algo, type RunConfig } from '../core/config';
+import type { Capabilities } from '../backends/capabilities';
+import type { ConfigStore } from '../api/config-store';
+import type { RunArchive } from '../api/run-archive';
 import type { Orchestrator } from '../orchestrator/orchestrator';
-import type { EngineEvent, RoundEvent, WorkerInfo } from '../protocol';
+import type { EngineEvent, RunPhase, RunResult, WorkerInfo } from '../protocol';
+import { LineChart, type SeriesStyle } from './charts';
+import { ConfigForm } from './controls';
+import { colour, download, el, errorText, pct, secs } from './dom';
+import { renderMachine } from './machine';
+import {
+  TIME_AXIS_LABELS,
+  accuracyPoints,
+  lossPoints,
+  modelJson,
+  runCsv,
+  runJson,
+  runLabel,
+  timeline,
+  workerSeries,
+  type Points,
+  type RunRecord,
+  type TimeAxis,
+} from './run-data';
+import { renderSamples } from './samples';
+import { TIMELINE_ROUNDS, renderTimeline } from './timeline';
+import { formatUrlConfig } from './url-config';
+import { fieldKeyOf, formatValue } from './fields';
 
-type FieldKind = 'number' | 'text' | 'select' | 'checkbox';
-
-interface Field {
-  key: keyof RunConfig;
-  label: string;
-  kind: FieldKind;
-  options?: readonly string[];
-  step?: string;
-  /** Optional value: an empty input means null. */
-  nullable?: boolean;
+export interface PageDeps {
+  engine: Orchestrator;
+  ready: Promise<void>;
+  capabilities: Promise<Readonly<Capabilities>>;
+  store: ConfigStore;
+  archive: RunArchive;
+  /** Query parameters that were refused at load, each replaced by its default. */
+  urlErrors: readonly ConfigError[];
 }
 
-const FIELDS: Field[] = [
-  { key: 'algo', label: 'Algorithm', kind: 'select', options: ALGOS },
-  { key: 'workers', label: 'Workers', kind: 'text' },
-  { key: 'tauFast', label: 'tau_F (fast worker steps per round)', kind: 'number', step: '1' },
-  { key: 'lambda', label: 'lambda (high-loss ratio)', kind: 'number', step: '0.05' },
-  { key: 'biasDirection', label: 'Bias direction', kind: 'select', options: BIAS_DIRECTIONS },
-  { key: 'aggregation', label: 'Aggregation weights', kind: 'select', options: AGGREGATION_MODES },
-  { key: 'adaptiveBudgets', label: 'Adaptive budgets', kind: 'checkbox' },
-  { key: 'batchSize', label: 'Batch size', kind: 'number', step: '1' },
-  { key: 'learningRate', label: 'Learning rate', kind: 'number', step: '0.01' },
-  { key: 'targetAccuracy', label: 'Target accuracy', kind: 'number', step: '0.01', nullable: true },
-  { key: 'maxSeconds', label: 'Time budget (s)', kind: 'number', step: '1' },
-  { key: 'seed', label: 'Seed', kind: 'number', step: '1' },
-];
+/** Hardest samples shown. */
+const HARD_SAMPLES = 12;
+const MODEL_FILE = 'tandem-model';
+/** Run all's algorithms ticked at first: the comparison the page is about. */
+const RUN_ALL_DEFAULT: readonly Algo[] = ['biased', 'sync'];
+const ACTIVE: readonly RunPhase[] = ['starting', 'profiling', 'training', 'pausing', 'paused', 'stopping'];
 
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Partial<Record<string, string>> = {},
-  children: (Node | string)[] = [],
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) if (v !== undefined) node.setAttribute(k, v);
-  node.append(...children);
-  return node;
+export function mountPage(root: HTMLElement, deps: PageDeps): void {
+  new TrainerPage(root, deps);
 }
 
-const pct = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(1)}%`);
-const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+class TrainerPage {
+  private readonly engine: Orchestrator;
+  private readonly store: ConfigStore;
+  private readonly archive: RunArchive;
+  private isReady = false;
+  private phase: RunPhase = 'idle';
+  private runCount = 0;
+  /** The run on the live charts: running, or the last one until Reset. */
+  private live: RunRecord | null = null;
+  private readonly records = new WeakMap<RunResult, RunRecord>();
+  /** Config of the run the page is about to start; a script's run gets its config from its result. */
+  private pendingConfig: RunConfig | null = null;
+  /** A Start or Run all sequence in progress. */
+  private sequence: { algos: Algo[]; index: number; cancelled: boolean } | null = null;
+  private axis: TimeAxis = 'wall';
+  private frame = 0;
 
-export function mountPage(
-  root: HTMLElement,
-  engine: Orchestrator,
-  ready: Promise<void>,
-  capabilities: Promise<Readonly<Capabilities>>,
-): void {
-  root.replaceChildren();
-  const machine = el('section', { class: 'panel', 'aria-labelledby': 'machine-h' }, [el('h2', { id: 'machine-h' }, ['This machine'])]);
-  const machineList = el('dl', { id: 'machine' });
-  machine.append(machineList);
+  private readonly form: ConfigForm;
+  private readonly status: HTMLElement;
+  private readonly log: HTMLElement;
+  private readonly buttons: Record<'start' | 'pause' | 'resume' | 'stop' | 'reset' | 'runAll' | 'clear' | 'json' | 'csv' | 'model', HTMLButtonElement>;
+  private readonly startNote: HTMLElement;
+  private readonly readouts: Record<'round' | 'accuracy' | 'loss' | 'train' | 'wall', HTMLOutputElement>;
+  private readonly charts: { accuracy: LineChart; loss: LineChart; tau: LineChart; speed: LineChart };
+  private readonly summaries: { accuracy: HTMLElement; loss: HTMLElement };
+  private readonly timelineHost: HTMLElement;
+  private readonly timelineCaption: HTMLElement;
+  private readonly samplesHost: HTMLElement;
+  private readonly workerTable: HTMLTableElement;
+  private readonly runsTable: HTMLTableElement;
+  private readonly exportSelect: HTMLSelectElement;
+  private readonly runAllBoxes: Map<Algo, HTMLInputElement>;
+  private readonly machineList: HTMLElement;
+  private caps: Readonly<Capabilities> | null = null;
 
-  const form = el('form', { class: 'panel', 'aria-labelledby': 'config-h', novalidate: '' }, [el('h2', { id: 'config-h' }, ['Run'])]);
-  const inputs = new Map<keyof RunConfig, HTMLInputElement | HTMLSelectElement>();
-  for (const f of FIELDS) {
-    const id = `cfg-${f.key}`;
-    let input: HTMLInputElement | HTMLSelectElement;
-    if (f.kind === 'select') {
-      input = el('select', { id, name: f.key }, (f.options ?? []).map((o) => el('option', { value: o }, [o])));
-    } else {
-      input = el('input', { id, name: f.key, type: f.kind === 'checkbox' ? 'checkbox' : f.kind, ...(f.step ? { step: f.step } : {}) });
-    }
-    inputs.set(f.key, input);
-    form.append(el('div', { class: `field field-${f.kind}` }, [el('label', { for: id }, [f.label]), input]));
-  }
-  const error = el('p', { id: 'config-error', class: 'error', role: 'alert' });
-  const start = el('button', { type: 'submit' }, ['Start']);
-  const stop = el('button', { type: 'button', disabled: '' }, ['Stop']);
-  form.append(error, el('div', { class: 'buttons' }, [start, stop]));
+  constructor(root: HTMLElement, deps: PageDeps) {
+    this.engine = deps.engine;
+    this.store = deps.store;
+    this.archive = deps.archive;
+    const button = (text: string, attrs: Record<string, string | boolean> = {}) => el('button', { type: 'button', ...attrs }, [text]);
+    this.buttons = {
+      start: button('Start', { class: 'primary' }),
+      pause: button('Pause'),
+      resume: button('Resume'),
+      stop: button('Stop'),
+      reset: button('Reset'),
+      runAll: button('Run all'),
+      clear: button('Clear runs'),
+      json: button('Export JSON'),
+      csv: button('Export CSV'),
+      model: button('Download model'),
+    };
+    for (const b of Object.values(this.buttons)) b.disabled = true;
 
-  const status = el('p', { id: 'status', role: 'status' }, ['Loading the dataset…']);
-  const live = el('section', { class: 'panel wide', 'aria-labelledby': 'live-h' }, [
-    el('h2', { id: 'live-h' }, ['Training']),
-    status,
-  ]);
-  const accuracy = el('p', { id: 'accuracy', class: 'big' }, ['Test accuracy: –']);
-  const workerTable = el('table', { id: 'workers', 'aria-label': 'Workers' });
-  const roundTable = el('table', { id: 'rounds', 'aria-label': 'Rounds' });
-  live.append(accuracy, workerTable, roundTable);
-  root.append(machine, form, live);
-
-  setForm(DEFAULT_CONFIG);
-
-  function setForm(config: RunConfig): void {
-    for (const f of FIELDS) {
-      const input = inputs.get(f.key);
-      if (!input) continue;
-      const value = config[f.key];
-      if (input instanceof HTMLInputElement && f.kind === 'checkbox') input.checked = Boolean(value);
-      else if (f.key === 'workers') input.value = formatWorkerSpec(config.workers);
-      else input.value = value === null ? '' : String(value);
-    }
-  }
-
-  function readForm(): RunConfig {
-    const raw: Record<string, unknown> = {};
-    for (const f of FIELDS) {
-      const input = inputs.get(f.key);
-      if (!input) continue;
-      if (f.kind === 'checkbox') raw[f.key] = (input as HTMLInputElement).checked;
-      else if (f.kind === 'number') {
-        const text = input.value.trim();
-        raw[f.key] = text === '' && f.nullable ? null : text === '' ? Number.NaN : Number(text);
-      } else raw[f.key] = input.value;
-    }
-    return validateConfig(raw);
-  }
-
-  function checkForm(): RunConfig | null {
-    for (const input of inputs.values()) input.removeAttribute('aria-invalid');
-    try {
-      const config = readForm();
-      error.textContent = '';
-      return config;
-    } catch (e) {
-      error.textContent = e instanceof Error ? e.message : String(e);
-      if (e instanceof ConfigError) inputs.get(e.key.split('[')[0] as keyof RunConfig)?.setAttribute('aria-invalid', 'true');
-      return null;
-    }
-  }
-
-  const running = () => ['starting', 'profiling', 'training', 'stopping'].includes(engine.phase());
-  const refreshButtons = () => {
-    const busy = running();
-    start.disabled = busy || checkForm() === null;
-    stop.disabled = !busy;
-  };
-  form.addEventListener('input', refreshButtons);
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    const config = checkForm();
-    if (!config || running()) return;
-    roundTable.replaceChildren();
-    engine.run(config).catch((err: unknown) => {
-      status.textContent = `Run failed: ${err instanceof Error ? err.message : String(err)}`;
-      refreshButtons();
+    // --- Sidebar: the machine and the configuration.
+    this.machineList = el('dl', { id: 'machine' }, [el('dt', {}, ['Detecting…'])]);
+    const machine = el('section', { class: 'panel', 'aria-labelledby': 'machine-h' }, [
+      el('h2', { id: 'machine-h' }, ['This machine']),
+      this.machineList,
+    ]);
+    this.form = new ConfigForm(this.store, () => this.refresh());
+    const defaults = button('Restore defaults');
+    defaults.addEventListener('click', () => this.store.reset());
+    const copied = el('span', { class: 'note', 'aria-live': 'polite' });
+    const copy = button('Copy link');
+    copy.addEventListener('click', () => {
+      navigator.clipboard.writeText(location.href).then(
+        () => (copied.textContent = 'Link copied.'),
+        (e: unknown) => (copied.textContent = `Could not copy: ${errorText(e)}`),
+      );
     });
-    refreshButtons();
-  });
-  stop.addEventListener('click', () => engine.stop());
+    const config = el('section', { class: 'panel', 'aria-labelledby': 'config-h' }, [
+      el('h2', { id: 'config-h' }, ['Configuration']),
+      el('p', { class: 'note' }, ['Every knob of the engine; the URL keeps them all, so a link reproduces the setup.']),
+      this.form.element,
+      el('div', { class: 'buttons' }, [defaults, copy, copied]),
+    ]);
+    const sidebar = el('div', { class: 'sidebar' }, [machine, config]);
 
-  engine.on((event: EngineEvent) => {
+    // --- Live: run controls, readouts, charts.
+    this.status = el('p', { id: 'status', role: 'status' }, ['Loading the dataset…']);
+    this.log = el('ul', { class: 'log', 'aria-label': 'Engine messages' });
+    this.startNote = el('p', { class: 'note error', id: 'start-note', hidden: true });
+    this.buttons.start.setAttribute('aria-describedby', 'start-note');
+    const output = (id: string, label: string) => {
+      const o = el('output', { id: `readout-${id}` }, ['–']);
+      return { o, node: el('div', { class: 'readout' }, [el('label', { for: `readout-${id}` }, [label]), o]) };
+    };
+    const round = output('round', 'Round');
+    const accuracy = output('accuracy', 'Test accuracy');
+    const loss = output('loss', 'Train loss');
+    const train = output('train', 'Training time');
+    const wall = output('wall', 'Wall time');
+    this.readouts = { round: round.o, accuracy: accuracy.o, loss: loss.o, train: train.o, wall: wall.o };
+
+    const chartFigure = (id: string, title: string, extra: string, wide = false) => {
+      const host = el('div', { class: 'chart' });
+      const summary = el('p', { class: 'chart-summary', id: `${id}-summary` });
+      const figure = el('figure', { class: `figure${wide ? ' wide' : ''}`, id, 'aria-describedby': `${id}-summary` }, [
+        el('figcaption', {}, [el('span', { class: 'fig-title' }, [title]), extra ? el('span', { class: 'fig-note' }, [extra]) : '']),
+        host,
+        summary,
+      ]);
+      return { host, summary, figure };
+    };
+    const accFig = chartFigure('chart-accuracy', 'Test accuracy', 'every run on this page, each its own line');
+    const lossFig = chartFigure('chart-loss', 'Train loss', 'mean over the round’s batches');
+    const tauFig = chartFigure('chart-tau', 'tau_i per worker', 'local steps given each round');
+    const speedFig = chartFigure('chart-speed', 'Steps per second per worker', 'steps / busy time');
+    this.summaries = { accuracy: accFig.summary, loss: lossFig.summary };
+    this.charts = {
+      accuracy: new LineChart(accFig.host, { xLabel: TIME_AXIS_LABELS.wall, yLabel: 'accuracy, %', height: 220, yRange: [0, 100], decimals: 1 }),
+      loss: new LineChart(lossFig.host, { xLabel: TIME_AXIS_LABELS.wall, yLabel: 'loss', height: 220, decimals: 3 }),
+      tau: new LineChart(tauFig.host, { xLabel: 'round', yLabel: 'tau_i', height: 180, decimals: 0 }),
+      speed: new LineChart(speedFig.host, { xLabel: 'round', yLabel: 'steps/s', height: 180, decimals: 1 }),
+    };
+    tauFig.summary.remove();
+    speedFig.summary.remove();
+
+    this.timelineHost = el('div', { class: 'timeline', role: 'img', 'aria-label': 'Busy and idle time per worker: no rounds yet.' });
+    this.timelineCaption = el('p', { class: 'chart-summary' });
+    const timelineFigure = el('figure', { class: 'figure wide', id: 'timeline' }, [
+      el('figcaption', {}, [
+        el('span', { class: 'fig-title' }, ['Who waits? Busy and idle time per worker']),
+        el('span', { class: 'fig-note' }, [
+          el('span', { class: 'key busy' }), ' computing ', el('span', { class: 'key idle' }), ' waiting for the others. ',
+          'Under sync every worker waits for the slowest at each step; under biased each gets the steps (tau_i) that fill the round.',
+        ]),
+      ]),
+      this.timelineHost,
+      this.timelineCaption,
+    ]);
+
+    this.samplesHost = el('div', { class: 'samples' });
+    const samplesFigure = el('figure', { class: 'figure wide', id: 'hardest' }, [
+      el('figcaption', {}, [
+        el('span', { class: 'fig-title' }, ['Hardest samples now']),
+        el('span', { class: 'fig-note' }, ['highest loss in the loss table, with label and loss; biased sampling sends these to the chosen workers']),
+      ]),
+      this.samplesHost,
+    ]);
+    renderSamples(this.samplesHost, [], this.engine.model.inputShape);
+    renderTimeline(this.timelineHost, this.timelineCaption, null);
+
+    this.workerTable = el('table', { id: 'workers', 'aria-label': 'Workers' });
+    const workersDetails = el('details', { class: 'workers' }, [el('summary', {}, ['Workers: backends, adapters, profiled step times']), el('div', { class: 'scroll' }, [this.workerTable])]);
+
+    const live = el('section', { class: 'panel live', 'aria-labelledby': 'live-h' }, [
+      el('h2', { id: 'live-h' }, ['Training']),
+      this.status,
+      el('div', { class: 'buttons runbar', role: 'group', 'aria-label': 'Run' }, [
+        this.buttons.start,
+        this.buttons.pause,
+        this.buttons.resume,
+        this.buttons.stop,
+        this.buttons.reset,
+      ]),
+      this.startNote,
+      this.log,
+      el('div', { class: 'readouts' }, [round.node, accuracy.node, loss.node, train.node, wall.node]),
+      el('div', { class: 'figures' }, [accFig.figure, lossFig.figure, timelineFigure, tauFig.figure, speedFig.figure, samplesFigure]),
+      workersDetails,
+    ]);
+
+    // --- Compare and export.
+    const axisSelect = el('select', { id: 'time-axis' }, (Object.keys(TIME_AXIS_LABELS) as TimeAxis[]).map((a) => el('option', { value: a }, [TIME_AXIS_LABELS[a]])));
+    axisSelect.addEventListener('change', () => {
+      this.axis = axisSelect.value === 'train' ? 'train' : 'wall';
+      this.charts.accuracy.setXLabel(TIME_AXIS_LABELS[this.axis]);
+      this.charts.loss.setXLabel(TIME_AXIS_LABELS[this.axis]);
+      this.schedule();
+    });
+    this.runAllBoxes = new Map(
+      ALGOS.map((algo) => [algo, el('input', { type: 'checkbox', id: `run-all-${algo}`, checked: RUN_ALL_DEFAULT.includes(algo) })]),
+    );
+    for (const box of this.runAllBoxes.values()) box.addEventListener('change', () => this.refresh());
+    this.runsTable = el('table', { id: 'runs', 'aria-label': 'Finished runs' });
+    this.exportSelect = el('select', { id: 'export-run' });
+    const compare = el('section', { class: 'panel compare', 'aria-labelledby': 'compare-h' }, [
+      el('h2', { id: 'compare-h' }, ['Compare and export']),
+      el('div', { class: 'row' }, [
+        el('div', { class: 'field field-select' }, [el('label', { for: 'time-axis' }, ['Time axis']), axisSelect]),
+      ]),
+      el('fieldset', { class: 'group run-all' }, [
+        el('legend', {}, ['Run all: these algorithms back to back on the current configuration']),
+        el(
+          'div',
+          { class: 'checks' },
+          ALGOS.map((algo) =>
+            el('div', { class: 'field field-checkbox' }, [
+              this.runAllBoxes.get(algo) as HTMLInputElement,
+              el('label', { for: `run-all-${algo}` }, [`Run all: ${algo}`]),
+            ]),
+          ),
+        ),
+        el('div', { class: 'buttons' }, [this.buttons.runAll, this.buttons.clear]),
+      ]),
+      el('div', { class: 'scroll' }, [this.runsTable]),
+      el('div', { class: 'row export' }, [
+        el('div', { class: 'field field-select' }, [el('label', { for: 'export-run' }, ['Run to export']), this.exportSelect]),
+        el('div', { class: 'buttons' }, [this.buttons.json, this.buttons.csv, this.buttons.model]),
+      ]),
+      el('p', { class: 'note' }, [
+        'JSON: the run result with its history and every round event. CSV: one row per round, per-worker tau, steps, steps/s, busy and idle. ',
+        `Model: ${MODEL_FILE}.json and ${MODEL_FILE}.weights.bin in the tfjs layers format (tf.loadLayersModel) — the model of the run on the charts, after it is paused or finished.`,
+      ]),
+    ]);
+
+    const alerts = el('div', { class: 'alerts' });
+    if (deps.urlErrors.length > 0) alerts.append(urlErrorAlert(deps.urlErrors));
+    root.removeAttribute('aria-live');
+    root.replaceChildren(alerts, sidebar, live, compare);
+
+    this.wire();
+    void deps.capabilities.then((caps) => {
+      this.caps = caps;
+      renderMachine(this.machineList, caps, this.live?.workers);
+    });
+    deps.ready.then(
+      () => {
+        this.isReady = true;
+        this.status.textContent = 'Ready. Choose a configuration and press Start.';
+        this.refresh();
+      },
+      (e: unknown) => {
+        this.status.textContent = errorText(e);
+        this.status.classList.add('error');
+        this.refresh();
+      },
+    );
+    this.renderRuns();
+    this.schedule();
+    this.refresh();
+  }
+
+  private wire(): void {
+    const b = this.buttons;
+    b.start.addEventListener('click', () => void this.runSequence([this.store.get().algo]));
+    b.runAll.addEventListener('click', () => void this.runSequence(ALGOS.filter((a) => this.runAllBoxes.get(a)?.checked)));
+    b.pause.addEventListener('click', () => this.guard(() => this.engine.pause()));
+    b.resume.addEventListener('click', () => this.guard(() => this.engine.resume()));
+    b.stop.addEventListener('click', () => {
+      if (this.sequence) this.sequence.cancelled = true;
+      this.engine.stop();
+    });
+    b.reset.addEventListener('click', () => {
+      this.live = null;
+      this.log.replaceChildren();
+      this.status.textContent = 'Cleared. Choose a configuration and press Start.';
+      this.schedule();
+      this.refresh();
+    });
+    b.clear.addEventListener('click', () => this.archive.clear());
+    b.json.addEventListener('click', () => this.exportRun('json'));
+    b.csv.addEventListener('click', () => this.exportRun('csv'));
+    b.model.addEventListener('click', () => void this.downloadModel());
+
+    this.engine.on((event) => this.onEngine(event));
+    this.archive.subscribe(() => {
+      this.renderRuns();
+      this.schedule();
+      this.refresh();
+    });
+    this.store.subscribe((config) => {
+      history.replaceState(history.state, '', `${location.pathname}?${formatUrlConfig(config)}${location.hash}`);
+    });
+  }
+
+  private onEngine(event: EngineEvent): void {
     switch (event.type) {
-      case 'phase':
-        status.textContent = event.message;
-        refreshButtons();
+      case 'phase': {
+        this.phase = event.phase;
+        if (event.phase === 'starting') this.beginRun();
+        if (event.phase === 'failed' && this.live && !this.live.result) this.live.error = event.message;
+        this.status.textContent = this.sequencePrefix() + event.message;
+        this.status.classList.toggle('error', event.phase === 'failed');
         break;
+      }
       case 'workers':
-        renderWorkers(workerTable, event.workers);
+        if (this.live) this.live.workers = event.workers;
+        renderWorkers(this.workerTable, event.workers);
+        if (this.caps) renderMachine(this.machineList, this.caps, event.workers);
         break;
       case 'round':
-        renderRound(roundTable, event.event);
-        if (event.event.accuracy !== null) accuracy.textContent = `Test accuracy: ${pct(event.event.accuracy)}`;
+        this.live?.events.push(event.event);
+        this.schedule();
         break;
-      case 'log':
-        status.textContent = event.message;
+      case 'log': {
+        const item = el('li', { class: event.level }, [event.message]);
+        this.log.prepend(item);
+        while (this.log.children.length > 5) this.log.lastElementChild?.remove();
         break;
-      case 'done':
-        status.textContent =
-          `Done (${event.result.stoppedBy}) after ${event.result.rounds} rounds, ${secs(event.result.trainMs)} of training; ` +
-          `final test accuracy ${pct(event.result.finalAccuracy)}.`;
-        refreshButtons();
+      }
+      case 'done': {
+        const r = event.result;
+        if (this.live && !this.live.result) {
+          this.live.result = r;
+          this.live.config ??= r.config;
+          this.records.set(r, this.live);
+        }
+        this.status.textContent =
+          `${this.sequencePrefix()}Run #${this.live?.n ?? '?'} finished (${stoppedByText(r.stoppedBy)}) after ${r.rounds} rounds, ` +
+          `${secs(r.trainMs)} of training; final test accuracy on all 10,000 test images ${pct(r.finalAccuracy)}` +
+          (r.timeToTargetMs === null ? '.' : `; target reached at ${secs(r.timeToTargetMs)}.`);
+        this.renderRuns();
+        this.schedule();
         break;
+      }
       default: {
         const never: never = event;
         void never;
       }
     }
-  });
+    this.refresh();
+  }
 
-  void capabilities.then((caps) => renderMachine(machineList, caps));
-  start.disabled = true;
-  ready.then(
-    () => {
-      status.textContent = 'Ready. Choose a configuration and press Start.';
-      refreshButtons();
-    },
-    (e: unknown) => {
-      status.textContent = e instanceof Error ? e.message : String(e);
-      status.classList.add('error');
-      start.disabled = true;
-    },
-  );
+  private beginRun(): void {
+    this.live = {
+      n: ++this.runCount,
+      config: this.pendingConfig,
+      events: [],
+      workers: [],
+      result: null,
+      error: null,
+    };
+    this.pendingConfig = null;
+    this.log.replaceChildren();
+    this.workerTable.replaceChildren();
+    this.schedule();
+  }
+
+  private async runSequence(algos: Algo[]): Promise<void> {
+    if (algos.length === 0 || this.running() || this.sequence || !this.form.isValid()) return;
+    const base = this.store.get();
+    this.sequence = { algos, index: 0, cancelled: false };
+    this.refresh();
+    try {
+      for (const [i, algo] of algos.entries()) {
+        if (this.sequence.cancelled) break;
+        this.sequence.index = i;
+        const config = { ...base, algo };
+        this.pendingConfig = config;
+        await this.engine.run(config);
+      }
+    } catch (e) {
+      this.status.textContent = `${this.sequencePrefix()}Run failed: ${errorText(e)}`;
+      this.status.classList.add('error');
+    } finally {
+      this.pendingConfig = null;
+      this.sequence = null;
+      this.refresh();
+    }
+  }
+
+  private sequencePrefix(): string {
+    const s = this.sequence;
+    if (!s || s.algos.length < 2) return '';
+    return `Run all ${s.index + 1} of ${s.algos.length} (${s.algos[s.index] ?? ''}): `;
+  }
+
+  private guard(action: () => void): void {
+    try {
+      action();
+    } catch (e) {
+      this.status.textContent = errorText(e);
+    }
+  }
+
+  private running(): boolean {
+    return ACTIVE.includes(this.phase);
+  }
+
+  /** Enables exactly the buttons that make sense now. Cheap; called after every event and input. */
+  private refresh(): void {
+    const b = this.buttons;
+    const idle = !this.running() && this.sequence === null;
+    const valid = this.form.isValid();
+    b.start.disabled = !this.isReady || !idle || !valid;
+    b.runAll.disabled = b.start.disabled || ![...this.runAllBoxes.values()].some((x) => x.checked);
+    b.pause.disabled = this.phase !== 'training';
+    b.resume.disabled = this.phase !== 'paused' && this.phase !== 'pausing';
+    // The engine ignores stop while pausing; it takes it once paused.
+    b.stop.disabled = !['starting', 'profiling', 'training', 'paused'].includes(this.phase);
+    b.reset.disabled = !idle || this.live === null;
+    b.clear.disabled = this.archive.list().length === 0;
+    b.json.disabled = b.csv.disabled = this.exportSelect.value === '';
+    b.model.disabled = !(this.live && this.live.events.length > 0 && (this.phase === 'paused' || this.phase === 'done'));
+    const error = this.form.firstError();
+    this.startNote.hidden = valid;
+    this.startNote.textContent = valid ? '' : `Start is disabled until the configuration is valid: ${error ?? ''}`;
+  }
+
+  /** Charts, timeline and samples redraw at most once per frame, however many events arrived. */
+  private schedule(): void {
+    if (this.frame !== 0) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.render();
+    });
+  }
+
+  private render(): void {
+    const finished = this.archive.list().map((r) => this.recordOf(r));
+    const runs = this.live && !this.live.result ? [...finished, this.live] : finished;
+    const styles: SeriesStyle[] = runs.map((r) => ({
+      label: runLabel(r) + (r.result ? '' : ' (running)'),
+      color: colour(r.n - 1),
+      width: r === this.live ? 2.5 : 1.5,
+    }));
+    this.charts.accuracy.update(styles, runs.map((r) => accuracyPoints(r.events, this.axis)));
+    this.charts.loss.update(styles, runs.map((r) => lossPoints(r.events, this.axis)));
+
+    const live = this.live;
+    const events = live?.events ?? [];
+    const evaluated = events.filter((e) => e.accuracy !== null);
+    const lastEval = evaluated[evaluated.length - 1];
+    const last = events[events.length - 1];
+    this.summaries.accuracy.textContent = live
+      ? `Run #${live.n}: ${evaluated.length} evaluation${evaluated.length === 1 ? '' : 's'}` +
+        (lastEval ? `, latest ${pct(lastEval.accuracy)} after ${secs(lastEval.wallMs)}.` : '.') +
+        (finished.length > 0 ? ` ${finished.length} finished run${finished.length === 1 ? '' : 's'} shown.` : '')
+      : `${finished.length} finished run${finished.length === 1 ? '' : 's'} shown.`;
+    this.summaries.loss.textContent = last ? `Run #${live?.n ?? ''}: loss ${last.loss.toFixed(3)} in round ${last.round}.` : '';
+
+    this.readouts.round.value = last ? String(last.round) : '–';
+    this.readouts.accuracy.value = lastEval ? pct(lastEval.accuracy) : '–';
+    this.readouts.loss.value = last ? last.loss.toFixed(3) : '–';
+    this.readouts.train.value = last ? secs(last.trainMs) : '–';
+    this.readouts.wall.value = last ? secs(last.wallMs) : '–';
+
+    const ws = workerSeries(events);
+    const workerStyles = ws.ids.map((id, i) => ({ label: ws.labels[i] ?? `w${id}`, color: colour(id) }));
+    const byRound = (values: (number | null)[][]): Points[] => values.map((ys) => [ws.rounds, ys]);
+    this.charts.tau.update(workerStyles, byRound(ws.tau));
+    this.charts.speed.update(workerStyles, byRound(ws.stepsPerSecond));
+
+    renderTimeline(this.timelineHost, this.timelineCaption, timeline(events, TIMELINE_ROUNDS));
+    renderSamples(this.samplesHost, live ? this.engine.hardestSamples(HARD_SAMPLES) : [], this.engine.model.inputShape);
+  }
+
+  private recordOf(result: RunResult): RunRecord {
+    let record = this.records.get(result);
+    if (!record) {
+      // A result the page saw no events for: it still gets a label and its config.
+      record = { n: ++this.runCount, config: result.config, events: [], workers: [], result, error: null };
+      this.records.set(result, record);
+    }
+    return record;
+  }
+
+  private renderRuns(): void {
+    const runs = this.archive.list().map((r) => ({ result: r, record: this.recordOf(r) }));
+    const head = el(
+      'tr',
+      {},
+      ['Run', 'Algorithm', 'Workers', 'tau_F', 'lambda', 'Batch', 'LR', 'Rounds', 'Training', 'Final accuracy', 'Time to target', 'Ended'].map((h) =>
+        el('th', { scope: 'col' }, [h]),
+      ),
+    );
+    const rows = runs.map(({ result: r, record }) =>
+      el('tr', {}, [
+        el('th', { scope: 'row' }, [el('span', { class: 'swatch', style: `background:${colour(record.n - 1)}` }), `#${record.n}`]),
+        el('td', {}, [r.algo]),
+        el('td', {}, [r.workers.map((w) => w.backend).join(', ')]),
+        el('td', {}, [String(r.config.tauFast)]),
+        el('td', {}, [r.algo === 'biased' ? String(r.config.lambda) : '–']),
+        el('td', {}, [String(r.config.batchSize)]),
+        el('td', {}, [String(r.config.learningRate)]),
+        el('td', {}, [String(r.rounds)]),
+        el('td', {}, [secs(r.trainMs)]),
+        el('td', {}, [pct(r.finalAccuracy)]),
+        el('td', {}, [r.timeToTargetMs === null ? '–' : secs(r.timeToTargetMs)]),
+        el('td', {}, [stoppedByText(r.stoppedBy)]),
+      ]),
+    );
+    this.runsTable.replaceChildren(
+      el('caption', {}, [runs.length === 0 ? 'No finished runs yet.' : 'Finished runs (kept on the charts until Clear runs)']),
+      ...(runs.length > 0 ? [head, ...rows] : []),
+    );
+    const previous = this.exportSelect.value;
+    const previousCount = this.exportSelect.options.length;
+    this.exportSelect.replaceChildren(...runs.map(({ record }, i) => el('option', { value: String(i) }, [runLabel(record)])));
+    // A new run selects itself; otherwise the person's choice stays.
+    if (runs.length === 0) this.exportSelect.value = '';
+    else if (runs.length === previousCount && previous !== '') this.exportSelect.value = previous;
+    else this.exportSelect.value = String(runs.length - 1);
+  }
+
+  private exportRun(kind: 'json' | 'csv'): void {
+    const result = this.archive.list()[Number(this.exportSelect.value)];
+    if (!result) return;
+    const record = this.recordOf(result);
+    const name = `tandem-run-${record.n}-${result.algo}`;
+    if (kind === 'json') download(`${name}.json`, runJson(record), 'application/json');
+    else download(`${name}.csv`, runCsv(record), 'text/csv');
+  }
+
+  private async downloadModel(): Promise<void> {
+    this.buttons.model.disabled = true;
+    try {
+      const artifacts = await this.engine.exportModel();
+      download(`${MODEL_FILE}.json`, modelJson(artifacts, `${MODEL_FILE}.weights.bin`), 'application/json');
+      download(`${MODEL_FILE}.weights.bin`, artifacts.weightData, 'application/octet-stream');
+    } catch (e) {
+      this.status.textContent = `Could not export the model: ${errorText(e)}`;
+    } finally {
+      this.refresh();
+    }
+  }
 }
 
-function renderMachine(list: HTMLElement, caps: Readonly<Capabilities>): void {
-  const rows: [string, string, boolean][] = [
-    [
-      'WebGPU adapter',
-      caps.adapter
-        ? `${caps.adapter.vendor || 'unknown vendor'} / ${caps.adapter.architecture || 'unknown architecture'}` +
-          (caps.adapter.isFallbackAdapter ? ' (software fallback: on this machine the GPU worker is emulated on the CPU and will likely be the slow one)' : '')
-        : `none: ${caps.webgpuError ?? 'unknown reason'}. WebGPU workers fall back to WebAssembly.`,
-      caps.adapter !== null,
-    ],
-    [
-      'Cross-origin isolated',
-      caps.crossOriginIsolated
-        ? 'yes'
-        : `no: SharedArrayBuffer is unavailable and Tandem cannot run. The server must send ${ISOLATION_HEADER_NAMES.join(' and ')}.`,
-      caps.crossOriginIsolated,
-    ],
-    ['WebAssembly SIMD', caps.wasmSimd ? 'yes' : 'no: WASM workers fall back to the plain JavaScript cpu backend.', caps.wasmSimd],
-    ['WebAssembly threads', 'one per worker (several single-threaded workers use the cores better)', true],
-    ['CPU cores', String(caps.hardwareConcurrency), true],
-  ];
-  list.replaceChildren(
-    ...rows.flatMap(([k, v, ok]) => [el('dt', {}, [k]), el('dd', { class: ok ? '' : 'error' }, [v])]),
-  );
+function stoppedByText(by: RunResult['stoppedBy']): string {
+  switch (by) {
+    case 'target':
+      return 'target accuracy reached';
+    case 'time':
+      return 'time budget used';
+    case 'rounds':
+      return 'round limit reached';
+    case 'user':
+      return 'stopped';
+    case 'error':
+      return 'error';
+    default: {
+      const never: never = by;
+      return String(never);
+    }
+  }
 }
 
-function renderWorkers(table: HTMLTableElement, workers: WorkerInfo[]): void {
-  const head = el('tr', {}, ['Worker', 'Backend', 'Step (ms)', 'Role', 'Details'].map((h) => el('th', { scope: 'col' }, [h])));
+function urlErrorAlert(errors: readonly ConfigError[]): HTMLElement {
+  const box = el('div', { class: 'alert', role: 'alert' }, [
+    el('p', {}, [`${errors.length === 1 ? 'A URL parameter was' : `${errors.length} URL parameters were`} refused; the rest of the link was kept:`]),
+    el(
+      'ul',
+      {},
+      errors.map((e) => {
+        const key = fieldKeyOf(e.key);
+        const fallback = key in DEFAULT_CONFIG ? ` Using the default, ${formatValue(key as keyof RunConfig, DEFAULT_CONFIG[key as keyof RunConfig], 'none')}.` : ' Ignored.';
+        return el('li', {}, [el('code', {}, [e.key]), `: ${e.message}${fallback}`]);
+      }),
+    ),
+  ]);
+  const dismiss = el('button', { type: 'button' }, ['Dismiss']);
+  dismiss.addEventListener('click', () => box.remove());
+  box.append(dismiss);
+  return box;
+}
+
+function renderWorkers(table: HTMLTableElement, workers: readonly WorkerInfo[]): void {
+  const head = el('tr', {}, ['Worker', 'Backend', 'Profiled step', 'Role', 'Details'].map((h) => el('th', { scope: 'col' }, [h])));
   const rows = workers.map((w) =>
     el('tr', {}, [
-      el('td', {}, [String(w.id)]),
-      el('td', {}, [w.backend + (w.backend !== w.requested ? ` (asked ${w.requested})` : '')]),
-      el('td', {}, [w.stepMs === null ? '–' : w.stepMs.toFixed(1)]),
+      el('th', { scope: 'row' }, [el('span', { class: 'swatch', style: `background:${colour(w.id)}` }), `w${w.id}`]),
+      el('td', {}, [w.backend + (w.backend !== w.requested ? ` (asked for ${w.requested})` : '')]),
+      el('td', {}, [w.stepMs === null ? '–' : `${w.stepMs.toFixed(1)} ms`]),
       el('td', {}, [w.role ?? '–']),
       el('td', {}, [
-        w.report.adapter
-          ? `${w.report.adapter.vendor} ${w.report.adapter.architecture}`
-          : w.report.wasm
-            ? `SIMD ${w.report.wasm.simd ? 'on' : 'off'}, ${w.report.wasm.threads} thread`
-            : w.report.tfBackend,
+        [
+          w.report.adapter
+            ? `${w.report.adapter.vendor} ${w.report.adapter.architecture}${w.report.adapter.isFallbackAdapter ? ' (fallback adapter)' : ''}`
+            : w.report.wasm
+              ? `SIMD ${w.report.wasm.simd ? 'on' : 'off'}, ${w.report.wasm.threads} thread`
+              : `tfjs ${w.report.tfBackend}`,
+          ...w.report.failures,
+        ].join('; '),
       ]),
     ]),
   );
-  table.replaceChildren(el('caption', {}, ['Workers (roles come from measured step times)']), head, ...rows);
-}
-
-function renderRound(table: HTMLTableElement, e: RoundEvent): void {
-  if (!table.querySelector('tr')) {
-    table.append(
-      el('caption', {}, ['Rounds']),
-      el('tr', {}, ['Round', 'Train time', 'Loss', 'Accuracy', 'Steps per worker (tau)', 'Idle per worker'].map((h) => el('th', { scope: 'col' }, [h]))),
-    );
-  }
-  const row = el('tr', {}, [
-    el('td', {}, [String(e.round)]),
-    el('td', {}, [secs(e.trainMs)]),
-    el('td', {}, [e.loss.toFixed(3)]),
-    el('td', {}, [pct(e.accuracy)]),
-    el('td', {}, [e.workers.map((w) => `${w.backend}:${w.steps}`).join(' ')]),
-    el('td', {}, [e.workers.map((w) => `${Math.round((100 * w.idleMs) / Math.max(1, w.busyMs + w.idleMs))}%`).join(' ')]),
-  ]);
-  const header = table.querySelectorAll('tr')[0];
-  header?.after(row);
-  const rows = table.querySelectorAll('tr');
-  for (let i = 21; i < rows.length; i++) rows[i]?.remove();
+  table.replaceChildren(el('caption', {}, ['Roles come from measured step times, not from the backend’s name.']), head, ...rows);
 }

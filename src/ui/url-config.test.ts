@@ -59,6 +59,18 @@ describe('parseUrlConfig', () => {
     expect(config.workers).toEqual(DEFAULT_CONFIG.workers);
   });
 
+  it('reads lists and dataset specs as the validator does', () => {
+    const { config, errors } = parseUrlConfig('slowdown=1:8,2:4@10&lrDecayEpochs=80,60&dataset=mnist');
+    expect(errors).toEqual([]);
+    expect(config.slowdown).toEqual([
+      { worker: 1, factor: 8, fromRound: 1 },
+      { worker: 2, factor: 4, fromRound: 10 },
+    ]);
+    expect(config.lrDecayEpochs).toEqual([60, 80]);
+    expect(config.dataset).toBe('mnist');
+    expect(parseUrlConfig('slowdown=none&lrDecayEpochs=').config).toMatchObject({ slowdown: [], lrDecayEpochs: [] });
+  });
+
   it('refuses null for a key that cannot be null', () => {
     const { config, errors } = parseUrlConfig('batchSize=none');
     expect(config.batchSize).toBe(DEFAULT_CONFIG.batchSize);
@@ -81,10 +93,14 @@ describe('formatUrlConfig', () => {
       biasedSampling: false,
       learningRate: 0.0125,
       weightDecay: 0,
+      slowdown: '0:4@3',
+      lrDecayEpochs: '5,10',
     });
     const text = formatUrlConfig(config);
     expect(text).toContain('workers=wasm:2,cpu:1');
     expect(text).toContain('maxRounds=none');
+    expect(text).toContain('slowdown=0:4@3');
+    expect(text).toContain('lrDecayEpochs=5,10');
     expect(text.split('&')).toHaveLength(Object.keys(DEFAULT_CONFIG).length);
     expect(parseUrlConfig(text)).toEqual({ config, errors: [] });
   });

@@ -3,14 +3,8 @@
  * (`?algo=sync&workers=webgpu:1,wasm:2&tauFast=16&targetAccuracy=none`), so a
  * pasted URL reproduces a setup. Pure (no DOM), so Node tests cover it.
  */
-import {
-  CONFIG_KEYS,
-  ConfigError,
-  DEFAULT_CONFIG,
-  formatWorkerSpec,
-  validateConfig,
-  type RunConfig,
-} from '../core/config';
+import { CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, validateConfig, type RunConfig } from '../core/config';
+import { formatValue } from './fields';
 
 /** How an absent limit (no target accuracy, no round limit) is written; `null` is read too. */
 export const URL_NULL = 'none';
@@ -33,18 +27,14 @@ function isConfigKey(name: string): name is keyof RunConfig {
  */
 function fromText(key: keyof RunConfig, text: string): unknown {
   const t = text.trim();
-  if (t === URL_NULL || t === 'null') return null;
   const standard: unknown = DEFAULT_CONFIG[key];
-  if (key === 'workers' || typeof standard === 'string') return t;
+  // Lists (workers, slowdown, lrDecayEpochs) are parsed by the validator, which reads `none` as empty.
+  if (Array.isArray(standard)) return t;
+  if (t === URL_NULL || t === 'null') return null;
+  if (typeof standard === 'string') return t;
   if (typeof standard === 'boolean') return t === 'true' ? true : t === 'false' ? false : t;
   const n = Number(t);
   return t !== '' && Number.isFinite(n) ? n : t;
-}
-
-function toText(value: RunConfig[keyof RunConfig]): string {
-  if (value === null) return URL_NULL;
-  if (Array.isArray(value)) return formatWorkerSpec(value);
-  return String(value);
 }
 
 /** Reads a query string (with or without the leading `?`) over `base`; each parameter is checked on its own. */
@@ -79,7 +69,7 @@ export function parseUrlConfig(search: string, base: Readonly<RunConfig> = DEFAU
  */
 export function formatUrlConfig(config: Readonly<RunConfig>): string {
   return CONFIG_KEYS.map((key) => {
-    const text = encodeURIComponent(toText(config[key])).replace(/%3A/gi, ':').replace(/%2C/gi, ',');
+    const text = encodeURIComponent(formatValue(key, config[key], URL_NULL)).replace(/%3A/gi, ':').replace(/%2C/gi, ',');
     return `${key}=${text}`;
   }).join('&');
 }
