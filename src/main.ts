@@ -3,12 +3,15 @@ import { createTandemApi } from './api/automation';
 import { ConfigStore } from './api/config-store';
 import { RunArchive } from './api/run-archive';
 import { detectCapabilities } from './backends/capabilities';
-import { fetchDataset } from './data/load';
+import { loadDatasetBySpec } from './data/load';
 import { Orchestrator } from './orchestrator/orchestrator';
 import { mountPage } from './ui/page';
 import { parseUrlConfig } from './ui/url-config';
 
-const engine = new Orchestrator();
+const engine = new Orchestrator(loadDatasetBySpec);
+// The URL holds the whole config; a bad parameter falls back to its default and is reported on the page.
+const fromUrl = parseUrlConfig(location.search);
+const store = new ConfigStore(fromUrl.config);
 const capabilities = detectCapabilities();
 const ready = (async () => {
   const caps = await capabilities;
@@ -18,12 +21,10 @@ const ready = (async () => {
         'Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp.',
     );
   }
-  engine.loadDataset(await fetchDataset());
+  const initial = store.get();
+  await engine.prepare(initial.dataset, initial.model);
 })();
 
-// The URL holds the whole config; a bad parameter falls back to its default and is reported on the page.
-const fromUrl = parseUrlConfig(location.search);
-const store = new ConfigStore(fromUrl.config);
 const archive = new RunArchive();
 engine.on((event) => {
   if (event.type === 'done') archive.add(event.result);

@@ -47,6 +47,10 @@ export interface OptimizerSettings {
   momentum: number;
   weightDecay: number;
   batchSize: number;
+  /** Random crop (zero padding) and horizontal flip of training batches; {0, false} = none. */
+  augment: { cropPadding: number; flip: boolean };
+  /** Seeds this worker's augmentation stream. */
+  seed: number;
 }
 
 /** One local round: load theta_bar, run `steps` SGD steps over the shard window, publish theta_i. */
@@ -55,6 +59,8 @@ export interface RoundOrder {
   steps: number;
   /** Where in the worker's shard region this round's samples start (in samples). */
   shardOffset: number;
+  /** Emulated slowdown: each step is stretched to this many times its measured time (1 = none). */
+  slowdown: number;
 }
 
 export interface RoundReport {
@@ -64,8 +70,10 @@ export interface RoundReport {
   samples: number;
   /** Wall time inside the worker for the whole round (load + steps + publish), ms. */
   busyMs: number;
-  /** Median ms per SGD step this round. */
+  /** Median ms per SGD step this round, emulated slowdown included. */
   stepMs: number;
+  /** Median ms per SGD step as computed, without the emulated wait. */
+  measuredStepMs: number;
   /** Time to load theta_bar and publish theta_i, ms. */
   exchangeMs: number;
   /** Mean training loss over the round's batches. */
@@ -76,8 +84,10 @@ export interface RoundReport {
 
 export interface ProfileReport {
   id: number;
-  /** Median ms per training step after warm-up. */
+  /** Median ms per training step after warm-up, emulated slowdown included. */
   stepMs: number;
+  /** The same without the emulated wait. */
+  measuredStepMs: number;
   samplesMs: number[];
 }
 
@@ -112,10 +122,10 @@ export interface TrainerApi {
   loadGlobal(resetOptimizer: boolean): Promise<void>;
   /** Write theta_i into the worker's slot and mark it with `version`; false if it holds NaN/Infinity. */
   publishModel(version: number): Promise<boolean>;
-  profile(warmupSteps: number, timedSteps: number): Promise<ProfileReport>;
+  profile(warmupSteps: number, timedSteps: number, slowdown: number): Promise<ProfileReport>;
   runRound(order: RoundOrder): Promise<RoundReport>;
   /** Sync SGD: gradient of one batch from the shard at `shardOffset` into the worker's slot. */
-  computeGradient(shardOffset: number): Promise<GradientReport>;
+  computeGradient(shardOffset: number, slowdown: number): Promise<GradientReport>;
   /** Sync SGD: apply the averaged gradient in the global gradient region; returns ms spent. */
   applyGradient(): Promise<number>;
   evaluate(start: number, count: number): Promise<EvalReport>;
@@ -174,8 +184,23 @@ export type RunPhase =
 export interface HardSample {
   index: number;
   label: number;
+  /** The label's name when the dataset has names. */
+  className: string | null;
   loss: number;
+  /** [height, width, channels] of `pixels` (HWC bytes). */
+  shape: [number, number, number];
   pixels: Uint8Array;
+}
+
+/** The dataset and model in shared memory. */
+export interface DatasetInfo {
+  id: string;
+  model: import('./core/config').ModelName;
+  trainSize: number;
+  testSize: number;
+  shape: [number, number, number];
+  classes: number;
+  classNames: string[] | null;
 }
 
 /** A model in the tfjs layers format: the parts of model.json and the weights file. */
@@ -212,13 +237,22 @@ export interface RunResult {
     id: number;
     backend: BackendName;
     requested: BackendName;
+    /** Step-time estimate at the end (emulated slowdown included), ms. */
     stepMs: number;
+    /** Last measured step time without the emulated wait, ms. */
+    measuredStepMs: number;
+    /** Emulated slowdown factor in force at the end (1 = none). */
+    slowdown: number;
     tau: number;
     steps: number;
     samples: number;
     busyMs: number;
     idleMs: number;
   }[];
+  /** True when any worker's speed was emulated (config.slowdown). */
+  emulated: boolean;
+  /** Rounds per epoch: floor(N / (B * K * tauFast)). */
+  roundsPerEpoch: number;
   rounds: number;
   trainMs: number;
   evalMs: number;
@@ -227,7 +261,7 @@ export interface RunResult {
   timeToTargetMs: number | null;
   finalAccuracy: number | null;
   aggregation: AggregationMode;
-  stoppedBy: 'target' | 'time' | 'rounds' | 'user' | 'error';
+  stoppedBy: 'target' | 'time' | 'rounds' | 'epochs' | 'user' | 'error';
   history: { round: number; trainMs: number; loss: number; accuracy: number | null }[];
 }
 

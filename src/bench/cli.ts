@@ -20,6 +20,7 @@ import type { EnvironmentInfo, RunPhase, RunResult } from '../protocol';
 import type {} from '../tandem-global';
 import { BenchArgsError, parseBenchArgs, usage, type BenchOptions } from './args';
 import { CHROMIUM_ARGS, chromiumExecutable } from './chromium';
+import { localDataset, serveLocalDataset } from './local-files';
 import { baselineTable, describeAdapter, formatTable, type BaselineRow, type BenchFailure, type BenchFile } from './report';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -117,8 +118,9 @@ class PageErrors {
   }
 }
 
-async function openPage(browser: Browser, url: string, errors: PageErrors): Promise<Page> {
+async function openPage(browser: Browser, url: string, errors: PageErrors, dataDir: string | null): Promise<Page> {
   const page = await browser.newPage();
+  if (dataDir) await serveLocalDataset(page, dataDir);
   page.on('console', (msg) => {
     // Chromium asks for /favicon.ico on its own; its 404 says nothing about the run.
     if (msg.type() !== 'error' || msg.location().url.endsWith('/favicon.ico')) return;
@@ -245,13 +247,16 @@ async function bench(options: BenchOptions, root: string, resources: Resources, 
     console.log('Building the page (vite build)...');
     await buildPage(root);
   }
+  // A local dataset folder is served to the page under a URL prefix.
+  const local = localDataset(options.config.dataset);
+  if (local) options.config = { ...options.config, dataset: local.dataset };
   const { server, url } = await startPreview(root, options.port);
   resources.server = server;
   console.log(`Serving ${url}`);
 
   resources.browser = await launchChromium(options.headed);
   const errors = new PageErrors();
-  let page = await openPage(resources.browser, url, errors);
+  let page = await openPage(resources.browser, url, errors, local?.dir ?? null);
   const environment: EnvironmentInfo = await page.evaluate(() => window.tandem.environment());
   console.log(`Browser: ${environment.userAgent}`);
   console.log(`WebGPU adapter: ${describeAdapter(environment)}`);
@@ -297,7 +302,7 @@ async function bench(options: BenchOptions, root: string, resources: Resources, 
     if (!outcome.pageUsable && !interrupt.aborted && algo !== options.algos[options.algos.length - 1]) {
       // A hung or crashed page would fail every later run too.
       await page.close().catch(() => undefined);
-      page = await openPage(resources.browser, url, errors);
+      page = await openPage(resources.browser, url, errors, local?.dir ?? null);
     }
   }
   failures.push(...errors.failures);

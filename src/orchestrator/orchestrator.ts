@@ -11,6 +11,7 @@ import {
   mechanismsOf,
   validateConfig,
   type Mechanisms,
+  type ModelName,
   type RunConfig,
 } from '../core/config';
 import { createRng, type Rng } from '../core/rng';
@@ -18,8 +19,9 @@ import { buildShards, selectBiasedWorkers, topLossIndices } from '../core/sample
 import { ADAPTIVE_SMOOTHING, computeBudgets, roundsPerPeriod, updateStepEstimate } from '../core/schedule';
 import { stratifiedSplit } from '../core/split';
 import type { ImageDataset } from '../data/dataset-file';
-import { cnnSpec, initialTheta, paramCount, type ModelSpec } from '../models/spec';
-import type { BaselineReport, HardSample, ModelArtifacts, EngineEvent, RoundEvent, RunPhase, RunResult, WorkerInfo, WorkerRoundStats } from '../protocol';
+import type { LoadedDataset } from '../data/sources';
+import { initialTheta, modelSpec, paramCount, type ModelSpec } from '../models/spec';
+import type { BaselineReport, DatasetInfo, HardSample, ModelArtifacts, OptimizerSettings, EngineEvent, RoundEvent, RunPhase, RunResult, WorkerInfo, WorkerRoundStats } from '../protocol';
 import { allocate, computeLayout, type SharedViews } from '../shared-memory/layout';
 import { WorkerPool, type PoolWorker } from './worker-pool';
 
@@ -37,11 +39,54 @@ export class RunStateError extends Error {
   override readonly name = 'RunStateError';
 }
 
+/** Reads a dataset by its spec string (`fashion-mnist`, `cifar10:/files/`, ...). */
+export type DatasetLoader = (dataset: string) => Promise<LoadedDataset>;
+
+/** A dataset and a model laid out in shared memory. */
+export interface Prepared {
+  views: SharedViews;
+  model: ModelSpec;
+  datasetId: string;
+  trainSize: number;
+  testSize: number;
+  classNames: readonly string[] | null;
+}
+
+/** The learning rate at a (fractional) epoch: step decay at each of lrDecayEpochs. */
+export function scheduledRate(config: Pick<RunConfig, 'learningRate' | 'lrDecayEpochs' | 'lrDecayFactor'>, epoch: number): number {
+  const decays = config.lrDecayEpochs.filter((e) => epoch >= e).length;
+  return config.learningRate * config.lrDecayFactor ** decays;
+}
+
+/** The emulated slowdown of worker `id` in round `round` (the last rule in force wins). */
+export function slowdownOf(config: Pick<RunConfig, 'slowdown'>, id: number, round: number): number {
+  let factor = 1;
+  for (const rule of config.slowdown) if (rule.worker === id && rule.fromRound <= round) factor = rule.factor;
+  return factor;
+}
+
+function optimizerSettings(config: RunConfig, model: ModelSpec, learningRate: number): OptimizerSettings {
+  const colour = model.inputShape[2] === 3;
+  const augment = config.augmentation === 'on' || (config.augmentation === 'auto' && colour);
+  return {
+    learningRate,
+    momentum: config.momentum,
+    weightDecay: config.weightDecay,
+    batchSize: config.batchSize,
+    augment: augment ? { cropPadding: 4, flip: true } : { cropPadding: 0, flip: false },
+    seed: config.seed,
+  };
+}
+
 /** Per-worker state within one run. */
 interface Member {
   worker: PoolWorker;
   /** Current step-time estimate, ms (profiled, then updated each round when adaptive). */
   stepMs: number;
+  /** Last measured step time without emulated slowdown, ms. */
+  measuredStepMs: number;
+  /** Emulated slowdown factor in force (1 = none). */
+  slowdown: number;
   tau: number;
   biased: boolean;
   /** Next unread sample in this worker's shard, and the shard's filled length. */
@@ -54,8 +99,8 @@ interface Member {
 }
 
 export class Orchestrator {
-  private views: SharedViews | null = null;
-  private dataset: { trainSize: number; testSize: number; classes: number } | null = null;
+  private loaded: LoadedDataset | null = null;
+  private memory: Prepared | null = null;
   private pool: WorkerPool | null = null;
   private readonly listeners = new Set<Listener>();
   private history: RoundEvent[] = [];
@@ -64,11 +109,7 @@ export class Orchestrator {
   private pauseRequested = false;
   private resumeWaiter: (() => void) | null = null;
   private workerInfo: WorkerInfo[] = [];
-  readonly model: ModelSpec;
-
-  constructor(model: ModelSpec = cnnSpec()) {
-    this.model = model;
-  }
+  constructor(private readonly loadDataset: DatasetLoader) {}
 
   on(listener: Listener): () => void {
     this.listeners.add(listener);
@@ -92,32 +133,65 @@ export class Orchestrator {
     return this.workerInfo.map((w) => ({ ...w }));
   }
 
-  /** Loads the dataset into shared memory once: train samples first, then test. */
-  loadDataset(data: ImageDataset): void {
-    if (this.isRunning()) {
-      throw new RunStateError(`Cannot load a dataset while the engine is ${this.state}.`);
+  /** The dataset and model in shared memory now, if any. */
+  datasetInfo(): DatasetInfo | null {
+    const m = this.memory;
+    if (!m) return null;
+    return {
+      id: m.datasetId,
+      model: m.model.name,
+      trainSize: m.trainSize,
+      testSize: m.testSize,
+      shape: m.model.inputShape,
+      classes: m.model.classes,
+      classNames: m.classNames ? [...m.classNames] : null,
+    };
+  }
+
+  /**
+   * Loads `dataset` (once) and lays it out in shared memory with room for
+   * `model`: train samples first, then test. A new dataset or model means new
+   * shared memory, so the worker pool is restarted on the next run.
+   */
+  async prepare(dataset: string, model: ModelName): Promise<Prepared> {
+    if (this.memory && this.memory.datasetId === dataset && this.memory.model.name === model) return this.memory;
+    if (!this.loaded || this.loaded.id !== dataset) {
+      this.emit({ type: 'log', level: 'info', message: `Loading dataset ${dataset}.` });
+      this.loaded = await this.loadDataset(dataset);
     }
-    const split = stratifiedSplit(data.labels, data.classes, TEST_PER_CLASS, SPLIT_SEED);
-    const sampleBytes = data.height * data.width * data.channels;
+    const { train, test } = this.loaded;
+    if (train.height !== test.height || train.width !== test.width || train.channels !== test.channels) {
+      throw new Error(
+        `Dataset ${dataset}: train images are ${train.height}x${train.width}x${train.channels} but test images are ` +
+          `${test.height}x${test.width}x${test.channels}; both splits must have one shape.`,
+      );
+    }
+    const spec = modelSpec(model, [train.height, train.width, train.channels], Math.max(train.classes, test.classes));
+    const sampleBytes = train.height * train.width * train.channels;
     const layout = computeLayout({
-      paramCount: paramCount(this.model),
+      paramCount: paramCount(spec),
       slots: MAX_SLOTS,
-      trainSize: split.train.length,
-      testSize: split.test.length,
+      trainSize: train.count,
+      testSize: test.count,
       sampleBytes,
-      shardCapacity: split.train.length,
+      shardCapacity: train.count,
     });
     const views = allocate(layout);
-    let k = 0;
-    for (const index of [...split.train, ...split.test]) {
-      views.images.set(data.images.subarray(index * sampleBytes, (index + 1) * sampleBytes), k * sampleBytes);
-      views.labels[k] = data.labels[index] ?? 0;
-      k++;
-    }
+    views.images.set(train.images.subarray(0, train.count * sampleBytes), 0);
+    views.images.set(test.images.subarray(0, test.count * sampleBytes), train.count * sampleBytes);
+    views.labels.set(train.labels.subarray(0, train.count), 0);
+    views.labels.set(test.labels.subarray(0, test.count), train.count);
     this.pool?.terminate();
     this.pool = null;
-    this.views = views;
-    this.dataset = { trainSize: split.train.length, testSize: split.test.length, classes: data.classes };
+    this.memory = {
+      views,
+      model: spec,
+      datasetId: dataset,
+      trainSize: train.count,
+      testSize: test.count,
+      classNames: this.loaded.classNames,
+    };
+    return this.memory;
   }
 
   /** Stops after the current round; the trained global model stays (export it, or look at it). */
@@ -149,13 +223,16 @@ export class Orchestrator {
 
   /** The k training samples with the highest recorded loss (unseen ones skipped). */
   hardestSamples(k: number): HardSample[] {
-    const views = this.views;
-    if (!views) return [];
+    const m = this.memory;
+    if (!m) return [];
+    const { views } = m;
     const { sampleBytes } = views.spec;
     return [...topLossIndices(views.losses, k)].map((index) => ({
       index,
       label: views.labels[index] ?? 0,
+      className: m.classNames?.[views.labels[index] ?? 0] ?? null,
       loss: views.losses[index] ?? Number.NaN,
+      shape: m.model.inputShape,
       pixels: views.images.slice(index * sampleBytes, (index + 1) * sampleBytes),
     }));
   }
@@ -163,7 +240,7 @@ export class Orchestrator {
   /** The global model in the tfjs layers format (model.json parts + weights), from a worker. */
   async exportModel(): Promise<ModelArtifacts> {
     const worker = this.pool?.workers[0];
-    if (!worker || !this.views) throw new RunStateError('No model yet: run training first.');
+    if (!worker || !this.memory) throw new RunStateError('No model yet: run training first.');
     if (this.state === 'training' || this.state === 'profiling' || this.state === 'starting') {
       throw new RunStateError(`Cannot export while ${this.state}; pause or stop first.`);
     }
@@ -175,14 +252,13 @@ export class Orchestrator {
     if (this.isRunning()) {
       throw new RunStateError(`A run is already in progress (phase ${this.state}); stop it first.`);
     }
-    const views = this.views;
-    const dataset = this.dataset;
-    if (!views || !dataset) throw new RunStateError('No dataset loaded: call loadDataset first.');
     this.history = [];
     this.stopRequested = false;
     this.pauseRequested = false;
     try {
-      return await this.execute(config, views, dataset.trainSize, dataset.testSize);
+      this.setPhase('starting', `Preparing ${config.dataset} for ${config.model}.`);
+      const memory = await this.prepare(config.dataset, config.model);
+      return await this.execute(config, memory);
     } catch (e) {
       this.setPhase('failed', e instanceof Error ? e.message : String(e));
       throw e;
@@ -205,22 +281,17 @@ export class Orchestrator {
     if (this.isRunning()) {
       throw new RunStateError(`Cannot measure a baseline while a run is in progress (phase ${this.state}).`);
     }
-    const views = this.views;
-    if (!views || !this.dataset) throw new RunStateError('No dataset loaded: call loadDataset first.');
     this.setPhase('profiling', 'Timing each worker alone against bare tfjs.');
     try {
-      const pool = await this.ensurePool(config, views);
+      const memory = await this.prepare(config.dataset, config.model);
+      const { views } = memory;
+      const pool = await this.ensurePool(config, memory);
       const rng = createRng(config.seed);
-      views.global.set(initialTheta(this.model, rng.fork('init')));
+      views.global.set(initialTheta(memory.model, rng.fork('init')));
       const reports: BaselineReport[] = [];
       for (const w of pool.workers) {
-        views.shard(w.id).set(rng.permutation(this.dataset.trainSize));
-        await w.api.configure({
-          learningRate: config.learningRate,
-          momentum: config.momentum,
-          weightDecay: config.weightDecay,
-          batchSize: config.batchSize,
-        });
+        views.shard(w.id).set(rng.permutation(memory.trainSize));
+        await w.api.configure(optimizerSettings(config, memory.model, config.learningRate));
         reports.push(await w.api.baseline(config.warmupSteps + 3, steps));
       }
       this.setPhase('idle', 'Baseline measured.');
@@ -231,31 +302,30 @@ export class Orchestrator {
     }
   }
 
-  private async execute(config: RunConfig, views: SharedViews, n: number, testSize: number): Promise<RunResult> {
+  private async execute(config: RunConfig, memory: Prepared): Promise<RunResult> {
+    const { views, model } = memory;
+    const n = memory.trainSize;
+    const testSize = memory.testSize;
     const mech = mechanismsOf(config);
     const rng = createRng(config.seed);
     this.setPhase('starting', 'Starting workers.');
-    const pool = await this.ensurePool(config, views);
+    const pool = await this.ensurePool(config, memory);
 
-    views.global.set(initialTheta(this.model, rng.fork('init')));
+    views.global.set(initialTheta(model, rng.fork('init')));
     views.bumpGlobal();
     views.losses.fill(Number.POSITIVE_INFINITY);
-    const settings = {
-      learningRate: config.learningRate,
-      momentum: config.momentum,
-      weightDecay: config.weightDecay,
-      batchSize: config.batchSize,
-    };
-    await Promise.all(pool.workers.map((w) => w.api.configure(settings)));
+    let learningRate = config.learningRate;
+    await Promise.all(pool.workers.map((w) => w.api.configure(optimizerSettings(config, model, learningRate))));
 
     // Profile all workers at once: budgets must reflect speed inside the pool.
     this.setPhase('profiling', 'Measuring each worker’s step time.');
     const profileRng = rng.fork('profile');
     for (const w of pool.workers) views.shard(w.id).set(profileRng.permutation(n));
     const profiles = await Promise.all(
-      pool.workers.map((w) => w.api.profile(config.warmupSteps, config.profileSteps)),
+      pool.workers.map((w) => w.api.profile(config.warmupSteps, config.profileSteps, slowdownOf(config, w.id, 1))),
     );
     const profiled = profiles.map((p) => p.stepMs);
+    const measured = profiles.map((p) => p.measuredStepMs);
     const fastIndex = computeBudgets(profiled, config.tauFast, { unbalanced: true }).fastIndex;
     this.workerInfo = pool.workers.map((w, i) => ({
       id: w.id,
@@ -271,6 +341,8 @@ export class Orchestrator {
     const members: Member[] = active.map((worker) => ({
       worker,
       stepMs: profiled[pool.workers.indexOf(worker)] ?? 1,
+      measuredStepMs: measured[pool.workers.indexOf(worker)] ?? 1,
+      slowdown: slowdownOf(config, worker.id, 1),
       tau: config.tauFast,
       biased: false,
       shardOffset: 0,
@@ -295,9 +367,18 @@ export class Orchestrator {
     let lastAccuracy: number | null = null;
     let stoppedBy: RunResult['stoppedBy'] = 'time';
     let round = 0;
+    const roundsPerEpoch = Math.max(1, Math.floor(n / (config.batchSize * members.length * config.tauFast)));
+    const maxRounds = config.epochs === null ? null : Math.max(1, Math.round(config.epochs * roundsPerEpoch));
 
     for (;;) {
       round++;
+      const rate = scheduledRate(config, (round - 1) / roundsPerEpoch);
+      if (rate !== learningRate) {
+        learningRate = rate;
+        await Promise.all(members.map((m) => m.worker.api.configure(optimizerSettings(config, model, learningRate))));
+        this.emit({ type: 'log', level: 'info', message: `Round ${round}: learning rate ${rate}.` });
+      }
+      for (const m of members) m.slowdown = slowdownOf(config, m.worker.id, round);
       const roundStart = performance.now();
       const outcome = mech.synchronous
         ? await this.syncRound(round, members, config, views, n, shardRng)
@@ -344,6 +425,7 @@ export class Orchestrator {
       if (timeToTargetMs !== null) { stoppedBy = 'target'; break; }
       if (this.stopRequested) { stoppedBy = 'user'; break; }
       if (config.maxRounds !== null && round >= config.maxRounds) { stoppedBy = 'rounds'; break; }
+      if (maxRounds !== null && round >= maxRounds) { stoppedBy = 'epochs'; break; }
       if (trainMs >= config.maxSeconds * 1000) { stoppedBy = 'time'; break; }
       if (this.pauseRequested) {
         // The training clock does not run while paused.
@@ -371,6 +453,8 @@ export class Orchestrator {
         backend: m.worker.report.backend,
         requested: m.worker.requested,
         stepMs: m.stepMs,
+        measuredStepMs: m.measuredStepMs,
+        slowdown: m.slowdown,
         tau: m.tau,
         steps: m.steps,
         samples: m.samples,
@@ -385,6 +469,8 @@ export class Orchestrator {
       timeToTargetMs,
       finalAccuracy,
       aggregation: mech.aggregation,
+      emulated: config.slowdown.length > 0,
+      roundsPerEpoch,
       stoppedBy,
       history: this.history.map((e) => ({ round: e.round, trainMs: e.trainMs, loss: e.loss, accuracy: e.accuracy })),
     };
@@ -449,7 +535,7 @@ export class Orchestrator {
     this.ensureShards(members, config, views, n, rng, (m) => m.tau);
     const start = performance.now();
     const reports = await Promise.all(
-      members.map((m) => m.worker.api.runRound({ round, steps: m.tau, shardOffset: m.shardOffset })),
+      members.map((m) => m.worker.api.runRound({ round, steps: m.tau, shardOffset: m.shardOffset, slowdown: m.slowdown })),
     );
     const wall = performance.now() - start;
 
@@ -483,6 +569,7 @@ export class Orchestrator {
       m.busyMs += r.busyMs;
       m.idleMs += Math.max(0, wall - r.busyMs);
       if (config.adaptiveBudgets && r.steps > 0) m.stepMs = updateStepEstimate(m.stepMs, r.stepMs, ADAPTIVE_SMOOTHING);
+      if (r.steps > 0) m.measuredStepMs = r.measuredStepMs;
       lossSum += r.loss * r.steps;
       lossWeight += r.steps;
       stats.set(m, {
@@ -526,7 +613,7 @@ export class Orchestrator {
     for (let s = 0; s < config.tauFast; s++) {
       this.ensureShards(members, config, views, n, rng, () => 1);
       const stepStart = performance.now();
-      const grads = await Promise.all(members.map((m) => m.worker.api.computeGradient(m.shardOffset)));
+      const grads = await Promise.all(members.map((m) => m.worker.api.computeGradient(m.shardOffset, m.slowdown)));
       const ta = performance.now();
       averageInto(views.gradient, members.map((m) => views.slot(m.worker.id)));
       views.bumpGradient();
@@ -573,12 +660,12 @@ export class Orchestrator {
     return { loss: lossSum / config.tauFast, aggregateMs, exchangeMs, stats };
   }
 
-  private async ensurePool(config: RunConfig, views: SharedViews): Promise<WorkerPool> {
-    const key = WorkerPool.keyOf(config.workers, config.fallback, this.model);
+  private async ensurePool(config: RunConfig, memory: Prepared): Promise<WorkerPool> {
+    const key = WorkerPool.keyOf(config.workers, config.fallback, memory.model);
     if (this.pool?.matches(key)) return this.pool;
     this.pool?.terminate();
     this.pool = null;
-    this.pool = await WorkerPool.start(config.workers, config.fallback, this.model, views);
+    this.pool = await WorkerPool.start(config.workers, config.fallback, memory.model, memory.views);
     for (const w of this.pool.workers) {
       if (w.report.backend !== w.requested) {
         this.emit({

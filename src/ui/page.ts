@@ -120,7 +120,10 @@ class TrainerPage {
     const copied = el('span', { class: 'note', 'aria-live': 'polite' });
     const copy = button('Copy link');
     copy.addEventListener('click', () => {
-      navigator.clipboard.writeText(location.href).then(
+      // Promise.resolve().then: without a secure context navigator.clipboard is undefined and would throw here.
+      Promise.resolve()
+        .then(() => navigator.clipboard.writeText(location.href))
+        .then(
         () => (copied.textContent = 'Link copied.'),
         (e: unknown) => (copied.textContent = `Could not copy: ${errorText(e)}`),
       );
@@ -195,7 +198,7 @@ class TrainerPage {
       ]),
       this.samplesHost,
     ]);
-    renderSamples(this.samplesHost, [], this.engine.model.inputShape);
+    renderSamples(this.samplesHost, []);
     renderTimeline(this.timelineHost, this.timelineCaption, null);
 
     this.workerTable = el('table', { id: 'workers', 'aria-label': 'Workers' });
@@ -325,8 +328,10 @@ class TrainerPage {
   private onEngine(event: EngineEvent): void {
     switch (event.type) {
       case 'phase': {
+        // The engine may announce 'starting' more than once per run (preparing data, then workers).
+        const wasActive = this.running();
         this.phase = event.phase;
-        if (event.phase === 'starting') this.beginRun();
+        if (event.phase === 'starting' && !wasActive) this.beginRun();
         if (event.phase === 'failed' && this.live && !this.live.result) this.live.error = event.message;
         this.status.textContent = this.sequencePrefix() + event.message;
         this.status.classList.toggle('error', event.phase === 'failed');
@@ -356,7 +361,7 @@ class TrainerPage {
         }
         this.status.textContent =
           `${this.sequencePrefix()}Run #${this.live?.n ?? '?'} finished (${stoppedByText(r.stoppedBy)}) after ${r.rounds} rounds, ` +
-          `${secs(r.trainMs)} of training; final test accuracy on all 10,000 test images ${pct(r.finalAccuracy)}` +
+          `${secs(r.trainMs)} of training; final accuracy on the whole test set ${pct(r.finalAccuracy)}` +
           (r.timeToTargetMs === null ? '.' : `; target reached at ${secs(r.timeToTargetMs)}.`);
         this.renderRuns();
         this.schedule();
@@ -491,7 +496,7 @@ class TrainerPage {
     this.charts.speed.update(workerStyles, byRound(ws.stepsPerSecond));
 
     renderTimeline(this.timelineHost, this.timelineCaption, timeline(events, TIMELINE_ROUNDS));
-    renderSamples(this.samplesHost, live ? this.engine.hardestSamples(HARD_SAMPLES) : [], this.engine.model.inputShape);
+    renderSamples(this.samplesHost, live ? this.engine.hardestSamples(HARD_SAMPLES) : []);
   }
 
   private recordOf(result: RunResult): RunRecord {
@@ -573,6 +578,8 @@ function stoppedByText(by: RunResult['stoppedBy']): string {
       return 'time budget used';
     case 'rounds':
       return 'round limit reached';
+    case 'epochs':
+      return 'epoch limit reached';
     case 'user':
       return 'stopped';
     case 'error':

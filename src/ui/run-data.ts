@@ -198,21 +198,3 @@ export function modelJson(artifacts: Omit<ModelArtifacts, 'weightData'>, weights
     weightsManifest: [{ paths: [weightsFile], weights: artifacts.weightSpecs }],
   });
 }
-
-/** Fashion-MNIST's class names by label. */
-export const FASHION_MNIST_CLASSES: readonly string[] = [
-  'T-shirt/top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle boot',
-];
-
-export function className(label: number): string {
-  return FASHION_MNIST_CLASSES[label] ?? `class ${label}`;
-}

@@ -65,11 +65,11 @@ export function parseUrlConfig(search: string, base: Readonly<RunConfig> = DEFAU
 /**
  * The whole config as a query string (no `?`), every key in CONFIG_KEYS
  * order: a shared link keeps meaning the same run even if defaults change.
- * `:` and `,` stay readable; URLSearchParams accepts them as they are.
+ * `:`, `,`, `@` and `/` stay readable; URLSearchParams accepts them as they are.
  */
 export function formatUrlConfig(config: Readonly<RunConfig>): string {
   return CONFIG_KEYS.map((key) => {
-    const text = encodeURIComponent(formatValue(key, config[key], URL_NULL)).replace(/%3A/gi, ':').replace(/%2C/gi, ',');
+    const text = encodeURIComponent(formatValue(key, config[key], URL_NULL)).replace(/%(3A|2C|40|2F)/gi, (c) => decodeURIComponent(c));
     return `${key}=${text}`;
   }).join('&');
 }

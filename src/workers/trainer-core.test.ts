@@ -46,13 +46,13 @@ describe('TrainerCore', () => {
     views = makeViews();
     core = new TrainerCore(cpuStarter);
     await core.init({ id: 0, backend: 'cpu', fallback: 'refuse', memory: views.buffer, layout: views.spec, model });
-    core.configure({ learningRate: 0.1, momentum: 0.9, weightDecay: 0, batchSize: 8 });
+    core.configure({ learningRate: 0.1, momentum: 0.9, weightDecay: 0, batchSize: 8, augment: { cropPadding: 0, flip: false }, seed: 1 });
     await core.loadGlobal(true);
   });
 
   it('refuses work before init, naming the call', async () => {
     const fresh = new TrainerCore(cpuStarter);
-    await expect(fresh.runRound({ round: 1, steps: 1, shardOffset: 0 })).rejects.toThrow(/cannot runRound while new/);
+    await expect(fresh.runRound({ round: 1, steps: 1, shardOffset: 0, slowdown: 1 })).rejects.toThrow(/cannot runRound while new/);
   });
 
   it('learns, records per-sample losses, publishes its slot, and leaks no tensors', async () => {
@@ -60,7 +60,7 @@ describe('TrainerCore', () => {
     const tensors = core.numTensors();
     let offset = 0;
     for (let round = 1; round <= 6; round++) {
-      const report = await core.runRound({ round, steps: 4, shardOffset: offset });
+      const report = await core.runRound({ round, steps: 4, shardOffset: offset, slowdown: 1 });
       offset = (offset + 32) % TRAIN;
       expect(report.steps).toBe(4);
       expect(report.samples).toBe(32);
@@ -88,7 +88,7 @@ describe('TrainerCore', () => {
   it('computes a gradient into its slot and applies an averaged one', async () => {
     await core.loadGlobal(true);
     const theta = views.global.slice();
-    await core.computeGradient(0);
+    await core.computeGradient(0, 1);
     const grad = views.slot(0).slice();
     expect(grad.some((g) => g !== 0)).toBe(true);
     views.gradient.set(grad);
@@ -135,14 +135,14 @@ describe('TrainerCore with BatchNorm (ResNet-20)', () => {
     const core = new TrainerCore(cpuStarter);
     // Id 1: the other suite's worker 0 shares this tfjs engine and its variable names.
     await core.init({ id: 1, backend: 'cpu', fallback: 'refuse', memory: views.buffer, layout: views.spec, model: resnet });
-    core.configure({ learningRate: 0.01, momentum: 0.9, weightDecay: 1e-4, batchSize: 8 });
+    core.configure({ learningRate: 0.01, momentum: 0.9, weightDecay: 1e-4, batchSize: 8, augment: { cropPadding: 0, flip: false }, seed: 1 });
     await core.loadGlobal(true);
     const meanAt = offsets[meanIndex] ?? -1;
     const varAt = offsets[varIndex] ?? -1;
     expect(views.global[meanAt]).toBe(0);
     expect(views.global[varAt]).toBe(1);
 
-    const report = await core.runRound({ round: 1, steps: 2, shardOffset: 0 });
+    const report = await core.runRound({ round: 1, steps: 2, shardOffset: 0, slowdown: 1 });
     expect(report.finite).toBe(true);
     const slot = views.slot(1);
     // Pixel means are about 0.5, so after two steps (momentum 0.1) the running mean has moved off 0.
@@ -152,7 +152,7 @@ describe('TrainerCore with BatchNorm (ResNet-20)', () => {
     // Sync SGD: the gradient slot carries the batch's running statistics, which apply as they are.
     views.global.set(slot);
     await core.loadGlobal(true);
-    await core.computeGradient(0);
+    await core.computeGradient(0, 1);
     const carried = views.slot(1)[meanAt] ?? 0;
     expect(Math.abs(carried)).toBeGreaterThan(1e-4);
     views.gradient.set(views.slot(1));

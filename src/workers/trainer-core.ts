@@ -6,7 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName, FallbackPolicy } from '../core/config';
+import { createRng, type Rng } from '../core/rng';
 import { median } from '../core/schedule';
+import { NO_AUGMENTATION, augmentInto } from '../data/augment';
 import { forward, perSampleLoss } from '../models/forward';
 import { paramOffsets, paramSize, type ModelSpec } from '../models/spec';
 import { bareStepTimes, layersModel } from './bare-baseline';
@@ -50,7 +52,17 @@ export class TrainerCore implements TrainerApi {
   /** Momentum buffers, one per `weight` parameter (null for BatchNorm running statistics). */
   private velocity: (tf.Variable | null)[] = [];
   private offsets: number[] = [];
-  private settings: OptimizerSettings = { learningRate: 0.05, momentum: 0.9, weightDecay: 1e-4, batchSize: 32 };
+  private settings: OptimizerSettings = {
+    learningRate: 0.05,
+    momentum: 0.9,
+    weightDecay: 1e-4,
+    batchSize: 32,
+    augment: NO_AUGMENTATION,
+    seed: 0,
+  };
+  private augmentRng: Rng = createRng(0);
+  /** Atomics.wait needs an Int32Array on shared memory; nothing ever wakes it. */
+  private readonly sleeper = new Int32Array(new SharedArrayBuffer(4));
   private lostReason: string | null = null;
   private xBuffer = new Float32Array(0);
   private yBuffer = new Int32Array(0);
@@ -87,7 +99,8 @@ export class TrainerCore implements TrainerApi {
   }
 
   configure(settings: OptimizerSettings): void {
-    this.settings = { ...settings };
+    if (settings.seed !== this.settings.seed) this.augmentRng = createRng(settings.seed).fork(`augment-${this.id}`);
+    this.settings = { ...settings, augment: { ...settings.augment } };
   }
 
   async loadGlobal(resetOptimizer: boolean): Promise<void> {
@@ -112,12 +125,13 @@ export class TrainerCore implements TrainerApi {
     }
   }
 
-  async profile(warmupSteps: number, timedSteps: number): Promise<ProfileReport> {
+  async profile(warmupSteps: number, timedSteps: number, slowdown: number): Promise<ProfileReport> {
     this.enter('profile');
     try {
       const shard = this.shared().shard(this.id);
       const batch = this.settings.batchSize;
       const times: number[] = [];
+      const measured: number[] = [];
       // Profiling trains on the shard like any step, from theta_bar; the
       // orchestrator reloads theta_bar before the first round.
       this.load(this.shared().global);
@@ -126,9 +140,14 @@ export class TrainerCore implements TrainerApi {
         const indices = shard.subarray(start, start + batch);
         const t0 = performance.now();
         await this.step(indices, false);
-        if (s >= warmupSteps) times.push(performance.now() - t0);
+        const ms = performance.now() - t0;
+        this.stretch(ms, slowdown);
+        if (s >= warmupSteps) {
+          measured.push(ms);
+          times.push(performance.now() - t0);
+        }
       }
-      return { id: this.id, stepMs: median(times), samplesMs: times };
+      return { id: this.id, stepMs: median(times), measuredStepMs: median(measured), samplesMs: times };
     } finally {
       this.leave();
     }
@@ -144,6 +163,7 @@ export class TrainerCore implements TrainerApi {
       const shard = views.shard(this.id);
       const batch = this.settings.batchSize;
       const stepTimes: number[] = [];
+      const measured: number[] = [];
       let lossSum = 0;
       for (let s = 0; s < order.steps; s++) {
         const start = order.shardOffset + s * batch;
@@ -154,6 +174,9 @@ export class TrainerCore implements TrainerApi {
         }
         const ts = performance.now();
         lossSum += await this.step(shard.subarray(start, start + batch), true);
+        const ms = performance.now() - ts;
+        this.stretch(ms, order.slowdown);
+        measured.push(ms);
         stepTimes.push(performance.now() - ts);
       }
       const tp = performance.now();
@@ -167,6 +190,7 @@ export class TrainerCore implements TrainerApi {
         samples: order.steps * batch,
         busyMs: performance.now() - t0,
         stepMs: median(stepTimes),
+        measuredStepMs: median(measured),
         exchangeMs: loadMs + publishMs,
         loss: order.steps > 0 ? lossSum / order.steps : Number.NaN,
         finite,
@@ -176,7 +200,7 @@ export class TrainerCore implements TrainerApi {
     }
   }
 
-  async computeGradient(shardOffset: number): Promise<GradientReport> {
+  async computeGradient(shardOffset: number, slowdown: number): Promise<GradientReport> {
     this.enter('computeGradient');
     try {
       const views = this.shared();
@@ -193,6 +217,7 @@ export class TrainerCore implements TrainerApi {
       }
       const losses = await loss.data();
       loss.dispose();
+      this.stretch(performance.now() - t0, slowdown);
       this.recordLosses(indices, losses);
       views.publishSlot(this.id, views.slotVersion(this.id) + 1);
       return { id: this.id, busyMs: performance.now() - t0, loss: mean(losses) };
@@ -351,7 +376,7 @@ export class TrainerCore implements TrainerApi {
    * of a `state` (BatchNorm running statistics from this batch).
    */
   private gradients(indices: Int32Array): { loss: tf.Tensor1D; updates: tf.Tensor[] } {
-    const [x, y] = this.batchTensors(indices);
+    const [x, y] = this.batchTensors(indices, true);
     let perSample: tf.Tensor1D | null = null;
     let state = new Map<number, tf.Tensor>();
     const trainable = this.vars.filter((v) => v.trainable);
@@ -397,19 +422,31 @@ export class TrainerCore implements TrainerApi {
     });
   }
 
-  private batchTensors(indices: Int32Array): [tf.Tensor4D, tf.Tensor1D] {
+  /**
+   * Emulated heterogeneity: sleep so that a step that took `ms` takes
+   * `factor` times as long. The thread sleeps (frees its core), as a slower
+   * device would leave the CPU to the others.
+   */
+  private stretch(ms: number, factor: number): void {
+    if (factor > 1) Atomics.wait(this.sleeper, 0, 0, ms * (factor - 1));
+  }
+
+  /** A batch from shared memory, scaled to [0, 1]; augmented only for training when configured. */
+  private batchTensors(indices: Int32Array, train = false): [tf.Tensor4D, tf.Tensor1D] {
     const views = this.shared();
     const [h, w, c] = this.model.inputShape;
     const size = h * w * c;
     if (this.xBuffer.length < indices.length * size) this.xBuffer = new Float32Array(indices.length * size);
     if (this.yBuffer.length < indices.length) this.yBuffer = new Int32Array(indices.length);
-    for (let b = 0; b < indices.length; b++) {
-      const index = indices[b] ?? 0;
-      const image = views.image(index);
-      const out = b * size;
-      for (let p = 0; p < size; p++) this.xBuffer[out + p] = (image[p] ?? 0) / 255;
-      this.yBuffer[b] = views.labels[index] ?? 0;
-    }
+    augmentInto(
+      this.xBuffer,
+      views.images,
+      indices,
+      { height: h, width: w, channels: c },
+      this.augmentRng,
+      train ? this.settings.augment : NO_AUGMENTATION,
+    );
+    for (let b = 0; b < indices.length; b++) this.yBuffer[b] = views.labels[indices[b] ?? 0] ?? 0;
     // slice(): the backend may keep the array it is given.
     return [
       tf.tensor4d(this.xBuffer.slice(0, indices.length * size), [indices.length, h, w, c]),

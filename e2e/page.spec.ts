@@ -1,0 +1,131 @@
+/**
+ * The trainer page driven as a person would, by role and accessible name:
+ * configure, train past 70%, pause, resume, stop, export; a bad URL
+ * parameter is named; the page fits a phone's width.
+ */
+import { readFile } from 'node:fs/promises';
+import { expect, test, type Download, type Page } from '@playwright/test';
+import { openTandem } from './helpers';
+
+test.describe.configure({ mode: 'serial' });
+
+async function readDownload(download: Download): Promise<string> {
+  return readFile(await download.path(), 'utf8');
+}
+
+const readoutNumber = (page: Page, name: string) => async () =>
+  Number.parseFloat((await page.getByRole('status', { name }).textContent()) ?? '');
+
+test('set tau_F and the pool, train past 70%, pause, resume, stop and export', async ({ page }) => {
+  await openTandem(page);
+  const tauFast = page.getByRole('spinbutton', { name: 'tau_F (tauFast)' });
+  const start = page.getByRole('button', { name: 'Start', exact: true });
+
+  // A refused value is explained at the control and keeps Start disabled.
+  await tauFast.fill('0');
+  await expect(tauFast).toHaveAttribute('aria-invalid', 'true');
+  await expect(tauFast).toHaveAccessibleDescription(/Invalid tauFast: 0\. Allowed: an integer from 1 to 4096/);
+  await expect(start).toBeDisabled();
+
+  await tauFast.fill('16');
+  await page.getByRole('spinbutton', { name: 'webgpu workers (workers)' }).fill('0');
+  await page.getByRole('spinbutton', { name: 'wasm workers (workers)' }).fill('2');
+  await expect(tauFast).not.toHaveAttribute('aria-invalid', 'true');
+  await expect(page).toHaveURL(/[?&]tauFast=16(&|$)/);
+  await expect(page).toHaveURL(/[?&]workers=wasm:2(&|$)/);
+  expect(await page.evaluate(() => window.tandem.config())).toMatchObject({ tauFast: 16, workers: [{ backend: 'wasm', count: 2 }] });
+
+  await expect(start).toBeEnabled();
+  await start.click();
+
+  // The accuracy chart gains points: its description counts the evaluations.
+  const accuracyChart = page.getByRole('figure', { name: /^Test accuracy/ });
+  await expect(accuracyChart).toHaveAccessibleDescription(/Run #1: [1-9]\d* evaluations?/, { timeout: 60_000 });
+  const evaluations = async () =>
+    Number(/(\d+) evaluation/.exec((await accuracyChart.getByText(/evaluation/).textContent()) ?? '')?.[1] ?? 0);
+  const first = await evaluations();
+  await expect.poll(evaluations, { timeout: 60_000 }).toBeGreaterThan(first);
+  await expect.poll(readoutNumber(page, 'Test accuracy'), { timeout: 90_000 }).toBeGreaterThan(70);
+
+  await page.getByRole('button', { name: 'Pause' }).click();
+  const status = page.getByRole('status').first();
+  await expect(status).toContainText(/Paused after round \d+/);
+  const pausedAt = Number(/round (\d+)/.exec((await status.textContent()) ?? '')?.[1]);
+  await expect(page.getByRole('status', { name: 'Round' })).toHaveText(String(pausedAt));
+  await expect(page.getByRole('button', { name: 'Pause' })).toBeDisabled();
+  expect(await page.evaluate(() => window.tandem.phase())).toBe('paused');
+
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await expect.poll(readoutNumber(page, 'Round'), { timeout: 60_000 }).toBeGreaterThan(pausedAt);
+
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await expect(status).toContainText(/Run #1 finished \(stopped\) after \d+ rounds/, { timeout: 60_000 });
+  const rounds = Number(await page.getByRole('status', { name: 'Round' }).textContent());
+  await expect(page.getByRole('table', { name: 'Finished runs' }).getByRole('row')).toHaveCount(2);
+
+  await expect(page.getByRole('combobox', { name: 'Run to export' })).toHaveValue('0');
+  const [json] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON' }).click()]);
+  expect(json.suggestedFilename()).toBe('tandem-run-1-biased.json');
+  const run = JSON.parse(await readDownload(json)) as { rounds: number; history: unknown[]; events: { round: number }[]; config: { tauFast: number } };
+  expect(run.rounds).toBe(rounds);
+  expect(run.history).toHaveLength(rounds);
+  expect(run.events.map((e) => e.round)).toEqual(Array.from({ length: rounds }, (_, i) => i + 1));
+  expect(run.config.tauFast).toBe(16);
+
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+  const lines = (await readDownload(csv)).trimEnd().split('\n');
+  expect(lines).toHaveLength(rounds + 1);
+  expect(lines[0]).toContain('w1_wasm_idleMs');
+
+  // Stop keeps the trained model: model.json and its weights file in the tfjs layers format.
+  const downloads: Download[] = [];
+  page.on('download', (d) => downloads.push(d));
+  await page.getByRole('button', { name: 'Download model' }).click();
+  await expect.poll(() => downloads.length).toBe(2);
+  const [modelFile, weightsFile] = downloads as [Download, Download];
+  expect(modelFile.suggestedFilename()).toBe('tandem-model.json');
+  expect(weightsFile.suggestedFilename()).toBe('tandem-model.weights.bin');
+  const model = JSON.parse(await readDownload(modelFile)) as { format: string; weightsManifest: { paths: string[]; weights: { shape: number[] }[] }[] };
+  expect(model.format).toBe('layers-model');
+  expect(model.weightsManifest[0]?.paths).toEqual(['tandem-model.weights.bin']);
+  const params = model.weightsManifest[0]?.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0) ?? 0;
+  expect((await readFile(await weightsFile.path())).byteLength).toBe(params * 4);
+});
+
+test('a bad URL parameter is named and replaced by its default; the rest is kept', async ({ page }) => {
+  await openTandem(page, '/?tauFast=0&algo=sync&workers=wasm:1&bogus=1');
+  const alert = page.getByRole('alert');
+  await expect(alert).toContainText('Invalid tauFast: 0');
+  await expect(alert).toContainText('Using the default, 32');
+  await expect(alert).toContainText('bogus');
+  await expect(page.getByRole('spinbutton', { name: 'tau_F (tauFast)' })).toHaveValue('32');
+  await expect(page.getByRole('combobox', { name: 'Algorithm (algo)' })).toHaveValue('sync');
+  await expect(page.getByRole('spinbutton', { name: 'wasm workers (workers)' })).toHaveValue('1');
+  await expect(page.getByRole('spinbutton', { name: 'webgpu workers (workers)' })).toHaveValue('0');
+  await expect(page.getByRole('button', { name: 'Start', exact: true })).toBeEnabled();
+
+  // Scripts set the config through the same store: the controls and the URL follow.
+  await page.evaluate(() => window.tandem.setConfig({ tauFast: 12 }));
+  await expect(page.getByRole('spinbutton', { name: 'tau_F (tauFast)' })).toHaveValue('12');
+  await expect(page).toHaveURL(/[?&]tauFast=12(&|$)/);
+  const refused = await page.evaluate(() => {
+    try {
+      window.tandem.setConfig({ lambda: 2 });
+      return 'accepted';
+    } catch (e) {
+      return (e as Error).message;
+    }
+  });
+  expect(refused).toContain('lambda');
+});
+
+test('a phone-width screen has no horizontal scroll, before and after a run', async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await openTandem(page, '/?workers=wasm:1&tauFast=4&maxRounds=2&evalSamples=500');
+  const fits = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  expect(await fits()).toBe(true);
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
+  await expect(page.getByRole('status').first()).toContainText(/finished \(round limit reached\)/, { timeout: 90_000 });
+  await expect(page.getByRole('figure', { name: /^Test accuracy/ })).toHaveAccessibleDescription(/1 finished run shown/);
+  expect(await fits()).toBe(true);
+});
