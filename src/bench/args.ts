@@ -81,6 +81,7 @@ const CONFIG_FLAGS: { [K in ConfigKey]: ConfigFlag } = {
   momentum: { kind: 'number', help: 'SGD momentum in [0, 0.999]' },
   weightDecay: { kind: 'number', help: 'L2 weight decay' },
   targetAccuracy: { kind: 'number-or-none', help: 'stop at this test accuracy in (0, 1], or none' },
+  stopAtTarget: { kind: 'boolean', help: 'stop when the target is reached (false: record the time and go on)' },
   maxSeconds: { kind: 'number', help: 'training-clock limit per run, seconds' },
   maxRounds: { kind: 'number-or-none', help: 'round limit per run, or none' },
   evalEvery: { kind: 'number', help: 'evaluate every this many rounds' },

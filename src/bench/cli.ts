@@ -40,7 +40,7 @@ const STOP_GRACE_MS = 60_000;
 const SIGINT_REPEAT_MS = 1_000;
 
 /** Everything that must be closed however the benchmark ends. */
-class Resources {
+export class Resources {
   server: PreviewServer | null = null;
   browser: Browser | null = null;
   private closing: Promise<void> | null = null;
@@ -55,11 +55,11 @@ class Resources {
   }
 }
 
-function warn(message: string): void {
+export function warn(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
 }
 
-function errorMessage(error: unknown): string {
+export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -109,7 +109,7 @@ export function launchChromium(headed: boolean): Promise<Browser> {
 }
 
 /** Page errors recorded against the run in progress, so a run that threw is not reported clean. */
-class PageErrors {
+export class PageErrors {
   algo: Algo | null = null;
   readonly failures: BenchFailure[] = [];
 
@@ -118,7 +118,7 @@ class PageErrors {
   }
 }
 
-async function openPage(browser: Browser, url: string, errors: PageErrors, dataDir: string | null): Promise<Page> {
+export async function openPage(browser: Browser, url: string, errors: PageErrors, dataDir: string | null): Promise<Page> {
   const page = await browser.newPage();
   if (dataDir) await serveLocalDataset(page, dataDir);
   page.on('console', (msg) => {
@@ -185,7 +185,7 @@ async function stopRun(page: Page, running: Promise<Settled>): Promise<Settled |
   return Promise.race([running, sleep(STOP_GRACE_MS).then(() => null)]);
 }
 
-interface RunOutcome {
+export interface RunOutcome {
   result: RunResult | null;
   failure: string | null;
   /** False when the page must be replaced before the next run. */
@@ -193,7 +193,7 @@ interface RunOutcome {
 }
 
 /** One `tandem.run`, bounded by a guard timer and by Ctrl-C; always settles. */
-async function runOne(page: Page, config: Partial<RunConfig> & { algo: Algo }, interrupt: AbortSignal): Promise<RunOutcome> {
+export async function runOne(page: Page, config: Partial<RunConfig> & { algo: Algo }, interrupt: AbortSignal): Promise<RunOutcome> {
   const maxSeconds = validateConfig(config).maxSeconds;
   const guardMs = maxSeconds * 2_000 + RUN_MARGIN_MS;
   const running: Promise<Settled> = page.evaluate((cfg) => window.tandem.run(cfg), config).then(

@@ -81,6 +81,8 @@ export interface RunConfig {
   slowdown: SlowdownRule[];
   /** Stop once test accuracy reaches this (0..1); null = run to the time/round limit. */
   targetAccuracy: number | null;
+  /** Stop when the target is reached (false: record the time to target and go on, e.g. for equal-epoch comparisons). */
+  stopAtTarget: boolean;
   /** Wall-clock limit of the training clock, seconds. */
   maxSeconds: number;
   /** Round limit; null = none. */
@@ -127,6 +129,7 @@ export const DEFAULT_CONFIG: Readonly<RunConfig> = Object.freeze({
   epochs: null,
   slowdown: [],
   targetAccuracy: null,
+  stopAtTarget: true,
   maxSeconds: 300,
   maxRounds: null,
   evalEvery: 1,
@@ -332,6 +335,7 @@ const CHECKS: { [K in keyof RunConfig]: Check<RunConfig[K]> } = {
   lrDecayFactor: real(0, 1, false),
   epochs: nullable(real(0, 100_000, false), 'a positive number of epochs'),
   slowdown,
+  stopAtTarget: boolean,
   targetAccuracy: nullable(real(0, 1, false), 'a number in (0, 1]'),
   maxSeconds: real(0, 86_400, false),
   maxRounds: nullable(integer(1, 1_000_000), 'an integer from 1 to 1000000'),

@@ -422,7 +422,7 @@ export class Orchestrator {
           `Training diverged at round ${round} (loss ${outcome.loss}); lower learningRate (now ${config.learningRate}).`,
         );
       }
-      if (timeToTargetMs !== null) { stoppedBy = 'target'; break; }
+      if (timeToTargetMs !== null && config.stopAtTarget) { stoppedBy = 'target'; break; }
       if (this.stopRequested) { stoppedBy = 'user'; break; }
       if (config.maxRounds !== null && round >= config.maxRounds) { stoppedBy = 'rounds'; break; }
       if (maxRounds !== null && round >= maxRounds) { stoppedBy = 'epochs'; break; }

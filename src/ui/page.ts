@@ -230,7 +230,13 @@ class TrainerPage {
       this.schedule();
     });
     this.runAllBoxes = new Map(
-      ALGOS.map((algo) => [algo, el('input', { type: 'checkbox', id: `run-all-${algo}`, checked: RUN_ALL_DEFAULT.includes(algo) })]),
+      ALGOS.map((algo) => [algo, el('input', {
+          type: 'checkbox',
+          id: `run-all-${algo}`,
+          // The visible label is just the algorithm; the name says what the box is for.
+          'aria-label': `Run all: ${algo}`,
+          checked: RUN_ALL_DEFAULT.includes(algo),
+        })]),
     );
     for (const box of this.runAllBoxes.values()) box.addEventListener('change', () => this.refresh());
     this.runsTable = el('table', { id: 'runs', 'aria-label': 'Finished runs' });
@@ -248,7 +254,7 @@ class TrainerPage {
           ALGOS.map((algo) =>
             el('div', { class: 'field field-checkbox' }, [
               this.runAllBoxes.get(algo) as HTMLInputElement,
-              el('label', { for: `run-all-${algo}` }, [`Run all: ${algo}`]),
+              el('label', { for: `run-all-${algo}` }, [algo]),
             ]),
           ),
         ),
@@ -278,7 +284,7 @@ class TrainerPage {
     deps.ready.then(
       () => {
         this.isReady = true;
-        this.status.textContent = 'Ready. Choose a configuration and press Start.';
+        if (this.phase === 'idle') this.status.textContent = 'Ready. Choose a configuration and press Start.';
         this.refresh();
       },
       (e: unknown) => {

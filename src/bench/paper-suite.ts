@@ -1,0 +1,129 @@
+/**
+ * The paper's comparisons as data: each experiment is a list of labelled
+ * config variants run one after the other on the same base config. Pure, so
+ * the suite's shape is unit-tested without a browser.
+ */
+import { ALGOS, workerCount, type RunConfig } from '../core/config';
+
+export type ExperimentName = 'compare' | 'ablation' | 'heterogeneity' | 'lambda' | 'direction' | 'adaptive';
+export const EXPERIMENT_NAMES: readonly ExperimentName[] = ['compare', 'ablation', 'heterogeneity', 'lambda', 'direction', 'adaptive'];
+
+export interface Variant {
+  label: string;
+  config: Partial<RunConfig>;
+}
+
+export interface Experiment {
+  name: ExperimentName;
+  title: string;
+  /** What the experiment shows and how it is set up (goes into the report). */
+  description: string;
+  variants: Variant[];
+}
+
+export interface SuiteSettings {
+  /** Epochs every run of `compare` gets (equal epochs). */
+  epochs: number;
+  /** Rounds of the `adaptive` experiment; the slowdown starts halfway. */
+  rounds: number;
+  /** Slowdown factor of the `adaptive` experiment's slowed worker. */
+  slowdownFactor: number;
+}
+
+export const DEFAULT_SUITE: SuiteSettings = { epochs: 1, rounds: 12, slowdownFactor: 4 };
+
+export function buildExperiment(name: ExperimentName, base: RunConfig, suite: SuiteSettings): Experiment {
+  const k = workerCount(base);
+  switch (name) {
+    case 'compare':
+      return {
+        name,
+        title: 'Time to target and final accuracy at equal epochs',
+        description:
+          `Every algorithm on the same pool (${formatPool(base)}) for ${suite.epochs} epoch(s) of ` +
+          'floor(N / (B * K * tauFast)) rounds, so each gets the same number of fast-worker iterations; ' +
+          'the time to the target accuracy is recorded on the way (runs do not stop there).',
+        variants: ALGOS.map((algo) => ({ label: algo, config: { algo, epochs: suite.epochs, stopAtTarget: false } })),
+      };
+    case 'ablation':
+      return {
+        name,
+        title: 'Ablation: each mechanism of biased local SGD',
+        description: 'Local SGD, then unbalanced steps alone, plus loss-biased sampling, plus weighted aggregation (all three).',
+        variants: [
+          { label: 'none (local SGD)', config: { algo: 'local' } },
+          { label: 'unbalanced steps', config: ablation(true, false, false) },
+          { label: '+ biased sampling', config: ablation(true, true, false) },
+          { label: '+ weighted aggregation (all three)', config: ablation(true, true, true) },
+        ],
+      };
+    case 'heterogeneity': {
+      const tauF = base.tauFast;
+      return {
+        name,
+        title: `Heterogeneity stress: tau_S in {16, 4, 1} with tau_F = ${tauF}`,
+        description:
+          'Two WASM workers, the second slowed down (emulated: it sleeps after each step so the step takes ' +
+          'tauF / tauS times as long as measured), so the measured gamma gives the slow worker tau_S steps per round.',
+        variants: [16, 4, 1].map((tauS) => ({
+          label: `tau_S = ${tauS}`,
+          config: {
+            algo: 'biased',
+            workers: [{ backend: 'wasm', count: 2 }],
+            slowdown: [{ worker: 1, factor: Math.max(1, tauF / tauS), fromRound: 1 }],
+          },
+        })),
+      };
+    }
+    case 'lambda':
+      return {
+        name,
+        title: 'High-loss ratio lambda',
+        description: 'The biased workers take the highest-loss quarter (0.25), tenth, half, or a uniform sample (1).',
+        variants: [0.1, 0.25, 0.5, 1].map((lambda) => ({ label: `lambda = ${lambda}`, config: { algo: 'biased', lambda } })),
+      };
+    case 'direction':
+      return {
+        name,
+        title: 'Bias direction: high-loss samples to the slow or the fast workers',
+        description: 'The released code steers them to the slow workers; the paper summary to the fast one.',
+        variants: (['slow', 'fast'] as const).map((biasDirection) => ({
+          label: `to ${biasDirection}`,
+          config: { algo: 'biased', biasDirection },
+        })),
+      };
+    case 'adaptive': {
+      const from = Math.floor(suite.rounds / 2) + 1;
+      const worker = k - 1;
+      return {
+        name,
+        title: 'Adaptive vs fixed budgets when a worker slows down halfway',
+        description:
+          `${suite.rounds} rounds; from round ${from} worker ${worker} is slowed ${suite.slowdownFactor}x (emulated). ` +
+          'Fixed budgets keep the gamma measured at the start (the paper); adaptive ones re-measure every round.',
+        variants: [true, false].map((adaptiveBudgets) => ({
+          label: adaptiveBudgets ? 'adaptive' : 'fixed',
+          config: {
+            algo: 'biased',
+            adaptiveBudgets,
+            maxRounds: suite.rounds,
+            stopAtTarget: false,
+            slowdown: [{ worker, factor: suite.slowdownFactor, fromRound: from }],
+          },
+        })),
+      };
+    }
+    default: {
+      const never: never = name;
+      throw new Error(`Unknown experiment ${JSON.stringify(never)}. Known: ${EXPERIMENT_NAMES.join(', ')}.`);
+    }
+  }
+}
+
+function ablation(unbalancedSteps: boolean, biasedSampling: boolean, weightedAggregation: boolean): Partial<RunConfig> {
+  return { algo: 'biased', unbalancedSteps, biasedSampling, weightedAggregation };
+}
+
+function formatPool(config: RunConfig): string {
+  return config.workers.map((g) => `${g.count} ${g.backend}`).join(' + ');
+}

@@ -1,0 +1,106 @@
+/**
+ * PNG plots for the paper suite, drawn by uPlot (the page's chart library)
+ * in a blank page of the benchmark's own Chromium and captured as a
+ * screenshot: no native canvas package needed in Node.
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type { Browser } from '@playwright/test';
+import type { VariantResult } from './paper-report';
+
+const require = createRequire(import.meta.url);
+
+const COLOURS = ['#1565c0', '#ef6c00', '#2e7d32', '#c62828', '#6a1b9a', '#00838f', '#5d4037', '#ad1457'];
+
+/** Accuracy (evaluated rounds) against training seconds, one line per variant. */
+export async function accuracyPlot(browser: Browser, title: string, variants: readonly VariantResult[], file: string): Promise<void> {
+  const series = variants
+    .filter((v) => v.result)
+    .map((v) => ({
+      label: v.label,
+      points: (v.result?.history ?? [])
+        .filter((h) => h.accuracy !== null)
+        .map((h) => [h.trainMs / 1000, (h.accuracy ?? 0) * 100] as [number, number]),
+    }));
+  const page = await browser.newPage({ viewport: { width: 900, height: 480 } });
+  try {
+    await page.setContent('<!doctype html><html><body style="margin:0;background:#fff;font-family:sans-serif"><div id="chart"></div></body></html>');
+    await page.addStyleTag({ content: await readFile(require.resolve('uplot/dist/uPlot.min.css'), 'utf8') });
+    await page.addScriptTag({ content: await readFile(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8') });
+    await page.evaluate(
+      ({ title, series, colours }) => {
+        // uPlot wants one shared x array: merge every series' x values, gaps elsewhere.
+        const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
+        const data = [xs, ...series.map((s) => xs.map((x) => s.points.find((p) => p[0] === x)?.[1] ?? null))];
+        const U = (window as unknown as { uPlot: new (opts: object, data: unknown, el: HTMLElement) => unknown }).uPlot;
+        new U(
+          {
+            title,
+            width: 880,
+            height: 440,
+            scales: { x: { time: false } },
+            axes: [{ label: 'training time (s)' }, { label: 'test accuracy (%)' }],
+            series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: colours[i % colours.length], width: 2, spanGaps: true, points: { show: true, size: 4 } }))],
+          },
+          data,
+          document.getElementById('chart') as HTMLElement,
+        );
+      },
+      { title, series, colours: COLOURS },
+    );
+    await page.locator('#chart').screenshot({ path: file });
+  } finally {
+    await page.close();
+  }
+}
+
+/** Busy and idle share of each worker in each variant, as horizontal stacked bars. */
+export async function busyPlot(browser: Browser, title: string, variants: readonly VariantResult[], file: string): Promise<void> {
+  const rows = variants.flatMap((v) =>
+    (v.result?.workers ?? []).map((w) => {
+      const total = w.busyMs + w.idleMs;
+      return { label: `${v.label} · ${w.id} ${w.backend}`, busy: total > 0 ? (100 * w.busyMs) / total : 0 };
+    }),
+  );
+  const page = await browser.newPage({ viewport: { width: 900, height: 120 + rows.length * 26 } });
+  try {
+    await page.setContent('<!doctype html><html><body style="margin:0;background:#fff;font-family:sans-serif"><div id="chart"></div></body></html>');
+    await page.addStyleTag({ content: await readFile(require.resolve('uplot/dist/uPlot.min.css'), 'utf8') });
+    await page.addScriptTag({ content: await readFile(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8') });
+    await page.evaluate(
+      ({ title, rows }) => {
+        type UPlotStatic = (new (opts: object, data: unknown, el: HTMLElement) => unknown) & {
+          paths: { bars: (opts: object) => unknown };
+        };
+        const U = (window as unknown as { uPlot: UPlotStatic }).uPlot;
+        const xs = rows.map((_, i) => i);
+        const bars = U.paths.bars({ size: [0.7, 40], align: 0 });
+        new U(
+          {
+            title,
+            width: 880,
+            height: 80 + rows.length * 26,
+            scales: { x: { time: false, range: [-0.5, rows.length - 0.5] }, y: { range: [0, 100] } },
+            axes: [
+              { values: (_: unknown, ticks: number[]) => ticks.map((t) => rows[t]?.label ?? ''), size: 60, rotate: 0, gap: 4, space: 10 },
+              { label: 'share of round time (%)' },
+            ],
+            series: [
+              {},
+              { label: 'busy', fill: '#1565c0', stroke: '#1565c0', paths: bars, points: { show: false } },
+              { label: 'idle', fill: '#ef9a9a', stroke: '#ef9a9a', paths: bars, points: { show: false } },
+            ],
+            bands: [{ series: [2, 1] }],
+          },
+          // Stacked: idle is drawn from busy up to 100.
+          [xs, rows.map((r) => r.busy), rows.map(() => 100)],
+          document.getElementById('chart') as HTMLElement,
+        );
+      },
+      { title, rows },
+    );
+    await page.locator('#chart').screenshot({ path: file });
+  } finally {
+    await page.close();
+  }
+}
