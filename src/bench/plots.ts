@@ -27,6 +27,8 @@ export async function accuracyPlot(browser: Browser, title: string, variants: re
     await page.setContent('<!doctype html><html><body style="margin:0;background:#fff;font-family:sans-serif"><div id="chart"></div></body></html>');
     await page.addStyleTag({ content: await readFile(require.resolve('uplot/dist/uPlot.min.css'), 'utf8') });
     await page.addScriptTag({ content: await readFile(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8') });
+    // tsx compiles with esbuild's keepNames, whose __name helper the page lacks.
+    await page.evaluate('globalThis.__name = (f) => f');
     await page.evaluate(
       ({ title, series, colours }) => {
         // uPlot wants one shared x array: merge every series' x values, gaps elsewhere.
@@ -38,6 +40,7 @@ export async function accuracyPlot(browser: Browser, title: string, variants: re
             title,
             width: 880,
             height: 440,
+            legend: { live: false },
             scales: { x: { time: false } },
             axes: [{ label: 'training time (s)' }, { label: 'test accuracy (%)' }],
             series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: colours[i % colours.length], width: 2, spanGaps: true, points: { show: true, size: 4 } }))],
@@ -67,6 +70,8 @@ export async function busyPlot(browser: Browser, title: string, variants: readon
     await page.setContent('<!doctype html><html><body style="margin:0;background:#fff;font-family:sans-serif"><div id="chart"></div></body></html>');
     await page.addStyleTag({ content: await readFile(require.resolve('uplot/dist/uPlot.min.css'), 'utf8') });
     await page.addScriptTag({ content: await readFile(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8') });
+    // tsx compiles with esbuild's keepNames, whose __name helper the page lacks.
+    await page.evaluate('globalThis.__name = (f) => f');
     await page.evaluate(
       ({ title, rows }) => {
         type UPlotStatic = (new (opts: object, data: unknown, el: HTMLElement) => unknown) & {
@@ -80,6 +85,7 @@ export async function busyPlot(browser: Browser, title: string, variants: readon
             title,
             width: 880,
             height: 80 + rows.length * 26,
+            legend: { live: false },
             scales: { x: { time: false, range: [-0.5, rows.length - 0.5] }, y: { range: [0, 100] } },
             axes: [
               { values: (_: unknown, ticks: number[]) => ticks.map((t) => rows[t]?.label ?? ''), size: 60, rotate: 0, gap: 4, space: 10 },
