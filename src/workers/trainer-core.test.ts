@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { weightedAverageInto } from '../core/aggregate';
 import { createRng } from '../core/rng';
 import { forward } from '../models/forward';
 import { cnnSpec, initialTheta, paramCount, paramOffsets, resnet20Spec } from '../models/spec';
@@ -162,5 +163,39 @@ describe('TrainerCore with BatchNorm (ResNet-20)', () => {
     const evaluation = await core.evaluate(0, 8);
     expect(Number.isFinite(evaluation.loss)).toBe(true);
     core.dispose();
+  });
+});
+
+describe('BatchNorm statistics through aggregation', () => {
+  it('averages two workers running statistics into theta_bar, and a worker reloads them', async () => {
+    const resnet = resnet20Spec([8, 8, 3], 2);
+    const meanAt = paramOffsets(resnet)[resnet.params.findIndex((p) => p.name === 'bn0/moving_mean')] ?? -1;
+    const layout = computeLayout({
+      paramCount: paramCount(resnet), slots: 4, trainSize: 32, testSize: 8, sampleBytes: 192, shardCapacity: 32,
+    });
+    const views = new SharedViews(new SharedArrayBuffer(layout.totalBytes), layout);
+    const rng = createRng(8);
+    // Worker 2 sees dark images, worker 3 bright ones: their running means differ.
+    for (let i = 0; i < 40; i++) views.image(i).fill(i < 16 ? 20 : 230);
+    views.global.set(initialTheta(resnet, rng.fork('init')));
+    views.shard(2).set(Int32Array.from({ length: 32 }, (_, k) => k % 16));
+    views.shard(3).set(Int32Array.from({ length: 32 }, (_, k) => 16 + (k % 16)));
+    const cores = [new TrainerCore(cpuStarter), new TrainerCore(cpuStarter)];
+    for (const [i, core] of cores.entries()) {
+      await core.init({ id: 2 + i, backend: 'cpu', fallback: 'refuse', memory: views.buffer, layout: views.spec, model: resnet });
+      core.configure({ learningRate: 0.01, momentum: 0.9, weightDecay: 0, batchSize: 8, augment: { cropPadding: 0, flip: false }, seed: 1 });
+      await core.loadGlobal(true);
+      await core.runRound({ round: 1, steps: 2, shardOffset: 0, slowdown: 1 });
+    }
+    const dark = views.slot(2)[meanAt] ?? 0;
+    const bright = views.slot(3)[meanAt] ?? 0;
+    expect(Math.abs(dark - bright)).toBeGreaterThan(1e-3);
+    // Steps weights 1:3, as the `steps` aggregation would give for tau 1 and 3.
+    weightedAverageInto(views.global, [views.slot(2), views.slot(3)], Float64Array.from([0.25, 0.75]));
+    expect(views.global[meanAt]).toBeCloseTo(0.25 * dark + 0.75 * bright, 6);
+    await cores[0]!.loadGlobal(false);
+    await cores[0]!.publishModel(9);
+    expect(views.slot(2)[meanAt]).toBeCloseTo(0.25 * dark + 0.75 * bright, 6);
+    for (const core of cores) core.dispose();
   });
 });
