@@ -1,7 +1,9 @@
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM_ARGS, chromiumExecutable } from './src/bench/chromium';
 
-const PORT = 4317;
+// E2E_PREVIEW=1 tests the production build (vite build + preview) instead of the dev server.
+const PREVIEW = process.env['E2E_PREVIEW'] === '1';
+const PORT = PREVIEW ? 4318 : 4317;
 const executablePath = chromiumExecutable();
 
 export default defineConfig({
@@ -19,7 +21,7 @@ export default defineConfig({
     launchOptions: { ...(executablePath ? { executablePath } : {}), args: [...CHROMIUM_ARGS] },
   },
   webServer: {
-    command: `npx vite --port ${PORT} --strictPort`,
+    command: PREVIEW ? `npx vite build && npx vite preview --port ${PORT} --strictPort` : `npx vite --port ${PORT} --strictPort`,
     url: `http://localhost:${PORT}`,
     reuseExistingServer: !process.env['CI'],
     timeout: 120_000,

@@ -4,11 +4,12 @@ import { ConfigStore } from './api/config-store';
 import { RunArchive } from './api/run-archive';
 import { detectCapabilities } from './backends/capabilities';
 import { loadDatasetBySpec } from './data/load';
+import { saveCheckpoint } from './checkpoint/store';
 import { Orchestrator } from './orchestrator/orchestrator';
 import { mountPage } from './ui/page';
 import { parseUrlConfig } from './ui/url-config';
 
-const engine = new Orchestrator(loadDatasetBySpec);
+const engine = new Orchestrator(loadDatasetBySpec, { onCheckpoint: saveCheckpoint });
 // The URL holds the whole config; a bad parameter falls back to its default and is reported on the page.
 const fromUrl = parseUrlConfig(location.search);
 const store = new ConfigStore(fromUrl.config);

@@ -5,6 +5,9 @@
  */
 import type { AggregationMode, BackendName, RunConfig } from './core/config';
 
+/** A worker posts `{type: DEVICE_LOST_MESSAGE, reason}` when its WebGPU device is lost, outside any call. */
+export const DEVICE_LOST_MESSAGE = 'tandem-device-lost';
+
 /** What a trainer worker reports after starting its backend. */
 export interface BackendReport {
   /** The backend asked for. */
@@ -133,8 +136,14 @@ export interface TrainerApi {
   baseline(warmupSteps: number, timedSteps: number): Promise<BaselineReport>;
   /** theta_bar as a tfjs layers model (for download). */
   exportModel(): Promise<ModelArtifacts>;
+  /** Test hook: destroys this worker's WebGPU device, as a GPU reset would. */
+  simulateDeviceLoss(): void;
+  /** Test hook: the next model this worker publishes holds NaN. */
+  injectNaN(): void;
   /** Live tfjs tensors in this worker (leak checks). */
   numTensors(): number;
+  /** This worker's JS heap in bytes, where the browser tells (Chromium), else null. */
+  heapBytes(): number | null;
   dispose(): void;
 }
 
@@ -167,6 +176,8 @@ export interface RoundEvent {
   aggregateMs: number;
   exchangeMs: number;
   workers: WorkerRoundStats[];
+  /** What happened to the pool this round: workers that left or joined, models left out, lr changes. */
+  notes: string[];
 }
 
 export type RunPhase =
@@ -248,6 +259,8 @@ export interface RunResult {
     samples: number;
     busyMs: number;
     idleMs: number;
+    /** Why the worker left during the run, or null if it stayed. */
+    left: string | null;
   }[];
   /** True when any worker's speed was emulated (config.slowdown). */
   emulated: boolean;
@@ -261,8 +274,10 @@ export interface RunResult {
   timeToTargetMs: number | null;
   finalAccuracy: number | null;
   aggregation: AggregationMode;
-  stoppedBy: 'target' | 'time' | 'rounds' | 'epochs' | 'user' | 'error';
-  history: { round: number; trainMs: number; loss: number; accuracy: number | null }[];
+  stoppedBy: 'target' | 'time' | 'rounds' | 'epochs' | 'user' | 'diverged';
+  /** Why the run ended early (divergence), for people. */
+  message: string | null;
+  history: { round: number; trainMs: number; loss: number; accuracy: number | null; notes?: string[] }[];
 }
 
 export interface EnvironmentInfo {
@@ -308,4 +323,33 @@ export interface TandemApi {
    * against bare tfjs on the same backend and batches.
    */
   baseline(options?: { workers?: RunConfig['workers'] | string; steps?: number; batchSize?: number }): Promise<BaselineReport[]>;
+  /** Adds a worker to the running run (profiled, seated from the next round); resolves to its id. */
+  addWorker(backend: import('./core/config').BackendName): Promise<number>;
+  /** Removes worker `id`; during a run it leaves as a lost worker would. */
+  removeWorker(id: number): Promise<void>;
+  /** Test hook: destroys worker `id`'s WebGPU device. */
+  simulateDeviceLoss(id: number): Promise<void>;
+  /** Test hook: worker `id` publishes NaN at its next round. */
+  injectNaN(id: number): Promise<void>;
+  /** Live tensors and JS heap per worker, and the page's own heap (bytes; null where the browser does not tell). */
+  memory(): Promise<{ page: number | null; workers: { id: number; tensors: number; heapBytes: number | null }[] }>;
+  /** The checkpoint saved in this browser (IndexedDB), summarised, or null. */
+  savedCheckpoint(): Promise<CheckpointSummary | null>;
+  /** Continues the saved checkpoint's run (its config, model, loss table, round and history). */
+  resumeSaved(): Promise<RunResult>;
+  /** The current or last run's checkpoint as file bytes (for download). */
+  exportCheckpoint(): Uint8Array;
+  /** Reads checkpoint file bytes (refused by name if truncated or foreign) and saves them as this browser's checkpoint. */
+  importCheckpoint(bytes: Uint8Array, name?: string): Promise<CheckpointSummary>;
+}
+
+export interface CheckpointSummary {
+  savedAt: string;
+  round: number;
+  trainMs: number;
+  algo: RunConfig['algo'];
+  dataset: string;
+  model: string;
+  /** Last evaluated accuracy in its history. */
+  accuracy: number | null;
 }

@@ -9,6 +9,22 @@ import type { Orchestrator } from '../orchestrator/orchestrator';
 import type { EnvironmentInfo, TandemApi } from '../protocol';
 import type { ConfigStore } from './config-store';
 import type { RunArchive } from './run-archive';
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../checkpoint/format';
+import { loadCheckpoint, saveCheckpoint } from '../checkpoint/store';
+import type { CheckpointSummary } from '../protocol';
+
+export function summarize(c: Checkpoint): CheckpointSummary {
+  const evaluated = c.history.filter((e) => e.accuracy !== null);
+  return {
+    savedAt: c.savedAt,
+    round: c.round,
+    trainMs: c.trainMs,
+    algo: c.config.algo,
+    dataset: c.datasetId,
+    model: c.model,
+    accuracy: evaluated.at(-1)?.accuracy ?? null,
+  };
+}
 
 export function createTandemApi(
   engine: Orchestrator,
@@ -17,7 +33,7 @@ export function createTandemApi(
   store: ConfigStore,
   archive: RunArchive,
 ): TandemApi {
-  return Object.freeze({
+  const api: TandemApi = {
     ready: () => ready,
     async environment(): Promise<EnvironmentInfo> {
       const caps = await capabilities;
@@ -64,5 +80,37 @@ export function createTandemApi(
       await ready;
       return engine.baseline(options);
     },
-  });
+    addWorker: (backend) => engine.addWorker(backend),
+    async removeWorker(id) {
+      engine.removeWorker(id);
+    },
+    simulateDeviceLoss: (id) => engine.simulateDeviceLoss(id),
+    injectNaN: (id) => engine.injectNaN(id),
+    async memory() {
+      const heap = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory;
+      return { page: heap ? heap.usedJSHeapSize : null, workers: await engine.memoryReport() };
+    },
+    async savedCheckpoint() {
+      const c = await loadCheckpoint();
+      return c ? summarize(c) : null;
+    },
+    async resumeSaved() {
+      await ready;
+      const c = await loadCheckpoint();
+      if (!c) throw new Error('No checkpoint is saved in this browser.');
+      store.set(c.config);
+      return engine.run(c.config, c);
+    },
+    exportCheckpoint() {
+      const c = engine.checkpoint();
+      if (!c) throw new Error('No run to export: start a run first.');
+      return encodeCheckpoint(c);
+    },
+    async importCheckpoint(bytes: Uint8Array, name = 'imported file') {
+      const c = decodeCheckpoint(name, bytes);
+      await saveCheckpoint(c);
+      return summarize(c);
+    },
+  };
+  return Object.freeze(api);
 }

@@ -90,6 +90,8 @@ const CONFIG_FLAGS: { [K in ConfigKey]: ConfigFlag } = {
   warmupSteps: { kind: 'number', help: 'untimed warm-up steps per worker' },
   seed: { kind: 'number', help: 'random seed' },
   fallback: { kind: 'text', help: 'when a backend cannot start: fallback | refuse' },
+  checkpointEvery: { kind: 'number', help: 'checkpoint every this many rounds (0 = only at pause/stop)' },
+  divergenceFactor: { kind: 'number', help: 'stop as diverged when the loss exceeds this multiple of the best so far' },
 };
 
 const CONFIG_KEYS = Object.keys(CONFIG_FLAGS) as ConfigKey[];

@@ -25,8 +25,8 @@ function run(algo: Algo, timeToTargetMs: number | null, extra: Partial<RunResult
     algo,
     config: { ...DEFAULT_CONFIG, algo, targetAccuracy: 0.85 },
     workers: [
-      { id: 0, backend: 'webgpu', requested: 'webgpu', stepMs: 10, measuredStepMs: 10, slowdown: 1, tau: 32, steps: 320, samples: 10240, busyMs: 3200, idleMs: 0 },
-      { id: 1, backend: 'wasm', requested: 'wasm', stepMs: 40, measuredStepMs: 40, slowdown: 1, tau: 8, steps: 80, samples: 2560, busyMs: 2400, idleMs: 800 },
+      { id: 0, backend: 'webgpu', requested: 'webgpu', stepMs: 10, measuredStepMs: 10, slowdown: 1, tau: 32, steps: 320, samples: 10240, busyMs: 3200, idleMs: 0, left: null },
+      { id: 1, backend: 'wasm', requested: 'wasm', stepMs: 40, measuredStepMs: 40, slowdown: 1, tau: 8, steps: 80, samples: 2560, busyMs: 2400, idleMs: 800, left: null },
     ],
     rounds: 10,
     trainMs: 4000,
@@ -39,6 +39,7 @@ function run(algo: Algo, timeToTargetMs: number | null, extra: Partial<RunResult
     emulated: false,
     roundsPerEpoch: 10,
     stoppedBy: timeToTargetMs === null ? 'time' : 'target',
+    message: null,
     history: [{ round: 1, trainMs: 400, loss: 1.2, accuracy: 0.6 }],
     ...extra,
   };
@@ -76,7 +77,7 @@ describe('formatTable', () => {
     file([
       run('biased', 2000),
       run('sync', 5000, {
-        workers: [{ id: 0, backend: 'wasm', requested: 'webgpu', stepMs: 12.34, measuredStepMs: 12.34, slowdown: 1, tau: 1, steps: 100, samples: 3200, busyMs: 1000, idleMs: 3000 }],
+        workers: [{ id: 0, backend: 'wasm', requested: 'webgpu', stepMs: 12.34, measuredStepMs: 12.34, slowdown: 1, tau: 1, steps: 100, samples: 3200, busyMs: 1000, idleMs: 3000, left: null }],
       }),
       run('local', null),
     ]),
@@ -119,7 +120,7 @@ describe('formatTable', () => {
   });
 
   it('does not print NaN for zero times', () => {
-    const idle = run('biased', null, { trainMs: 0, workers: [{ id: 0, backend: 'cpu', requested: 'cpu', stepMs: 0, measuredStepMs: 0, slowdown: 1, tau: 1, steps: 0, samples: 0, busyMs: 0, idleMs: 0 }] });
+    const idle = run('biased', null, { trainMs: 0, workers: [{ id: 0, backend: 'cpu', requested: 'cpu', stepMs: 0, measuredStepMs: 0, slowdown: 1, tau: 1, steps: 0, samples: 0, busyMs: 0, idleMs: 0, left: null }] });
     expect(formatTable(file([idle]))).not.toContain('NaN');
   });
 

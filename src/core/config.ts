@@ -97,6 +97,10 @@ export interface RunConfig {
   warmupSteps: number;
   seed: number;
   fallback: FallbackPolicy;
+  /** Save a checkpoint every this many rounds (and at pause and stop); 0 = only at pause and stop. */
+  checkpointEvery: number;
+  /** The run stops as diverged when the round loss exceeds this multiple of the best loss so far (or is not finite). */
+  divergenceFactor: number;
 }
 
 export const TRAIN_SIZE = 60_000;
@@ -138,6 +142,8 @@ export const DEFAULT_CONFIG: Readonly<RunConfig> = Object.freeze({
   warmupSteps: 2,
   seed: 1,
   fallback: 'fallback',
+  checkpointEvery: 10,
+  divergenceFactor: 10,
 } satisfies RunConfig);
 
 /** A bad configuration value: names the key, the value and what is allowed. */
@@ -345,6 +351,8 @@ const CHECKS: { [K in keyof RunConfig]: Check<RunConfig[K]> } = {
   warmupSteps: integer(0, 100),
   seed: integer(0, 2 ** 32 - 1),
   fallback: oneOf(FALLBACK_POLICIES),
+  checkpointEvery: integer(0, 1_000_000),
+  divergenceFactor: real(1, 1e9, false),
 };
 
 export const CONFIG_KEYS = Object.keys(CHECKS) as (keyof RunConfig)[];

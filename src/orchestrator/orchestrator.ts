@@ -3,6 +3,13 @@
  * profiles workers, sets budgets, builds shards, runs rounds of every
  * algorithm in one engine, aggregates, evaluates, and emits one event per
  * round. The page and the benchmark only listen to its events.
+ *
+ * A run survives its workers: one that throws, is removed, or loses its
+ * WebGPU device is dropped at the end of the round (its partial work
+ * discarded) and budgets and shards are rebuilt for the rest; workers can
+ * join between rounds; a worker whose model holds NaN is left out of that
+ * round's average and restarted from theta_bar; a diverging global model is
+ * restored to the last good one. Checkpoints let a reloaded page resume.
  */
 import { aggregationWeights, averageInto, weightedAverageInto } from '../core/aggregate';
 import {
@@ -10,6 +17,7 @@ import {
   DEFAULT_CONFIG,
   mechanismsOf,
   validateConfig,
+  type BackendName,
   type Mechanisms,
   type ModelName,
   type RunConfig,
@@ -17,18 +25,28 @@ import {
 import { createRng, type Rng } from '../core/rng';
 import { buildShards, selectBiasedWorkers, topLossIndices } from '../core/sampler';
 import { ADAPTIVE_SMOOTHING, computeBudgets, roundsPerPeriod, updateStepEstimate } from '../core/schedule';
-import { stratifiedSplit } from '../core/split';
-import type { ImageDataset } from '../data/dataset-file';
+import type { Checkpoint } from '../checkpoint/format';
 import type { LoadedDataset } from '../data/sources';
 import { initialTheta, modelSpec, paramCount, type ModelSpec } from '../models/spec';
-import type { BaselineReport, DatasetInfo, HardSample, ModelArtifacts, OptimizerSettings, EngineEvent, RoundEvent, RunPhase, RunResult, WorkerInfo, WorkerRoundStats } from '../protocol';
+import type {
+  BaselineReport,
+  DatasetInfo,
+  EngineEvent,
+  HardSample,
+  ModelArtifacts,
+  RoundEvent,
+  RunPhase,
+  RunResult,
+  WorkerInfo,
+  WorkerRoundStats,
+} from '../protocol';
 import { allocate, computeLayout, type SharedViews } from '../shared-memory/layout';
-import { WorkerPool, type PoolWorker } from './worker-pool';
+import { DivergenceGuard, optimizerSettings, roundsPerEpoch, scheduledRate, slowdownOf } from './run-helpers';
+import { WorkerLostError, WorkerPool, type PoolWorker } from './worker-pool';
 
-/** Test samples held out per class (Fashion-MNIST: 7,000 per class -> 6,000 train / 1,000 test). */
-export const TEST_PER_CLASS = 1000;
-/** Fixed, so every run and seed is evaluated on the same test set. */
-export const SPLIT_SEED = 20240805;
+export { scheduledRate, slowdownOf } from './run-helpers';
+
+/** Worker slots in shared memory: the most workers a run can have at once. */
 export const MAX_SLOTS = 8;
 
 export type Listener = (event: EngineEvent) => void;
@@ -42,6 +60,11 @@ export class RunStateError extends Error {
 /** Reads a dataset by its spec string (`fashion-mnist`, `cifar10:/files/`, ...). */
 export type DatasetLoader = (dataset: string) => Promise<LoadedDataset>;
 
+export interface OrchestratorOptions {
+  /** Called with every checkpoint (every checkpointEvery rounds, at pause, at the end). */
+  onCheckpoint?: (checkpoint: Checkpoint) => Promise<void> | void;
+}
+
 /** A dataset and a model laid out in shared memory. */
 export interface Prepared {
   views: SharedViews;
@@ -50,32 +73,6 @@ export interface Prepared {
   trainSize: number;
   testSize: number;
   classNames: readonly string[] | null;
-}
-
-/** The learning rate at a (fractional) epoch: step decay at each of lrDecayEpochs. */
-export function scheduledRate(config: Pick<RunConfig, 'learningRate' | 'lrDecayEpochs' | 'lrDecayFactor'>, epoch: number): number {
-  const decays = config.lrDecayEpochs.filter((e) => epoch >= e).length;
-  return config.learningRate * config.lrDecayFactor ** decays;
-}
-
-/** The emulated slowdown of worker `id` in round `round` (the last rule in force wins). */
-export function slowdownOf(config: Pick<RunConfig, 'slowdown'>, id: number, round: number): number {
-  let factor = 1;
-  for (const rule of config.slowdown) if (rule.worker === id && rule.fromRound <= round) factor = rule.factor;
-  return factor;
-}
-
-function optimizerSettings(config: RunConfig, model: ModelSpec, learningRate: number): OptimizerSettings {
-  const colour = model.inputShape[2] === 3;
-  const augment = config.augmentation === 'on' || (config.augmentation === 'auto' && colour);
-  return {
-    learningRate,
-    momentum: config.momentum,
-    weightDecay: config.weightDecay,
-    batchSize: config.batchSize,
-    augment: augment ? { cropPadding: 4, flip: true } : { cropPadding: 0, flip: false },
-    seed: config.seed,
-  };
 }
 
 /** Per-worker state within one run. */
@@ -98,6 +95,40 @@ interface Member {
   idleMs: number;
 }
 
+interface RoundOutcome {
+  loss: number;
+  aggregateMs: number;
+  exchangeMs: number;
+  stats: Map<Member, Omit<WorkerRoundStats, 'tensors'>>;
+  /** Members that left during the round, with why. */
+  lost: { member: Member; reason: string }[];
+}
+
+/** Everything one run carries from round to round. */
+interface RunState {
+  config: RunConfig;
+  mech: Mechanisms;
+  memory: Prepared;
+  members: Member[];
+  /** Members that left, for the result. */
+  departed: Member[];
+  shardRng: Rng;
+  round: number;
+  trainMs: number;
+  evalMs: number;
+  aggregateMs: number;
+  exchangeMs: number;
+  timeToTargetMs: number | null;
+  lastAccuracy: number | null;
+  learningRate: number;
+  roundsPerEpoch: number;
+  lastGood: Float32Array;
+  guard: DivergenceGuard;
+  /** Notes for the next round event (workers that left, joined, were excluded). */
+  notes: string[];
+  message: string | null;
+}
+
 export class Orchestrator {
   private loaded: LoadedDataset | null = null;
   private memory: Prepared | null = null;
@@ -109,7 +140,13 @@ export class Orchestrator {
   private pauseRequested = false;
   private resumeWaiter: (() => void) | null = null;
   private workerInfo: WorkerInfo[] = [];
-  constructor(private readonly loadDataset: DatasetLoader) {}
+  private run$: RunState | null = null;
+  private joining: { backend: BackendName; resolve: (id: number) => void; reject: (e: Error) => void }[] = [];
+
+  constructor(
+    private readonly loadDataset: DatasetLoader,
+    private readonly options: OrchestratorOptions = {},
+  ) {}
 
   on(listener: Listener): () => void {
     this.listeners.add(listener);
@@ -196,10 +233,10 @@ export class Orchestrator {
 
   /** Stops after the current round; the trained global model stays (export it, or look at it). */
   stop(): void {
-    if (this.state === 'training' || this.state === 'profiling' || this.state === 'starting' || this.state === 'paused') {
+    if (this.isRunning() && this.state !== 'stopping') {
       this.stopRequested = true;
-      this.resumeWaiter?.();
       this.setPhase('stopping', 'Stopping after the current round.');
+      this.resumeWaiter?.();
     }
   }
 
@@ -216,9 +253,56 @@ export class Orchestrator {
     if (this.state !== 'paused' && this.state !== 'pausing') {
       throw new RunStateError(`Cannot resume while ${this.state}; only a paused run can be resumed.`);
     }
+    const run = this.run$;
+    if (this.state === 'paused' && run && run.members.length === 0 && this.joining.length === 0) {
+      throw new RunStateError('Cannot resume: no worker is left. Add a worker first.');
+    }
     this.pauseRequested = false;
     if (this.state === 'pausing') this.setPhase('training', 'Training.');
     this.resumeWaiter?.();
+  }
+
+  /**
+   * Adds a worker to the running run; it is started, profiled, given
+   * theta_bar and a shard, and trains from the next round. Resolves to its id.
+   */
+  addWorker(backend: BackendName): Promise<number> {
+    if (!this.run$ || !this.isRunning()) {
+      return Promise.reject(new RunStateError('No run to join: start a run first (to change the pool of the next run, set its workers).'));
+    }
+    const joined = new Promise<number>((resolve, reject) => this.joining.push({ backend, resolve, reject }));
+    // A run paused for want of workers goes on once one joins.
+    if (this.state === 'paused' && this.run$.members.length === 0) this.resume();
+    return joined;
+  }
+
+  /** Removes a worker; during a run it leaves as a lost worker would (its round is discarded). */
+  removeWorker(id: number): void {
+    const worker = this.pool?.workers.find((w) => w.id === id);
+    if (!this.pool || !worker) {
+      const ids = this.pool?.workers.map((w) => w.id).join(', ') || 'none';
+      throw new RunStateError(`No worker ${id}; workers now: ${ids}.`);
+    }
+    this.pool.remove(id, 'removed by request');
+  }
+
+  /** Test hook: the WebGPU device of worker `id` is destroyed, as a GPU reset would. */
+  async simulateDeviceLoss(id: number): Promise<void> {
+    const worker = this.requireWorker(id);
+    await worker.api.simulateDeviceLoss();
+  }
+
+  /** Test hook: worker `id` publishes a model holding NaN at its next round. */
+  async injectNaN(id: number): Promise<void> {
+    await this.requireWorker(id).api.injectNaN();
+  }
+
+  /** Live tensors and heap bytes per worker, for leak checks. */
+  async memoryReport(): Promise<{ id: number; tensors: number; heapBytes: number | null }[]> {
+    const workers = this.pool?.workers.filter((w) => w.lostReason() === null) ?? [];
+    return Promise.all(
+      workers.map(async (w) => ({ id: w.id, tensors: await w.call((a) => a.numTensors()), heapBytes: await w.call((a) => a.heapBytes()) })),
+    );
   }
 
   /** The k training samples with the highest recorded loss (unseen ones skipped). */
@@ -239,29 +323,47 @@ export class Orchestrator {
 
   /** The global model in the tfjs layers format (model.json parts + weights), from a worker. */
   async exportModel(): Promise<ModelArtifacts> {
-    const worker = this.pool?.workers[0];
+    const worker = this.pool?.workers.find((w) => w.lostReason() === null);
     if (!worker || !this.memory) throw new RunStateError('No model yet: run training first.');
     if (this.state === 'training' || this.state === 'profiling' || this.state === 'starting') {
       throw new RunStateError(`Cannot export while ${this.state}; pause or stop first.`);
     }
-    return worker.api.exportModel();
+    return worker.call((a) => a.exportModel());
   }
 
-  async run(input: Partial<RunConfig>): Promise<RunResult> {
+  /** The current run as a checkpoint (also saved every checkpointEvery rounds, at pause and at the end). */
+  checkpoint(): Checkpoint | null {
+    const run = this.run$;
+    return run ? this.snapshot(run) : null;
+  }
+
+  /**
+   * Runs `input` (validated, filled from the defaults). With `resume`, the
+   * run continues a checkpoint: its model, loss table, round, clock and history.
+   */
+  async run(input: Partial<RunConfig>, resume: Checkpoint | null = null): Promise<RunResult> {
     const config = validateConfig(input, DEFAULT_CONFIG);
     if (this.isRunning()) {
       throw new RunStateError(`A run is already in progress (phase ${this.state}); stop it first.`);
     }
-    this.history = [];
+    if (resume && (resume.datasetId !== config.dataset || resume.model !== config.model)) {
+      throw new RunStateError(
+        `The checkpoint is of ${resume.model} on ${resume.datasetId}, but the config asks for ${config.model} on ${config.dataset}.`,
+      );
+    }
+    this.history = resume ? resume.history.slice() : [];
+    this.run$ = null;
     this.stopRequested = false;
     this.pauseRequested = false;
     try {
       this.setPhase('starting', `Preparing ${config.dataset} for ${config.model}.`);
       const memory = await this.prepare(config.dataset, config.model);
-      return await this.execute(config, memory);
+      return await this.execute(config, memory, resume);
     } catch (e) {
       this.setPhase('failed', e instanceof Error ? e.message : String(e));
       throw e;
+    } finally {
+      for (const j of this.joining.splice(0)) j.reject(new RunStateError('The run ended before the worker could join.'));
     }
   }
 
@@ -291,8 +393,8 @@ export class Orchestrator {
       const reports: BaselineReport[] = [];
       for (const w of pool.workers) {
         views.shard(w.id).set(rng.permutation(memory.trainSize));
-        await w.api.configure(optimizerSettings(config, memory.model, config.learningRate));
-        reports.push(await w.api.baseline(config.warmupSteps + 3, steps));
+        await w.call((a) => a.configure(optimizerSettings(config, memory.model, config.learningRate)));
+        reports.push(await w.call((a) => a.baseline(config.warmupSteps + 3, steps)));
       }
       this.setPhase('idle', 'Baseline measured.');
       return reports;
@@ -302,108 +404,135 @@ export class Orchestrator {
     }
   }
 
-  private async execute(config: RunConfig, memory: Prepared): Promise<RunResult> {
+  private async execute(config: RunConfig, memory: Prepared, resume: Checkpoint | null): Promise<RunResult> {
     const { views, model } = memory;
-    const n = memory.trainSize;
-    const testSize = memory.testSize;
     const mech = mechanismsOf(config);
     const rng = createRng(config.seed);
     this.setPhase('starting', 'Starting workers.');
     const pool = await this.ensurePool(config, memory);
 
-    views.global.set(initialTheta(model, rng.fork('init')));
+    if (resume) {
+      if (resume.theta.length !== views.global.length || resume.losses.length !== views.losses.length) {
+        throw new RunStateError(
+          `The checkpoint holds ${resume.theta.length} weights and ${resume.losses.length} losses; ` +
+            `this model and dataset need ${views.global.length} and ${views.losses.length}.`,
+        );
+      }
+      views.global.set(resume.theta);
+      views.losses.set(resume.losses);
+    } else {
+      views.global.set(initialTheta(model, rng.fork('init')));
+      views.losses.fill(Number.POSITIVE_INFINITY);
+    }
     views.bumpGlobal();
-    views.losses.fill(Number.POSITIVE_INFINITY);
-    let learningRate = config.learningRate;
-    await Promise.all(pool.workers.map((w) => w.api.configure(optimizerSettings(config, model, learningRate))));
+    const learningRate = resume ? resume.learningRate : config.learningRate;
+    await Promise.all(pool.workers.map((w) => w.call((a) => a.configure(optimizerSettings(config, model, learningRate)))));
 
     // Profile all workers at once: budgets must reflect speed inside the pool.
     this.setPhase('profiling', 'Measuring each worker’s step time.');
     const profileRng = rng.fork('profile');
-    for (const w of pool.workers) views.shard(w.id).set(profileRng.permutation(n));
+    for (const w of pool.workers) views.shard(w.id).set(profileRng.permutation(memory.trainSize));
     const profiles = await Promise.all(
-      pool.workers.map((w) => w.api.profile(config.warmupSteps, config.profileSteps, slowdownOf(config, w.id, 1))),
+      pool.workers.map((w) => w.call((a) => a.profile(config.warmupSteps, config.profileSteps, slowdownOf(config, w.id, 1)))),
     );
-    const profiled = profiles.map((p) => p.stepMs);
-    const measured = profiles.map((p) => p.measuredStepMs);
-    const fastIndex = computeBudgets(profiled, config.tauFast, { unbalanced: true }).fastIndex;
-    this.workerInfo = pool.workers.map((w, i) => ({
-      id: w.id,
-      requested: w.requested,
-      backend: w.report.backend,
-      report: w.report,
-      stepMs: profiled[i] ?? null,
-      role: i === fastIndex ? 'fast' : 'slow',
-    }));
-    this.emit({ type: 'workers', workers: this.workers() });
-
+    const fastIndex = computeBudgets(profiles.map((p) => p.stepMs), config.tauFast, { unbalanced: true }).fastIndex;
     const active = mech.fastOnly ? pool.workers.filter((_, i) => i === fastIndex) : pool.workers;
-    const members: Member[] = active.map((worker) => ({
-      worker,
-      stepMs: profiled[pool.workers.indexOf(worker)] ?? 1,
-      measuredStepMs: measured[pool.workers.indexOf(worker)] ?? 1,
-      slowdown: slowdownOf(config, worker.id, 1),
-      tau: config.tauFast,
-      biased: false,
-      shardOffset: 0,
-      shardLength: 0,
-      steps: 0,
-      samples: 0,
-      busyMs: 0,
-      idleMs: 0,
-    }));
+    const members: Member[] = active.map((worker) => {
+      const profile = profiles[pool.workers.indexOf(worker)];
+      return newMember(worker, profile?.stepMs ?? 1, profile?.measuredStepMs ?? 1, slowdownOf(config, worker.id, 1), config.tauFast);
+    });
     this.assignBudgets(members, config, mech);
-    await Promise.all(members.map((m) => m.worker.api.loadGlobal(true)));
+    await Promise.all(members.map((m) => m.worker.call((a) => a.loadGlobal(true))));
+
+    const run: RunState = {
+      config,
+      mech,
+      memory,
+      members,
+      departed: [],
+      shardRng: rng.fork(resume ? `shards-${resume.round}` : 'shards'),
+      round: resume?.round ?? 0,
+      trainMs: resume?.trainMs ?? 0,
+      evalMs: 0,
+      aggregateMs: 0,
+      exchangeMs: 0,
+      timeToTargetMs: null,
+      lastAccuracy: null,
+      learningRate,
+      roundsPerEpoch: roundsPerEpoch(memory.trainSize, config, members.length),
+      lastGood: views.global.slice(),
+      guard: new DivergenceGuard(config.divergenceFactor),
+      notes: [],
+      message: null,
+    };
+    this.run$ = run;
+    this.publishWorkers(run);
+    if (resume) {
+      const check = await this.evaluate(run, memory.testSize);
+      this.emit({
+        type: 'log',
+        level: 'info',
+        message: `Resumed at round ${resume.round}: test accuracy ${(100 * check.accuracy).toFixed(2)}%.`,
+      });
+      const target = config.targetAccuracy;
+      run.timeToTargetMs = target !== null ? (this.history.find((e) => e.accuracy !== null && e.accuracy >= target)?.trainMs ?? null) : null;
+    }
 
     this.setPhase('training', `Training with ${config.algo}.`);
-    const shardRng = rng.fork('shards');
-    const evaluator = members.reduce((a, b) => (b.stepMs < a.stepMs ? b : a));
-    const runStart = performance.now();
-    let trainMs = 0;
-    let evalMsTotal = 0;
-    let aggregateMsTotal = 0;
-    let exchangeMsTotal = 0;
-    let timeToTargetMs: number | null = null;
-    let lastAccuracy: number | null = null;
+    const maxRounds = config.epochs === null ? null : Math.max(1, Math.round(config.epochs * run.roundsPerEpoch));
+    const runStart = performance.now() - (resume?.trainMs ?? 0);
     let stoppedBy: RunResult['stoppedBy'] = 'time';
-    let round = 0;
-    const roundsPerEpoch = Math.max(1, Math.floor(n / (config.batchSize * members.length * config.tauFast)));
-    const maxRounds = config.epochs === null ? null : Math.max(1, Math.round(config.epochs * roundsPerEpoch));
 
     for (;;) {
-      round++;
-      const rate = scheduledRate(config, (round - 1) / roundsPerEpoch);
-      if (rate !== learningRate) {
-        learningRate = rate;
-        await Promise.all(members.map((m) => m.worker.api.configure(optimizerSettings(config, model, learningRate))));
-        this.emit({ type: 'log', level: 'info', message: `Round ${round}: learning rate ${rate}.` });
+      await this.admitJoiners(run);
+      if (run.members.length === 0) {
+        this.setPhase('paused', 'No worker is left: the run is paused with its model intact. Add a worker to go on.');
+        await this.checkpointNow(run);
+        await new Promise<void>((resolve) => (this.resumeWaiter = resolve));
+        this.resumeWaiter = null;
+        if (this.stopRequested) { stoppedBy = 'user'; break; }
+        this.setPhase('training', `Training with ${config.algo}.`);
+        continue;
       }
-      for (const m of members) m.slowdown = slowdownOf(config, m.worker.id, round);
+      run.round++;
+      const round = run.round;
+      const rate = scheduledRate(config, (round - 1) / run.roundsPerEpoch);
+      if (rate !== run.learningRate) {
+        run.learningRate = rate;
+        await this.configureAll(run);
+        run.notes.push(`learning rate ${rate}`);
+      }
+      for (const m of run.members) m.slowdown = slowdownOf(config, m.worker.id, round);
       const roundStart = performance.now();
-      const outcome = mech.synchronous
-        ? await this.syncRound(round, members, config, views, n, shardRng)
-        : await this.localRound(round, members, config, mech, views, n, shardRng);
+      const outcome = mech.synchronous ? await this.syncRound(run) : await this.localRound(run);
       const roundMs = performance.now() - roundStart;
-      trainMs += roundMs;
-      aggregateMsTotal += outcome.aggregateMs;
-      exchangeMsTotal += outcome.exchangeMs;
+      run.trainMs += roundMs;
+      run.aggregateMs += outcome.aggregateMs;
+      run.exchangeMs += outcome.exchangeMs;
+      this.dropLost(run, outcome.lost);
 
+      const diverged = outcome.stats.size > 0 ? run.guard.check(outcome.loss) : null;
       let accuracy: number | null = null;
       let evalMs = 0;
-      if (round % config.evalEvery === 0) {
-        const report = await evaluator.worker.api.evaluate(0, Math.min(config.evalSamples, testSize));
-        accuracy = report.accuracy;
-        evalMs = report.evalMs;
-        evalMsTotal += evalMs;
-        lastAccuracy = accuracy;
-        if (timeToTargetMs === null && config.targetAccuracy !== null && accuracy >= config.targetAccuracy) {
-          timeToTargetMs = trainMs;
+      if (!diverged && run.members.length > 0 && round % config.evalEvery === 0) {
+        const report = await this.evaluate(run, Math.min(config.evalSamples, memory.testSize)).catch((e: unknown) => {
+          run.notes.push(`evaluation failed: ${e instanceof Error ? e.message : String(e)}`);
+          return null;
+        });
+        if (report) {
+          accuracy = report.accuracy;
+          evalMs = report.evalMs;
+          run.evalMs += evalMs;
+          run.lastAccuracy = accuracy;
+          if (run.timeToTargetMs === null && config.targetAccuracy !== null && accuracy >= config.targetAccuracy) {
+            run.timeToTargetMs = run.trainMs;
+          }
         }
       }
       const event: RoundEvent = {
         round,
         wallMs: performance.now() - runStart,
-        trainMs,
+        trainMs: run.trainMs,
         roundMs,
         loss: outcome.loss,
         accuracy,
@@ -411,44 +540,63 @@ export class Orchestrator {
         aggregateMs: outcome.aggregateMs,
         exchangeMs: outcome.exchangeMs,
         workers: await Promise.all(
-          members.map(async (m) => ({ ...outcome.stats.get(m) ?? emptyStats(m), tensors: await m.worker.api.numTensors() })),
+          run.members.map(async (m) => ({
+            ...(outcome.stats.get(m) ?? emptyStats(m)),
+            tensors: await m.worker.call((a) => a.numTensors()).catch(() => -1),
+          })),
         ),
+        notes: run.notes.splice(0),
       };
       this.history.push(event);
       this.emit({ type: 'round', event });
 
-      if (!Number.isFinite(outcome.loss)) {
-        throw new Error(
-          `Training diverged at round ${round} (loss ${outcome.loss}); lower learningRate (now ${config.learningRate}).`,
-        );
+      if (diverged) {
+        const goodRound = this.history.length >= 2 ? (this.history[this.history.length - 2]?.round ?? 0) : 0;
+        views.global.set(run.lastGood);
+        views.bumpGlobal();
+        run.message =
+          `Training diverged at round ${round} (${diverged}); the global model of round ${goodRound} is restored. ` +
+          `Lower learningRate (now ${config.learningRate}).`;
+        this.emit({ type: 'log', level: 'error', message: run.message });
+        stoppedBy = 'diverged';
+        break;
       }
-      if (timeToTargetMs !== null && config.stopAtTarget) { stoppedBy = 'target'; break; }
+      run.lastGood.set(views.global);
+      if (config.checkpointEvery > 0 && round % config.checkpointEvery === 0) await this.checkpointNow(run);
+
+      if (run.timeToTargetMs !== null && config.stopAtTarget) { stoppedBy = 'target'; break; }
       if (this.stopRequested) { stoppedBy = 'user'; break; }
       if (config.maxRounds !== null && round >= config.maxRounds) { stoppedBy = 'rounds'; break; }
       if (maxRounds !== null && round >= maxRounds) { stoppedBy = 'epochs'; break; }
-      if (trainMs >= config.maxSeconds * 1000) { stoppedBy = 'time'; break; }
+      if (run.trainMs >= config.maxSeconds * 1000) { stoppedBy = 'time'; break; }
       if (this.pauseRequested) {
         // The training clock does not run while paused.
         this.setPhase('paused', `Paused after round ${round}.`);
+        await this.checkpointNow(run);
         await new Promise<void>((resolve) => (this.resumeWaiter = resolve));
         this.resumeWaiter = null;
         if (this.stopRequested) { stoppedBy = 'user'; break; }
         this.setPhase('training', `Training with ${config.algo}.`);
       }
-      if (config.adaptiveBudgets) this.assignBudgets(members, config, mech);
+      if (config.adaptiveBudgets) this.assignBudgets(run.members, config, mech);
     }
 
+    // Workers lost after the last round are recorded too.
+    this.dropLost(run, []);
     // The final accuracy is always on the whole test set.
-    let finalAccuracy = lastAccuracy;
-    if (config.evalSamples < testSize || round % config.evalEvery !== 0) {
-      const report = await evaluator.worker.api.evaluate(0, testSize);
-      finalAccuracy = report.accuracy;
-      evalMsTotal += report.evalMs;
+    let finalAccuracy = run.lastAccuracy;
+    if (run.members.length > 0) {
+      const report = await this.evaluate(run, memory.testSize).catch(() => null);
+      if (report) {
+        finalAccuracy = report.accuracy;
+        run.evalMs += report.evalMs;
+      }
     }
+    await this.checkpointNow(run);
     const result: RunResult = {
       algo: config.algo,
       config,
-      workers: members.map((m) => ({
+      workers: [...run.members, ...run.departed].map((m) => ({
         id: m.worker.id,
         backend: m.worker.report.backend,
         requested: m.worker.requested,
@@ -460,27 +608,146 @@ export class Orchestrator {
         samples: m.samples,
         busyMs: m.busyMs,
         idleMs: m.idleMs,
+        left: run.departed.includes(m) ? (m.worker.lostReason() ?? 'left') : null,
       })),
-      rounds: round,
-      trainMs,
-      evalMs: evalMsTotal,
-      aggregateMs: aggregateMsTotal,
-      exchangeMs: exchangeMsTotal,
-      timeToTargetMs,
+      rounds: run.round,
+      trainMs: run.trainMs,
+      evalMs: run.evalMs,
+      aggregateMs: run.aggregateMs,
+      exchangeMs: run.exchangeMs,
+      timeToTargetMs: run.timeToTargetMs,
       finalAccuracy,
       aggregation: mech.aggregation,
       emulated: config.slowdown.length > 0,
-      roundsPerEpoch,
+      roundsPerEpoch: run.roundsPerEpoch,
       stoppedBy,
-      history: this.history.map((e) => ({ round: e.round, trainMs: e.trainMs, loss: e.loss, accuracy: e.accuracy })),
+      message: run.message,
+      history: this.history.map((e) => ({
+        round: e.round,
+        trainMs: e.trainMs,
+        loss: e.loss,
+        accuracy: e.accuracy,
+        ...(e.notes.length > 0 ? { notes: e.notes } : {}),
+      })),
     };
-    this.setPhase('done', `Finished: ${stoppedBy}.`);
+    this.setPhase('done', run.message ?? `Finished: ${stoppedBy}.`);
     this.emit({ type: 'done', result });
     return result;
   }
 
+  private requireWorker(id: number): PoolWorker {
+    const worker = this.pool?.workers.find((w) => w.id === id);
+    if (!worker) {
+      const ids = this.pool?.workers.map((w) => w.id).join(', ') || 'none';
+      throw new RunStateError(`No worker ${id}; workers now: ${ids}.`);
+    }
+    return worker;
+  }
+
+  /** The fastest member evaluates theta_bar; falls to the next if it fails. */
+  private async evaluate(run: RunState, count: number) {
+    const ranked = [...run.members].sort((a, b) => a.stepMs - b.stepMs);
+    let last: unknown = null;
+    for (const m of ranked) {
+      try {
+        return await m.worker.call((a) => a.evaluate(0, count));
+      } catch (e) {
+        last = e;
+      }
+    }
+    throw last instanceof Error ? last : new Error('No worker could evaluate.');
+  }
+
+  private configureAll(run: RunState): Promise<unknown> {
+    const settings = optimizerSettings(run.config, run.memory.model, run.learningRate);
+    return Promise.all(run.members.map((m) => m.worker.call((a) => a.configure(settings)).catch(() => undefined)));
+  }
+
+  /** Removes members that left this round; budgets and shards are rebuilt for the rest. */
+  private dropLost(run: RunState, lost: RoundOutcome['lost']): void {
+    // A worker can also leave between rounds (removed while paused, device lost while idle).
+    for (const m of run.members) {
+      const reason = m.worker.lostReason();
+      if (reason !== null && !lost.some((l) => l.member === m)) lost.push({ member: m, reason });
+    }
+    if (lost.length === 0) return;
+    for (const { member, reason } of lost) {
+      run.members = run.members.filter((m) => m !== member);
+      run.departed.push(member);
+      this.pool?.remove(member.worker.id, reason);
+      run.notes.push(`worker ${member.worker.id} (${member.worker.report.backend}) left: ${reason}`);
+      this.emit({ type: 'log', level: 'warn', message: `Worker ${member.worker.id} left in round ${run.round}: ${reason}` });
+    }
+    this.assignBudgets(run.members, run.config, run.mech);
+    for (const m of run.members) m.shardLength = 0;
+    this.publishWorkers(run);
+  }
+
+  /** Starts, profiles and seats the workers asked for since the last round. */
+  private async admitJoiners(run: RunState): Promise<void> {
+    if (this.joining.length === 0 || !this.pool) return;
+    for (const join of this.joining.splice(0)) {
+      try {
+        const worker = await this.pool.add(join.backend);
+        const slowdown = slowdownOf(run.config, worker.id, run.round + 1);
+        await worker.call((a) => a.configure(optimizerSettings(run.config, run.memory.model, run.learningRate)));
+        run.memory.views.shard(worker.id).set(run.shardRng.permutation(run.memory.trainSize));
+        const profile = await worker.call((a) => a.profile(run.config.warmupSteps, run.config.profileSteps, slowdown));
+        await worker.call((a) => a.loadGlobal(true));
+        run.members.push(newMember(worker, profile.stepMs, profile.measuredStepMs, slowdown, run.config.tauFast));
+        run.notes.push(`worker ${worker.id} (${worker.report.backend}) joined`);
+        this.emit({ type: 'log', level: 'info', message: `Worker ${worker.id} (${worker.report.backend}) joined.` });
+        join.resolve(worker.id);
+      } catch (e) {
+        join.reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    }
+    this.assignBudgets(run.members, run.config, run.mech);
+    for (const m of run.members) m.shardLength = 0;
+    this.publishWorkers(run);
+  }
+
+  private publishWorkers(run: RunState): void {
+    const fastest = run.members.reduce<Member | null>((a, b) => (a === null || b.stepMs < a.stepMs ? b : a), null);
+    this.workerInfo = run.members.map((m) => ({
+      id: m.worker.id,
+      requested: m.worker.requested,
+      backend: m.worker.report.backend,
+      report: m.worker.report,
+      stepMs: m.stepMs,
+      role: m === fastest ? 'fast' : 'slow',
+    }));
+    this.emit({ type: 'workers', workers: this.workers() });
+  }
+
+  private snapshot(run: RunState): Checkpoint {
+    return {
+      savedAt: new Date().toISOString(),
+      config: run.config,
+      datasetId: run.memory.datasetId,
+      model: run.memory.model.name,
+      round: run.round,
+      trainMs: run.trainMs,
+      learningRate: run.learningRate,
+      history: this.history.slice(),
+      theta: run.memory.views.global.slice(),
+      losses: run.memory.views.losses.slice(),
+    };
+  }
+
+  private async checkpointNow(run: RunState): Promise<void> {
+    if (!this.options.onCheckpoint) return;
+    try {
+      await this.options.onCheckpoint(this.snapshot(run));
+    } catch (e) {
+      // A full disk must not end training; the page shows the warning.
+      this.emit({ type: 'log', level: 'warn', message: `Checkpoint not saved: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  }
+
   /** tau_i from the current step-time estimates; bias roles from the current fastest. */
   private assignBudgets(members: Member[], config: RunConfig, mech: Mechanisms): void {
+    if (members.length === 0) return;
     const budgets = computeBudgets(
       members.map((m) => m.stepMs),
       config.tauFast,
@@ -497,22 +764,23 @@ export class Orchestrator {
 
   /**
    * Rebuilds every member's shard when the period is over or a worker's next
-   * round would run past its shard (budgets changed).
+   * round would run past its shard (budgets changed, a worker joined or left).
    */
-  private ensureShards(members: Member[], config: RunConfig, views: SharedViews, n: number, rng: Rng, stepsOf: (m: Member) => number): void {
+  private ensureShards(run: RunState, stepsOf: (m: Member) => number): void {
+    const { members, config } = run;
+    const { views, trainSize: n } = run.memory;
     const batch = config.batchSize;
     if (members.every((m) => m.shardOffset + stepsOf(m) * batch <= m.shardLength)) return;
     const taus = members.map(stepsOf);
-    const rounds = roundsPerPeriod(n, batch, taus);
     const shards = buildShards({
       n,
       batchSize: batch,
       taus,
-      rounds,
+      rounds: roundsPerPeriod(n, batch, taus),
       biased: members.map((m) => m.biased),
       lambda: config.lambda,
       losses: views.losses,
-      rng,
+      rng: run.shardRng,
     });
     members.forEach((m, i) => {
       const shard = shards[i];
@@ -523,53 +791,62 @@ export class Orchestrator {
     });
   }
 
-  private async localRound(
-    round: number,
-    members: Member[],
-    config: RunConfig,
-    mech: Mechanisms,
-    views: SharedViews,
-    n: number,
-    rng: Rng,
-  ): Promise<RoundOutcome> {
-    this.ensureShards(members, config, views, n, rng, (m) => m.tau);
+  private async localRound(run: RunState): Promise<RoundOutcome> {
+    const { views } = run.memory;
+    const round = run.round;
+    this.ensureShards(run, (m) => m.tau);
+    const members = run.members.slice();
     const start = performance.now();
-    const reports = await Promise.all(
-      members.map((m) => m.worker.api.runRound({ round, steps: m.tau, shardOffset: m.shardOffset, slowdown: m.slowdown })),
+    const settled = await Promise.allSettled(
+      members.map((m) =>
+        m.worker.call((a) => a.runRound({ round, steps: m.tau, shardOffset: m.shardOffset, slowdown: m.slowdown })),
+      ),
     );
     const wall = performance.now() - start;
 
-    const t0 = performance.now();
-    reports.forEach((r, i) => {
-      const m = members[i];
-      if (m && views.slotVersion(m.worker.id) !== round) {
-        throw new Error(`Worker ${m.worker.id} reported round ${round} but its slot holds version ${views.slotVersion(m.worker.id)}.`);
-      }
+    const lost: RoundOutcome['lost'] = [];
+    const done: { member: Member; report: Awaited<ReturnType<PoolWorker['api']['runRound']>> }[] = [];
+    settled.forEach((s, i) => {
+      const member = members[i];
+      if (!member) return;
+      if (s.status === 'rejected') lost.push({ member, reason: reasonOf(s.reason) });
+      else if (views.slotVersion(member.worker.id) !== round) {
+        lost.push({ member, reason: `reported round ${round} but its slot holds version ${views.slotVersion(member.worker.id)}` });
+      } else done.push({ member, report: s.value });
     });
-    const included = reports.map((r) => r.finite);
-    const weights = aggregationWeights(
-      mech.aggregation,
-      reports.map((r) => r.steps),
-      reports.map((r) => r.samples),
-      included,
-    );
-    weightedAverageInto(views.global, members.map((m) => views.slot(m.worker.id)), weights);
-    views.bumpGlobal();
+
+    const t0 = performance.now();
+    const included = done.map((d) => d.report.finite);
+    const stats = new Map<Member, Omit<WorkerRoundStats, 'tensors'>>();
+    if (included.some(Boolean)) {
+      const weights = aggregationWeights(
+        run.mech.aggregation,
+        done.map((d) => d.report.steps),
+        done.map((d) => d.report.samples),
+        included,
+      );
+      weightedAverageInto(views.global, done.map((d) => views.slot(d.member.worker.id)), weights);
+      views.bumpGlobal();
+    }
     const aggregateMs = performance.now() - t0;
 
-    const stats = new Map<Member, Omit<WorkerRoundStats, 'tensors'>>();
     let lossSum = 0;
     let lossWeight = 0;
-    reports.forEach((r, i) => {
-      const m = members[i];
-      if (!m) return;
+    for (const { member: m, report: r } of done) {
       m.shardOffset += r.samples;
       m.steps += r.steps;
       m.samples += r.samples;
       m.busyMs += r.busyMs;
       m.idleMs += Math.max(0, wall - r.busyMs);
-      if (config.adaptiveBudgets && r.steps > 0) m.stepMs = updateStepEstimate(m.stepMs, r.stepMs, ADAPTIVE_SMOOTHING);
       if (r.steps > 0) m.measuredStepMs = r.measuredStepMs;
+      if (!r.finite) {
+        run.notes.push(`worker ${m.worker.id} published NaN/Infinity: left out of the average and restarted from theta_bar`);
+        this.emit({ type: 'log', level: 'warn', message: `Worker ${m.worker.id}'s model held NaN/Infinity in round ${round}; excluded.` });
+        // Its momentum produced the bad model: start it afresh.
+        await m.worker.call((a) => a.loadGlobal(true)).catch(() => undefined);
+        continue;
+      }
+      if (run.config.adaptiveBudgets && r.steps > 0) m.stepMs = updateStepEstimate(m.stepMs, r.stepMs, ADAPTIVE_SMOOTHING);
       lossSum += r.loss * r.steps;
       lossWeight += r.steps;
       stats.set(m, {
@@ -583,81 +860,103 @@ export class Orchestrator {
         stepMs: r.stepMs,
         biased: m.biased,
       });
-    });
+    }
     return {
       loss: lossWeight > 0 ? lossSum / lossWeight : Number.NaN,
       aggregateMs,
-      exchangeMs: Math.max(...reports.map((r) => r.exchangeMs)),
+      exchangeMs: done.length > 0 ? Math.max(...done.map((d) => d.report.exchangeMs)) : 0,
       stats,
+      lost,
     };
   }
 
   /** tauFast synchronous steps: every step, all gradients are averaged and applied by all. */
-  private async syncRound(
-    round: number,
-    members: Member[],
-    config: RunConfig,
-    views: SharedViews,
-    n: number,
-    rng: Rng,
-  ): Promise<RoundOutcome> {
+  private async syncRound(run: RunState): Promise<RoundOutcome> {
+    const { config } = run;
+    const { views } = run.memory;
     const batch = config.batchSize;
-    const busy = members.map(() => 0);
-    const idle = members.map(() => 0);
+    let members = run.members.slice();
+    const lost: RoundOutcome['lost'] = [];
+    const busy = new Map<Member, number>(members.map((m) => [m, 0]));
+    const idle = new Map<Member, number>(members.map((m) => [m, 0]));
     let aggregateMs = 0;
     let lossSum = 0;
+    let steps = 0;
+    const settle = async <T>(f: (m: Member) => Promise<T>): Promise<Map<Member, T>> => {
+      const settled = await Promise.allSettled(members.map(f));
+      const ok = new Map<Member, T>();
+      settled.forEach((s, i) => {
+        const m = members[i];
+        if (!m) return;
+        if (s.status === 'fulfilled') ok.set(m, s.value);
+        else lost.push({ member: m, reason: reasonOf(s.reason) });
+      });
+      members = members.filter((m) => ok.has(m));
+      return ok;
+    };
     // Start from theta_bar so backends' rounding differences never accumulate.
     const tl = performance.now();
-    await Promise.all(members.map((m) => m.worker.api.loadGlobal(false)));
+    await settle((m) => m.worker.call((a) => a.loadGlobal(false)));
     let exchangeMs = performance.now() - tl;
-    for (let s = 0; s < config.tauFast; s++) {
-      this.ensureShards(members, config, views, n, rng, () => 1);
+    for (let s = 0; s < config.tauFast && members.length > 0; s++) {
+      run.members = members;
+      this.ensureShards(run, () => 1);
       const stepStart = performance.now();
-      const grads = await Promise.all(members.map((m) => m.worker.api.computeGradient(m.shardOffset, m.slowdown)));
+      const grads = await settle((m) => m.worker.call((a) => a.computeGradient(m.shardOffset, m.slowdown)));
+      if (members.length === 0) break;
       const ta = performance.now();
       averageInto(views.gradient, members.map((m) => views.slot(m.worker.id)));
       views.bumpGradient();
       aggregateMs += performance.now() - ta;
-      const applied = await Promise.all(members.map((m) => m.worker.api.applyGradient()));
+      const applied = await settle((m) => m.worker.call((a) => a.applyGradient()));
       const stepWall = performance.now() - stepStart;
-      members.forEach((m, i) => {
-        const work = (grads[i]?.busyMs ?? 0) + (applied[i] ?? 0);
-        busy[i] = (busy[i] ?? 0) + work;
-        idle[i] = (idle[i] ?? 0) + Math.max(0, stepWall - work);
+      for (const m of members) {
+        const work = (grads.get(m)?.busyMs ?? 0) + (applied.get(m) ?? 0);
+        busy.set(m, (busy.get(m) ?? 0) + work);
+        idle.set(m, (idle.get(m) ?? 0) + Math.max(0, stepWall - work));
         m.shardOffset += batch;
-        lossSum += (grads[i]?.loss ?? Number.NaN) / members.length;
-      });
+        lossSum += (grads.get(m)?.loss ?? Number.NaN) / members.length;
+      }
+      steps++;
     }
+    run.members = [...members, ...lost.map((l) => l.member)];
     // Publish one worker's model (all hold the same) as theta_bar.
     const tp = performance.now();
     const lead = members[0];
-    if (!lead) throw new Error('Synchronous round with no workers.');
-    const finite = await lead.worker.api.publishModel(round);
-    views.global.set(views.slot(lead.worker.id));
-    views.bumpGlobal();
+    if (lead && steps > 0) {
+      const finite = await lead.worker.call((a) => a.publishModel(run.round)).catch((e: unknown) => {
+        lost.push({ member: lead, reason: reasonOf(e) });
+        return false;
+      });
+      if (finite) {
+        views.global.set(views.slot(lead.worker.id));
+        views.bumpGlobal();
+      } else {
+        lossSum = Number.NaN;
+      }
+    }
     exchangeMs += performance.now() - tp;
-    if (!finite) lossSum = Number.NaN;
 
     const stats = new Map<Member, Omit<WorkerRoundStats, 'tensors'>>();
-    members.forEach((m, i) => {
-      m.steps += config.tauFast;
-      m.samples += config.tauFast * batch;
-      m.busyMs += busy[i] ?? 0;
-      m.idleMs += idle[i] ?? 0;
+    for (const m of members) {
+      m.steps += steps;
+      m.samples += steps * batch;
+      m.busyMs += busy.get(m) ?? 0;
+      m.idleMs += idle.get(m) ?? 0;
       m.tau = config.tauFast;
       stats.set(m, {
         id: m.worker.id,
         backend: m.worker.report.backend,
         tau: config.tauFast,
-        steps: config.tauFast,
-        samples: config.tauFast * batch,
-        busyMs: busy[i] ?? 0,
-        idleMs: idle[i] ?? 0,
-        stepMs: (busy[i] ?? 0) / config.tauFast,
+        steps,
+        samples: steps * batch,
+        busyMs: busy.get(m) ?? 0,
+        idleMs: idle.get(m) ?? 0,
+        stepMs: steps > 0 ? (busy.get(m) ?? 0) / steps : m.stepMs,
         biased: false,
       });
-    });
-    return { loss: lossSum / config.tauFast, aggregateMs, exchangeMs, stats };
+    }
+    return { loss: steps > 0 ? lossSum / steps : Number.NaN, aggregateMs, exchangeMs, stats, lost };
   }
 
   private async ensurePool(config: RunConfig, memory: Prepared): Promise<WorkerPool> {
@@ -694,11 +993,26 @@ export class Orchestrator {
   }
 }
 
-interface RoundOutcome {
-  loss: number;
-  aggregateMs: number;
-  exchangeMs: number;
-  stats: Map<Member, Omit<WorkerRoundStats, 'tensors'>>;
+function newMember(worker: PoolWorker, stepMs: number, measuredStepMs: number, slowdown: number, tau: number): Member {
+  return {
+    worker,
+    stepMs,
+    measuredStepMs,
+    slowdown,
+    tau,
+    biased: false,
+    shardOffset: 0,
+    shardLength: 0,
+    steps: 0,
+    samples: 0,
+    busyMs: 0,
+    idleMs: 0,
+  };
+}
+
+function reasonOf(error: unknown): string {
+  if (error instanceof WorkerLostError) return error.reason;
+  return error instanceof Error ? error.message : String(error);
 }
 
 function emptyStats(m: Member): Omit<WorkerRoundStats, 'tensors'> {

@@ -70,7 +70,13 @@ export class TrainerCore implements TrainerApi {
   private modelSpec: ModelSpec | null = null;
   private backendName: BackendName = 'cpu';
 
-  constructor(private readonly startBackend: BackendStarter) {}
+  private poisonNext = false;
+
+  /** `onLost` tells the host when the backend dies outside any call (WebGPU device loss). */
+  constructor(
+    private readonly startBackend: BackendStarter,
+    private readonly onLost: (reason: string) => void = () => undefined,
+  ) {}
 
   private get model(): ModelSpec {
     if (!this.modelSpec) throw new TrainerError(`Worker ${this.id}: not initialised; call init first.`);
@@ -85,6 +91,7 @@ export class TrainerCore implements TrainerApi {
     const report = await this.startBackend(init.id, init.backend, init.fallback, (reason) => {
       this.lostReason = reason;
       this.state = 'lost';
+      this.onLost(reason);
     });
     this.backendName = report.backend;
     this.offsets = paramOffsets(this.model);
@@ -351,6 +358,23 @@ export class TrainerCore implements TrainerApi {
     return tf.memory().numTensors;
   }
 
+  heapBytes(): number | null {
+    const memory = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory;
+    return memory ? memory.usedJSHeapSize : null;
+  }
+
+  simulateDeviceLoss(): void {
+    const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+    if (this.backendName !== 'webgpu' || !device) {
+      throw new TrainerError(`Worker ${this.id} runs ${this.backendName}; only a webgpu worker has a device to lose.`);
+    }
+    device.destroy();
+  }
+
+  injectNaN(): void {
+    this.poisonNext = true;
+  }
+
   dispose(): void {
     tf.dispose([...this.vars, ...this.velocity.filter((v): v is tf.Variable => v !== null)]);
     this.vars = [];
@@ -475,7 +499,11 @@ export class TrainerCore implements TrainerApi {
 
   /** Writes the local model into `out`; false if any value is NaN or infinite. */
   private async publish(out: Float32Array): Promise<boolean> {
-    return writeFlat(this.vars, this.offsets, out);
+    const finite = await writeFlat(this.vars, this.offsets, out);
+    if (!this.poisonNext) return finite;
+    this.poisonNext = false;
+    out[0] = Number.NaN;
+    return false;
   }
 
   private shared(): SharedViews {

@@ -1,0 +1,128 @@
+/**
+ * A run survives lost workers, bad numbers and reloads: workers removed or
+ * losing their WebGPU device are dropped and the run still reaches its
+ * target; a NaN model is left out and logged; workers can join; a diverging
+ * run restores its last good model; a reloaded page resumes from its
+ * checkpoint; nothing leaks over 200 rounds.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import type { RunResult } from '../src/protocol';
+import { openTandem } from './helpers';
+
+test.describe.configure({ mode: 'serial' });
+
+/** Starts a run without waiting for it; the returned promise settles with its result. */
+function startRun(page: Page, config: Record<string, unknown>): Promise<RunResult> {
+  return page.evaluate((c) => window.tandem.run(c as never), config);
+}
+
+async function waitForRounds(page: Page, rounds: number): Promise<void> {
+  await expect.poll(() => page.evaluate(() => window.tandem.events().length), { timeout: 120_000 }).toBeGreaterThanOrEqual(rounds);
+}
+
+const notes = (r: RunResult) => r.history.flatMap((h) => h.notes ?? []);
+
+test('a removed WASM worker and a WebGPU device loss are survived; a NaN model is left out', async ({ page }) => {
+  await openTandem(page);
+  // A target a few rounds away, so the faults land mid-run.
+  const first = startRun(page, { workers: 'webgpu:1,wasm:2', targetAccuracy: 0.84, maxSeconds: 200, evalSamples: 2000 });
+  await waitForRounds(page, 1);
+  await page.evaluate(() => window.tandem.injectNaN(2));
+  await waitForRounds(page, 2);
+  expect(await page.evaluate(() => window.tandem.phase())).toBe('training');
+  await page.evaluate(() => window.tandem.removeWorker(1));
+  const a = await first;
+  expect(a.stoppedBy).toBe('target');
+  expect(a.workers.find((w) => w.id === 1)?.left).toContain('removed');
+  expect(notes(a).join('\n')).toContain('worker 1 (wasm) left: removed by request');
+  expect(notes(a).join('\n')).toMatch(/worker 2 published NaN\/Infinity: left out of the average/);
+
+  const second = startRun(page, { workers: 'webgpu:1,wasm:2', targetAccuracy: 0.84, maxSeconds: 200, evalSamples: 2000 });
+  await waitForRounds(page, 1);
+  await page.evaluate(() => window.tandem.simulateDeviceLoss(0));
+  const b = await second;
+  expect(b.stoppedBy).toBe('target');
+  expect(b.workers.find((w) => w.id === 0)?.left).toMatch(/device/i);
+  expect(notes(b).join('\n')).toMatch(/worker 0 \(webgpu\) left/);
+});
+
+test('workers join a run; with none left the run pauses with its model and goes on when one joins', async ({ page }) => {
+  await openTandem(page);
+  const running = startRun(page, { workers: 'wasm:1', tauFast: 8, maxRounds: 12, evalSamples: 500 });
+  await waitForRounds(page, 1);
+  const joined = await page.evaluate(() => window.tandem.addWorker('wasm'));
+  expect(joined).toBe(1);
+  await waitForRounds(page, 3);
+  await page.evaluate(() => window.tandem.removeWorker(0));
+  await page.evaluate(() => window.tandem.removeWorker(1));
+  await expect.poll(() => page.evaluate(() => window.tandem.phase()), { timeout: 60_000 }).toBe('paused');
+  const before = await page.evaluate(() => window.tandem.events().at(-1)?.accuracy ?? null);
+  await page.evaluate(() => window.tandem.addWorker('wasm'));
+  const result = await running;
+  expect(result.rounds).toBe(12);
+  expect(notes(result).join('\n')).toMatch(/worker 1 \(wasm\) joined/);
+  expect(result.workers.filter((w) => w.left === null).length).toBe(1);
+  // The model survived the pause: accuracy did not fall back to chance.
+  expect(result.finalAccuracy ?? 0).toBeGreaterThan(Math.min(0.5, before ?? 0.5));
+});
+
+test('a diverging run stops, restores the last good model and names the setting to lower', async ({ page }) => {
+  await openTandem(page);
+  const r = await startRun(page, { workers: 'wasm:1', learningRate: 8, momentum: 0.99, maxRounds: 20, evalSamples: 500 });
+  expect(r.stoppedBy).toBe('diverged');
+  expect(r.message).toMatch(/Lower learningRate \(now 8\)/);
+  expect(Number.isFinite(r.finalAccuracy ?? Number.NaN)).toBe(true);
+});
+
+test('a reloaded page resumes from its checkpoint at the same round and accuracy', async ({ page }) => {
+  await openTandem(page);
+  void startRun(page, { workers: 'wasm:2', tauFast: 16, checkpointEvery: 2, maxRounds: 10, evalSamples: 1000 }).catch(() => undefined);
+  await waitForRounds(page, 5);
+  await page.reload();
+  await page.waitForFunction(() => window.tandem !== undefined);
+  await page.evaluate(() => window.tandem.ready());
+  const saved = await page.evaluate(() => window.tandem.savedCheckpoint());
+  expect(saved?.round).toBeGreaterThanOrEqual(4);
+  const logs: string[] = [];
+  page.on('console', (m) => logs.push(m.text()));
+  const resumed = await page.evaluate(() => window.tandem.resumeSaved());
+  expect(resumed.rounds).toBe(10);
+  const firstNew = resumed.history.find((h) => h.round === (saved?.round ?? 0) + 1);
+  expect(firstNew).toBeDefined();
+  expect(resumed.history.filter((h) => h.round <= (saved?.round ?? 0)).length).toBe(saved?.round);
+  // The resumed model starts where it was: its first new evaluation is not back at chance.
+  expect(firstNew?.accuracy ?? 0).toBeGreaterThan((saved?.accuracy ?? 0) - 0.05);
+
+  // A checkpoint file round-trips through export and import; a foreign file is refused by name.
+  const bytes = await page.evaluate(() => Array.from(window.tandem.exportCheckpoint()));
+  const summary = await page.evaluate((b) => window.tandem.importCheckpoint(Uint8Array.from(b), 'run.tandem'), bytes);
+  expect(summary.round).toBe(10);
+  const refused = await page.evaluate(() =>
+    window.tandem.importCheckpoint(new TextEncoder().encode('{"not":"a checkpoint"}'), 'notes.json').then(
+      () => 'accepted',
+      (e: Error) => e.message,
+    ),
+  );
+  expect(refused).toMatch(/notes\.json.*not a Tandem checkpoint/);
+});
+
+test('200 rounds leave the tensor count and the heaps flat', async ({ page }) => {
+  await openTandem(page);
+  const result = await startRun(page, { workers: 'wasm:2', tauFast: 1, maxRounds: 200, evalEvery: 50, evalSamples: 200 });
+  expect(result.rounds).toBe(200);
+  const events = await page.evaluate(() => window.tandem.events());
+  for (const id of [0, 1]) {
+    const counts = new Set(events.map((e) => e.workers.find((w) => w.id === id)?.tensors));
+    expect(counts.size, `worker ${id} tensors: ${[...counts].join(',')}`).toBe(1);
+  }
+  const before = await page.evaluate(() => window.tandem.memory());
+  await startRun(page, { workers: 'wasm:2', tauFast: 1, maxRounds: 200, evalEvery: 50, evalSamples: 200 });
+  const after = await page.evaluate(() => window.tandem.memory());
+  const MB = 1 << 20;
+  if (before.page !== null && after.page !== null) expect(after.page - before.page).toBeLessThan(32 * MB);
+  for (const w of after.workers) {
+    const b = before.workers.find((x) => x.id === w.id);
+    expect(w.tensors).toBe(b?.tensors);
+    if (w.heapBytes !== null && b?.heapBytes != null) expect(w.heapBytes - b.heapBytes).toBeLessThan(16 * MB);
+  }
+});

@@ -1,0 +1,60 @@
+/**
+ * Small pure pieces of a run that the orchestrator applies round by round:
+ * the learning-rate schedule, emulated slowdowns, optimizer settings, and
+ * the divergence guard. Kept apart so they are unit-tested in Node.
+ */
+import type { RunConfig } from '../core/config';
+import type { ModelSpec } from '../models/spec';
+import type { OptimizerSettings } from '../protocol';
+
+/** The learning rate at a (fractional) epoch: step decay at each of lrDecayEpochs. */
+export function scheduledRate(config: Pick<RunConfig, 'learningRate' | 'lrDecayEpochs' | 'lrDecayFactor'>, epoch: number): number {
+  const decays = config.lrDecayEpochs.filter((e) => epoch >= e).length;
+  return config.learningRate * config.lrDecayFactor ** decays;
+}
+
+/** The emulated slowdown of worker `id` in round `round` (the last rule in force wins). */
+export function slowdownOf(config: Pick<RunConfig, 'slowdown'>, id: number, round: number): number {
+  let factor = 1;
+  for (const rule of config.slowdown) if (rule.worker === id && rule.fromRound <= round) factor = rule.factor;
+  return factor;
+}
+
+/** Rounds per epoch as ALGORITHM.md counts them: floor(N / (B * K * tauFast)), at least 1. */
+export function roundsPerEpoch(n: number, config: Pick<RunConfig, 'batchSize' | 'tauFast'>, workers: number): number {
+  return Math.max(1, Math.floor(n / (config.batchSize * Math.max(1, workers) * config.tauFast)));
+}
+
+export function optimizerSettings(config: RunConfig, model: ModelSpec, learningRate: number): OptimizerSettings {
+  const colour = model.inputShape[2] === 3;
+  const augment = config.augmentation === 'on' || (config.augmentation === 'auto' && colour);
+  return {
+    learningRate,
+    momentum: config.momentum,
+    weightDecay: config.weightDecay,
+    batchSize: config.batchSize,
+    augment: augment ? { cropPadding: 4, flip: true } : { cropPadding: 0, flip: false },
+    seed: config.seed,
+  };
+}
+
+/**
+ * Watches the round loss: a loss that is not finite, or above `factor` times
+ * the best so far, is divergence. Otherwise the round's model is the last
+ * good one.
+ */
+export class DivergenceGuard {
+  private best = Number.POSITIVE_INFINITY;
+
+  constructor(private readonly factor: number) {}
+
+  /** Null when the loss is fine, else why it is not. */
+  check(loss: number): string | null {
+    if (!Number.isFinite(loss)) return `loss is ${loss}`;
+    if (Number.isFinite(this.best) && loss > this.factor * this.best) {
+      return `loss ${loss.toPrecision(4)} is over ${this.factor}x the best so far (${this.best.toPrecision(4)})`;
+    }
+    this.best = Math.min(this.best, loss);
+    return null;
+  }
+}
