@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ALGOS, CONFIG_KEYS } from '../core/config';
 import { BenchArgsError, KNOWN_FLAGS, defaultOutPath, flagName, parseBenchArgs, usage } from './args';
@@ -199,5 +200,25 @@ describe('parseBenchArgs', () => {
   it('validates for every listed algorithm before anything starts', () => {
     // A value that is wrong for all of them fails whatever the list.
     expect(failure(['--algos', 'fast-only', '--eval-samples', '10001']).flag).toBe('--eval-samples');
+  });
+});
+
+describe('parseBenchArgs on arbitrary command lines', () => {
+  const flags = ['--algos', '--workers', '--tau-fast', '--lambda', '--target-accuracy', '--max-rounds', '--dataset', '--slowdown', '--lr-decay-epochs', '--baseline', '--nope', '--seed', '--stop-at-target'];
+  it('throws only BenchArgsError, naming a flag', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.constantFrom(...flags), fc.string({ maxLength: 12 }), fc.constantFrom('1', '-1', '0.5', 'none', 'wasm:2', 'true', 'x1')), { maxLength: 8 }),
+        (argv) => {
+          try {
+            parseBenchArgs(argv, NOW);
+          } catch (e) {
+            expect(e).toBeInstanceOf(BenchArgsError);
+            expect((e as Error).message).toMatch(/--|flag|argument/i);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
