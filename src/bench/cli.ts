@@ -370,9 +370,11 @@ export async function main(argv: string[], root: string = PROJECT_ROOT): Promise
   }
 }
 
-if (import.meta.url === pathToFileURL(resolve(process.argv[1] ?? '')).href) {
+/** Runs `entry` when `moduleUrl` is the script Node was started with, then exits with its code. */
+export function runAsScript(moduleUrl: string, entry: (argv: string[]) => Promise<number>): void {
+  if (moduleUrl !== pathToFileURL(resolve(process.argv[1] ?? '')).href) return;
   // Exit explicitly: vite leaves a stdin listener behind that can keep the process alive.
-  main(process.argv.slice(2)).then(
+  entry(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {
       warn(error instanceof Error ? (error.stack ?? error.message) : String(error));
@@ -380,3 +382,5 @@ if (import.meta.url === pathToFileURL(resolve(process.argv[1] ?? '')).href) {
     },
   );
 }
+
+runAsScript(import.meta.url, (argv) => main(argv));

@@ -12,11 +12,11 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, validateConfig, type RunConfig } from '../core/config';
 import type { EnvironmentInfo } from '../protocol';
 import { BenchArgsError, parseBenchArgs } from './args';
-import { PageErrors, Resources, buildPage, errorMessage, launchChromium, openPage, runOne, startPreview, warn } from './cli';
+import { PageErrors, Resources, buildPage, errorMessage, launchChromium, openPage, runAsScript, runOne, startPreview, warn } from './cli';
 import { localDataset } from './local-files';
 import { suiteMarkdown, type ExperimentResult, type SuiteResults, type VariantResult } from './paper-report';
 import { DEFAULT_SUITE, EXPERIMENT_NAMES, buildExperiment, type ExperimentName, type SuiteSettings } from './paper-suite';
@@ -180,12 +180,4 @@ export async function main(argv: string[], root: string = PROJECT_ROOT): Promise
   }
 }
 
-if (import.meta.url === pathToFileURL(resolve(process.argv[1] ?? '')).href) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      warn(error instanceof Error ? (error.stack ?? error.message) : String(error));
-      process.exit(1);
-    },
-  );
-}
+runAsScript(import.meta.url, (argv) => main(argv));

@@ -5,10 +5,21 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import type { Browser } from '@playwright/test';
+import type { Browser, Page } from '@playwright/test';
 import type { VariantResult } from './paper-report';
 
 const require = createRequire(import.meta.url);
+
+/** A blank page with uPlot loaded and a #chart element. */
+async function chartPage(browser: Browser, height: number): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 900, height } });
+  await page.setContent('<!doctype html><html><body style="margin:0;background:#fff;font-family:sans-serif"><div id="chart"></div></body></html>');
+  await page.addStyleTag({ content: await readFile(require.resolve('uplot/dist/uPlot.min.css'), 'utf8') });
+  await page.addScriptTag({ content: await readFile(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8') });
+  // tsx compiles with esbuild's keepNames, whose __name helper the page lacks.
+  await page.evaluate('globalThis.__name = (f) => f');
+  return page;
+}
 
 const COLOURS = ['#1565c0', '#ef6c00', '#2e7d32', '#c62828', '#6a1b9a', '#00838f', '#5d4037', '#ad1457'];
 
@@ -22,13 +33,8 @@ export async function accuracyPlot(browser: Browser, title: string, variants: re
         .filter((h) => h.accuracy !== null)
         .map((h) => [h.trainMs / 1000, (h.accuracy ?? 0) * 100] as [number, number]),
     }));
-  const page = await browser.newPage({ viewport: { width: 900, height: 480 } });
+  const page = await chartPage(browser, 480);
   try {
-    await page.setContent('<!doctype html><html><body style="margin:0;background:#fff;font-family:sans-serif"><div id="chart"></div></body></html>');
-    await page.addStyleTag({ content: await readFile(require.resolve('uplot/dist/uPlot.min.css'), 'utf8') });
-    await page.addScriptTag({ content: await readFile(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8') });
-    // tsx compiles with esbuild's keepNames, whose __name helper the page lacks.
-    await page.evaluate('globalThis.__name = (f) => f');
     await page.evaluate(
       ({ title, series, colours }) => {
         // uPlot wants one shared x array: merge every series' x values, gaps elsewhere.
@@ -65,13 +71,8 @@ export async function busyPlot(browser: Browser, title: string, variants: readon
       return { label: `${v.label} · ${w.id} ${w.backend}`, busy: total > 0 ? (100 * w.busyMs) / total : 0 };
     }),
   );
-  const page = await browser.newPage({ viewport: { width: 900, height: 120 + rows.length * 26 } });
+  const page = await chartPage(browser, 120 + rows.length * 26);
   try {
-    await page.setContent('<!doctype html><html><body style="margin:0;background:#fff;font-family:sans-serif"><div id="chart"></div></body></html>');
-    await page.addStyleTag({ content: await readFile(require.resolve('uplot/dist/uPlot.min.css'), 'utf8') });
-    await page.addScriptTag({ content: await readFile(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8') });
-    // tsx compiles with esbuild's keepNames, whose __name helper the page lacks.
-    await page.evaluate('globalThis.__name = (f) => f');
     await page.evaluate(
       ({ title, rows }) => {
         type UPlotStatic = (new (opts: object, data: unknown, el: HTMLElement) => unknown) & {
