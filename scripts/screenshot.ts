@@ -26,7 +26,7 @@ async function round(page: Page): Promise<number> {
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on('pageerror', (e) => console.error(`[pageerror] ${e.message}`));
-  await page.goto(`http://localhost:${PORT}/?workers=webgpu:1,wasm:2&tauFast=16&evalSamples=1000&algo=sync&maxRounds=4`);
+  await page.goto(`http://localhost:${PORT}/?workers=webgpu:1,wasm:2&tauFast=64&evalSamples=1000&algo=sync&maxRounds=2`);
   await page.waitForFunction(() => window.tandem !== undefined);
   await page.evaluate(() => window.tandem.ready());
   const start = page.getByRole('button', { name: 'Start', exact: true });
@@ -47,7 +47,10 @@ try {
   if (extra) {
     await page.screenshot({ path: `${extra}/tandem-full.png`, fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.screenshot({ path: `${extra}/tandem-phone.png`, fullPage: true });
+    const height = await page.evaluate(() => document.documentElement.scrollHeight);
+    for (let y = 0, i = 0; y < height; y += 1400, i++) {
+      await page.screenshot({ path: `${extra}/tandem-phone-${i}.png`, fullPage: true, clip: { x: 0, y, width: 390, height: Math.min(1400, height - y) } });
+    }
     console.log('phone fits:', await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth));
   }
   await page.getByRole('button', { name: 'Stop' }).click();

@@ -78,7 +78,8 @@ export class LineChart {
         { label: this.options.xLabel, labelSize: 20, size: 36 },
         { label: this.options.yLabel, labelSize: 20, size: 48 },
       ],
-      legend: { show: true },
+      // Labels only: values under the cursor would widen the legend past a phone's width.
+      legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
       series: [
         { label: this.options.xLabel, value: (_u, v) => (v === null || v === undefined ? '–' : v.toFixed(1)) },

@@ -4,7 +4,7 @@
  * `window.tandem`); a refused value stays in its control, marked invalid with
  * the validator's message, and the store keeps its last valid config.
  */
-import { ConfigError, type BackendName, type RunConfig } from '../core/config';
+import { ConfigError, type RunConfig } from '../core/config';
 import type { ConfigStore } from '../api/config-store';
 import { el, errorText } from './dom';
 import {
@@ -144,7 +144,7 @@ export class ConfigForm {
     const read = () => ({
       workers: POOL_BACKENDS.map((backend, i) => {
         const text = inputs[i]?.value.trim() ?? '';
-        return { backend, count: text === '' ? text : Number(text) } as { backend: BackendName; count: number };
+        return { backend, count: text === '' ? text : Number(text) };
       }),
     });
     for (const input of inputs) input.addEventListener('input', () => this.commit('workers', read));
@@ -167,10 +167,11 @@ export class ConfigForm {
     return p;
   }
 
-  private commit(key: keyof RunConfig, read: () => Partial<RunConfig>): void {
+  /** `read` gives the controls' raw values; the store's validator is what checks them. */
+  private commit(key: keyof RunConfig, read: () => Record<string, unknown>): void {
     this.source = key;
     try {
-      this.store.set(read());
+      this.store.set(read() as Partial<RunConfig>);
       this.clearError(key);
     } catch (e) {
       this.setError(e instanceof ConfigError ? (fieldKeyOf(e.key) as keyof RunConfig) : key, e instanceof Error ? e : new Error(errorText(e)));

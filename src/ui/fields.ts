@@ -50,7 +50,7 @@ export const GROUPS: readonly { id: GroupId; legend: string; note?: string }[] =
   { id: 'biased', legend: 'Biased local SGD', note: 'Used when algo is biased.' },
   { id: 'optimizer', legend: 'Optimizer and learning-rate schedule' },
   { id: 'length', legend: 'Run length and seed', note: 'The run stops at the first limit reached.' },
-  { id: 'advanced', legend: 'Evaluation, profiling, fallback' },
+  { id: 'advanced', legend: 'Evaluation, profiling, checkpoints, fallback' },
 ];
 
 type Spec = Omit<FieldSpec, 'key'>;
@@ -131,11 +131,33 @@ const SPECS: { [K in keyof RunConfig]: Spec } = {
     nullable: true,
     hint: 'A fraction, e.g. 0.85. Empty: no target.',
   },
+  stopAtTarget: {
+    label: 'Stop at target',
+    kind: 'checkbox',
+    group: 'length',
+    hint: 'Off: keep training after the target accuracy is reached (time to target is still recorded).',
+  },
   seed: { label: 'Seed', kind: 'integer', group: 'length', min: 0, max: 2 ** 32 - 1 },
   evalEvery: { label: 'Evaluate every N rounds', kind: 'integer', group: 'advanced', min: 1, max: 10_000 },
   evalSamples: { label: 'Test images per evaluation', kind: 'integer', group: 'advanced', min: 1, max: TEST_SIZE },
   profileSteps: { label: 'Profiling steps', kind: 'integer', group: 'advanced', min: 1, max: 100 },
   warmupSteps: { label: 'Warm-up steps', kind: 'integer', group: 'advanced', min: 0, max: 100 },
+  checkpointEvery: {
+    label: 'Checkpoint every N rounds',
+    kind: 'integer',
+    group: 'advanced',
+    min: 0,
+    max: 1_000_000,
+    hint: 'Also at pause and stop; 0: only then.',
+  },
+  divergenceFactor: {
+    label: 'Divergence factor',
+    kind: 'real',
+    group: 'advanced',
+    min: 1,
+    max: 1e9,
+    hint: 'The run stops as diverged when the round loss exceeds this multiple of the best loss so far.',
+  },
   fallback: { label: 'Backend fallback', kind: 'select', group: 'advanced', options: FALLBACK_POLICIES },
 };
 

@@ -29,7 +29,7 @@ import {
   type TimeAxis,
 } from './run-data';
 import { renderSamples } from './samples';
-import { TIMELINE_ROUNDS, renderTimeline } from './timeline';
+import { TIMELINE_ROUNDS, renderTimelines } from './timeline';
 import { formatUrlConfig } from './url-config';
 import { fieldKeyOf, formatValue } from './fields';
 
@@ -80,7 +80,6 @@ class TrainerPage {
   private readonly charts: { accuracy: LineChart; loss: LineChart; tau: LineChart; speed: LineChart };
   private readonly summaries: { accuracy: HTMLElement; loss: HTMLElement };
   private readonly timelineHost: HTMLElement;
-  private readonly timelineCaption: HTMLElement;
   private readonly samplesHost: HTMLElement;
   private readonly workerTable: HTMLTableElement;
   private readonly runsTable: HTMLTableElement;
@@ -168,26 +167,25 @@ class TrainerPage {
     const speedFig = chartFigure('chart-speed', 'Steps per second per worker', 'steps / busy time');
     this.summaries = { accuracy: accFig.summary, loss: lossFig.summary };
     this.charts = {
-      accuracy: new LineChart(accFig.host, { xLabel: TIME_AXIS_LABELS.wall, yLabel: 'accuracy, %', height: 220, yRange: [0, 100], decimals: 1 }),
-      loss: new LineChart(lossFig.host, { xLabel: TIME_AXIS_LABELS.wall, yLabel: 'loss', height: 220, decimals: 3 }),
+      accuracy: new LineChart(accFig.host, { xLabel: TIME_AXIS_LABELS.wall, yLabel: 'accuracy, %', height: 200, yRange: [0, 100], decimals: 1 }),
+      loss: new LineChart(lossFig.host, { xLabel: TIME_AXIS_LABELS.wall, yLabel: 'loss', height: 200, decimals: 3 }),
       tau: new LineChart(tauFig.host, { xLabel: 'round', yLabel: 'tau_i', height: 180, decimals: 0 }),
       speed: new LineChart(speedFig.host, { xLabel: 'round', yLabel: 'steps/s', height: 180, decimals: 1 }),
     };
     tauFig.summary.remove();
     speedFig.summary.remove();
 
-    this.timelineHost = el('div', { class: 'timeline', role: 'img', 'aria-label': 'Busy and idle time per worker: no rounds yet.' });
-    this.timelineCaption = el('p', { class: 'chart-summary' });
+    this.timelineHost = el('div', { class: 'timeline' });
     const timelineFigure = el('figure', { class: 'figure wide', id: 'timeline' }, [
       el('figcaption', {}, [
         el('span', { class: 'fig-title' }, ['Who waits? Busy and idle time per worker']),
         el('span', { class: 'fig-note' }, [
           el('span', { class: 'key busy' }), ' computing ', el('span', { class: 'key idle' }), ' waiting for the others. ',
-          'Under sync every worker waits for the slowest at each step; under biased each gets the steps (tau_i) that fill the round.',
+          'Each block is one round, drawn to scale. Under sync every worker waits for the slowest at each step; ' +
+            'under biased each gets the steps (tau_i) that fill the round. The last finished run of another algorithm is drawn below for comparison.',
         ]),
       ]),
       this.timelineHost,
-      this.timelineCaption,
     ]);
 
     this.samplesHost = el('div', { class: 'samples' });
@@ -199,7 +197,7 @@ class TrainerPage {
       this.samplesHost,
     ]);
     renderSamples(this.samplesHost, []);
-    renderTimeline(this.timelineHost, this.timelineCaption, null);
+    renderTimelines(this.timelineHost, []);
 
     this.workerTable = el('table', { id: 'workers', 'aria-label': 'Workers' });
     const workersDetails = el('details', { class: 'workers' }, [el('summary', {}, ['Workers: backends, adapters, profiled step times']), el('div', { class: 'scroll' }, [this.workerTable])]);
@@ -217,7 +215,8 @@ class TrainerPage {
       this.startNote,
       this.log,
       el('div', { class: 'readouts' }, [round.node, accuracy.node, loss.node, train.node, wall.node]),
-      el('div', { class: 'figures' }, [accFig.figure, lossFig.figure, timelineFigure, tauFig.figure, speedFig.figure, samplesFigure]),
+      // The timeline first: it is what shows the idea (nobody waits) at a glance.
+      el('div', { class: 'figures' }, [timelineFigure, accFig.figure, lossFig.figure, tauFig.figure, speedFig.figure, samplesFigure]),
       workersDetails,
     ]);
 
@@ -274,7 +273,7 @@ class TrainerPage {
     const alerts = el('div', { class: 'alerts' });
     if (deps.urlErrors.length > 0) alerts.append(urlErrorAlert(deps.urlErrors));
     root.removeAttribute('aria-live');
-    root.replaceChildren(alerts, sidebar, live, compare);
+    root.replaceChildren(alerts, sidebar, el('div', { class: 'main' }, [live, compare]));
 
     this.wire();
     void deps.capabilities.then((caps) => {
@@ -350,25 +349,21 @@ class TrainerPage {
         break;
       case 'round':
         this.live?.events.push(event.event);
+        // Workers leaving or joining, models left out, learning-rate changes.
+        for (const note of event.event.notes ?? []) this.addLog('info', `Round ${event.event.round}: ${note}`);
         this.schedule();
         break;
-      case 'log': {
-        const item = el('li', { class: event.level }, [event.message]);
-        this.log.prepend(item);
-        while (this.log.children.length > 5) this.log.lastElementChild?.remove();
+      case 'log':
+        this.addLog(event.level, event.message);
         break;
-      }
       case 'done': {
         const r = event.result;
-        if (this.live && !this.live.result) {
-          this.live.result = r;
-          this.live.config ??= r.config;
-          this.records.set(r, this.live);
-        }
+        if (this.live && !this.live.result) this.recordOf(r);
         this.status.textContent =
           `${this.sequencePrefix()}Run #${this.live?.n ?? '?'} finished (${stoppedByText(r.stoppedBy)}) after ${r.rounds} rounds, ` +
           `${secs(r.trainMs)} of training; final accuracy on the whole test set ${pct(r.finalAccuracy)}` +
-          (r.timeToTargetMs === null ? '.' : `; target reached at ${secs(r.timeToTargetMs)}.`);
+          (r.timeToTargetMs === null ? '.' : `; target reached at ${secs(r.timeToTargetMs)}.`) +
+          (r.message ? ` ${r.message}` : '');
         this.renderRuns();
         this.schedule();
         break;
@@ -379,6 +374,12 @@ class TrainerPage {
       }
     }
     this.refresh();
+  }
+
+  /** The last few engine messages, newest first. */
+  private addLog(level: string, message: string): void {
+    this.log.prepend(el('li', { class: level }, [message]));
+    while (this.log.children.length > 5) this.log.lastElementChild?.remove();
   }
 
   private beginRun(): void {
@@ -501,12 +502,27 @@ class TrainerPage {
     this.charts.tau.update(workerStyles, byRound(ws.tau));
     this.charts.speed.update(workerStyles, byRound(ws.stepsPerSecond));
 
-    renderTimeline(this.timelineHost, this.timelineCaption, timeline(events, TIMELINE_ROUNDS));
+    const liveAlgo = (live?.config ?? live?.result?.config)?.algo;
+    const other = live ? finished.filter((r) => r !== live && (r.config ?? r.result?.config)?.algo !== liveAlgo).at(-1) : undefined;
+    renderTimelines(
+      this.timelineHost,
+      [live, other].flatMap((r) =>
+        r ? [{ title: runLabel(r) + (r.result ? '' : ' (running)'), timeline: timeline(r.events, TIMELINE_ROUNDS) }] : [],
+      ),
+    );
     renderSamples(this.samplesHost, live ? this.engine.hardestSamples(HARD_SAMPLES) : []);
   }
 
   private recordOf(result: RunResult): RunRecord {
     let record = this.records.get(result);
+    const live = this.live;
+    if (!record && live && !live.result && this.phase === 'done') {
+      // The archive hears of a finished run before the page's own 'done' handler: it is the live run.
+      live.result = result;
+      live.config ??= result.config;
+      this.records.set(result, live);
+      record = live;
+    }
     if (!record) {
       // A result the page saw no events for: it still gets a label and its config.
       record = { n: ++this.runCount, config: result.config, events: [], workers: [], result, error: null };
@@ -588,8 +604,8 @@ function stoppedByText(by: RunResult['stoppedBy']): string {
       return 'epoch limit reached';
     case 'user':
       return 'stopped';
-    case 'error':
-      return 'error';
+    case 'diverged':
+      return 'diverged';
     default: {
       const never: never = by;
       return String(never);

@@ -29,6 +29,7 @@ function round(n: number, over: Partial<RoundEvent> = {}): RoundEvent {
     evalMs: 200,
     aggregateMs: 1,
     exchangeMs: 2,
+    notes: [],
     workers: [worker(0, 'webgpu', { tau: 1, steps: 1, busyMs: 450, idleMs: 50 }), worker(1, 'wasm', { busyMs: 500, idleMs: 0 })],
     ...over,
   };

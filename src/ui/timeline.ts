@@ -1,7 +1,8 @@
 /**
  * The busy/idle strip: one row per worker, one block per round drawn to
  * scale, solid while the worker computes and pale while it waits for the
- * others. It is where sync's idle gaps and their absence under biased show.
+ * others. It is where sync's idle gaps and their absence under biased show,
+ * so the live run is drawn above the last finished run of another algorithm.
  * Plain DOM: widths in percent, so it fits any screen without redrawing.
  */
 import type { Timeline } from './run-data';
@@ -10,45 +11,51 @@ import { colour, el } from './dom';
 /** Rounds shown: enough to see a pattern, few enough to stay legible on a phone. */
 export const TIMELINE_ROUNDS = 24;
 
-export function renderTimeline(host: HTMLElement, caption: HTMLElement, t: Timeline | null): void {
-  if (!t) {
+export interface TimelineBlock {
+  title: string;
+  timeline: Timeline | null;
+}
+
+export function renderTimelines(host: HTMLElement, blocks: readonly TimelineBlock[]): void {
+  const shown = blocks.filter((b) => b.timeline !== null);
+  if (shown.length === 0) {
     host.replaceChildren(el('p', { class: 'empty' }, ['No rounds yet.']));
-    host.setAttribute('aria-label', 'Busy and idle time per worker: no rounds yet.');
-    caption.textContent = '';
     return;
   }
-  host.replaceChildren(
-    ...t.rows.map((row) =>
-      el('div', { class: 'tl-row' }, [
-        el('div', { class: 'tl-label' }, [
-          el('span', { class: 'swatch', style: `background:${colour(row.id)}` }),
-          `w${row.id} ${row.backend}`,
-          el('span', { class: 'tl-stats' }, [`τ ${row.tau}${row.biased ? ', high-loss' : ''}, idle ${Math.round(row.idle * 100)}%`]),
-        ]),
-        el(
-          'div',
-          { class: 'tl-track' },
-          row.segments.map((s) =>
-            el(
-              'div',
-              {
-                class: 'tl-round',
-                style: `width:${(s.width * 100).toFixed(3)}%`,
-                title: `w${row.id}, round ${s.round}: busy ${s.busyMs.toFixed(0)} ms, idle ${s.idleMs.toFixed(0)} ms`,
-              },
-              [el('div', { class: 'tl-busy', style: `width:${(s.busy * 100).toFixed(2)}%;background:${colour(row.id)}` })],
+  host.replaceChildren(...shown.map((b) => block(b.title, b.timeline as Timeline)));
+}
+
+function block(title: string, t: Timeline): HTMLElement {
+  const rounds = t.firstRound === t.lastRound ? `round ${t.firstRound}` : `rounds ${t.firstRound} to ${t.lastRound}`;
+  const summary = t.rows.map((r) => `worker ${r.id} (${r.backend}) idle ${Math.round(r.idle * 100)}%`).join(', ');
+  return el('div', { class: 'tl-block' }, [
+    el('p', { class: 'tl-title' }, [title, el('span', { class: 'tl-rounds' }, [` · ${rounds}`])]),
+    el(
+      'div',
+      { class: 'tl-rows', role: 'img', 'aria-label': `${title}, ${rounds}: ${summary}.` },
+      t.rows.map((row) =>
+        el('div', { class: 'tl-row' }, [
+          el('div', { class: 'tl-label' }, [
+            el('span', { class: 'tl-name' }, [el('span', { class: 'swatch', style: `background:${colour(row.id)}` }), `w${row.id} ${row.backend}`]),
+            el('span', { class: 'tl-stats' }, [`τ ${row.tau}${row.biased ? ' · high-loss' : ''} · idle ${Math.round(row.idle * 100)}%`]),
+          ]),
+          el(
+            'div',
+            { class: 'tl-track' },
+            row.segments.map((s) =>
+              el(
+                'div',
+                {
+                  class: 'tl-round',
+                  style: `width:${(s.width * 100).toFixed(3)}%`,
+                  title: `w${row.id}, round ${s.round}: busy ${s.busyMs.toFixed(0)} ms, idle ${s.idleMs.toFixed(0)} ms`,
+                },
+                [el('div', { class: 'tl-busy', style: `width:${(s.busy * 100).toFixed(2)}%;background:${colour(row.id)}` })],
+              ),
             ),
           ),
-        ),
-      ]),
+        ]),
+      ),
     ),
-  );
-  host.setAttribute(
-    'aria-label',
-    `Busy and idle time per worker, rounds ${t.firstRound} to ${t.lastRound}: ` +
-      t.rows.map((r) => `worker ${r.id} (${r.backend}) idle ${Math.round(r.idle * 100)}%`).join(', ') +
-      '.',
-  );
-  caption.textContent =
-    t.firstRound === t.lastRound ? `Round ${t.firstRound}.` : `Rounds ${t.firstRound} to ${t.lastRound}, each block as long as the round took.`;
+  ]);
 }
