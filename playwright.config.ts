@@ -1,8 +1,10 @@
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM_ARGS, chromiumExecutable } from './src/bench/chromium';
 
-// E2E_PREVIEW=1 tests the production build (vite build + preview) instead of the dev server.
-const PREVIEW = process.env['E2E_PREVIEW'] === '1';
+// The production build (vite build + preview) by default: a fresh dev server
+// may re-bundle dependencies and reload the page mid-test, and edits to the
+// tree reload it too. E2E_DEV=1 tests against the dev server instead.
+const PREVIEW = process.env['E2E_DEV'] !== '1';
 const PORT = PREVIEW ? 4318 : 4317;
 const executablePath = chromiumExecutable();
 

@@ -203,8 +203,12 @@ export async function runOne(page: Page, config: Partial<RunConfig> & { algo: Al
   const done = new AbortController();
   const progress = printProgress(page, config.algo, done.signal);
   const guard = new AbortController();
+  // Listeners go when the run settles: the interrupt signal outlives many runs.
+  const settled = new AbortController();
   const stopped = (signal: AbortSignal, why: 'timeout' | 'interrupt') =>
-    new Promise<typeof why>((wake) => signal.addEventListener('abort', () => wake(why), { once: true }));
+    new Promise<typeof why>((wake) =>
+      signal.addEventListener('abort', () => wake(why), { once: true, signal: settled.signal }),
+    );
   const timer = setTimeout(() => guard.abort(), guardMs);
   try {
     const first = await Promise.race([running, stopped(guard.signal, 'timeout'), stopped(interrupt, 'interrupt')]);
@@ -226,6 +230,7 @@ export async function runOne(page: Page, config: Partial<RunConfig> & { algo: Al
     return { result: after.result, failure: `${reason}; stopped early`, pageUsable: true };
   } finally {
     clearTimeout(timer);
+    settled.abort();
     done.abort();
     await progress;
   }
