@@ -486,10 +486,7 @@ export class Orchestrator {
     for (;;) {
       await this.admitJoiners(run);
       if (run.members.length === 0) {
-        this.setPhase('paused', 'No worker is left: the run is paused with its model intact. Add a worker to go on.');
-        await this.checkpointNow(run);
-        await new Promise<void>((resolve) => (this.resumeWaiter = resolve));
-        this.resumeWaiter = null;
+        await this.pauseUntilResumed(run, 'No worker is left: the run is paused with its model intact. Add a worker to go on.');
         if (this.stopRequested) { stoppedBy = 'user'; break; }
         this.setPhase('training', `Training with ${config.algo}.`);
         continue;
@@ -571,10 +568,7 @@ export class Orchestrator {
       if (run.trainMs >= config.maxSeconds * 1000) { stoppedBy = 'time'; break; }
       if (this.pauseRequested) {
         // The training clock does not run while paused.
-        this.setPhase('paused', `Paused after round ${round}.`);
-        await this.checkpointNow(run);
-        await new Promise<void>((resolve) => (this.resumeWaiter = resolve));
-        this.resumeWaiter = null;
+        await this.pauseUntilResumed(run, `Paused after round ${round}.`);
         if (this.stopRequested) { stoppedBy = 'user'; break; }
         this.setPhase('training', `Training with ${config.algo}.`);
       }
@@ -633,6 +627,19 @@ export class Orchestrator {
     this.setPhase('done', run.message ?? `Finished: ${stoppedBy}.`);
     this.emit({ type: 'done', result });
     return result;
+  }
+
+  /**
+   * Saves a checkpoint and waits for resume() or stop(). The waiter exists
+   * before the phase says paused, so a resume that comes while the
+   * checkpoint is still being written is not lost.
+   */
+  private async pauseUntilResumed(run: RunState, message: string): Promise<void> {
+    const resumed = new Promise<void>((resolve) => (this.resumeWaiter = resolve));
+    this.setPhase('paused', message);
+    await this.checkpointNow(run);
+    await resumed;
+    this.resumeWaiter = null;
   }
 
   private requireWorker(id: number): PoolWorker {
