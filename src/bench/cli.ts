@@ -20,7 +20,7 @@ import type { EnvironmentInfo, RunPhase, RunResult } from '../protocol';
 import type {} from '../tandem-global';
 import { BenchArgsError, parseBenchArgs, usage, type BenchOptions } from './args';
 import { CHROMIUM_ARGS, chromiumExecutable } from './chromium';
-import { localDataset, serveLocalDataset } from './local-files';
+import { LOCAL_DATA_PREFIX, localDataset, serveLocalDataset } from './local-files';
 import { baselineTable, describeAdapter, formatTable, type BaselineRow, type BenchFailure, type BenchFile } from './report';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -123,7 +123,9 @@ export async function openPage(browser: Browser, url: string, errors: PageErrors
   if (dataDir) await serveLocalDataset(page, dataDir);
   page.on('console', (msg) => {
     // Chromium asks for /favicon.ico on its own; its 404 says nothing about the run.
-    if (msg.type() !== 'error' || msg.location().url.endsWith('/favicon.ico')) return;
+    // A local dataset folder may hold only some of the files the reader asks for (a CIFAR-10 subset).
+    const url = msg.location().url;
+    if (msg.type() !== 'error' || url.endsWith('/favicon.ico') || url.includes(LOCAL_DATA_PREFIX)) return;
     process.stderr.write(`[${msg.worker() ? 'worker' : 'page'} console.error] ${msg.text()}\n`);
   });
   page.on('pageerror', (error) => {
