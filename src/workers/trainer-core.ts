@@ -145,13 +145,10 @@ export class TrainerCore implements TrainerApi {
       for (let s = 0; s < warmupSteps + timedSteps; s++) {
         const start = (s * batch) % Math.max(1, shard.length - batch);
         const indices = shard.subarray(start, start + batch);
-        const t0 = performance.now();
-        await this.step(indices, false);
-        const ms = performance.now() - t0;
-        this.stretch(ms, slowdown);
+        const timed = await this.timedStep(indices, false, slowdown);
         if (s >= warmupSteps) {
-          measured.push(ms);
-          times.push(performance.now() - t0);
+          measured.push(timed.measuredMs);
+          times.push(timed.ms);
         }
       }
       return { id: this.id, stepMs: median(times), measuredStepMs: median(measured), samplesMs: times };
@@ -179,12 +176,10 @@ export class TrainerCore implements TrainerApi {
             `Worker ${this.id}: round ${order.round} step ${s} needs shard samples ${start}..${start + batch} but the shard holds ${shard.length}.`,
           );
         }
-        const ts = performance.now();
-        lossSum += await this.step(shard.subarray(start, start + batch), true);
-        const ms = performance.now() - ts;
-        this.stretch(ms, order.slowdown);
-        measured.push(ms);
-        stepTimes.push(performance.now() - ts);
+        const timed = await this.timedStep(shard.subarray(start, start + batch), true, order.slowdown);
+        lossSum += timed.loss;
+        measured.push(timed.measuredMs);
+        stepTimes.push(timed.ms);
       }
       const tp = performance.now();
       const finite = await this.publish(views.slot(this.id));
@@ -380,6 +375,15 @@ export class TrainerCore implements TrainerApi {
     this.vars = [];
     this.velocity = [];
     this.state = 'disposed';
+  }
+
+  /** A step stretched by the emulated slowdown: its loss, its time with the wait, and without. */
+  private async timedStep(indices: Int32Array, record: boolean, slowdown: number): Promise<{ loss: number; ms: number; measuredMs: number }> {
+    const t0 = performance.now();
+    const loss = await this.step(indices, record);
+    const measuredMs = performance.now() - t0;
+    this.stretch(measuredMs, slowdown);
+    return { loss, ms: performance.now() - t0, measuredMs };
   }
 
   /** One SGD step on `indices` (global train indices); returns the batch's mean loss. */
