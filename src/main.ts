@@ -3,18 +3,23 @@ import { createTandemApi } from './api/automation';
 import { ConfigStore } from './api/config-store';
 import { RunArchive } from './api/run-archive';
 import { detectCapabilities } from './backends/capabilities';
-import { loadDatasetBySpec } from './data/load';
+import { DEFAULT_CONFIG } from './core/config';
+import { cifar10Present, loadDatasetBySpec } from './data/load';
 import { saveCheckpoint } from './checkpoint/store';
 import { Orchestrator } from './orchestrator/orchestrator';
+import { LocalDatasets } from './ui/local-dataset';
 import { mountPage } from './ui/page';
 import { parseUrlConfig } from './ui/url-config';
 
-const engine = new Orchestrator(loadDatasetBySpec, { onCheckpoint: saveCheckpoint });
+// Files picked on the page are answered from memory; every other spec is fetched.
+const local = new LocalDatasets();
+const engine = new Orchestrator(local.loader(loadDatasetBySpec), { onCheckpoint: saveCheckpoint });
 // The URL holds the whole config; a bad parameter falls back to its default and is reported on the page.
 const fromUrl = parseUrlConfig(location.search);
 const store = new ConfigStore(fromUrl.config);
 const capabilities = detectCapabilities();
-const ready = (async () => {
+/** Resolves to a warning when the linked dataset could not be loaded and the default was loaded instead. */
+const startup = (async (): Promise<string | null> => {
   const caps = await capabilities;
   if (!caps.sharedArrayBuffer) {
     throw new Error(
@@ -23,14 +28,29 @@ const ready = (async () => {
     );
   }
   const initial = store.get();
-  await engine.prepare(initial.dataset, initial.model);
+  try {
+    await engine.prepare(initial.dataset, initial.model);
+    return null;
+  } catch (e) {
+    if (initial.dataset === DEFAULT_CONFIG.dataset) throw e;
+    // A link to a dataset this page cannot load (CIFAR-10 not served here, files picked in an earlier visit)
+    // must not leave the page unable to train: take the default and say why.
+    store.set({ dataset: DEFAULT_CONFIG.dataset });
+    await engine.prepare(DEFAULT_CONFIG.dataset, initial.model);
+    return (
+      `The dataset in the link, ${initial.dataset}, could not be loaded, so ${DEFAULT_CONFIG.dataset} is loaded instead: ` +
+      `${e instanceof Error ? e.message : String(e)}`
+    );
+  }
 })();
+const ready = startup.then(() => undefined);
 
 const archive = new RunArchive();
 engine.on((event) => {
   if (event.type === 'done') archive.add(event.result);
 });
-window.tandem = createTandemApi(engine, ready, capabilities, store, archive);
+const api = createTandemApi(engine, ready, capabilities, store, archive);
+window.tandem = api;
 mountPage(document.getElementById('app') as HTMLElement, {
   engine,
   ready,
@@ -38,4 +58,8 @@ mountPage(document.getElementById('app') as HTMLElement, {
   store,
   archive,
   urlErrors: fromUrl.errors,
+  startupWarning: startup.catch(() => null),
+  cifar10: cifar10Present(),
+  local,
+  api,
 });

@@ -127,6 +127,8 @@ interface RunState {
   /** Notes for the next round event (workers that left, joined, were excluded). */
   notes: string[];
   message: string | null;
+  /** True from a round's start until theta_bar holds its aggregate: a snapshot then is of the round before. */
+  inRound: boolean;
 }
 
 export class Orchestrator {
@@ -464,6 +466,7 @@ export class Orchestrator {
       guard: new DivergenceGuard(config.divergenceFactor),
       notes: [],
       message: null,
+      inRound: false,
     };
     this.run$ = run;
     this.publishWorkers(run);
@@ -501,7 +504,9 @@ export class Orchestrator {
       }
       for (const m of run.members) m.slowdown = slowdownOf(config, m.worker.id, round);
       const roundStart = performance.now();
+      run.inRound = true;
       const outcome = mech.synchronous ? await this.syncRound(run) : await this.localRound(run);
+      run.inRound = false;
       const roundMs = performance.now() - roundStart;
       run.trainMs += roundMs;
       run.aggregateMs += outcome.aggregateMs;
@@ -733,7 +738,7 @@ export class Orchestrator {
       config: run.config,
       datasetId: run.memory.datasetId,
       model: run.memory.model.name,
-      round: run.round,
+      round: run.inRound ? run.round - 1 : run.round,
       trainMs: run.trainMs,
       learningRate: run.learningRate,
       history: this.history.slice(),

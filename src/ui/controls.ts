@@ -25,6 +25,8 @@ export class ConfigForm {
   private readonly invalid = new Map<string, ConfigError | Error>();
   private readonly controls = new Map<keyof RunConfig, Control[]>();
   private readonly messages = new Map<keyof RunConfig, HTMLElement>();
+  private readonly fields = new Map<keyof RunConfig, HTMLElement>();
+  private readonly datalists = new Map<keyof RunConfig, HTMLDataListElement>();
   private readonly biasedGroup: HTMLFieldSetElement;
   private readonly poolSummary: HTMLElement;
   /** The field being written from its own control, so the store's echo does not overwrite what is typed. */
@@ -118,13 +120,29 @@ export class ConfigForm {
     });
     // The label's text is the accessible name, accessibleName(f): `${label} (${key})`.
     const label = el('label', { for: id }, [f.label, ' ', el('code', {}, [`(${f.key})`])]);
-    return el('div', { class: `field field-${f.kind}` }, [
+    const datalist = f.suggestions ? el('datalist', { id: `${id}-list` }, f.suggestions.map((o) => el('option', { value: o }))) : null;
+    if (datalist) this.datalists.set(f.key, datalist);
+    const field = el('div', { class: `field field-${f.kind}` }, [
       label,
       control,
-      ...(f.suggestions ? [el('datalist', { id: `${id}-list` }, f.suggestions.map((o) => el('option', { value: o })))] : []),
+      ...(datalist ? [datalist] : []),
       ...(f.hint ? [el('p', { class: 'hint', id: `${id}-hint` }, [f.hint])] : []),
       this.message(f.key),
     ]);
+    this.fields.set(f.key, field);
+    return field;
+  }
+
+  /** Replaces a text field's suggestions (the dataset list grows when CIFAR-10 or picked files are found). */
+  setSuggestions(key: keyof RunConfig, options: readonly string[]): void {
+    this.datalists.get(key)?.replaceChildren(...options.map((o) => el('option', { value: o })));
+  }
+
+  /** Places `node` right after a field's control, so what belongs to it (the dataset file picker) sits beside it. */
+  insertAfterField(key: keyof RunConfig, node: HTMLElement): void {
+    const field = this.fields.get(key);
+    if (field) field.after(node);
+    else this.element.append(node);
   }
 
   private poolControls(): HTMLElement {

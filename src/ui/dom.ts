@@ -54,3 +54,15 @@ export const PALETTE: readonly string[] = [
 export function colour(i: number): string {
   return PALETTE[((i % PALETTE.length) + PALETTE.length) % PALETTE.length] ?? '#333';
 }
+
+/**
+ * A refusal the person must see (role alert, so it is announced), with a
+ * Dismiss button. It reports; it changes nothing else on the page.
+ */
+export function errorAlert(message: string, dismissLabel = 'Dismiss'): HTMLElement {
+  const box = el('div', { class: 'alert', role: 'alert' }, [el('p', {}, [message])]);
+  const dismiss = el('button', { type: 'button' }, [dismissLabel]);
+  dismiss.addEventListener('click', () => box.remove());
+  box.append(dismiss);
+  return box;
+}

@@ -61,8 +61,9 @@ const SPECS: { [K in keyof RunConfig]: Spec } = {
     label: 'Dataset',
     kind: 'text',
     group: 'data',
-    suggestions: DATASET_KINDS.filter((k) => k !== 'idx'),
-    hint: 'fashion-mnist, mnist, cifar10, cifar10:LOCATION or idx:LOCATION.',
+    // Tandem cannot ship CIFAR-10: the page adds cifar10 here only when its files are served (cifar10Present).
+    suggestions: DATASET_KINDS.filter((k) => k === 'fashion-mnist' || k === 'mnist'),
+    hint: 'fashion-mnist, mnist, cifar10, cifar10:LOCATION or idx:LOCATION; or your own files, picked with Dataset files.',
   },
   model: { label: 'Model', kind: 'select', group: 'data', options: MODELS },
   augmentation: {

@@ -4,15 +4,19 @@
  * changes the config only through the ConfigStore, which `window.tandem`
  * shares, so a script's setConfig shows in the controls and the URL.
  */
-import { ALGOS, ConfigError, DEFAULT_CONFIG, type Algo, type RunConfig } from '../core/config';
+import { ALGOS, BACKENDS, ConfigError, DEFAULT_CONFIG, type Algo, type BackendName, type RunConfig } from '../core/config';
+import { loadCheckpoint } from '../checkpoint/store';
 import type { Capabilities } from '../backends/capabilities';
 import type { ConfigStore } from '../api/config-store';
 import type { RunArchive } from '../api/run-archive';
 import type { Orchestrator } from '../orchestrator/orchestrator';
-import type { EngineEvent, RunPhase, RunResult, WorkerInfo } from '../protocol';
+import type { EngineEvent, RoundEvent, RunPhase, RunResult, TandemApi, WorkerInfo } from '../protocol';
 import { LineChart, type SeriesStyle } from './charts';
+import { CheckpointControls } from './checkpoints';
 import { ConfigForm } from './controls';
-import { colour, download, el, errorText, pct, secs } from './dom';
+import { DatasetPicker } from './dataset-picker';
+import { colour, download, el, errorAlert, errorText, pct, secs } from './dom';
+import type { LocalDatasets } from './local-dataset';
 import { renderMachine } from './machine';
 import {
   TIME_AXIS_LABELS,
@@ -31,7 +35,7 @@ import {
 import { renderSamples } from './samples';
 import { TIMELINE_ROUNDS, renderTimelines } from './timeline';
 import { formatUrlConfig } from './url-config';
-import { fieldKeyOf, formatValue } from './fields';
+import { FIELDS, fieldKeyOf, formatValue } from './fields';
 
 export interface PageDeps {
   engine: Orchestrator;
@@ -41,6 +45,14 @@ export interface PageDeps {
   archive: RunArchive;
   /** Query parameters that were refused at load, each replaced by its default. */
   urlErrors: readonly ConfigError[];
+  /** Why the linked dataset could not be loaded and the default was taken instead, or null. */
+  startupWarning: Promise<string | null>;
+  /** True when CIFAR-10's files are served (public/data/cifar10/): only then is it suggested. */
+  cifar10: Promise<boolean>;
+  /** Files picked from disk; the engine's loader reads local specs from it. */
+  local: LocalDatasets;
+  /** The automation API, for what the page shares with scripts: saved and exported checkpoints. */
+  api: TandemApi;
 }
 
 /** Hardest samples shown. */
@@ -49,6 +61,12 @@ const MODEL_FILE = 'tandem-model';
 /** Run all's algorithms ticked at first: the comparison the page is about. */
 const RUN_ALL_DEFAULT: readonly Algo[] = ['biased', 'sync'];
 const ACTIVE: readonly RunPhase[] = ['starting', 'profiling', 'training', 'pausing', 'paused', 'stopping'];
+/** Phases in which the run's pool can change: a worker joins at the next round, or leaves. */
+const POOL_EDITABLE: readonly RunPhase[] = ['training', 'pausing', 'paused'];
+/** Phases between rounds or after a run, when the run's checkpoint is whole (not mid-round). */
+const SETTLED: readonly RunPhase[] = ['paused', 'done', 'failed', 'idle'];
+/** Run events kept on the page (the run's history keeps them all). */
+const MAX_RUN_EVENTS = 200;
 
 export function mountPage(root: HTMLElement, deps: PageDeps): void {
   new TrainerPage(root, deps);
@@ -74,6 +92,16 @@ class TrainerPage {
   private readonly form: ConfigForm;
   private readonly status: HTMLElement;
   private readonly log: HTMLElement;
+  /** The live run's round notes: workers that left or joined, models left out, learning-rate changes. */
+  private readonly runEvents: HTMLOListElement;
+  private readonly runEventsBox: HTMLElement;
+  private readonly addButtons: Map<BackendName, HTMLButtonElement>;
+  private removeButtons: { id: number; button: HTMLButtonElement }[] = [];
+  /** Workers asked to leave whose departure the engine has not announced yet: their Remove stays disabled. */
+  private readonly leaving = new Set<number>();
+  private readonly checkpoints: CheckpointControls;
+  /** Suggested besides the embedded sets: cifar10 when served, and the last picked files' spec. */
+  private readonly extraDatasets: { cifar10: boolean; picked: string | null } = { cifar10: false, picked: null };
   private readonly buttons: Record<'start' | 'pause' | 'resume' | 'stop' | 'reset' | 'runAll' | 'clear' | 'json' | 'csv' | 'model', HTMLButtonElement>;
   private readonly startNote: HTMLElement;
   private readonly readouts: Record<'round' | 'accuracy' | 'loss' | 'train' | 'wall', HTMLOutputElement>;
@@ -114,6 +142,16 @@ class TrainerPage {
       this.machineList,
     ]);
     this.form = new ConfigForm(this.store, () => this.refresh());
+    const picker = new DatasetPicker(deps.local, () => this.store.get().dataset, (picked) => {
+      this.extraDatasets.picked = picked.spec;
+      this.suggestDatasets();
+      this.store.set({ dataset: picked.spec });
+    });
+    this.form.insertAfterField('dataset', picker.element);
+    void deps.cifar10.then((present) => {
+      this.extraDatasets.cifar10 = present;
+      this.suggestDatasets();
+    });
     const defaults = button('Restore defaults');
     defaults.addEventListener('click', () => this.store.reset());
     const copied = el('span', { class: 'note', 'aria-live': 'polite' });
@@ -138,6 +176,14 @@ class TrainerPage {
     // --- Live: run controls, readouts, charts.
     this.status = el('p', { id: 'status', role: 'status' }, ['Loading the dataset…']);
     this.log = el('ul', { class: 'log', 'aria-label': 'Engine messages' });
+    this.runEvents = el('ol', { class: 'events', 'aria-labelledby': 'run-events-h', 'aria-live': 'polite' });
+    this.runEventsBox = el('div', { class: 'run-events', hidden: true }, [el('h3', { id: 'run-events-h' }, ['Run events']), this.runEvents]);
+    this.addButtons = new Map(BACKENDS.map((backend) => [backend, button(`Add ${backend} worker`, { disabled: true })]));
+    for (const [backend, b] of this.addButtons) b.addEventListener('click', () => this.addWorker(backend));
+    const poolBar = el('div', { class: 'buttons poolbar', role: 'group', 'aria-label': 'Change the pool during the run' }, [
+      ...this.addButtons.values(),
+      el('span', { class: 'note' }, ['A worker joins at the next round; each worker’s Remove is in the workers table.']),
+    ]);
     this.startNote = el('p', { class: 'note error', id: 'start-note', hidden: true });
     this.buttons.start.setAttribute('aria-describedby', 'start-note');
     const output = (id: string, label: string) => {
@@ -200,7 +246,8 @@ class TrainerPage {
     renderTimelines(this.timelineHost, []);
 
     this.workerTable = el('table', { id: 'workers', 'aria-label': 'Workers' });
-    const workersDetails = el('details', { class: 'workers' }, [el('summary', {}, ['Workers: backends, adapters, profiled step times']), el('div', { class: 'scroll' }, [this.workerTable])]);
+    // Open: its Remove buttons are how a worker is taken out of a run.
+    const workersDetails = el('details', { class: 'workers', open: true }, [el('summary', {}, ['Workers: backends, adapters, profiled step times']), el('div', { class: 'scroll' }, [this.workerTable])]);
 
     const live = el('section', { class: 'panel live', 'aria-labelledby': 'live-h' }, [
       el('h2', { id: 'live-h' }, ['Training']),
@@ -212,8 +259,10 @@ class TrainerPage {
         this.buttons.stop,
         this.buttons.reset,
       ]),
+      poolBar,
       this.startNote,
       this.log,
+      this.runEventsBox,
       el('div', { class: 'readouts' }, [round.node, accuracy.node, loss.node, train.node, wall.node]),
       // The timeline first: it is what shows the idea (nobody waits) at a glance.
       el('div', { class: 'figures' }, [timelineFigure, accFig.figure, lossFig.figure, tauFig.figure, speedFig.figure, samplesFigure]),
@@ -240,6 +289,7 @@ class TrainerPage {
     for (const box of this.runAllBoxes.values()) box.addEventListener('change', () => this.refresh());
     this.runsTable = el('table', { id: 'runs', 'aria-label': 'Finished runs' });
     this.exportSelect = el('select', { id: 'export-run' });
+    this.checkpoints = new CheckpointControls({ api: deps.api, resume: () => void this.resumeSaved() });
     const compare = el('section', { class: 'panel compare', 'aria-labelledby': 'compare-h' }, [
       el('h2', { id: 'compare-h' }, ['Compare and export']),
       el('div', { class: 'row' }, [
@@ -268,10 +318,14 @@ class TrainerPage {
         'JSON: the run result with its history and every round event. CSV: one row per round, per-worker tau, steps, steps/s, busy and idle. ',
         `Model: ${MODEL_FILE}.json and ${MODEL_FILE}.weights.bin in the tfjs layers format (tf.loadLayersModel) — the model of the run on the charts, after it is paused or finished.`,
       ]),
+      this.checkpoints.controls,
     ]);
 
-    const alerts = el('div', { class: 'alerts' });
+    const alerts = el('div', { class: 'alerts' }, [this.checkpoints.banner]);
     if (deps.urlErrors.length > 0) alerts.append(urlErrorAlert(deps.urlErrors));
+    void deps.startupWarning.then((warning) => {
+      if (warning) alerts.append(errorAlert(warning));
+    });
     root.removeAttribute('aria-live');
     root.replaceChildren(alerts, sidebar, el('div', { class: 'main' }, [live, compare]));
 
@@ -295,6 +349,13 @@ class TrainerPage {
     this.renderRuns();
     this.schedule();
     this.refresh();
+    void this.checkpoints.refreshSaved();
+  }
+
+  private suggestDatasets(): void {
+    const embedded = FIELDS.find((f) => f.key === 'dataset')?.suggestions ?? [];
+    const { cifar10, picked } = this.extraDatasets;
+    this.form.setSuggestions('dataset', [...embedded, ...(cifar10 ? ['cifar10'] : []), ...(picked ? [picked] : [])]);
   }
 
   private wire(): void {
@@ -310,6 +371,7 @@ class TrainerPage {
     b.reset.addEventListener('click', () => {
       this.live = null;
       this.log.replaceChildren();
+      this.showRunEvents([]);
       this.status.textContent = 'Cleared. Choose a configuration and press Start.';
       this.schedule();
       this.refresh();
@@ -344,13 +406,14 @@ class TrainerPage {
       }
       case 'workers':
         if (this.live) this.live.workers = event.workers;
-        renderWorkers(this.workerTable, event.workers);
+        // A worker gone from the list has left; the pool may give its id to a newcomer, whose Remove must work.
+        for (const id of this.leaving) if (!event.workers.some((w) => w.id === id)) this.leaving.delete(id);
+        this.removeButtons = renderWorkers(this.workerTable, event.workers, (id) => this.removeWorker(id));
         if (this.caps) renderMachine(this.machineList, this.caps, event.workers);
         break;
       case 'round':
         this.live?.events.push(event.event);
-        // Workers leaving or joining, models left out, learning-rate changes.
-        for (const note of event.event.notes ?? []) this.addLog('info', `Round ${event.event.round}: ${note}`);
+        this.addRunEvents(event.event);
         this.schedule();
         break;
       case 'log':
@@ -382,19 +445,84 @@ class TrainerPage {
     while (this.log.children.length > 5) this.log.lastElementChild?.remove();
   }
 
+  /** The run's round notes, newest first; the run's history keeps them all. */
+  private addRunEvents(event: RoundEvent): void {
+    for (const note of event.notes) this.runEvents.prepend(el('li', {}, [`Round ${event.round}: ${note}`]));
+    while (this.runEvents.children.length > MAX_RUN_EVENTS) this.runEvents.lastElementChild?.remove();
+    this.runEventsBox.hidden = this.runEvents.children.length === 0;
+  }
+
+  private showRunEvents(events: readonly RoundEvent[]): void {
+    this.runEvents.replaceChildren();
+    for (const e of events) this.addRunEvents(e);
+    this.runEventsBox.hidden = this.runEvents.children.length === 0;
+  }
+
   private beginRun(): void {
+    // A resumed run starts with its checkpoint's history (the engine has it already): charts, readouts and
+    // run events continue from the saved round instead of starting over.
+    const history = this.engine.events();
     this.live = {
       n: ++this.runCount,
       config: this.pendingConfig,
-      events: [],
+      events: history,
       workers: [],
       result: null,
       error: null,
     };
     this.pendingConfig = null;
     this.log.replaceChildren();
+    this.showRunEvents(history);
     this.workerTable.replaceChildren();
+    this.removeButtons = [];
+    this.leaving.clear();
+    // The new run's checkpoints will replace the saved run; the banner would offer what is about to go.
+    this.checkpoints.hideBanner();
     this.schedule();
+  }
+
+  private addWorker(backend: BackendName): void {
+    this.addLog('info', `Adding a ${backend} worker: it is started and profiled, then trains from the next round.`);
+    this.engine.addWorker(backend).then(
+      () => this.refresh(),
+      (e: unknown) => this.addLog('error', `The ${backend} worker could not join: ${errorText(e)}`),
+    );
+  }
+
+  private removeWorker(id: number): void {
+    try {
+      this.engine.removeWorker(id);
+      this.leaving.add(id);
+      this.addLog('info', `Removing worker ${id}: its current round is discarded and the others go on.`);
+    } catch (e) {
+      this.addLog('error', errorText(e));
+    }
+    this.refresh();
+  }
+
+  /** Continues the run saved in this browser: its config goes into the controls, its history onto the charts. */
+  private async resumeSaved(): Promise<void> {
+    if (this.running() || this.sequence) return;
+    this.sequence = { algos: [], index: 0, cancelled: false };
+    this.refresh();
+    let failed = false;
+    try {
+      const saved = await loadCheckpoint();
+      if (!saved) throw new Error('No run is saved in this browser any more.');
+      this.store.set(saved.config);
+      this.pendingConfig = saved.config;
+      await this.engine.run(saved.config, saved);
+    } catch (e) {
+      failed = true;
+      this.status.textContent = `The saved run could not go on: ${errorText(e)}`;
+      this.status.classList.add('error');
+    } finally {
+      this.pendingConfig = null;
+      this.sequence = null;
+      this.refresh();
+    }
+    // A run that fails before it trains overwrites nothing: offer the saved run again.
+    if (failed) await this.checkpoints.refreshSaved();
   }
 
   private async runSequence(algos: Algo[]): Promise<void> {
@@ -453,6 +581,11 @@ class TrainerPage {
     b.clear.disabled = this.archive.list().length === 0;
     b.json.disabled = b.csv.disabled = this.exportSelect.value === '';
     b.model.disabled = !(this.live && this.live.events.length > 0 && (this.phase === 'paused' || this.phase === 'done'));
+    const poolEditable = POOL_EDITABLE.includes(this.phase);
+    for (const add of this.addButtons.values()) add.disabled = !poolEditable;
+    for (const { id, button } of this.removeButtons) button.disabled = !poolEditable || this.leaving.has(id);
+    // Before the page is ready the dataset is still loading: a resume now would race it.
+    this.checkpoints.setState({ active: !idle || !this.isReady, running: !idle, exportable: this.live !== null && SETTLED.includes(this.phase) });
     const error = this.form.firstError();
     this.startNote.hidden = valid;
     this.startNote.textContent = valid ? '' : `Start is disabled until the configuration is valid: ${error ?? ''}`;
@@ -632,10 +765,19 @@ function urlErrorAlert(errors: readonly ConfigError[]): HTMLElement {
   return box;
 }
 
-function renderWorkers(table: HTMLTableElement, workers: readonly WorkerInfo[]): void {
-  const head = el('tr', {}, ['Worker', 'Backend', 'Profiled step', 'Role', 'Details'].map((h) => el('th', { scope: 'col' }, [h])));
-  const rows = workers.map((w) =>
-    el('tr', {}, [
+/** Draws the workers table; returns its Remove buttons, which the page enables while the pool can change. */
+function renderWorkers(
+  table: HTMLTableElement,
+  workers: readonly WorkerInfo[],
+  onRemove: (id: number) => void,
+): { id: number; button: HTMLButtonElement }[] {
+  const head = el('tr', {}, ['Worker', 'Backend', 'Profiled step', 'Role', 'Details', 'Action'].map((h) => el('th', { scope: 'col' }, [h])));
+  const buttons: { id: number; button: HTMLButtonElement }[] = [];
+  const rows = workers.map((w) => {
+    const remove = el('button', { type: 'button', class: 'small' }, [`Remove worker ${w.id}`]);
+    remove.addEventListener('click', () => onRemove(w.id));
+    buttons.push({ id: w.id, button: remove });
+    return el('tr', {}, [
       el('th', { scope: 'row' }, [el('span', { class: 'swatch', style: `background:${colour(w.id)}` }), `w${w.id}`]),
       el('td', {}, [w.backend + (w.backend !== w.requested ? ` (asked for ${w.requested})` : '')]),
       el('td', {}, [w.stepMs === null ? '–' : `${w.stepMs.toFixed(1)} ms`]),
@@ -650,7 +792,9 @@ function renderWorkers(table: HTMLTableElement, workers: readonly WorkerInfo[]):
           ...w.report.failures,
         ].join('; '),
       ]),
-    ]),
-  );
+      el('td', {}, [remove]),
+    ]);
+  });
   table.replaceChildren(el('caption', {}, ['Roles come from measured step times, not from the backend’s name.']), head, ...rows);
+  return buttons;
 }

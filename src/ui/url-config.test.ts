@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_CONFIG, validateConfig } from '../core/config';
+import { CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, validateConfig } from '../core/config';
 import { formatUrlConfig, parseUrlConfig } from './url-config';
 
 describe('parseUrlConfig', () => {
@@ -107,5 +108,40 @@ describe('formatUrlConfig', () => {
 
   it('round-trips the defaults', () => {
     expect(parseUrlConfig(formatUrlConfig(DEFAULT_CONFIG))).toEqual({ config: validateConfig({}), errors: [] });
+  });
+});
+
+describe('parseUrlConfig on any input', () => {
+  /** Every error is a ConfigError naming a parameter that was in the query; the config is always valid. */
+  function check(search: string): void {
+    const names = new Set([...new URLSearchParams(search).keys()]);
+    const { config, errors } = parseUrlConfig(search);
+    expect(validateConfig(config)).toEqual(config);
+    for (const e of errors) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect(e.name).toBe('ConfigError');
+      expect(names.has(e.key)).toBe(true);
+      expect(e.message).toContain(`Invalid ${e.key}:`);
+    }
+  }
+
+  it('never throws on random text', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 200 }), check), { numRuns: 500 });
+  });
+
+  it('never throws on malformed parameters of real keys', () => {
+    const text = fc.oneof(
+      fc.string({ maxLength: 20 }),
+      fc.constantFrom('none', 'null', 'NaN', 'Infinity', '-1', '0', '1e999', 'true', ' ', ',', ':', '@', '%', '%zz', '__proto__'),
+      fc.double().map(String),
+      fc.integer().map(String),
+      fc.array(fc.constantFrom('webgpu', 'wasm', 'cpu', 'gpu', ':', ',', '@', '1', '-2', '9', '1.5', ''), { maxLength: 8 }).map((p) => p.join('')),
+    );
+    const name = fc.oneof(fc.constantFrom(...CONFIG_KEYS), fc.constantFrom('constructor', '__proto__', 'toString', ''), fc.string({ maxLength: 8 }));
+    const encode = fc.boolean();
+    const query = fc.array(fc.tuple(name, text, encode), { maxLength: 12 }).map((params) =>
+      params.map(([k, v, e]) => `${e ? encodeURIComponent(k) : k}=${e ? encodeURIComponent(v) : v}`).join('&'),
+    );
+    fc.assert(fc.property(query, fc.boolean(), (q, mark) => check(mark ? `?${q}` : q)), { numRuns: 1000 });
   });
 });
