@@ -30,13 +30,14 @@ test('biased local SGD on webgpu + 2 wasm passes 80% and beats sync on idle time
       ],
       tauFast: 32,
       targetAccuracy: 0.8,
-      evalSamples: 2000,
+      // The whole test set, so reaching the target is the final accuracy.
+      evalSamples: 10000,
       maxSeconds: 150,
       seed: 1,
     }),
   );
   expect(biased.stoppedBy).toBe('target');
-  expect(biased.finalAccuracy).toBeGreaterThan(0.8);
+  expect(biased.finalAccuracy).toBeGreaterThanOrEqual(0.8);
 
   const workers = await page.evaluate(() => window.tandem.workers());
   expect(workers.map((w) => [w.requested, w.backend, w.report.tfBackend])).toEqual([
