@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -75,7 +75,7 @@ async function tryStart(
       await tf.ready();
       registerWasmGradientKernels();
       const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-      return { backend, adapter: null, wasm: { simd, threads: 1 }, tfBackend: tf.getBackend() };
+      return { backend, adapter: null, wasm: { simd, threads: getThreadsCount() }, tfBackend: tf.getBackend() };
     }
     case 'cpu': {
       if (!(await tf.setBackend('cpu'))) throw new Error('tf.setBackend("cpu") failed');

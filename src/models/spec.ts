@@ -6,6 +6,7 @@
  * seed weights and average models without tfjs, and a worker's forward pass
  * (src/models/forward.ts) only interprets the plan.
  */
+import { MODELS, type ModelName } from '../core/config';
 import type { Rng } from '../core/rng';
 
 export interface ParamSpec {
@@ -18,8 +19,7 @@ export interface ParamSpec {
   role: 'weight' | 'state';
 }
 
-export type ModelName = 'mlp' | 'cnn' | 'resnet20';
-export const MODEL_NAMES: readonly ModelName[] = ['mlp', 'cnn', 'resnet20'];
+export type { ModelName };
 
 /** One step of a model's forward pass; numbers are indices into `params`. */
 export type LayerPlan =
@@ -146,7 +146,7 @@ export function modelSpec(name: ModelName, inputShape: InputShape, classes: numb
       return resnet20Spec(inputShape, classes);
     default: {
       const never: never = name;
-      throw new Error(`Unknown model ${JSON.stringify(never)}. Known: ${MODEL_NAMES.join(', ')}.`);
+      throw new Error(`Unknown model ${JSON.stringify(never)}. Known: ${MODELS.join(', ')}.`);
     }
   }
 }

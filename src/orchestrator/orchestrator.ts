@@ -44,8 +44,6 @@ import { allocate, computeLayout, type SharedViews } from '../shared-memory/layo
 import { DivergenceGuard, optimizerSettings, roundsPerEpoch, scheduledRate, slowdownOf } from './run-helpers';
 import { WorkerLostError, WorkerPool, type PoolWorker } from './worker-pool';
 
-export { scheduledRate, slowdownOf } from './run-helpers';
-
 /** Worker slots in shared memory: the most workers a run can have at once. */
 export const MAX_SLOTS = 8;
 
@@ -129,6 +127,8 @@ interface RunState {
   message: string | null;
   /** True from a round's start until theta_bar holds its aggregate: a snapshot then is of the round before. */
   inRound: boolean;
+  /** The round after which theta_bar was last evaluated on the whole test set, with that accuracy. */
+  fullEval: { round: number; accuracy: number } | null;
 }
 
 export class Orchestrator {
@@ -467,6 +467,7 @@ export class Orchestrator {
       notes: [],
       message: null,
       inRound: false,
+      fullEval: null,
     };
     this.run$ = run;
     this.publishWorkers(run);
@@ -522,6 +523,7 @@ export class Orchestrator {
           return null;
         });
         if (report) {
+          if (report.samples === memory.testSize) run.fullEval = { round, accuracy: report.accuracy };
           accuracy = report.accuracy;
           evalMs = report.evalMs;
           run.evalMs += evalMs;
@@ -582,9 +584,12 @@ export class Orchestrator {
 
     // Workers lost after the last round are recorded too.
     this.dropLost(run, []);
-    // The final accuracy is always on the whole test set.
+    // The final accuracy is always on the whole test set; the last round's
+    // evaluation already is, unless it was partial or the model was restored.
     let finalAccuracy = run.lastAccuracy;
-    if (run.members.length > 0) {
+    if (run.fullEval?.round === run.round && stoppedBy !== 'diverged') {
+      finalAccuracy = run.fullEval.accuracy;
+    } else if (run.members.length > 0) {
       const report = await this.evaluate(run, memory.testSize).catch(() => null);
       if (report) {
         finalAccuracy = report.accuracy;

@@ -136,15 +136,13 @@ export class TrainerCore implements TrainerApi {
     this.enter('profile');
     try {
       const shard = this.shared().shard(this.id);
-      const batch = this.settings.batchSize;
       const times: number[] = [];
       const measured: number[] = [];
       // Profiling trains on the shard like any step, from theta_bar; the
       // orchestrator reloads theta_bar before the first round.
       this.load(this.shared().global);
       for (let s = 0; s < warmupSteps + timedSteps; s++) {
-        const start = (s * batch) % Math.max(1, shard.length - batch);
-        const indices = shard.subarray(start, start + batch);
+        const indices = this.cyclicBatch(shard, s);
         const timed = await this.timedStep(indices, false, slowdown);
         if (s >= warmupSteps) {
           measured.push(timed.measuredMs);
@@ -284,12 +282,8 @@ export class TrainerCore implements TrainerApi {
     this.enter('baseline');
     try {
       const shard = this.shared().shard(this.id);
-      const batch = this.settings.batchSize;
       const steps = warmupSteps + timedSteps;
-      const windows = Array.from({ length: steps }, (_, s) => {
-        const start = (s * batch) % Math.max(1, shard.length - batch);
-        return shard.slice(start, start + batch);
-      });
+      const windows = Array.from({ length: steps }, (_, s) => this.cyclicBatch(shard, s).slice());
       this.load(this.shared().global);
       const own: number[] = [];
       for (const [s, indices] of windows.entries()) {
@@ -375,6 +369,13 @@ export class TrainerCore implements TrainerApi {
     this.vars = [];
     this.velocity = [];
     this.state = 'disposed';
+  }
+
+  /** Batch `s` of a walk through the shard that wraps around: for profiling and baselines, not for training order. */
+  private cyclicBatch(shard: Int32Array, s: number): Int32Array {
+    const batch = this.settings.batchSize;
+    const start = (s * batch) % Math.max(1, shard.length - batch);
+    return shard.subarray(start, start + batch);
   }
 
   /** A step stretched by the emulated slowdown: its loss, its time with the wait, and without. */
