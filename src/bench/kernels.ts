@@ -10,7 +10,8 @@ import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 
-import { registerWasmGradientKernels } from '../backends/wasm-kernels';
+import { registerWasmGradientKernels } from '../backends/wasm-kernels/conv2d-backprop-filter';
+import { compileWatFile, FILTER_GRAD_WAT } from '../backends/wasm-kernels/wat';
 
 const WARMUP = 5;
 const DEFAULT_REPS = 30;
@@ -30,11 +31,14 @@ const CONV_SHAPES: readonly ConvShape[] = [
   // The engine's CNN (src/models/spec.ts) at batch 32.
   { name: 'cnn conv1 3x3 1->8 same', x: [32, 28, 28, 1], filter: [3, 3, 1, 8], strides: 1, pad: 'same' },
   { name: 'cnn conv2 3x3 8->16 same', x: [32, 14, 14, 8], filter: [3, 3, 8, 16], strides: 1, pad: 'same' },
-  // Wider shapes: 5x5 filters, a stride-2 layer, a ResNet-20 stage-2 layer.
+  // Wider shapes: 5x5 filters, a stride-2 layer, a 16->32 layer.
   { name: 'layer1 5x5 1->8 same', x: [32, 28, 28, 1], filter: [5, 5, 1, 8], strides: 1, pad: 'same' },
   { name: 'layer2 5x5 8->16 same', x: [32, 14, 14, 8], filter: [5, 5, 8, 16], strides: 1, pad: 'same' },
   { name: 'stride2 3x3 8->16 same', x: [32, 28, 28, 8], filter: [3, 3, 8, 16], strides: 2, pad: 'same' },
   { name: '3x3 16->32 same', x: [32, 14, 14, 16], filter: [3, 3, 16, 32], strides: 1, pad: 'same' },
+  // ResNet-20 (src/models/spec.ts) on 32x32 colour images: stage 1 and stage 3.
+  { name: 'resnet20 stage1 3x3 16->16', x: [32, 32, 32, 16], filter: [3, 3, 16, 16], strides: 1, pad: 'same' },
+  { name: 'resnet20 stage3 3x3 64->64', x: [32, 8, 8, 64], filter: [3, 3, 64, 64], strides: 1, pad: 'same' },
 ];
 
 interface ConvResult {
@@ -144,7 +148,7 @@ const fmt = (v: number, digits: number): string => v.toFixed(digits);
 async function main(): Promise<void> {
   const { json, reps } = parseArgs(process.argv.slice(2));
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-  registerWasmGradientKernels();
+  await registerWasmGradientKernels(await compileWatFile(FILTER_GRAD_WAT));
   if (!(await tf.setBackend('wasm'))) throw new Error('The wasm backend failed to initialise.');
 
   const conv = CONV_SHAPES.map((s) => benchConv(s, reps));

@@ -8,7 +8,10 @@ import {
   conv2dBackpropFilterWasm,
   conv2dFilterGradient,
   registerWasmGradientKernels,
-} from './wasm-kernels';
+  wasmGradientKernelMemoryBytes,
+} from './conv2d-backprop-filter';
+import { naiveFilterGradient } from './reference';
+import { compileWatFile, FILTER_GRAD_WAT } from './wat';
 
 type Backend = 'wasm' | 'cpu';
 type Shape4 = [number, number, number, number];
@@ -26,8 +29,9 @@ const REL_TOL = 1e-4;
 
 beforeAll(async () => {
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-  registerWasmGradientKernels();
-  registerWasmGradientKernels(); // idempotent: a second call must not throw or warn
+  const bytes = await compileWatFile(FILTER_GRAD_WAT);
+  await registerWasmGradientKernels(bytes);
+  await registerWasmGradientKernels(bytes); // idempotent: a second call must not throw or warn
   expect(await tf.setBackend('wasm')).toBe(true);
 });
 
@@ -171,12 +175,12 @@ describe('Conv2DBackpropFilter on wasm', () => {
     for (const [i, c] of cases.entries()) await checkCase(c, 900 + 3 * i);
   });
 
-  it('handles dilation (stride 1) by striding the transposed conv', async () => {
+  it('handles dilation, also together with strides', async () => {
     await onBackend('wasm', () => undefined);
-    const cases: { x: Shape4; filter: Shape4; pad: Conv2DPad; dilations: [number, number] }[] = [
-      { x: [2, 11, 12, 3], filter: [3, 3, 3, 4], pad: 'valid', dilations: [2, 2] },
-      { x: [2, 11, 12, 3], filter: [3, 2, 3, 4], pad: 'same', dilations: [2, 3] },
-      { x: [3, 10, 9, 1], filter: [3, 3, 1, 5], pad: 'same', dilations: [2, 2] },
+    const cases: { x: Shape4; filter: Shape4; pad: Conv2DPad; strides: number; dilations: [number, number] }[] = [
+      { x: [2, 11, 12, 3], filter: [3, 3, 3, 4], pad: 'valid', strides: 1, dilations: [2, 2] },
+      { x: [2, 11, 12, 3], filter: [3, 2, 3, 4], pad: 'same', strides: 1, dilations: [2, 3] },
+      { x: [3, 10, 9, 1], filter: [3, 3, 1, 5], pad: 'same', strides: 1, dilations: [2, 2] },
       {
         x: [3, 9, 9, 2],
         filter: [2, 3, 2, 2],
@@ -186,35 +190,50 @@ describe('Conv2DBackpropFilter on wasm', () => {
           [2, 1],
           [0, 0],
         ],
+        strides: 1,
         dilations: [3, 1],
       },
+      { x: [2, 13, 12, 3], filter: [3, 3, 3, 9], pad: 'same', strides: 2, dilations: [2, 2] },
     ];
     for (const [i, c] of cases.entries()) {
       const x = tf.randomNormal(c.x, 0, 1, 'float32', 40 + i) as tf.Tensor4D;
-      const info = tf.backend_util.computeConv2DInfo(x.shape, c.filter, 1, c.dilations, c.pad);
+      const info = tf.backend_util.computeConv2DInfo(x.shape, c.filter, c.strides, c.dilations, c.pad);
       const dy = tf.randomNormal(info.outShape, 0, 1, 'float32', 50 + i) as tf.Tensor4D;
-      const got = conv2dFilterGradient(x, dy, c.filter, 1, c.pad, undefined, c.dilations);
-      const ref = naiveFilterGradient(x.dataSync(), dy.dataSync(), x.shape, dy.shape, c.filter, info);
+      const got = conv2dFilterGradient(x, dy, c.filter, c.strides, c.pad, undefined, c.dilations);
+      const ref = naiveFilterGradient(x.dataSync() as Float32Array, dy.dataSync() as Float32Array, {
+        batch: c.x[0],
+        inHeight: c.x[1],
+        inWidth: c.x[2],
+        inChannels: c.x[3],
+        outHeight: info.outHeight,
+        outWidth: info.outWidth,
+        outChannels: c.filter[3],
+        filterHeight: c.filter[0],
+        filterWidth: c.filter[1],
+        strideHeight: info.strideHeight,
+        strideWidth: info.strideWidth,
+        dilationHeight: info.dilationHeight,
+        dilationWidth: info.dilationWidth,
+        top: info.padInfo.top,
+        left: info.padInfo.left,
+      });
       expectClose(got.dataSync() as Float32Array, ref, JSON.stringify(c));
       tf.dispose([x, dy, got]);
     }
   });
 
-  it('takes the depthwise form only when Ci*KH*KW is small', async () => {
+  it('runs as one kernel: no other tfjs kernel, no tensor left behind', async () => {
     await onBackend('wasm', () => undefined);
-    const kernelsRun = async (xShape: Shape4, filter: Shape4): Promise<string[]> => {
-      const x = tf.zeros(xShape) as tf.Tensor4D;
-      const dy = tf.zeros([xShape[0], xShape[1], xShape[2], filter[3]]) as tf.Tensor4D;
-      const profile = await tf.profile(() => conv2dFilterGradient(x, dy, filter, 1, 'same'));
-      tf.dispose([x, dy]);
-      return profile.kernelNames;
-    };
-    const small = await kernelsRun([2, 8, 8, 1], [5, 5, 1, 4]);
-    expect(small).toContain('DepthwiseConv2dNative');
-    expect(small).not.toContain('Conv2D');
-    const large = await kernelsRun([2, 8, 8, 8], [5, 5, 8, 4]);
-    expect(large).toContain('Conv2D');
-    expect(large).not.toContain('DepthwiseConv2dNative');
+    const x = tf.randomNormal([4, 12, 12, 8], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const dy = tf.randomNormal([4, 12, 12, 16], 0, 1, 'float32', 6) as tf.Tensor4D;
+    const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 8, 16] };
+    const tensorsBefore = tf.memory().numTensors;
+    const profile = await tf.profile(() => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, attrs) as tf.Tensor);
+    expect(profile.kernelNames).toEqual([tf.Conv2DBackpropFilter]);
+    expect(tf.memory().numTensors).toBe(tensorsBefore + 1); // the result alone
+    tf.dispose(profile.result as tf.Tensor);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    tf.dispose([x, dy]);
   });
 
   it('follows the cpu semantics for numeric pad with a non-square filter', async () => {
@@ -268,10 +287,14 @@ describe('Conv2DBackpropFilter on wasm', () => {
     });
     expect((bare as tf.Tensor).shape).toEqual([3, 3, 2, 3]);
     tf.dispose(bare as tf.Tensor);
-    expect(() =>
-      conv2dFilterGradient(x as tf.Tensor4D, tf.zeros([1, 2, 2, 3]), [2, 2, 2, 3], 2, 'same', undefined, 2),
-    ).toThrow(/one of them must be 1/);
-    tf.dispose([x, dy]);
+    expect(() => conv2dFilterGradient(x as tf.Tensor4D, tf.zeros([1, 3, 4, 3]), [3, 3, 2, 3], 1, 'same')).toThrow(
+      /dy shape \[1,3,4,3\] does not match x \[1,4,4,2\].*expected \[1,4,4,3\]/,
+    );
+    const ints = tf.zeros([1, 4, 4, 2], 'int32');
+    expect(() => conv2dFilterGradient(ints as tf.Tensor4D, dy as tf.Tensor4D, [3, 3, 2, 3], 1, 'same')).toThrow(
+      /x has dtype int32; only float32/,
+    );
+    tf.dispose([x, dy, ints]);
   });
 
   it('keeps the tensor count and the wasm heap flat across training steps', async () => {
@@ -288,14 +311,20 @@ describe('Conv2DBackpropFilter on wasm', () => {
     // The module's typings omit Emscripten's heap views.
     const wasmModule = (tf.backend() as BackendWasm).wasm as unknown as { HEAPU8: Uint8Array };
     const heap = (): number => wasmModule.HEAPU8.buffer.byteLength;
-    const before = { tensors: tf.memory().numTensors, buffers: tf.memory().numDataBuffers, heap: heap() };
+    const before = {
+      tensors: tf.memory().numTensors,
+      buffers: tf.memory().numDataBuffers,
+      heap: heap(),
+      kernelMemory: wasmGradientKernelMemoryBytes(),
+    };
     for (let i = 0; i < 20; i++) {
       step();
       expect(tf.memory().numTensors).toBe(before.tensors);
       expect(tf.memory().numDataBuffers).toBe(before.buffers);
     }
-    // XNNPACK operators built around each step's dy are freed with it; a leak would grow the heap.
+    // A leak in the backend's heap or a kernel memory that grows per call would show here.
     expect(heap()).toBe(before.heap);
+    expect(wasmGradientKernelMemoryBytes()).toBe(before.kernelMemory);
     tf.dispose([x, labels, ...Object.values(model)]);
   });
 
@@ -353,37 +382,4 @@ function cnnLoss(m: Cnn, x: tf.Tensor4D, labels: tf.Tensor): tf.Scalar {
   h = tf.maxPool(tf.relu(tf.conv2d(h, m.conv2 as tf.Tensor4D, 1, 'same')), 2, 2, 'same');
   const logits = tf.add(tf.matMul(tf.reshape(h, [x.shape[0], -1]), m.dense), m.bias);
   return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
-}
-
-/** Direct sum over the definition of dW, for dilations the cpu gradient refuses. */
-function naiveFilterGradient(
-  x: tf.TypedArray,
-  dy: tf.TypedArray,
-  xShape: Shape4,
-  dyShape: Shape4,
-  filter: Shape4,
-  info: tf.backend_util.Conv2DInfo,
-): Float32Array {
-  const [B, H, W, Ci] = xShape;
-  const [, OH, OW, Co] = dyShape;
-  const [KH, KW] = filter;
-  const out = new Float32Array(KH * KW * Ci * Co);
-  for (let kh = 0; kh < KH; kh++)
-    for (let kw = 0; kw < KW; kw++)
-      for (let ci = 0; ci < Ci; ci++)
-        for (let co = 0; co < Co; co++) {
-          let sum = 0;
-          for (let b = 0; b < B; b++)
-            for (let oh = 0; oh < OH; oh++) {
-              const ih = oh * info.strideHeight + kh * info.dilationHeight - info.padInfo.top;
-              if (ih < 0 || ih >= H) continue;
-              for (let ow = 0; ow < OW; ow++) {
-                const iw = ow * info.strideWidth + kw * info.dilationWidth - info.padInfo.left;
-                if (iw < 0 || iw >= W) continue;
-                sum += (x[((b * H + ih) * W + iw) * Ci + ci] ?? NaN) * (dy[((b * OH + oh) * OW + ow) * Co + co] ?? NaN);
-              }
-            }
-          out[((kh * KW + kw) * Ci + ci) * Co + co] = sum;
-        }
-  return out;
 }
