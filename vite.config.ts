@@ -1,6 +1,6 @@
 import { defineConfig, type Plugin } from 'vite';
 
-import { compileWatFile } from './src/backends/wasm-kernels/wat.ts';
+import { compileWatFile } from './src/backends/wasm-kernels/simd/wat.ts';
 
 /**
  * SharedArrayBuffer (weights, losses and the dataset live in one) only exists

@@ -12,8 +12,9 @@ import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-was
 import { BACKEND_FALLBACK, type BackendName, type FallbackPolicy } from '../core/config';
 import type { BackendReport } from '../protocol';
 import { probeWebGpu, wasmSimdSupported } from './capabilities';
-import { registerWasmGradientKernels } from './wasm-kernels/conv2d-backprop-filter';
-import filterGradWasm from './wasm-kernels/filter-grad.wat';
+import { registerWasmTrainingKernels } from './wasm-kernels';
+import filterGrad from './wasm-kernels/simd/filter-grad.wat';
+import maxPoolGrad from './wasm-kernels/simd/max-pool-grad.wat';
 
 export class BackendStartError extends Error {
   override readonly name = 'BackendStartError';
@@ -74,7 +75,7 @@ async function tryStart(
       });
       if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") failed');
       await tf.ready();
-      await registerWasmGradientKernels(filterGradWasm);
+      await registerWasmTrainingKernels({ filterGrad, maxPoolGrad });
       const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
       return { backend, adapter: null, wasm: { simd, threads: getThreadsCount() }, tfBackend: tf.getBackend() };
     }

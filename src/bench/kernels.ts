@@ -1,7 +1,8 @@
 /**
- * Kernel benchmark on the wasm backend, one thread, in Node:
- * forward Conv2D against our Conv2DBackpropFilter at the CNN's layer shapes,
- * plus the backend's own matMul as a ceiling for what one core can do.
+ * Kernel benchmark on the wasm backend, one thread, in Node: at each layer
+ * shape, the forward op against our gradient kernels (Conv2DBackpropFilter,
+ * Conv2DBackpropInput, MaxPoolGrad) and, where tfjs-wasm has its own, that
+ * one; plus the backend's own matMul as a ceiling for what one core can do.
  *
  *   npx tsx src/bench/kernels.ts [--json results.json] [--reps 30]
  */
@@ -10,8 +11,8 @@ import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 
-import { registerWasmGradientKernels } from '../backends/wasm-kernels/conv2d-backprop-filter';
-import { compileWatFile, FILTER_GRAD_WAT } from '../backends/wasm-kernels/wat';
+import { registerWasmTrainingKernels } from '../backends/wasm-kernels';
+import { compileWasmKernels } from '../backends/wasm-kernels/simd/wat';
 
 const WARMUP = 5;
 const DEFAULT_REPS = 30;
@@ -52,9 +53,36 @@ interface ConvResult {
   /** Forward with a new filter tensor each call, as in training: XNNPACK repacks the weights. */
   forwardNewFilterMs: number;
   filterGradMs: number;
+  /** filterGradMs / forwardMs: the target is at most TARGET_RATIO. */
   ratio: number;
+  inputGradMs: number;
+  /** tfjs-wasm's own Conv2DBackpropInput. */
+  backendInputGradMs: number;
   forwardGflops: number;
   filterGradGflops: number;
+}
+
+interface PoolShape {
+  name: string;
+  x: [number, number, number, number];
+  size: number;
+  strides: number;
+  pad: 'same' | 'valid';
+}
+
+const POOL_SHAPES: readonly PoolShape[] = [
+  // The CNN's two pools at batch 32.
+  { name: 'cnn pool1 2x2/2 on 28x28x8', x: [32, 28, 28, 8], size: 2, strides: 2, pad: 'same' },
+  { name: 'cnn pool2 2x2/2 on 14x14x16', x: [32, 14, 14, 16], size: 2, strides: 2, pad: 'same' },
+  { name: 'overlapping 3x3/2 on 28x28x8', x: [32, 28, 28, 8], size: 3, strides: 2, pad: 'same' },
+];
+
+interface PoolResult {
+  name: string;
+  forwardMs: number;
+  gradMs: number;
+  /** tfjs-wasm's own MaxPoolGrad. */
+  backendGradMs: number;
 }
 
 interface MatMulResult {
@@ -104,7 +132,25 @@ function interleavedMedians(reps: number, fns: readonly (() => tf.Tensor)[]): nu
   });
 }
 
-function benchConv(s: ConvShape, reps: number): ConvResult {
+/** The backend's own kernels that ours replace, captured before registration. */
+interface BackendKernels {
+  inputGrad: tf.KernelConfig;
+  maxPoolGrad: tf.KernelConfig;
+}
+
+function backendKernel(name: string): tf.KernelConfig {
+  const config = tf.getKernel(name, 'wasm');
+  if (config === undefined) throw new Error(`tfjs-backend-wasm has no ${name} kernel to compare with.`);
+  return config;
+}
+
+/** Runs a kernel function directly; its fresh output becomes a Tensor so it can be disposed. */
+function runDirect(config: tf.KernelConfig, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): tf.Tensor {
+  const out = config.kernelFunc({ inputs, attrs, backend: tf.backend() }) as tf.TensorInfo;
+  return tf.engine().makeTensorFromTensorInfo(out);
+}
+
+function benchConv(s: ConvShape, reps: number, own: BackendKernels): ConvResult {
   const x = tf.randomNormal(s.x, 0, 1, 'float32', 1) as tf.Tensor4D;
   const filter = tf.randomNormal(s.filter, 0, 0.1, 'float32', 2) as tf.Tensor4D;
   const dy = tf.tidy(() => tf.randomNormal(tf.conv2d(x, filter, s.strides, s.pad).shape, 0, 1, 'float32', 3));
@@ -113,11 +159,15 @@ function benchConv(s: ConvShape, reps: number): ConvResult {
   const flop = 2 * s.x[0] * oh * ow * co * kh * kw * ci;
 
   const attrs = { strides: s.strides, pad: s.pad, dataFormat: 'NHWC', filterShape: s.filter };
-  const [forwardMs = NaN, forwardNewFilterMs = NaN, filterGradMs = NaN] = interleavedMedians(reps, [
-    () => tf.conv2d(x, filter, s.strides, s.pad),
-    () => tf.tidy(() => tf.conv2d(x, tf.clone(filter), s.strides, s.pad)),
-    () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, attrs),
-  ]);
+  const inputAttrs = { strides: s.strides, pad: s.pad, dataFormat: 'NHWC', inputShape: s.x };
+  const [forwardMs = NaN, forwardNewFilterMs = NaN, filterGradMs = NaN, inputGradMs = NaN, backendInputGradMs = NaN] =
+    interleavedMedians(reps, [
+      () => tf.conv2d(x, filter, s.strides, s.pad),
+      () => tf.tidy(() => tf.conv2d(x, tf.clone(filter), s.strides, s.pad)),
+      () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, attrs) as tf.Tensor,
+      () => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter }, inputAttrs) as tf.Tensor,
+      () => runDirect(own.inputGrad, { dy, filter }, inputAttrs),
+    ]);
   tf.dispose([x, filter, dy]);
   return {
     name: s.name,
@@ -130,9 +180,24 @@ function benchConv(s: ConvShape, reps: number): ConvResult {
     forwardNewFilterMs,
     filterGradMs,
     ratio: filterGradMs / forwardMs,
+    inputGradMs,
+    backendInputGradMs,
     forwardGflops: flop / forwardMs / 1e6,
     filterGradGflops: flop / filterGradMs / 1e6,
   };
+}
+
+function benchPool(s: PoolShape, reps: number, own: BackendKernels): PoolResult {
+  const x = tf.randomNormal(s.x, 0, 1, 'float32', 7) as tf.Tensor4D;
+  const dy = tf.tidy(() => tf.randomNormal(tf.maxPool(x, s.size, s.strides, s.pad).shape, 0, 1, 'float32', 8));
+  const attrs = { filterSize: s.size, strides: s.strides, pad: s.pad };
+  const [forwardMs = NaN, gradMs = NaN, backendGradMs = NaN] = interleavedMedians(reps, [
+    () => tf.maxPool(x, s.size, s.strides, s.pad),
+    () => tf.engine().runKernel(tf.MaxPoolGrad, { dy, input: x }, attrs) as tf.Tensor,
+    () => runDirect(own.maxPoolGrad, { dy, input: x }, attrs),
+  ]);
+  tf.dispose([x, dy]);
+  return { name: s.name, forwardMs, gradMs, backendGradMs };
 }
 
 function benchMatMul(n: number, reps: number): MatMulResult {
@@ -148,10 +213,12 @@ const fmt = (v: number, digits: number): string => v.toFixed(digits);
 async function main(): Promise<void> {
   const { json, reps } = parseArgs(process.argv.slice(2));
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-  await registerWasmGradientKernels(await compileWatFile(FILTER_GRAD_WAT));
   if (!(await tf.setBackend('wasm'))) throw new Error('The wasm backend failed to initialise.');
+  const own = { inputGrad: backendKernel(tf.Conv2DBackpropInput), maxPoolGrad: backendKernel(tf.MaxPoolGrad) };
+  await registerWasmTrainingKernels(await compileWasmKernels());
 
-  const conv = CONV_SHAPES.map((s) => benchConv(s, reps));
+  const conv = CONV_SHAPES.map((s) => benchConv(s, reps, own));
+  const pool = POOL_SHAPES.map((s) => benchPool(s, reps, own));
   const matMul = MATMUL_SIZES.map((n) => benchMatMul(n, reps));
 
   console.log(`wasm backend, 1 thread, median of ${reps} after ${WARMUP} warm-up runs`);
@@ -163,8 +230,18 @@ async function main(): Promise<void> {
       'fwd new-W ms': fmt(r.forwardNewFilterMs, 2),
       'dW ms': fmt(r.filterGradMs, 2),
       'dW/fwd': fmt(r.ratio, 2),
+      'dX ms': fmt(r.inputGradMs, 2),
+      'tfjs dX ms': fmt(r.backendInputGradMs, 2),
       'fwd GFLOP/s': fmt(r.forwardGflops, 1),
       'dW GFLOP/s': fmt(r.filterGradGflops, 1),
+    })),
+  );
+  console.table(
+    pool.map((r) => ({
+      pool: r.name,
+      'fwd ms': fmt(r.forwardMs, 2),
+      'grad ms': fmt(r.gradMs, 2),
+      'tfjs grad ms': fmt(r.backendGradMs, 2),
     })),
   );
   console.table(matMul.map((r) => ({ matMul: `${r.n}^2`, ms: fmt(r.ms, 2), 'GFLOP/s': fmt(r.gflops, 1) })));
@@ -184,6 +261,7 @@ async function main(): Promise<void> {
       tfjs: tf.version_core,
       node: process.version,
       conv,
+      pool,
       matMul,
     };
     writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);

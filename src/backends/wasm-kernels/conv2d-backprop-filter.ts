@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
-import { type ConvGeometry, FilterGradKernel } from './filter-grad';
+import { heapFloat32, WASM } from './registry';
+import { type ConvGeometry, FilterGradKernel } from './simd/filter-grad';
 
 /**
  * Conv2DBackpropFilter for the wasm backend, which tfjs-backend-wasm 4.22
@@ -21,7 +22,7 @@ import { type ConvGeometry, FilterGradKernel } from './filter-grad';
 /** Padding as the Conv2D op accepts it. */
 export type Conv2DPad = tf.Conv2DBackpropFilterAttrs['pad'];
 
-const WASM = 'wasm';
+const KERNEL = 'Conv2DBackpropFilter';
 
 let kernel: FilterGradKernel | null = null;
 
@@ -30,14 +31,14 @@ function loadedKernel(): FilterGradKernel {
   if (kernel === null) {
     throw new Error(
       'Conv2DBackpropFilter on wasm: the SIMD kernel is not loaded; ' +
-        'await registerWasmGradientKernels(bytes of filter-grad.wat) before training.',
+        'await registerWasmTrainingKernels(...) before training.',
     );
   }
   return kernel;
 }
 
 /** Bytes of the kernel's own memory (it grows to the largest shape seen), or 0 before loading. */
-export function wasmGradientKernelMemoryBytes(): number {
+export function filterGradMemoryBytes(): number {
   return kernel?.memoryBytes ?? 0;
 }
 
@@ -107,13 +108,6 @@ function geometryOf(
   };
 }
 
-function float32Heap(backend: BackendWasm, info: tf.TensorInfo, name: string): Float32Array {
-  if (info.dtype !== 'float32') {
-    throw new Error(`Conv2DBackpropFilter on wasm: ${name} has dtype ${info.dtype}; only float32 is supported.`);
-  }
-  return backend.typedArrayFromHeap(info) as Float32Array;
-}
-
 function filterGradientInfo(
   backend: BackendWasm,
   x: tf.TensorInfo,
@@ -128,7 +122,12 @@ function filterGradientInfo(
   const impl = loadedKernel();
   const out = backend.makeOutput([...filterShape], 'float32');
   // Heap views are taken after makeOutput, which may grow (and so detach) the heap.
-  impl.run(geometry, float32Heap(backend, x, 'x'), float32Heap(backend, dy, 'dy'), float32Heap(backend, out, 'dW'));
+  impl.run(
+    geometry,
+    heapFloat32(backend, x, KERNEL, 'x'),
+    heapFloat32(backend, dy, KERNEL, 'dy'),
+    heapFloat32(backend, out, KERNEL, 'dW'),
+  );
   return out;
 }
 
@@ -179,17 +178,9 @@ export const conv2dBackpropFilterWasm: tf.KernelFunc = ({ inputs, backend, attrs
   return filterGradientInfo(backend as BackendWasm, x, dy, filterShape, strides, pad, dimRoundingMode, 1);
 };
 
-/**
- * Instantiates the SIMD kernel from its compiled bytes and registers the
- * missing training kernels for the 'wasm' backend. Idempotent, and leaves
- * any kernel already registered (a later tfjs may ship its own) in place.
- */
-export async function registerWasmGradientKernels(filterGradWasm: BufferSource): Promise<void> {
+/** Instantiates the SIMD kernel and registers the filter gradient for wasm, unless one is already there. */
+export async function registerConv2dBackpropFilter(filterGradWasm: BufferSource): Promise<void> {
   kernel ??= await FilterGradKernel.create(filterGradWasm);
   if (tf.getKernel(tf.Conv2DBackpropFilter, WASM) !== undefined) return;
-  tf.registerKernel({
-    kernelName: tf.Conv2DBackpropFilter,
-    backendName: WASM,
-    kernelFunc: conv2dBackpropFilterWasm,
-  });
+  tf.registerKernel({ kernelName: tf.Conv2DBackpropFilter, backendName: WASM, kernelFunc: conv2dBackpropFilterWasm });
 }

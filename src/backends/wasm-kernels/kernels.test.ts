@@ -3,15 +3,12 @@ import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import {
-  type Conv2DPad,
-  conv2dBackpropFilterWasm,
-  conv2dFilterGradient,
-  registerWasmGradientKernels,
-  wasmGradientKernelMemoryBytes,
-} from './conv2d-backprop-filter';
-import { naiveFilterGradient } from './reference';
-import { compileWatFile, FILTER_GRAD_WAT } from './wat';
+import { registerWasmTrainingKernels, wasmKernelMemoryBytes } from '.';
+import { type Conv2DPad, conv2dBackpropFilterWasm, conv2dFilterGradient } from './conv2d-backprop-filter';
+import { conv2dBackpropInputWasm } from './conv2d-backprop-input';
+import { maxPoolGradWasm } from './max-pool-grad';
+import { naiveFilterGradient } from './simd/reference';
+import { compileWasmKernels } from './simd/wat';
 
 type Backend = 'wasm' | 'cpu';
 type Shape4 = [number, number, number, number];
@@ -29,9 +26,9 @@ const REL_TOL = 1e-4;
 
 beforeAll(async () => {
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-  const bytes = await compileWatFile(FILTER_GRAD_WAT);
-  await registerWasmGradientKernels(bytes);
-  await registerWasmGradientKernels(bytes); // idempotent: a second call must not throw or warn
+  const binaries = await compileWasmKernels();
+  await registerWasmTrainingKernels(binaries);
+  await registerWasmTrainingKernels(binaries); // idempotent: a second call must not throw or warn
   expect(await tf.setBackend('wasm')).toBe(true);
 });
 
@@ -315,7 +312,7 @@ describe('Conv2DBackpropFilter on wasm', () => {
       tensors: tf.memory().numTensors,
       buffers: tf.memory().numDataBuffers,
       heap: heap(),
-      kernelMemory: wasmGradientKernelMemoryBytes(),
+      kernelMemory: wasmKernelMemoryBytes(),
     };
     for (let i = 0; i < 20; i++) {
       step();
@@ -324,7 +321,7 @@ describe('Conv2DBackpropFilter on wasm', () => {
     }
     // A leak in the backend's heap or a kernel memory that grows per call would show here.
     expect(heap()).toBe(before.heap);
-    expect(wasmGradientKernelMemoryBytes()).toBe(before.kernelMemory);
+    expect(wasmKernelMemoryBytes()).toBe(before.kernelMemory);
     tf.dispose([x, labels, ...Object.values(model)]);
   });
 
@@ -353,6 +350,122 @@ describe('Conv2DBackpropFilter on wasm', () => {
       if (g === undefined) throw new Error(`missing gradient ${name}`);
       expectClose(g, r, name);
     }
+  });
+});
+
+/** dx of sum(op(x) * dy) through the public gradient path, on the active backend. */
+function inputGradViaTape(
+  xData: Float32Array,
+  xShape: Shape4,
+  dyData: Float32Array,
+  op: (x: tf.Tensor4D) => tf.Tensor4D,
+): Float32Array {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(xData, xShape);
+    const outShape = op(x).shape;
+    const dy = tf.tensor(dyData.subarray(0, outShape.reduce((a, b) => a * b, 1)), outShape);
+    const [dx] = tf.grads((xx: tf.Tensor) => tf.sum(tf.mul(op(xx as tf.Tensor4D), dy)))([x]);
+    if (dx === undefined) throw new Error('no gradient');
+    return dx.dataSync() as Float32Array;
+  });
+}
+
+async function checkInputGrad(label: string, xData: Float32Array, xShape: Shape4, dyData: Float32Array, op: (x: tf.Tensor4D) => tf.Tensor4D): Promise<void> {
+  const ref = await onBackend('cpu', () => inputGradViaTape(xData, xShape, dyData, op));
+  const got = await onBackend('wasm', () => inputGradViaTape(xData, xShape, dyData, op));
+  expectClose(got, ref, label);
+}
+
+describe('Conv2DBackpropInput on wasm', () => {
+  it('replaces the backend kernel', () => {
+    expect(tf.getKernel(tf.Conv2DBackpropInput, 'wasm')?.kernelFunc).toBe(conv2dBackpropInputWasm);
+  });
+
+  it('matches cpu on random shapes, strides 1 (flipped-filter conv) and 2 (the backend kernel)', async () => {
+    const cases = randomCases(30, 2024);
+    for (const [i, c] of cases.entries()) {
+      const f = seeded(c.filter, 300 + i);
+      const filter = (): tf.Tensor4D => tf.tensor4d(f, c.filter);
+      await checkInputGrad(
+        JSON.stringify(c),
+        seeded(c.x, 400 + i),
+        c.x,
+        seeded([c.x[0] * c.x[1] * c.x[2] * c.filter[3] * 4], 500 + i),
+        (x) => tf.conv2d(x, filter(), c.strides, c.pad, 'NHWC', 1, c.dimRoundingMode),
+      );
+    }
+  });
+
+  it('matches cpu with even filters, numeric and explicit padding', async () => {
+    const cases: ConvCase[] = [
+      { x: [2, 9, 9, 3], filter: [2, 2, 3, 4], strides: [1, 1], pad: 'same' },
+      { x: [2, 8, 10, 2], filter: [4, 3, 2, 5], strides: [1, 1], pad: 'same' },
+      { x: [2, 9, 9, 3], filter: [3, 3, 3, 2], strides: [1, 1], pad: 1 },
+      { x: [2, 9, 9, 3], filter: [3, 3, 3, 2], strides: [1, 1], pad: 3 },
+      { x: [1, 7, 8, 2], filter: [3, 2, 2, 3], strides: [1, 1], pad: [[0, 0], [2, 0], [0, 1], [0, 0]] },
+      { x: [32, 14, 14, 8], filter: [3, 3, 8, 16], strides: [1, 1], pad: 'same' },
+    ];
+    for (const [i, c] of cases.entries()) {
+      const f = seeded(c.filter, 600 + i);
+      await checkInputGrad(
+        JSON.stringify(c),
+        seeded(c.x, 700 + i),
+        c.x,
+        seeded([c.x[0] * (c.x[1] + 8) * (c.x[2] + 8) * c.filter[3]], 800 + i),
+        (x) => tf.conv2d(x, tf.tensor4d(f, c.filter), c.strides, c.pad),
+      );
+    }
+  });
+
+  it('runs a forward Conv2D at stride 1 and the backend kernel at stride 2', async () => {
+    await onBackend('wasm', () => undefined);
+    const kernelsRun = async (strides: number): Promise<string[]> => {
+      const filter = tf.randomNormal([3, 3, 4, 6], 0, 1, 'float32', 1) as tf.Tensor4D;
+      const dy = tf.randomNormal([2, 8 / strides, 8 / strides, 6], 0, 1, 'float32', 2) as tf.Tensor4D;
+      const attrs = { strides, pad: 'same', dataFormat: 'NHWC', inputShape: [2, 8, 8, 4] };
+      const profile = await tf.profile(() => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter }, attrs) as tf.Tensor);
+      tf.dispose([filter, dy, profile.result as tf.Tensor]);
+      return profile.kernelNames;
+    };
+    expect(await kernelsRun(1)).toContain('Conv2D');
+    expect(await kernelsRun(2)).toEqual([tf.Conv2DBackpropInput]);
+  });
+});
+
+describe('MaxPoolGrad on wasm', () => {
+  it('replaces the backend kernel', () => {
+    expect(tf.getKernel(tf.MaxPoolGrad, 'wasm')?.kernelFunc).toBe(maxPoolGradWasm);
+  });
+
+  it('matches cpu on random pools, ties included: same and valid, overlapping windows', async () => {
+    const rand = mulberry32(77);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+    for (let i = 0; i < 30; i++) {
+      const k: [number, number] = [pick([1, 2, 3]), pick([1, 2, 3])];
+      const s: [number, number] = [pick([1, 2, 3]), pick([1, 2, 3])];
+      const shape: Shape4 = [pick([1, 2, 4]), pick([3, 4, 5, 7, 8]), pick([3, 4, 6, 7]), pick([1, 3, 4, 8, 9])];
+      const pad = pick(['same', 'valid'] as const);
+      // Rounded values make ties common: the first maximum must win, as on cpu.
+      const xData = seeded(shape, 1000 + i).map((v) => Math.round(v * 2));
+      await checkInputGrad(
+        JSON.stringify({ shape, k, s, pad }),
+        xData,
+        shape,
+        seeded([shape[0] * shape[1] * shape[2] * shape[3]], 2000 + i),
+        (x) => tf.maxPool(x, k, s, pad),
+      );
+    }
+  });
+
+  it('names a dy that does not match the pool', async () => {
+    await onBackend('wasm', () => undefined);
+    const input = tf.zeros([1, 4, 4, 2]);
+    const dy = tf.zeros([1, 3, 2, 2]);
+    const attrs = { filterSize: 2, strides: 2, pad: 'valid' };
+    expect(() => maxPoolGradWasm({ inputs: { dy, input }, backend: tf.backend(), attrs })).toThrow(
+      /dy shape \[1,3,2,2\] does not match the pool of \[1,4,4,2\]; expected \[1,2,2,2\]/,
+    );
+    tf.dispose([input, dy]);
   });
 });
 

@@ -5,6 +5,8 @@
  * tested in Node against a direct sum.
  */
 
+import { align16, checkIntegers, checkSizes, instantiateKernel, type KernelModule, reserve } from './module';
+
 /** Geometry of one conv2d (NHWC, filter [KH, KW, Ci, Co]), as tfjs' Conv2DInfo gives it. */
 export interface ConvGeometry {
   batch: number;
@@ -25,50 +27,23 @@ export interface ConvGeometry {
   left: number;
 }
 
-interface KernelExports {
-  memory: WebAssembly.Memory;
-  filterGrad: (
-    x: number,
-    dy: number,
-    out: number,
-    offsets: number,
-    K: number,
-    N: number,
-    OH: number,
-    OW: number,
-    Co: number,
-    imageStride: number,
-    rowStride: number,
-    colStride: number,
-  ) => void;
-}
-
-const PAGE_BYTES = 65536;
+const KERNEL = 'Conv2DBackpropFilter on wasm';
 /** Output channels per register tile in the kernel. */
 const CHANNEL_TILE = 8;
 /** Rows of dW per register tile in the kernel. */
 const ROW_TILE = 4;
-/** wasm32 addresses are i32 and the kernel compares them unsigned; stay well inside. */
-const MAX_BYTES = 2 ** 31;
-
-const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
 export class FilterGradKernel {
-  private constructor(private readonly exports: KernelExports) {}
+  private constructor(private readonly module: KernelModule) {}
 
   /** Instantiates the compiled kernel (the bytes of filter-grad.wat). */
   static async create(wasm: BufferSource): Promise<FilterGradKernel> {
-    const { instance } = await WebAssembly.instantiate(wasm);
-    const { memory, filterGrad } = instance.exports as Partial<KernelExports>;
-    if (!(memory instanceof WebAssembly.Memory) || typeof filterGrad !== 'function') {
-      throw new Error('The filter-gradient module must export "memory" and "filterGrad".');
-    }
-    return new FilterGradKernel({ memory, filterGrad });
+    return new FilterGradKernel(await instantiateKernel(wasm, 'filterGrad'));
   }
 
   /** Bytes of the kernel's memory; it grows to the largest shape seen and stays. */
   get memoryBytes(): number {
-    return this.exports.memory.buffer.byteLength;
+    return this.module.memory.buffer.byteLength;
   }
 
   /**
@@ -94,14 +69,8 @@ export class FilterGradKernel {
     const dyAt = align16(xAt + N * Hp * Wp * Ci * 4);
     const outAt = align16(dyAt + N * OH * OW * CoP * 4);
     const end = outAt + Math.ceil(K / ROW_TILE) * ROW_TILE * CoP * 4;
-    if (end > MAX_BYTES) {
-      throw new Error(
-        `Conv2DBackpropFilter on wasm: x [${N},${H},${W},${Ci}] with dy [${N},${OH},${OW},${Co}] ` +
-          `needs ${end} bytes of kernel memory; at most ${MAX_BYTES} are allowed.`,
-      );
-    }
-    const memory = this.exports.memory;
-    if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE_BYTES));
+    const { memory } = this.module;
+    reserve(memory, end, `${KERNEL}: x [${N},${H},${W},${Ci}] with dy [${N},${OH},${OW},${Co}]`);
     const heap = new Float32Array(memory.buffer);
 
     const offsets = new Int32Array(memory.buffer, offsetsAt, K);
@@ -119,7 +88,7 @@ export class FilterGradKernel {
       for (let p = 0; p < N * OH * OW; p++) heap.set(dy.subarray(p * Co, (p + 1) * Co), base + p * CoP);
     }
 
-    this.exports.filterGrad(
+    this.module.run(
       xAt,
       dyAt,
       outAt,
@@ -162,20 +131,10 @@ function copyPadded(heap: Float32Array, at: number, x: Float32Array, g: ConvGeom
 }
 
 function checkGeometry(g: ConvGeometry, x: Float32Array, dy: Float32Array, out: Float32Array): void {
-  for (const [name, value] of Object.entries(g)) {
-    const min = name.startsWith('stride') || name.startsWith('dilation') ? 1 : 0;
-    if (!Number.isInteger(value) || value < min) {
-      throw new Error(`Conv2DBackpropFilter on wasm: ${name} is ${String(value)}; it must be an integer >= ${min}.`);
-    }
-  }
-  const sizes: [string, Float32Array, number][] = [
+  checkIntegers(KERNEL, g, (name) => name.startsWith('stride') || name.startsWith('dilation'));
+  checkSizes(KERNEL, [
     ['x', x, g.batch * g.inHeight * g.inWidth * g.inChannels],
     ['dy', dy, g.batch * g.outHeight * g.outWidth * g.outChannels],
     ['dW', out, g.filterHeight * g.filterWidth * g.inChannels * g.outChannels],
-  ];
-  for (const [name, array, expected] of sizes) {
-    if (array.length !== expected) {
-      throw new Error(`Conv2DBackpropFilter on wasm: ${name} holds ${array.length} values; its shape needs ${expected}.`);
-    }
-  }
+  ]);
 }

@@ -1,0 +1,31 @@
+/**
+ * Training kernels for tfjs' wasm backend. tfjs-backend-wasm 4.22 has no
+ * Conv2DBackpropFilter (tfjs issue 8474), so without one no conv net trains
+ * there, and its Conv2DBackpropInput and MaxPoolGrad are plain C++ loops that
+ * took two thirds of a CNN step. Registered here:
+ *
+ * - Conv2DBackpropFilter: our SIMD kernel (simd/filter-grad.wat);
+ * - Conv2DBackpropInput at stride 1: one XNNPACK forward conv with the
+ *   flipped filter (other strides keep the backend's own);
+ * - MaxPoolGrad: our SIMD kernel (simd/max-pool-grad.wat).
+ *
+ * `npm run bench:kernels` times each against the forward op at the same shape.
+ */
+import { registerConv2dBackpropFilter, filterGradMemoryBytes } from './conv2d-backprop-filter';
+import { registerConv2dBackpropInput } from './conv2d-backprop-input';
+import { maxPoolGradMemoryBytes, registerMaxPoolGrad } from './max-pool-grad';
+import type { WasmKernelBinaries } from './simd/module';
+
+export type { WasmKernelBinaries } from './simd/module';
+
+/** Registers every kernel above for the wasm backend, before or after it starts. Idempotent. */
+export async function registerWasmTrainingKernels(binaries: WasmKernelBinaries): Promise<void> {
+  await registerConv2dBackpropFilter(binaries.filterGrad);
+  await registerMaxPoolGrad(binaries.maxPoolGrad);
+  registerConv2dBackpropInput();
+}
+
+/** Bytes held by the SIMD kernels' own memories; they grow to the largest shapes seen and stay. */
+export function wasmKernelMemoryBytes(): number {
+  return filterGradMemoryBytes() + maxPoolGradMemoryBytes();
+}

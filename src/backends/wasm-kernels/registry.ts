@@ -1,0 +1,48 @@
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+export const WASM = 'wasm';
+
+/**
+ * Puts `kernelFunc` in place of the wasm backend's own kernel `kernelName`
+ * and returns that one (undefined if there was none), so the new kernel can
+ * hand it the shapes it does not take. The old kernel's setup (binding its
+ * C++ function) is carried over, so this works before or after the backend
+ * starts. Idempotent: a second call returns the kernel first replaced.
+ */
+export function replaceWasmKernel(kernelName: string, kernelFunc: tf.KernelFunc): tf.KernelConfig | undefined {
+  const current = tf.getKernel(kernelName, WASM);
+  if (current?.kernelFunc === kernelFunc) return replaced.get(kernelName);
+  if (current !== undefined) tf.unregisterKernel(kernelName, WASM);
+  replaced.set(kernelName, current);
+  tf.registerKernel({
+    kernelName,
+    backendName: WASM,
+    kernelFunc,
+    ...(current?.setupFunc === undefined ? {} : { setupFunc: current.setupFunc }),
+    ...(current?.disposeFunc === undefined ? {} : { disposeFunc: current.disposeFunc }),
+  });
+  return current;
+}
+
+const replaced = new Map<string, tf.KernelConfig | undefined>();
+
+/**
+ * A kernel input as a Tensor for composing ops. Ops hand kernels Tensors; a
+ * bare TensorInfo (another kernel calling this one) gets a wrapper holding
+ * its own reference, so disposing the wrapper leaves the caller's data alone.
+ */
+export function asTensor(info: tf.TensorInfo, backend: tf.KernelBackend): tf.Tensor {
+  if (info instanceof tf.Tensor) return info;
+  const wrapper = tf.engine().makeTensorFromTensorInfo(info, backend);
+  (backend as tf.KernelBackend & { incRef(dataId: tf.TensorInfo['dataId']): void }).incRef(info.dataId);
+  return wrapper;
+}
+
+/** The float32 values of a tensor, viewed in place on the wasm backend's heap. */
+export function heapFloat32(backend: BackendWasm, info: tf.TensorInfo, kernel: string, name: string): Float32Array {
+  if (info.dtype !== 'float32') {
+    throw new Error(`${kernel} on wasm: ${name} has dtype ${info.dtype}; only float32 is supported.`);
+  }
+  return backend.typedArrayFromHeap(info) as Float32Array;
+}
