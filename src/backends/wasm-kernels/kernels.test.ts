@@ -381,7 +381,7 @@ describe('Conv2DBackpropInput on wasm', () => {
     expect(tf.getKernel(tf.Conv2DBackpropInput, 'wasm')?.kernelFunc).toBe(conv2dBackpropInputWasm);
   });
 
-  it('matches cpu on random shapes, strides 1 (flipped-filter conv) and 2 (the backend kernel)', async () => {
+  it('matches cpu on random shapes, strides 1 and 2, same and valid', async () => {
     const cases = randomCases(30, 2024);
     for (const [i, c] of cases.entries()) {
       const f = seeded(c.filter, 300 + i);
@@ -396,7 +396,7 @@ describe('Conv2DBackpropInput on wasm', () => {
     }
   });
 
-  it('matches cpu with even filters, numeric and explicit padding', async () => {
+  it('matches cpu with even filters, numeric and explicit padding, larger strides', async () => {
     const cases: ConvCase[] = [
       { x: [2, 9, 9, 3], filter: [2, 2, 3, 4], strides: [1, 1], pad: 'same' },
       { x: [2, 8, 10, 2], filter: [4, 3, 2, 5], strides: [1, 1], pad: 'same' },
@@ -404,6 +404,10 @@ describe('Conv2DBackpropInput on wasm', () => {
       { x: [2, 9, 9, 3], filter: [3, 3, 3, 2], strides: [1, 1], pad: 3 },
       { x: [1, 7, 8, 2], filter: [3, 2, 2, 3], strides: [1, 1], pad: [[0, 0], [2, 0], [0, 1], [0, 0]] },
       { x: [32, 14, 14, 8], filter: [3, 3, 8, 16], strides: [1, 1], pad: 'same' },
+      // ResNet-20's stride-2 layers, and strides that leave rows of x unread.
+      { x: [4, 32, 32, 16], filter: [3, 3, 16, 32], strides: [2, 2], pad: 'same' },
+      { x: [2, 11, 10, 3], filter: [3, 2, 3, 4], strides: [3, 2], pad: 'valid' },
+      { x: [2, 10, 9, 2], filter: [4, 4, 2, 3], strides: [2, 3], pad: 'same' },
     ];
     for (const [i, c] of cases.entries()) {
       const f = seeded(c.filter, 600 + i);
@@ -417,18 +421,20 @@ describe('Conv2DBackpropInput on wasm', () => {
     }
   });
 
-  it('runs a forward Conv2D at stride 1 and the backend kernel at stride 2', async () => {
+  it('runs one forward Conv2D at strides 1 and 2, and the backend kernel where the padding would be negative', async () => {
     await onBackend('wasm', () => undefined);
-    const kernelsRun = async (strides: number): Promise<string[]> => {
+    const kernelsRun = async (strides: number, pad: 'same' | number, dySide: number): Promise<string[]> => {
       const filter = tf.randomNormal([3, 3, 4, 6], 0, 1, 'float32', 1) as tf.Tensor4D;
-      const dy = tf.randomNormal([2, 8 / strides, 8 / strides, 6], 0, 1, 'float32', 2) as tf.Tensor4D;
-      const attrs = { strides, pad: 'same', dataFormat: 'NHWC', inputShape: [2, 8, 8, 4] };
+      const dy = tf.randomNormal([2, dySide, dySide, 6], 0, 1, 'float32', 2) as tf.Tensor4D;
+      const attrs = { strides, pad, dataFormat: 'NHWC', inputShape: [2, 8, 8, 4] };
       const profile = await tf.profile(() => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter }, attrs) as tf.Tensor);
       tf.dispose([filter, dy, profile.result as tf.Tensor]);
       return profile.kernelNames;
     };
-    expect(await kernelsRun(1)).toContain('Conv2D');
-    expect(await kernelsRun(2)).toEqual([tf.Conv2DBackpropInput]);
+    expect(await kernelsRun(1, 'same', 8)).toEqual(['Conv2D', tf.Conv2DBackpropInput]); // the inner kernel finishes first
+    expect(await kernelsRun(2, 'same', 4)).toEqual(['Conv2D', tf.Conv2DBackpropInput]); // the inner kernel finishes first
+    // pad 3 > KH - 1: the flipped conv would need a negative padding.
+    expect(await kernelsRun(1, 3, 12)).toEqual([tf.Conv2DBackpropInput]);
   });
 });
 
