@@ -9,14 +9,14 @@ import { type ConvGeometry, FilterGradKernel } from './simd/filter-grad';
  * lacks (tfjs issue 8474): without it no conv layer trains there.
  *
  * The arithmetic runs in our own WebAssembly SIMD kernel (filter-grad.wat)
- * on copies of x and dy taken straight from the backend's heap. Composing it
+ * on copies of x (padded) and dy taken straight from the backend's heap. Composing it
  * from tfjs ops instead costs more than the sums themselves at a small CNN's
  * shapes: an im2col (pad + strided slices + concat + matMul) spent 37.6 ms of
  * a 53 ms step copying, and the filter gradient as one forward conv (x with
  * batch and channels swapped, by dy as the filter) pays two transposes and
  * XNNPACK repacking dy as weights on every call, 1.6-3.8x a forward conv.
- * The kernel reads x and dy where they lie and keeps its result tile in
- * registers (npm run bench:kernels has the figures).
+ * The copies are plain memcpys, and the kernel keeps its result tile in
+ * registers for a whole pass over dy (npm run bench:kernels has the figures).
  */
 
 /** Padding as the Conv2D op accepts it. */
