@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
-import { heapFloat32, WASM } from './registry';
+import { heapViews, WASM } from './registry';
 import { type ConvGeometry, FilterGradKernel } from './simd/filter-grad';
 
 /**
@@ -121,13 +121,12 @@ function filterGradientInfo(
   const geometry = geometryOf(x.shape, dy.shape, filterShape, strides, pad, dimRoundingMode, dilations);
   const impl = loadedKernel();
   const out = backend.makeOutput([...filterShape], 'float32');
-  // Heap views are taken after makeOutput, which may grow (and so detach) the heap.
-  impl.run(
-    geometry,
-    heapFloat32(backend, x, KERNEL, 'x'),
-    heapFloat32(backend, dy, KERNEL, 'dy'),
-    heapFloat32(backend, out, KERNEL, 'dW'),
-  );
+  const [xs, dys, dW] = heapViews(backend, KERNEL, [
+    ['x', x],
+    ['dy', dy],
+    ['dW', out],
+  ]);
+  impl.run(geometry, xs, dys, dW);
   return out;
 }
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
-import { asTensor, heapFloat32, replaceWasmKernel } from './registry';
+import { asTensor, heapViews, replaceWasmKernel } from './registry';
 
 /**
  * Conv2DBackpropInput for the wasm backend as one forward conv.
@@ -58,9 +58,10 @@ export function flippedConvPadding(
 function flipFilter(backend: BackendWasm, filter: tf.TensorInfo): tf.TensorInfo {
   const [KH = 0, KW = 0, Ci = 0, Co = 0] = filter.shape;
   const out = backend.makeOutput([KH, KW, Co, Ci], 'float32');
-  // Views after makeOutput, which may grow (and so detach) the heap.
-  const w = heapFloat32(backend, filter, KERNEL, 'filter');
-  const f = heapFloat32(backend, out, KERNEL, 'flipped filter');
+  const [w, f] = heapViews(backend, KERNEL, [
+    ['filter', filter],
+    ['flipped filter', out],
+  ]);
   for (let kh = 0; kh < KH; kh++)
     for (let kw = 0; kw < KW; kw++) {
       const src = ((KH - 1 - kh) * KW + (KW - 1 - kw)) * Ci * Co;
@@ -75,8 +76,10 @@ function spreadDy(backend: BackendWasm, dy: tf.TensorInfo, info: tf.backend_util
   const [N = 0, OH = 0, OW = 0, C = 0] = dy.shape;
   const [height, width] = spreadSize(info, OH, OW);
   const out = backend.makeOutput([N, height, width, C], 'float32');
-  const src = heapFloat32(backend, dy, KERNEL, 'dy');
-  const dst = heapFloat32(backend, out, KERNEL, 'spread dy');
+  const [src, dst] = heapViews(backend, KERNEL, [
+    ['dy', dy],
+    ['spread dy', out],
+  ]);
   dst.fill(0);
   for (let n = 0; n < N; n++)
     for (let oh = 0; oh < OH; oh++)
@@ -86,6 +89,17 @@ function spreadDy(backend: BackendWasm, dy: tf.TensorInfo, info: tf.backend_util
         dst.set(src.subarray(from, from + C), to);
       }
   return out;
+}
+
+/** dy and the filter must be what a conv of an input of `inputShape` gives and takes. */
+function checkShapes(info: tf.backend_util.Conv2DInfo, dy: tf.TensorInfo, filter: tf.TensorInfo): void {
+  const expected = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
+  if (dy.shape.some((d, i) => d !== expected[i]) || filter.shape[2] !== info.inChannels) {
+    throw new Error(
+      `${KERNEL}: dy shape [${dy.shape}] and filter [${filter.shape}] do not match an input of shape ` +
+        `[${info.inShape}]; expected dy [${expected}] and a filter with ${info.inChannels} input channels.`,
+    );
+  }
 }
 
 export const conv2dBackpropInputWasm: tf.KernelFunc = (args) => {
@@ -109,10 +123,18 @@ export const conv2dBackpropInputWasm: tf.KernelFunc = (args) => {
           'channelsLast',
         )
       : null;
+  if (info !== null) checkShapes(info, dy, filter);
   const padding = info === null ? null : flippedConvPadding(info, dy.shape[1] ?? 0, dy.shape[2] ?? 0);
   if (info === null || padding === null) {
     if (original === undefined) throw new Error(`${KERNEL}: the wasm backend has no kernel of its own.`);
     return original.kernelFunc(args);
+  }
+  if (info.outChannels === 0 || info.inChannels === 0 || info.batchSize === 0 || dy.shape.includes(0)) {
+    // Nothing to sum (XNNPACK refuses empty convolutions): dx is zeros.
+    const dx = backend.makeOutput([...inputShape], 'float32');
+    const [zeros] = heapViews(backend, KERNEL, [['dx', dx]]);
+    zeros.fill(0);
+    return dx;
   }
   return tf.tidy(() => {
     const engine = tf.engine();

@@ -5,13 +5,17 @@
  * took two thirds of a CNN step. Registered here:
  *
  * - Conv2DBackpropFilter: our SIMD kernel (simd/filter-grad.wat);
- * - Conv2DBackpropInput at stride 1: one XNNPACK forward conv with the
- *   flipped filter (other strides keep the backend's own);
+ * - Conv2DBackpropInput: one XNNPACK forward conv of dy, spread by the
+ *   stride, with the flipped filter (a numeric pad larger than the filter
+ *   keeps the backend's own);
  * - MaxPoolGrad: our SIMD kernel (simd/max-pool-grad.wat).
  *
  * `npm run bench:kernels` times each against the forward op at the same shape.
  */
-import { registerConv2dBackpropFilter, filterGradMemoryBytes } from './conv2d-backprop-filter';
+// The backend registers its own kernels on import; ours must come after them.
+import '@tensorflow/tfjs-backend-wasm';
+
+import { filterGradMemoryBytes, registerConv2dBackpropFilter } from './conv2d-backprop-filter';
 import { registerConv2dBackpropInput } from './conv2d-backprop-input';
 import { maxPoolGradMemoryBytes, registerMaxPoolGrad } from './max-pool-grad';
 import type { WasmKernelBinaries } from './simd/module';

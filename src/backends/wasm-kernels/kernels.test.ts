@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { registerWasmTrainingKernels, wasmKernelMemoryBytes } from '.';
 import { type Conv2DPad, conv2dBackpropFilterWasm, conv2dFilterGradient } from './conv2d-backprop-filter';
@@ -28,7 +28,10 @@ beforeAll(async () => {
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   const binaries = await compileWasmKernels();
   await registerWasmTrainingKernels(binaries);
+  const warn = vi.spyOn(console, 'warn');
   await registerWasmTrainingKernels(binaries); // idempotent: a second call must not throw or warn
+  expect(warn).not.toHaveBeenCalled();
+  warn.mockRestore();
   expect(await tf.setBackend('wasm')).toBe(true);
 });
 
@@ -121,9 +124,8 @@ function randomCases(count: number, seed: number): ConvCase[] {
 }
 
 describe('Conv2DBackpropFilter on wasm', () => {
-  it('is registered for wasm only', () => {
-    expect(tf.getKernel(tf.Conv2DBackpropFilter, 'wasm')).toBeDefined();
-    expect(tf.getKernel(tf.Conv2DBackpropFilter, 'cpu')?.kernelFunc).not.toBe(conv2dBackpropFilterWasm);
+  it('is registered for wasm', () => {
+    expect(tf.getKernel(tf.Conv2DBackpropFilter, 'wasm')?.kernelFunc).toBe(conv2dBackpropFilterWasm);
   });
 
   it('matches cpu on random shapes, strides 1 and 2, same and valid', async () => {
@@ -276,14 +278,6 @@ describe('Conv2DBackpropFilter on wasm', () => {
         attrs: { strides: 1, pad: 'same', dataFormat, filterShape: [3, 3, 2, 3] },
       });
     expect(() => call('NCHW')).toThrow(/dataFormat: "NCHW"\. Should be one of: NHWC/);
-    // Bare TensorInfos (another kernel calling this one) work too.
-    const bare = conv2dBackpropFilterWasm({
-      inputs: { x: { dataId: x.dataId, shape: x.shape, dtype: x.dtype }, dy: { dataId: dy.dataId, shape: dy.shape, dtype: dy.dtype } },
-      backend: tf.backend(),
-      attrs: { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 2, 3] },
-    });
-    expect((bare as tf.Tensor).shape).toEqual([3, 3, 2, 3]);
-    tf.dispose(bare as tf.Tensor);
     expect(() => conv2dFilterGradient(x as tf.Tensor4D, tf.zeros([1, 3, 4, 3]), [3, 3, 2, 3], 1, 'same')).toThrow(
       /dy shape \[1,3,4,3\] does not match x \[1,4,4,2\].*expected \[1,4,4,3\]/,
     );
@@ -419,6 +413,45 @@ describe('Conv2DBackpropInput on wasm', () => {
         (x) => tf.conv2d(x, tf.tensor4d(f, c.filter), c.strides, c.pad),
       );
     }
+  });
+
+  it('takes bare TensorInfos (a kernel calling it) and leaves their data to their owner', async () => {
+    await onBackend('wasm', () => undefined);
+    const dy = tf.randomNormal([2, 6, 6, 5], 0, 1, 'float32', 3);
+    const filter = tf.randomNormal([3, 3, 4, 5], 0, 1, 'float32', 4);
+    const bare = (t: tf.Tensor): tf.TensorInfo => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
+    const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: [2, 6, 6, 4] };
+    const before = tf.memory().numTensors;
+    const info = conv2dBackpropInputWasm({ inputs: { dy: bare(dy), filter: bare(filter) }, backend: tf.backend(), attrs });
+    const viaTensors = tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter }, attrs) as tf.Tensor;
+    // A kernel composed of ops returns a Tensor, which the engine takes as is.
+    const out = info as tf.Tensor;
+    expect(out).toBeInstanceOf(tf.Tensor);
+    expect(Array.from(out.dataSync())).toEqual(Array.from(viaTensors.dataSync()));
+    tf.dispose([out, viaTensors]);
+    expect(tf.memory().numTensors).toBe(before);
+    // The inputs still hold their data.
+    expect(dy.dataSync().length).toBe(360);
+    expect(filter.dataSync().length).toBe(180);
+    tf.dispose([dy, filter]);
+  });
+
+  it('gives zeros for empty channels and names a dy that does not match the input', async () => {
+    await onBackend('wasm', () => undefined);
+    const empty = tf.engine().runKernel(
+      tf.Conv2DBackpropInput,
+      { dy: tf.zeros([1, 4, 4, 0]), filter: tf.zeros([3, 3, 2, 0]) },
+      { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: [1, 4, 4, 2] },
+    ) as tf.Tensor;
+    expect(Array.from(empty.dataSync())).toEqual(new Array(32).fill(0));
+    const call = (dyShape: number[]) => () =>
+      tf.engine().runKernel(
+        tf.Conv2DBackpropInput,
+        { dy: tf.zeros(dyShape), filter: tf.zeros([3, 3, 2, 3]) },
+        { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: [1, 4, 4, 2] },
+      );
+    expect(call([2, 4, 4, 3])).toThrow(/Conv2DBackpropInput: dy shape \[2,4,4,3\].*expected dy \[1,4,4,3\]/);
+    tf.dispose(empty);
   });
 
   it('runs one forward Conv2D at strides 1 and 2, and the backend kernel where the padding would be negative', async () => {

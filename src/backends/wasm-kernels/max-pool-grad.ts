@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
-import { heapFloat32, replaceWasmKernel } from './registry';
+import { heapViews, replaceWasmKernel } from './registry';
 import { MaxPoolGradKernel, type PoolGeometry } from './simd/max-pool-grad';
 
 /**
@@ -60,13 +60,12 @@ export const maxPoolGradWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const wasm = backend as BackendWasm;
   const geometry = poolGeometry(input, dy, attrs as unknown as tf.MaxPoolGradAttrs);
   const dx = wasm.makeOutput([...input.shape], 'float32');
-  // Heap views are taken after makeOutput, which may grow (and so detach) the heap.
-  kernel.run(
-    geometry,
-    heapFloat32(wasm, input, KERNEL, 'input'),
-    heapFloat32(wasm, dy, KERNEL, 'dy'),
-    heapFloat32(wasm, dx, KERNEL, 'dx'),
-  );
+  const [xs, dys, dxs] = heapViews(wasm, KERNEL, [
+    ['input', input],
+    ['dy', dy],
+    ['dx', dx],
+  ]);
+  kernel.run(geometry, xs, dys, dxs);
   return dx;
 };
 

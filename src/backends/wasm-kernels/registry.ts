@@ -39,10 +39,23 @@ export function asTensor(info: tf.TensorInfo, backend: tf.KernelBackend): tf.Ten
   return wrapper;
 }
 
-/** The float32 values of a tensor, viewed in place on the wasm backend's heap. */
-export function heapFloat32(backend: BackendWasm, info: tf.TensorInfo, kernel: string, name: string): Float32Array {
-  if (info.dtype !== 'float32') {
-    throw new Error(`${kernel} on wasm: ${name} has dtype ${info.dtype}; only float32 is supported.`);
+/**
+ * The float32 values of tensors, viewed in place on the wasm backend's heap,
+ * in the order given. Call after every makeOutput of the kernel: views are
+ * only good until the heap next grows. A tensor still held by another backend
+ * is moved onto the heap by its first lookup, which may grow the heap, so all
+ * of them are looked up before any view is taken.
+ */
+export function heapViews<const T extends readonly (readonly [name: string, info: tf.TensorInfo])[]>(
+  backend: BackendWasm,
+  kernel: string,
+  tensors: T,
+): { [K in keyof T]: Float32Array } {
+  for (const [name, info] of tensors) {
+    if (info.dtype !== 'float32') {
+      throw new Error(`${kernel} on wasm: ${name} has dtype ${info.dtype}; only float32 is supported.`);
+    }
+    backend.dataIdMap.get(info.dataId);
   }
-  return backend.typedArrayFromHeap(info) as Float32Array;
+  return tensors.map(([, info]) => backend.typedArrayFromHeap(info)) as { [K in keyof T]: Float32Array };
 }

@@ -30,7 +30,12 @@ export function reserve(memory: WebAssembly.Memory, bytes: number, what: string)
     throw new Error(`${what} needs ${bytes} bytes of kernel memory; at most ${MAX_BYTES} are allowed.`);
   }
   const have = memory.buffer.byteLength;
-  if (bytes > have) memory.grow(Math.ceil((bytes - have) / PAGE_BYTES));
+  if (bytes <= have) return;
+  try {
+    memory.grow(Math.ceil((bytes - have) / PAGE_BYTES));
+  } catch (e) {
+    throw new Error(`${what} needs ${bytes} bytes of kernel memory and the browser refused to grow it from ${have}: ${String(e)}`);
+  }
 }
 
 export const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
