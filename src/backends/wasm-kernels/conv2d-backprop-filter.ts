@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
-import { heapViews, WASM } from './registry';
+import { heapViews, loaded, WASM } from './registry';
 import { type ConvGeometry, FilterGradKernel } from './simd/filter-grad';
 
 /**
@@ -25,17 +25,6 @@ export type Conv2DPad = tf.Conv2DBackpropFilterAttrs['pad'];
 const KERNEL = 'Conv2DBackpropFilter';
 
 let kernel: FilterGradKernel | null = null;
-
-/** The instantiated kernel, or an error saying how to get one. */
-function loadedKernel(): FilterGradKernel {
-  if (kernel === null) {
-    throw new Error(
-      'Conv2DBackpropFilter on wasm: the SIMD kernel is not loaded; ' +
-        'await registerWasmTrainingKernels(...) before training.',
-    );
-  }
-  return kernel;
-}
 
 /** Bytes of the kernel's own memory (it grows to the largest shape seen), or 0 before loading. */
 export function filterGradMemoryBytes(): number {
@@ -119,7 +108,7 @@ function filterGradientInfo(
   dilations: [number, number] | number,
 ): tf.TensorInfo {
   const geometry = geometryOf(x.shape, dy.shape, filterShape, strides, pad, dimRoundingMode, dilations);
-  const impl = loadedKernel();
+  const impl = loaded(kernel, KERNEL);
   const out = backend.makeOutput([...filterShape], 'float32');
   const [xs, dys, dW] = heapViews(backend, KERNEL, [
     ['x', x],

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
-import { heapViews, replaceWasmKernel } from './registry';
+import { heapViews, loaded, replaceWasmKernel } from './registry';
 import { MaxPoolGradKernel, type PoolGeometry } from './simd/max-pool-grad';
 
 /**
@@ -54,9 +54,7 @@ function poolGeometry(x: tf.TensorInfo, dy: tf.TensorInfo, attrs: tf.MaxPoolGrad
 export const maxPoolGradWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, input } = inputs;
   if (dy === undefined || input === undefined) throw new Error(`${KERNEL}: inputs dy and input are required.`);
-  if (kernel === null) {
-    throw new Error(`${KERNEL} on wasm: the SIMD kernel is not loaded; await registerWasmTrainingKernels(...) first.`);
-  }
+  const impl = loaded(kernel, KERNEL);
   const wasm = backend as BackendWasm;
   const geometry = poolGeometry(input, dy, attrs as unknown as tf.MaxPoolGradAttrs);
   const dx = wasm.makeOutput([...input.shape], 'float32');
@@ -65,7 +63,7 @@ export const maxPoolGradWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
     ['dy', dy],
     ['dx', dx],
   ]);
-  kernel.run(geometry, xs, dys, dxs);
+  impl.run(geometry, xs, dys, dxs);
   return dx;
 };
 

@@ -59,3 +59,11 @@ export function heapViews<const T extends readonly (readonly [name: string, info
   }
   return tensors.map(([, info]) => backend.typedArrayFromHeap(info)) as { [K in keyof T]: Float32Array };
 }
+
+/** `kernel` once registerWasmTrainingKernels has loaded it, or an error saying to. */
+export function loaded<T>(kernel: T | null, name: string): T {
+  if (kernel === null) {
+    throw new Error(`${name} on wasm: the SIMD kernel is not loaded; await registerWasmTrainingKernels(...) first.`);
+  }
+  return kernel;
+}

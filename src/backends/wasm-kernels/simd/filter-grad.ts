@@ -5,7 +5,19 @@
  * tested in Node against a direct sum.
  */
 
-import { align16, checkIntegers, checkSizes, instantiateKernel, type KernelModule, reserve } from './module';
+import {
+  align16,
+  channelPadding,
+  checkIntegers,
+  checkSizes,
+  copyIn,
+  copyOut,
+  instantiateKernel,
+  type PaddedLayout,
+  paddedSize,
+  reserve,
+  SimdKernel,
+} from './module';
 
 /** Geometry of one conv2d (NHWC, filter [KH, KW, Ci, Co]), as tfjs' Conv2DInfo gives it. */
 export interface ConvGeometry {
@@ -33,17 +45,10 @@ const CHANNEL_TILE = 8;
 /** Rows of dW per register tile in the kernel. */
 const ROW_TILE = 4;
 
-export class FilterGradKernel {
-  private constructor(private readonly module: KernelModule) {}
-
+export class FilterGradKernel extends SimdKernel {
   /** Instantiates the compiled kernel (the bytes of filter-grad.wat). */
   static async create(wasm: BufferSource): Promise<FilterGradKernel> {
     return new FilterGradKernel(await instantiateKernel(wasm, 'filterGrad'));
-  }
-
-  /** Bytes of the kernel's memory; it grows to the largest shape seen and stays. */
-  get memoryBytes(): number {
-    return this.module.memory.buffer.byteLength;
   }
 
   /**
@@ -63,11 +68,25 @@ export class FilterGradKernel {
     const Hp = (OH - 1) * g.strideHeight + (g.filterHeight - 1) * g.dilationHeight + 1;
     const Wp = (OW - 1) * g.strideWidth + (g.filterWidth - 1) * g.dilationWidth + 1;
     const CoP = Math.ceil(Co / CHANNEL_TILE) * CHANNEL_TILE;
+    const xLayout: PaddedLayout = {
+      batch: N,
+      height: H,
+      width: W,
+      channels: Ci,
+      paddedHeight: Hp,
+      paddedWidth: Wp,
+      paddedChannels: Ci,
+      top: g.top,
+      left: g.left,
+    };
+    const dyLayout = channelPadding(N, OH, OW, Co, CoP);
+    // dW [K, Co] is stored as K rows of CoP, the rows rounded up to whole tiles.
+    const outLayout = channelPadding(1, K, 1, Co, CoP);
 
     const offsetsAt = 0;
     const xAt = align16(offsetsAt + K * 4);
-    const dyAt = align16(xAt + N * Hp * Wp * Ci * 4);
-    const outAt = align16(dyAt + N * OH * OW * CoP * 4);
+    const dyAt = align16(xAt + paddedSize(xLayout) * 4);
+    const outAt = align16(dyAt + paddedSize(dyLayout) * 4);
     const end = outAt + Math.ceil(K / ROW_TILE) * ROW_TILE * CoP * 4;
     const { memory } = this.module;
     reserve(memory, end, `${KERNEL}: x [${N},${H},${W},${Ci}] with dy [${N},${OH},${OW},${Co}]`);
@@ -79,14 +98,8 @@ export class FilterGradKernel {
       for (let kw = 0; kw < g.filterWidth; kw++)
         for (let ci = 0; ci < Ci; ci++) offsets[k++] = ((kh * g.dilationHeight * Wp + kw * g.dilationWidth) * Ci + ci) * 4;
 
-    copyPadded(heap, xAt / 4, x, g, Hp, Wp);
-    if (CoP === Co) {
-      heap.set(dy, dyAt / 4);
-    } else {
-      const base = dyAt / 4;
-      heap.fill(0, base, base + N * OH * OW * CoP);
-      for (let p = 0; p < N * OH * OW; p++) heap.set(dy.subarray(p * Co, (p + 1) * Co), base + p * CoP);
-    }
+    copyIn(heap, xAt / 4, x, xLayout, 0);
+    copyIn(heap, dyAt / 4, dy, dyLayout, 0);
 
     this.module.run(
       xAt,
@@ -103,31 +116,8 @@ export class FilterGradKernel {
       g.strideWidth * Ci * 4,
     );
 
-    const result = new Float32Array(memory.buffer, outAt, K * CoP);
-    if (CoP === Co) {
-      out.set(result);
-    } else {
-      for (let r = 0; r < K; r++) out.set(result.subarray(r * CoP, r * CoP + Co), r * Co);
-    }
+    copyOut(heap, outAt / 4, out, outLayout);
   }
-}
-
-/** x into [N, Hp, Wp, Ci] at `at` (in floats): shifted by top/left, zero around, cropped past Hp/Wp. */
-function copyPadded(heap: Float32Array, at: number, x: Float32Array, g: ConvGeometry, Hp: number, Wp: number): void {
-  const { batch: N, inHeight: H, inWidth: W, inChannels: Ci, top, left } = g;
-  if (top === 0 && left === 0 && Hp === H && Wp === W) {
-    heap.set(x, at);
-    return;
-  }
-  heap.fill(0, at, at + N * Hp * Wp * Ci);
-  const rows = Math.min(H, Hp - top);
-  const rowFloats = Math.min(W, Wp - left) * Ci;
-  if (rows <= 0 || rowFloats <= 0) return;
-  for (let n = 0; n < N; n++)
-    for (let h = 0; h < rows; h++) {
-      const src = (n * H + h) * W * Ci;
-      heap.set(x.subarray(src, src + rowFloats), at + ((n * Hp + h + top) * Wp + left) * Ci);
-    }
 }
 
 function checkGeometry(g: ConvGeometry, x: Float32Array, dy: Float32Array, out: Float32Array): void {

@@ -4,7 +4,19 @@
  * memory, runs it and crops dx out. Pure: plain arrays in and out, no tfjs.
  */
 
-import { align16, checkIntegers, checkSizes, instantiateKernel, type KernelModule, reserve } from './module';
+import {
+  align16,
+  channelPadding,
+  checkIntegers,
+  checkSizes,
+  copyIn,
+  copyOut,
+  instantiateKernel,
+  type PaddedLayout,
+  paddedSize,
+  reserve,
+  SimdKernel,
+} from './module';
 
 /** Geometry of one 2-D max pool (NHWC), as tfjs' Conv2DInfo for a pool gives it. */
 export interface PoolGeometry {
@@ -27,17 +39,10 @@ const KERNEL = 'MaxPoolGrad on wasm';
 const LANES = 4;
 const SCRATCH_BYTES = 16;
 
-export class MaxPoolGradKernel {
-  private constructor(private readonly module: KernelModule) {}
-
+export class MaxPoolGradKernel extends SimdKernel {
   /** Instantiates the compiled kernel (the bytes of max-pool-grad.wat). */
   static async create(wasm: BufferSource): Promise<MaxPoolGradKernel> {
     return new MaxPoolGradKernel(await instantiateKernel(wasm, 'maxPoolGrad'));
-  }
-
-  /** Bytes of the kernel's memory; it grows to the largest shape seen and stays. */
-  get memoryBytes(): number {
-    return this.module.memory.buffer.byteLength;
   }
 
   /** dx [N, H, W, C] into `dx`, from the pool's input x [N, H, W, C] and dy [N, OH, OW, C]. */
@@ -55,31 +60,24 @@ export class MaxPoolGradKernel {
     const Hp = Math.max(top + H, (OH - 1) * g.strideHeight + g.filterHeight);
     const Wp = Math.max(left + W, (OW - 1) * g.strideWidth + g.filterWidth);
     const Cp = Math.ceil(C / LANES) * LANES;
-    const padded = N * Hp * Wp * Cp;
+    // x and dx share one layout; dy keeps its pixels and pads its channels.
+    const layout: PaddedLayout = { batch: N, height: H, width: W, channels: C, paddedHeight: Hp, paddedWidth: Wp, paddedChannels: Cp, top, left };
+    const dyLayout = channelPadding(N, OH, OW, C, Cp);
+    const padded = paddedSize(layout);
 
     const scratchAt = 0;
     const xAt = align16(scratchAt + SCRATCH_BYTES);
     const dyAt = align16(xAt + padded * 4);
-    const dxAt = align16(dyAt + N * OH * OW * Cp * 4);
+    const dxAt = align16(dyAt + paddedSize(dyLayout) * 4);
     const end = dxAt + padded * 4;
     const { memory } = this.module;
     reserve(memory, end, `${KERNEL}: x [${N},${H},${W},${C}] with dy [${N},${OH},${OW},${C}]`);
     const heap = new Float32Array(memory.buffer);
 
-    const xBase = xAt / 4;
-    heap.fill(-Infinity, xBase, xBase + padded);
-    forEachRow(N, H, W, C, Hp, Wp, Cp, top, left, (src, dst, length) =>
-      heap.set(x.subarray(src, src + length), xBase + dst),
-    );
-    const dyBase = dyAt / 4;
-    if (Cp === C) {
-      heap.set(dy, dyBase);
-    } else {
-      heap.fill(0, dyBase, dyBase + N * OH * OW * Cp);
-      for (let p = 0; p < N * OH * OW; p++) heap.set(dy.subarray(p * C, (p + 1) * C), dyBase + p * Cp);
-    }
-    const dxBase = dxAt / 4;
-    heap.fill(0, dxBase, dxBase + padded);
+    // -Infinity around x never wins a window, so every window can be scanned whole.
+    copyIn(heap, xAt / 4, x, layout, -Infinity);
+    copyIn(heap, dyAt / 4, dy, dyLayout, 0);
+    heap.fill(0, dxAt / 4, dxAt / 4 + padded);
 
     this.module.run(
       xAt,
@@ -98,37 +96,6 @@ export class MaxPoolGradKernel {
       g.strideWidth * Cp * 4,
     );
 
-    forEachRow(N, H, W, C, Hp, Wp, Cp, top, left, (src, dst, length) =>
-      dx.set(heap.subarray(dxBase + dst, dxBase + dst + length), src),
-    );
+    copyOut(heap, dxAt / 4, dx, layout);
   }
-}
-
-/**
- * Visits the runs of x that are contiguous both in x [N, H, W, C] and in the
- * padded buffer [N, Hp, Wp, Cp]: whole rows when C = Cp, else single pixels.
- * `src` and `dst` are float offsets in x and in the buffer.
- */
-function forEachRow(
-  N: number,
-  H: number,
-  W: number,
-  C: number,
-  Hp: number,
-  Wp: number,
-  Cp: number,
-  top: number,
-  left: number,
-  visit: (src: number, dst: number, length: number) => void,
-): void {
-  for (let n = 0; n < N; n++)
-    for (let h = 0; h < H; h++) {
-      const src = (n * H + h) * W * C;
-      const dst = ((n * Hp + h + top) * Wp + left) * Cp;
-      if (C === Cp) {
-        visit(src, dst, W * C);
-      } else {
-        for (let w = 0; w < W; w++) visit(src + w * C, dst + w * Cp, C);
-      }
-    }
 }

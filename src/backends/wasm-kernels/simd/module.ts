@@ -14,6 +14,16 @@ export interface KernelModule {
   run: (...args: number[]) => void;
 }
 
+/** A kernel's host: it owns one instantiated module and that module's memory. */
+export abstract class SimdKernel {
+  protected constructor(protected readonly module: KernelModule) {}
+
+  /** Bytes of the kernel's memory; it grows to the largest shape seen and stays. */
+  get memoryBytes(): number {
+    return this.module.memory.buffer.byteLength;
+  }
+}
+
 /** Instantiates a kernel module and checks it exports `memory` and `name`. */
 export async function instantiateKernel(wasm: BufferSource, name: string): Promise<KernelModule> {
   const { instance } = await WebAssembly.instantiate(wasm);
@@ -63,4 +73,73 @@ export function checkSizes(kernel: string, arrays: readonly [string, Float32Arra
 export interface WasmKernelBinaries {
   filterGrad: BufferSource;
   maxPoolGrad: BufferSource;
+}
+
+/**
+ * Where an NHWC tensor [batch, height, width, channels] sits in a kernel's
+ * buffer [batch, paddedHeight, paddedWidth, paddedChannels]: shifted down by
+ * `top` rows and right by `left` columns; what does not fit is cropped.
+ */
+export interface PaddedLayout {
+  batch: number;
+  height: number;
+  width: number;
+  channels: number;
+  paddedHeight: number;
+  paddedWidth: number;
+  paddedChannels: number;
+  top: number;
+  left: number;
+}
+
+/** Floats in the padded buffer. */
+export const paddedSize = (p: PaddedLayout): number => p.batch * p.paddedHeight * p.paddedWidth * p.paddedChannels;
+
+const fitsExactly = (p: PaddedLayout): boolean =>
+  p.top === 0 && p.left === 0 && p.paddedHeight === p.height && p.paddedWidth === p.width && p.paddedChannels === p.channels;
+
+/**
+ * Visits the runs that are contiguous both in the tensor and in the buffer:
+ * the kept part of each row when the channels are not padded, else single
+ * pixels. `src` and `dst` are float offsets in the tensor and in the buffer.
+ */
+function forEachRun(p: PaddedLayout, visit: (src: number, dst: number, length: number) => void): void {
+  const rows = Math.min(p.height, p.paddedHeight - p.top);
+  const columns = Math.min(p.width, p.paddedWidth - p.left);
+  if (rows <= 0 || columns <= 0) return;
+  const C = p.channels;
+  for (let n = 0; n < p.batch; n++)
+    for (let h = 0; h < rows; h++) {
+      const src = (n * p.height + h) * p.width * C;
+      const dst = ((n * p.paddedHeight + h + p.top) * p.paddedWidth + p.left) * p.paddedChannels;
+      if (C === p.paddedChannels) {
+        visit(src, dst, columns * C);
+      } else {
+        for (let w = 0; w < columns; w++) visit(src + w * C, dst + w * p.paddedChannels, C);
+      }
+    }
+}
+
+/** Copies `tensor` into the buffer at float offset `at`, every other float of the buffer set to `fill`. */
+export function copyIn(heap: Float32Array, at: number, tensor: Float32Array, p: PaddedLayout, fill: number): void {
+  if (fitsExactly(p)) {
+    heap.set(tensor, at);
+    return;
+  }
+  heap.fill(fill, at, at + paddedSize(p));
+  forEachRun(p, (src, dst, length) => heap.set(tensor.subarray(src, src + length), at + dst));
+}
+
+/** Copies the buffer at float offset `at` back into `tensor`, leaving out the padding. */
+export function copyOut(heap: Float32Array, at: number, tensor: Float32Array, p: PaddedLayout): void {
+  if (fitsExactly(p)) {
+    tensor.set(heap.subarray(at, at + tensor.length));
+    return;
+  }
+  forEachRun(p, (src, dst, length) => tensor.set(heap.subarray(at + dst, at + dst + length), src));
+}
+
+/** A tensor whose pixels keep their place and whose channels are padded to `paddedChannels`. */
+export function channelPadding(batch: number, height: number, width: number, channels: number, paddedChannels: number): PaddedLayout {
+  return { batch, height, width, channels, paddedHeight: height, paddedWidth: width, paddedChannels, top: 0, left: 0 };
 }

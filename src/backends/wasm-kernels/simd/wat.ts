@@ -13,11 +13,14 @@ import type { WasmKernelBinaries } from './module';
 
 const source = (name: string): string => fileURLToPath(new URL(`./${name}`, import.meta.url));
 
+/** One wabt instance for every compile: it is a wasm module of its own, loaded once. */
+let toolkit: ReturnType<typeof wabt> | undefined;
+
 /** Compiles a .wat file with SIMD enabled; a syntax or type error names the file and line. */
 export async function compileWatFile(path: string): Promise<Uint8Array<ArrayBuffer>> {
   const text = await readFile(path, 'utf8');
-  const toolkit = await wabt();
-  const module = toolkit.parseWat(path, text, { simd: true });
+  toolkit ??= wabt();
+  const module = (await toolkit).parseWat(path, text, { simd: true });
   try {
     module.validate();
     return Uint8Array.from(module.toBinary({}).buffer);
