@@ -27,7 +27,7 @@ test('a removed WASM worker and a WebGPU device loss are survived; a NaN model i
   // A target a few rounds away, so the faults land mid-run.
   const first = startRun(page, { workers: 'webgpu:1,wasm:2', targetAccuracy: 0.84, maxSeconds: 200, evalSamples: 2000 });
   await waitForRounds(page, 1);
-  await page.evaluate(() => window.tandem.injectNaN(2));
+  await page.evaluate(() => window.tandem.diagnostics.injectNaN(2));
   await waitForRounds(page, 2);
   expect(await page.evaluate(() => window.tandem.phase())).toBe('training');
   await page.evaluate(() => window.tandem.removeWorker(1));
@@ -39,7 +39,7 @@ test('a removed WASM worker and a WebGPU device loss are survived; a NaN model i
 
   const second = startRun(page, { workers: 'webgpu:1,wasm:2', targetAccuracy: 0.84, maxSeconds: 200, evalSamples: 2000 });
   await waitForRounds(page, 1);
-  await page.evaluate(() => window.tandem.simulateDeviceLoss(0));
+  await page.evaluate(() => window.tandem.diagnostics.simulateDeviceLoss(0));
   const b = await second;
   expect(b.stoppedBy).toBe('target');
   expect(b.workers.find((w) => w.id === 0)?.left).toMatch(/device/i);

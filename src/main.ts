@@ -6,14 +6,16 @@ import { detectCapabilities } from './backends/capabilities';
 import { DEFAULT_CONFIG } from './core/config';
 import { cifar10Present, loadDatasetBySpec } from './data/load';
 import { saveCheckpoint } from './checkpoint/store';
-import { Orchestrator } from './orchestrator/orchestrator';
+import { Engine } from './orchestrator/engine';
+import { startBrowserWorker } from './orchestrator/browser-worker';
+import { measureBaseline } from './bench/baseline';
 import { LocalDatasets } from './ui/local-dataset';
 import { mountPage } from './ui/page';
 import { parseUrlConfig } from './ui/url-config';
 
 // Files picked on the page are answered from memory; every other spec is fetched.
 const local = new LocalDatasets();
-const engine = new Orchestrator(local.loader(loadDatasetBySpec), { onCheckpoint: saveCheckpoint });
+const engine = new Engine(local.loader(loadDatasetBySpec), { startWorker: startBrowserWorker, onCheckpoint: saveCheckpoint });
 // The URL holds the whole config; a bad parameter falls back to its default and is reported on the page.
 const fromUrl = parseUrlConfig(location.search);
 const store = new ConfigStore(fromUrl.config);
@@ -49,7 +51,7 @@ const archive = new RunArchive();
 engine.on((event) => {
   if (event.type === 'done') archive.add(event.result);
 });
-const api = createTandemApi(engine, ready, capabilities, store, archive);
+const api = createTandemApi(engine, ready, capabilities, store, archive, (options) => measureBaseline(engine, options));
 window.tandem = api;
 mountPage(document.getElementById('app') as HTMLElement, {
   engine,

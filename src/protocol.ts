@@ -3,7 +3,7 @@
  * orchestrator <-> trainer worker (comlink), page <-> scripts (`window.tandem`),
  * page -> benchmark (the run JSON). Types only; no behaviour.
  */
-import type { AggregationMode, BackendName, RunConfig } from './core/config';
+import type { AggregationMode, BackendName, ModelName, RunConfig } from './core/config';
 
 /** A worker posts `{type: DEVICE_LOST_MESSAGE, reason}` when its WebGPU device is lost, outside any call. */
 export const DEVICE_LOST_MESSAGE = 'tandem-device-lost';
@@ -102,11 +102,28 @@ export interface EvalReport {
 }
 
 /** A worker's training step timed against bare tfjs (tf.layers + tf.train) on the same backend. */
-export interface BaselineReport {
+export interface BaselineTiming {
   id: number;
   backend: BackendName;
   tandemStepMs: number;
   bareStepMs: number;
+}
+
+/** A baseline timing with what was timed: the run's own model and dataset. */
+export interface BaselineReport extends BaselineTiming {
+  model: ModelName;
+  dataset: string;
+  /** Training FLOPs of one step as training computes it, at the batch size timed. */
+  flopsPerStep: number;
+}
+
+/** What `tandem.baseline` times: the pool, model and dataset of a run config, `steps` steps per worker. */
+export interface BaselineOptions {
+  workers?: RunConfig['workers'] | string;
+  steps?: number;
+  batchSize?: number;
+  dataset?: string;
+  model?: ModelName;
 }
 
 /** One synchronous SGD step's gradient half. */
@@ -120,7 +137,12 @@ export interface GradientReport {
 /** The trainer worker's API (the object `trainer.worker.ts` exposes). */
 export interface TrainerApi {
   init(init: WorkerInit): Promise<BackendReport>;
-  configure(settings: OptimizerSettings): void;
+  /**
+   * Sets the optimizer's hyperparameters. `restartStreams` restarts the
+   * augmentation stream from the seed: true at the start of a run (so two
+   * runs with one seed match), false for a mid-run learning-rate change.
+   */
+  configure(settings: OptimizerSettings, restartStreams: boolean): void;
   /** Load theta_bar from shared memory; optionally reset the optimizer state (a new run). */
   loadGlobal(resetOptimizer: boolean): Promise<void>;
   /** Write theta_i into the worker's slot and mark it with `version`; false if it holds NaN/Infinity. */
@@ -133,7 +155,7 @@ export interface TrainerApi {
   applyGradient(): Promise<number>;
   evaluate(start: number, count: number): Promise<EvalReport>;
   /** Step times of this worker's own step and of the same model in bare tfjs, on the same batches. */
-  baseline(warmupSteps: number, timedSteps: number): Promise<BaselineReport>;
+  baseline(warmupSteps: number, timedSteps: number): Promise<BaselineTiming>;
   /** theta_bar as a tfjs layers model (for download). */
   exportModel(): Promise<ModelArtifacts>;
   /** Test hook: destroys this worker's WebGPU device, as a GPU reset would. */
@@ -322,15 +344,18 @@ export interface TandemApi {
    * Times each worker of `workers` alone (one at a time): Tandem's step
    * against bare tfjs on the same backend and batches.
    */
-  baseline(options?: { workers?: RunConfig['workers'] | string; steps?: number; batchSize?: number }): Promise<BaselineReport[]>;
+  baseline(options?: BaselineOptions): Promise<BaselineReport[]>;
   /** Adds a worker to the running run (profiled, seated from the next round); resolves to its id. */
   addWorker(backend: import('./core/config').BackendName): Promise<number>;
   /** Removes worker `id`; during a run it leaves as a lost worker would. */
   removeWorker(id: number): Promise<void>;
-  /** Test hook: destroys worker `id`'s WebGPU device. */
-  simulateDeviceLoss(id: number): Promise<void>;
-  /** Test hook: worker `id` publishes NaN at its next round. */
-  injectNaN(id: number): Promise<void>;
+  /** Faults caused on purpose, to test how runs survive them. */
+  diagnostics: {
+    /** Destroys worker `id`'s WebGPU device, as a GPU reset would. */
+    simulateDeviceLoss(id: number): Promise<void>;
+    /** Worker `id` publishes NaN at its next round. */
+    injectNaN(id: number): Promise<void>;
+  };
   /** Live tensors and JS heap per worker, and the page's own heap (bytes; null where the browser does not tell). */
   memory(): Promise<{ page: number | null; workers: { id: number; tensors: number; heapBytes: number | null }[] }>;
   /** The checkpoint saved in this browser (IndexedDB), summarised, or null. */

@@ -5,7 +5,7 @@
  */
 import { DEFAULT_CONFIG, validateConfig, type RunConfig } from '../core/config';
 import type { Capabilities } from '../backends/capabilities';
-import type { Orchestrator } from '../orchestrator/orchestrator';
+import type { Engine } from '../orchestrator/engine';
 import type { EnvironmentInfo, TandemApi } from '../protocol';
 import type { ConfigStore } from './config-store';
 import type { RunArchive } from './run-archive';
@@ -27,11 +27,12 @@ export function summarize(c: Checkpoint): CheckpointSummary {
 }
 
 export function createTandemApi(
-  engine: Orchestrator,
+  engine: Engine,
   ready: Promise<void>,
   capabilities: Promise<Readonly<Capabilities>>,
   store: ConfigStore,
   archive: RunArchive,
+  baseline: TandemApi['baseline'],
 ): TandemApi {
   const api: TandemApi = {
     ready: () => ready,
@@ -78,14 +79,13 @@ export function createTandemApi(
     phase: () => engine.phase(),
     async baseline(options = {}) {
       await ready;
-      return engine.baseline(options);
+      return baseline(options);
     },
     addWorker: (backend) => engine.addWorker(backend),
     async removeWorker(id) {
       engine.removeWorker(id);
     },
-    simulateDeviceLoss: (id) => engine.simulateDeviceLoss(id),
-    injectNaN: (id) => engine.injectNaN(id),
+    diagnostics: Object.freeze({ ...engine.diagnostics }),
     async memory() {
       const heap = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory;
       return { page: heap ? heap.usedJSHeapSize : null, workers: await engine.memoryReport() };

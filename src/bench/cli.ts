@@ -15,8 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { build, preview, type PreviewServer } from 'vite';
 import { ConfigError, DEFAULT_CONFIG, validateConfig, type Algo, type RunConfig } from '../core/config';
-import { cnnSpec, trainingFlops } from '../models/spec';
-import type { EnvironmentInfo, RunPhase, RunResult } from '../protocol';
+import type { BaselineOptions, EnvironmentInfo, RunPhase, RunResult } from '../protocol';
 import type {} from '../tandem-global';
 import { BenchArgsError, parseBenchArgs, usage, type BenchOptions } from './args';
 import { CHROMIUM_ARGS, chromiumExecutable } from './chromium';
@@ -276,12 +275,17 @@ async function bench(options: BenchOptions, root: string, resources: Resources, 
   let baseline: BaselineRow[] | undefined;
   if (options.baselineSteps > 0) {
     console.log(`\nTiming each worker alone against bare tfjs (${options.baselineSteps} steps)...`);
-    const { workers, batchSize } = options.config;
-    const request = { steps: options.baselineSteps, ...(workers ? { workers } : {}), ...(batchSize ? { batchSize } : {}) };
+    const { workers, batchSize, dataset, model } = options.config;
+    // The run's own pool, model and dataset: the baseline times what the runs train.
+    const request: BaselineOptions = {
+      steps: options.baselineSteps,
+      ...(workers ? { workers } : {}),
+      ...(batchSize ? { batchSize } : {}),
+      ...(dataset ? { dataset } : {}),
+      ...(model ? { model } : {}),
+    };
     try {
-      const reports = await page.evaluate((r) => window.tandem.baseline(r), request);
-      const flopsPerStep = trainingFlops(cnnSpec(), batchSize ?? DEFAULT_CONFIG.batchSize);
-      baseline = reports.map((r) => ({ ...r, flopsPerStep }));
+      baseline = await page.evaluate((r) => window.tandem.baseline(r), request);
       console.log(baselineTable(baseline));
     } catch (e) {
       failures.push({ algo: null, message: `baseline: ${errorMessage(e)}` });

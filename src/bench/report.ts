@@ -27,10 +27,8 @@ export interface BenchFile {
   baseline?: BaselineRow[];
 }
 
-export interface BaselineRow extends BaselineReport {
-  /** Training FLOPs of one step at the run's batch size. */
-  flopsPerStep: number;
-}
+/** One worker's baseline row: the report as the page measured it (model, dataset and FLOPs included). */
+export type BaselineRow = BaselineReport;
 
 /** Each worker alone: Tandem's step against bare tfjs, and the step's GFLOP/s. */
 export function baselineTable(rows: readonly BaselineRow[]): string {

@@ -189,11 +189,18 @@ export function initialTheta(spec: ModelSpec, rng: Rng): Float32Array {
 }
 
 /**
- * FLOPs (2 per multiply-add) of one training step: forward plus input and
- * weight gradients, about 3x the forward pass. For GFLOP/s figures.
+ * FLOPs (2 per multiply-add) of one training step as training computes it:
+ * the forward pass, every weight gradient, and every input gradient but the
+ * first layer's (nothing needs the gradient of the images). For GFLOP/s figures.
  */
 export function trainingFlops(spec: ModelSpec, batchSize: number): number {
   let forward = 0;
+  /** Forward FLOPs of the first layer with weights: its input gradient is never computed. */
+  let first: number | null = null;
+  const count = (flops: number): void => {
+    forward += flops;
+    first ??= flops;
+  };
   const walk = (layers: readonly LayerPlan[], shape: [number, number, number]): [number, number, number] => {
     let [h, w, c] = shape;
     for (const layer of layers) {
@@ -202,13 +209,13 @@ export function trainingFlops(spec: ModelSpec, batchSize: number): number {
           const [k = 1, , cin = 1, cout = 1] = spec.params[layer.kernel]?.shape ?? [];
           h = Math.ceil(h / layer.stride);
           w = Math.ceil(w / layer.stride);
-          forward += 2 * h * w * k * k * cin * cout;
+          count(2 * h * w * k * k * cin * cout);
           c = cout;
           break;
         }
         case 'dense': {
           const [fanIn = 1, units = 1] = spec.params[layer.kernel]?.shape ?? [];
-          forward += 2 * fanIn * units;
+          count(2 * fanIn * units);
           [h, w, c] = [1, 1, units];
           break;
         }
@@ -237,5 +244,5 @@ export function trainingFlops(spec: ModelSpec, batchSize: number): number {
     return [h, w, c];
   };
   walk(spec.layers, spec.inputShape);
-  return 3 * forward * batchSize;
+  return (3 * forward - (first ?? 0)) * batchSize;
 }

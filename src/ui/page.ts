@@ -9,7 +9,7 @@ import { loadCheckpoint } from '../checkpoint/store';
 import type { Capabilities } from '../backends/capabilities';
 import type { ConfigStore } from '../api/config-store';
 import type { RunArchive } from '../api/run-archive';
-import type { Orchestrator } from '../orchestrator/orchestrator';
+import type { Engine } from '../orchestrator/engine';
 import type { EngineEvent, RoundEvent, RunPhase, RunResult, TandemApi, WorkerInfo } from '../protocol';
 import { LineChart, type SeriesStyle } from './charts';
 import { CheckpointControls } from './checkpoints';
@@ -38,7 +38,7 @@ import { formatUrlConfig } from './url-config';
 import { FIELDS, fieldKeyOf, formatValue } from './fields';
 
 export interface PageDeps {
-  engine: Orchestrator;
+  engine: Engine;
   ready: Promise<void>;
   capabilities: Promise<Readonly<Capabilities>>;
   store: ConfigStore;
@@ -73,7 +73,7 @@ export function mountPage(root: HTMLElement, deps: PageDeps): void {
 }
 
 class TrainerPage {
-  private readonly engine: Orchestrator;
+  private readonly engine: Engine;
   private readonly store: ConfigStore;
   private readonly archive: RunArchive;
   private isReady = false;

@@ -47,7 +47,7 @@ describe('TrainerCore', () => {
     views = makeViews();
     core = new TrainerCore(cpuStarter);
     await core.init({ id: 0, backend: 'cpu', fallback: 'refuse', memory: views.buffer, layout: views.spec, model });
-    core.configure({ learningRate: 0.1, momentum: 0.9, weightDecay: 0, batchSize: 8, augment: { cropPadding: 0, flip: false }, seed: 1 });
+    core.configure({ learningRate: 0.1, momentum: 0.9, weightDecay: 0, batchSize: 8, augment: { cropPadding: 0, flip: false }, seed: 1 }, true);
     await core.loadGlobal(true);
   });
 
@@ -136,7 +136,7 @@ describe('TrainerCore with BatchNorm (ResNet-20)', () => {
     const core = new TrainerCore(cpuStarter);
     // Id 1: the other suite's worker 0 shares this tfjs engine and its variable names.
     await core.init({ id: 1, backend: 'cpu', fallback: 'refuse', memory: views.buffer, layout: views.spec, model: resnet });
-    core.configure({ learningRate: 0.01, momentum: 0.9, weightDecay: 1e-4, batchSize: 8, augment: { cropPadding: 0, flip: false }, seed: 1 });
+    core.configure({ learningRate: 0.01, momentum: 0.9, weightDecay: 1e-4, batchSize: 8, augment: { cropPadding: 0, flip: false }, seed: 1 }, true);
     await core.loadGlobal(true);
     const meanAt = offsets[meanIndex] ?? -1;
     const varAt = offsets[varIndex] ?? -1;
@@ -183,7 +183,7 @@ describe('BatchNorm statistics through aggregation', () => {
     const cores = [new TrainerCore(cpuStarter), new TrainerCore(cpuStarter)];
     for (const [i, core] of cores.entries()) {
       await core.init({ id: 2 + i, backend: 'cpu', fallback: 'refuse', memory: views.buffer, layout: views.spec, model: resnet });
-      core.configure({ learningRate: 0.01, momentum: 0.9, weightDecay: 0, batchSize: 8, augment: { cropPadding: 0, flip: false }, seed: 1 });
+      core.configure({ learningRate: 0.01, momentum: 0.9, weightDecay: 0, batchSize: 8, augment: { cropPadding: 0, flip: false }, seed: 1 }, true);
       await core.loadGlobal(true);
       await core.runRound({ round: 1, steps: 2, shardOffset: 0, slowdown: 1 });
     }

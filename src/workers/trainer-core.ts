@@ -14,7 +14,7 @@ import { paramOffsets, paramSize, type ModelSpec } from '../models/spec';
 import { bareStepTimes, layersModel } from './bare-baseline';
 import type {
   BackendReport,
-  BaselineReport,
+  BaselineTiming,
   ModelArtifacts,
   EvalReport,
   GradientReport,
@@ -105,8 +105,8 @@ export class TrainerCore implements TrainerApi {
     return report;
   }
 
-  configure(settings: OptimizerSettings): void {
-    if (settings.seed !== this.settings.seed) this.augmentRng = createRng(settings.seed).fork(`augment-${this.id}`);
+  configure(settings: OptimizerSettings, restartStreams: boolean): void {
+    if (restartStreams || settings.seed !== this.settings.seed) this.augmentRng = createRng(settings.seed).fork(`augment-${this.id}`);
     this.settings = { ...settings, augment: { ...settings.augment } };
   }
 
@@ -278,7 +278,7 @@ export class TrainerCore implements TrainerApi {
     }
   }
 
-  async baseline(warmupSteps: number, timedSteps: number): Promise<BaselineReport> {
+  async baseline(warmupSteps: number, timedSteps: number): Promise<BaselineTiming> {
     this.enter('baseline');
     try {
       const shard = this.shared().shard(this.id);

@@ -42,7 +42,9 @@ import type {
 } from '../protocol';
 import { allocate, computeLayout, type SharedViews } from '../shared-memory/layout';
 import { DivergenceGuard, optimizerSettings, roundsPerEpoch, scheduledRate, slowdownOf } from './run-helpers';
-import { WorkerLostError, WorkerPool, type PoolWorker } from './worker-pool';
+import { WorkerPool } from './worker-pool';
+import { WorkerLostError, type TrainerCalls, type WorkerFactory, type WorkerHandle } from './worker-handle';
+import { messageOf } from '../core/errors';
 
 /** Worker slots in shared memory: the most workers a run can have at once. */
 export const MAX_SLOTS = 8;
@@ -51,6 +53,14 @@ export type Listener = (event: EngineEvent) => void;
 
 const IDLE_PHASES: readonly RunPhase[] = ['idle', 'done', 'failed'];
 
+/** Test hooks: each causes a fault a real run can meet, so its handling can be tested. */
+export interface Diagnostics {
+  /** The WebGPU device of worker `id` is destroyed, as a GPU reset would. */
+  simulateDeviceLoss(id: number): Promise<void>;
+  /** Worker `id` publishes a model holding NaN at its next round. */
+  injectNaN(id: number): Promise<void>;
+}
+
 export class RunStateError extends Error {
   override readonly name = 'RunStateError';
 }
@@ -58,7 +68,9 @@ export class RunStateError extends Error {
 /** Reads a dataset by its spec string (`fashion-mnist`, `cifar10:/files/`, ...). */
 export type DatasetLoader = (dataset: string) => Promise<LoadedDataset>;
 
-export interface OrchestratorOptions {
+export interface EngineOptions {
+  /** Starts one trainer: a browser Worker on the page, an in-thread trainer in Node. */
+  startWorker: WorkerFactory;
   /** Called with every checkpoint (every checkpointEvery rounds, at pause, at the end). */
   onCheckpoint?: (checkpoint: Checkpoint) => Promise<void> | void;
 }
@@ -75,7 +87,7 @@ export interface Prepared {
 
 /** Per-worker state within one run. */
 interface Member {
-  worker: PoolWorker;
+  worker: WorkerHandle;
   /** Current step-time estimate, ms (profiled, then updated each round when adaptive). */
   stepMs: number;
   /** Last measured step time without emulated slowdown, ms. */
@@ -131,7 +143,7 @@ interface RunState {
   fullEval: { round: number; accuracy: number } | null;
 }
 
-export class Orchestrator {
+export class Engine {
   private loaded: LoadedDataset | null = null;
   private memory: Prepared | null = null;
   private pool: WorkerPool | null = null;
@@ -147,7 +159,7 @@ export class Orchestrator {
 
   constructor(
     private readonly loadDataset: DatasetLoader,
-    private readonly options: OrchestratorOptions = {},
+    private readonly options: EngineOptions,
   ) {}
 
   on(listener: Listener): () => void {
@@ -288,16 +300,11 @@ export class Orchestrator {
     this.pool.remove(id, 'removed by request');
   }
 
-  /** Test hook: the WebGPU device of worker `id` is destroyed, as a GPU reset would. */
-  async simulateDeviceLoss(id: number): Promise<void> {
-    const worker = this.requireWorker(id);
-    await worker.api.simulateDeviceLoss();
-  }
-
-  /** Test hook: worker `id` publishes a model holding NaN at its next round. */
-  async injectNaN(id: number): Promise<void> {
-    await this.requireWorker(id).api.injectNaN();
-  }
+  /** Faults caused on purpose, for tests and the console; not part of training. */
+  readonly diagnostics: Diagnostics = {
+    simulateDeviceLoss: (id) => this.requireWorker(id).call((a) => a.simulateDeviceLoss()),
+    injectNaN: (id) => this.requireWorker(id).call((a) => a.injectNaN()),
+  };
 
   /** Live tensors and heap bytes per worker, for leak checks. */
   async memoryReport(): Promise<{ id: number; tensors: number; heapBytes: number | null }[]> {
@@ -370,38 +377,25 @@ export class Orchestrator {
   }
 
   /**
-   * Times each worker alone against bare tfjs on its backend. Uses the run
-   * machinery (pool, shared memory) but trains nothing that is kept.
+   * Lends the pool of `config` (started if need be) over its prepared
+   * memory to `use`, while no run can start: for measurements that are not
+   * runs (the benchmark's bare-tfjs baseline). The phase is `profiling`
+   * meanwhile, with `message`.
    */
-  async baseline(options: { workers?: RunConfig['workers'] | string; steps?: number; batchSize?: number }): Promise<BaselineReport[]> {
-    const steps = options.steps ?? 20;
-    if (!Number.isInteger(steps) || steps < 1 || steps > 1000) {
-      throw new ConfigError('steps', steps, 'an integer from 1 to 1000');
-    }
-    const config = validateConfig({
-      ...(options.workers !== undefined ? { workers: options.workers } : {}),
-      ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
-    });
+  async withPool<T>(input: Partial<RunConfig>, message: string, use: (memory: Prepared, workers: readonly WorkerHandle[]) => Promise<T>): Promise<T> {
+    const config = validateConfig(input, DEFAULT_CONFIG);
     if (this.isRunning()) {
-      throw new RunStateError(`Cannot measure a baseline while a run is in progress (phase ${this.state}).`);
+      throw new RunStateError(`Cannot lend the workers while a run is in progress (phase ${this.state}).`);
     }
-    this.setPhase('profiling', 'Timing each worker alone against bare tfjs.');
+    this.setPhase('profiling', message);
     try {
       const memory = await this.prepare(config.dataset, config.model);
-      const { views } = memory;
       const pool = await this.ensurePool(config, memory);
-      const rng = createRng(config.seed);
-      views.global.set(initialTheta(memory.model, rng.fork('init')));
-      const reports: BaselineReport[] = [];
-      for (const w of pool.workers) {
-        views.shard(w.id).set(rng.permutation(memory.trainSize));
-        await w.call((a) => a.configure(optimizerSettings(config, memory.model, config.learningRate)));
-        reports.push(await w.call((a) => a.baseline(config.warmupSteps + 3, steps)));
-      }
-      this.setPhase('idle', 'Baseline measured.');
-      return reports;
+      const result = await use(memory, pool.workers);
+      this.setPhase('idle', 'Measured.');
+      return result;
     } catch (e) {
-      this.setPhase('failed', e instanceof Error ? e.message : String(e));
+      this.setPhase('failed', messageOf(e));
       throw e;
     }
   }
@@ -428,7 +422,7 @@ export class Orchestrator {
     }
     views.bumpGlobal();
     const learningRate = resume ? resume.learningRate : config.learningRate;
-    await Promise.all(pool.workers.map((w) => w.call((a) => a.configure(optimizerSettings(config, model, learningRate)))));
+    await Promise.all(pool.workers.map((w) => w.call((a) => a.configure(optimizerSettings(config, model, learningRate), true))));
 
     // Profile all workers at once: budgets must reflect speed inside the pool.
     this.setPhase('profiling', 'Measuring each worker’s step time.');
@@ -652,7 +646,7 @@ export class Orchestrator {
     this.resumeWaiter = null;
   }
 
-  private requireWorker(id: number): PoolWorker {
+  private requireWorker(id: number): WorkerHandle {
     const worker = this.pool?.workers.find((w) => w.id === id);
     if (!worker) {
       const ids = this.pool?.workers.map((w) => w.id).join(', ') || 'none';
@@ -677,7 +671,7 @@ export class Orchestrator {
 
   private configureAll(run: RunState): Promise<unknown> {
     const settings = optimizerSettings(run.config, run.memory.model, run.learningRate);
-    return Promise.all(run.members.map((m) => m.worker.call((a) => a.configure(settings)).catch(() => undefined)));
+    return Promise.all(run.members.map((m) => m.worker.call((a) => a.configure(settings, false)).catch(() => undefined)));
   }
 
   /** Removes members that left this round; budgets and shards are rebuilt for the rest. */
@@ -707,7 +701,7 @@ export class Orchestrator {
       try {
         const worker = await this.pool.add(join.backend);
         const slowdown = slowdownOf(run.config, worker.id, run.round + 1);
-        await worker.call((a) => a.configure(optimizerSettings(run.config, run.memory.model, run.learningRate)));
+        await worker.call((a) => a.configure(optimizerSettings(run.config, run.memory.model, run.learningRate), true));
         run.memory.views.shard(worker.id).set(run.shardRng.permutation(run.memory.trainSize));
         const profile = await worker.call((a) => a.profile(run.config.warmupSteps, run.config.profileSteps, slowdown));
         await worker.call((a) => a.loadGlobal(true));
@@ -822,7 +816,7 @@ export class Orchestrator {
     const wall = performance.now() - start;
 
     const lost: RoundOutcome['lost'] = [];
-    const done: { member: Member; report: Awaited<ReturnType<PoolWorker['api']['runRound']>> }[] = [];
+    const done: { member: Member; report: Awaited<ReturnType<TrainerCalls['runRound']>> }[] = [];
     settled.forEach((s, i) => {
       const member = members[i];
       if (!member) return;
@@ -981,7 +975,7 @@ export class Orchestrator {
     if (this.pool?.matches(key)) return this.pool;
     this.pool?.terminate();
     this.pool = null;
-    this.pool = await WorkerPool.start(config.workers, config.fallback, memory.model, memory.views);
+    this.pool = await WorkerPool.start(this.options.startWorker, config.workers, config.fallback, memory.model, memory.views);
     for (const w of this.pool.workers) {
       if (w.report.backend !== w.requested) {
         this.emit({
@@ -1010,7 +1004,7 @@ export class Orchestrator {
   }
 }
 
-function newMember(worker: PoolWorker, stepMs: number, measuredStepMs: number, slowdown: number, tau: number): Member {
+function newMember(worker: WorkerHandle, stepMs: number, measuredStepMs: number, slowdown: number, tau: number): Member {
   return {
     worker,
     stepMs,
