@@ -60,8 +60,10 @@ export interface OptimizerSettings {
 export interface RoundOrder {
   round: number;
   steps: number;
-  /** Where in the worker's shard region this round's samples start (in samples). */
+  /** Where in the worker's shard this round's samples start (in samples). */
   shardOffset: number;
+  /** Entries of the shard held in its region; reads wrap around at this (see core/sampler.ts shardWindow). */
+  shardStored: number;
   /** Emulated slowdown: each step is stretched to this many times its measured time (1 = none). */
   slowdown: number;
 }
@@ -149,8 +151,8 @@ export interface TrainerApi {
   publishModel(version: number): Promise<boolean>;
   profile(warmupSteps: number, timedSteps: number, slowdown: number): Promise<ProfileReport>;
   runRound(order: RoundOrder): Promise<RoundReport>;
-  /** Sync SGD: gradient of one batch from the shard at `shardOffset` into the worker's slot. */
-  computeGradient(shardOffset: number, slowdown: number): Promise<GradientReport>;
+  /** Sync SGD: gradient of one batch from the shard at `shardOffset` (wrapping at `shardStored`) into the worker's slot. */
+  computeGradient(shardOffset: number, shardStored: number, slowdown: number): Promise<GradientReport>;
   /** Sync SGD: apply the averaged gradient in the global gradient region; returns ms spent. */
   applyGradient(): Promise<number>;
   evaluate(start: number, count: number): Promise<EvalReport>;
@@ -185,7 +187,7 @@ export interface WorkerRoundStats {
 
 export interface RoundEvent {
   round: number;
-  /** Wall time since the run started, training and evaluation alike, ms. */
+  /** Wall time since `run()` was called, everything included (loading, start-up, profiling, evaluation, pauses), ms. */
   wallMs: number;
   /** Training clock: wall time minus evaluation time, ms. */
   trainMs: number;
@@ -289,6 +291,9 @@ export interface RunResult {
   /** Rounds per epoch: floor(N / (B * K * tauFast)). */
   roundsPerEpoch: number;
   rounds: number;
+  /** Wall time from `run()` to the result, everything included (loading, start-up, profiling, evaluation, pauses), ms. */
+  wallMs: number;
+  /** Training clock: the rounds only, ms. */
   trainMs: number;
   evalMs: number;
   aggregateMs: number;

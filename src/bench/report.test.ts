@@ -29,6 +29,7 @@ function run(algo: Algo, timeToTargetMs: number | null, extra: Partial<RunResult
       { id: 1, backend: 'wasm', requested: 'wasm', stepMs: 40, measuredStepMs: 40, slowdown: 1, tau: 8, steps: 80, samples: 2560, busyMs: 2400, idleMs: 800, left: null },
     ],
     rounds: 10,
+    wallMs: 5000,
     trainMs: 4000,
     evalMs: 1500,
     aggregateMs: 100,

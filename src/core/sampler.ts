@@ -235,3 +235,22 @@ function assertInteger(what: string, value: number, min: number): void {
     throw new Error(`Invalid ${what}: ${value}. Should be an integer >= ${min}.`);
   }
 }
+
+/**
+ * The `batch` sample indices at position `start` of a shard whose first
+ * `stored` entries are held (`shard.subarray(0, stored)`), wrapping around:
+ * a shard longer than the training set repeats with that period, so only
+ * one period is stored (see orchestrator/shard-planner.ts).
+ */
+export function shardWindow(shard: Int32Array, stored: number, start: number, batch: number): Int32Array {
+  if (!Number.isInteger(stored) || stored < 1 || stored > shard.length) {
+    throw new Error(`Invalid stored: ${stored}. Should be an integer from 1 to the shard's ${shard.length} entries.`);
+  }
+  assertInteger('start', start, 0);
+  assertInteger('batch', batch, 1);
+  const from = start % stored;
+  if (from + batch <= stored) return shard.subarray(from, from + batch);
+  const out = new Int32Array(batch);
+  for (let k = 0; k < batch; k++) out[k] = shard[(from + k) % stored] as number;
+  return out;
+}

@@ -20,6 +20,22 @@ export interface Budgets {
 }
 
 /**
+ * The fastest worker: the smallest step time, the first one on a tie. The
+ * one definition of "fast" that budgets, bias roles, fast-only and
+ * evaluation all use.
+ */
+export function fastestIndex(stepMs: readonly number[]): number {
+  if (stepMs.length === 0) {
+    throw new Error('Invalid stepMs: []. Should hold one step time per worker, at least one.');
+  }
+  let fast = 0;
+  stepMs.forEach((t, i) => {
+    if (t < (stepMs[fast] as number)) fast = i;
+  });
+  return fast;
+}
+
+/**
  * tau_i = max(1, round(gamma_i * tauFast)), so every worker spends about
  * tauFast * t_fast per round. With `unbalanced` off every worker does tauFast
  * (plain local SGD); gamma is still reported.
@@ -36,10 +52,7 @@ export function computeBudgets(
   if (!Number.isInteger(tauFast) || tauFast < 1) {
     throw new Error(`Invalid tauFast: ${tauFast}. Should be an integer >= 1.`);
   }
-  let fastIndex = 0;
-  stepMs.forEach((t, i) => {
-    if (t < (stepMs[fastIndex] as number)) fastIndex = i;
-  });
+  const fastIndex = fastestIndex(stepMs);
   const tFast = stepMs[fastIndex] as number;
   const gamma = stepMs.map((t) => tFast / t);
   const tau = gamma.map((g) => (opts.unbalanced ? Math.max(1, Math.round(g * tauFast)) : tauFast));

@@ -20,10 +20,6 @@ export function slowdownOf(config: Pick<RunConfig, 'slowdown'>, id: number, roun
   return factor;
 }
 
-/** Rounds per epoch as ALGORITHM.md counts them: floor(N / (B * K * tauFast)), at least 1. */
-export function roundsPerEpoch(n: number, config: Pick<RunConfig, 'batchSize' | 'tauFast'>, workers: number): number {
-  return Math.max(1, Math.floor(n / (config.batchSize * Math.max(1, workers) * config.tauFast)));
-}
 
 export function optimizerSettings(config: RunConfig, model: ModelSpec, learningRate: number): OptimizerSettings {
   const colour = model.inputShape[2] === 3;

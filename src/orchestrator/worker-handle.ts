@@ -5,6 +5,7 @@
  * trainer fails its call instead of leaving the engine waiting for ever.
  */
 import type { BackendName, FallbackPolicy } from '../core/config';
+import { messageOf } from '../core/errors';
 import type { ModelSpec } from '../models/spec';
 import type { BackendReport, TrainerApi } from '../protocol';
 import type { SharedViews } from '../shared-memory/layout';
@@ -101,4 +102,9 @@ export async function initHandle(
     throw e instanceof WorkerLostError ? new Error(`Worker ${handle.id} (${backend}) failed to load: ${e.reason}`) : e;
   }
   return handle;
+}
+
+/** Why a call failed, as a round note says it: a lost trainer's own reason, else the error's message. */
+export function reasonOf(error: unknown): string {
+  return error instanceof WorkerLostError ? error.reason : messageOf(error);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONTROL_WORDS, LayoutError, SharedViews, computeLayout, type LayoutSpec, type Region } from './layout';
+import { CONTROL_WORDS, LayoutError, SLOT_VERSION_BASE, SharedViews, computeLayout, type LayoutSpec, type Region } from './layout';
 
 const PARAMS = { paramCount: 9098, slots: 8, trainSize: 60_000, testSize: 10_000, sampleBytes: 784, shardCapacity: 60_000 };
 
@@ -59,12 +59,16 @@ describe('SharedViews', () => {
     expect(views.image(7).length).toBe(4);
   });
 
-  it('orders slot and global versions through Atomics', () => {
+  it('keeps each worker\'s slot version in its own control word, seen through any view of the buffer', () => {
+    // A second SharedViews over the same buffer stands in for another thread's views.
+    const other = new SharedViews(views.buffer, spec);
     views.publishSlot(1, 5);
-    expect(views.slotVersion(1)).toBe(5);
-    expect(views.slotVersion(0)).toBe(0);
-    const v = views.globalVersion();
-    expect(views.bumpGlobal()).toBe(v + 1);
+    views.publishSlot(2, 7);
+    expect(other.slotVersion(1)).toBe(5);
+    expect(other.slotVersion(2)).toBe(7);
+    expect(other.slotVersion(0)).toBe(0);
+    expect(Atomics.load(other.control, SLOT_VERSION_BASE + 1)).toBe(5);
+    expect(() => views.publishSlot(3, 1)).toThrow(/slots 0\.\.2/);
   });
 
   it('refuses a buffer smaller than the layout', () => {

@@ -5,7 +5,7 @@
  * layout is known anywhere else.
  *
  * Regions (byte offsets, each aligned to 16):
- *   control   Int32[CONTROL_WORDS]         version counters, Atomics only
+ *   control   Int32[CONTROL_WORDS]         slot versions, Atomics only
  *   global    Float32[paramCount]          theta_bar, written by the orchestrator
  *   gradient  Float32[paramCount]          averaged gradient (sync SGD)
  *   slots     Float32[slots * paramCount]  theta_i (or g_i for sync), one per worker
@@ -14,20 +14,24 @@
  *   labels    Uint8[trainSize + testSize]  train first, then test
  *   images    Uint8[(trainSize + testSize) * sampleBytes]
  *
- * Ownership and ordering: a worker writes only its own slot, its own shards'
- * reads and the loss entries of the samples it trained on; it then bumps its
- * slot version with Atomics.store. The orchestrator reads a slot only after
- * Atomics.load shows the version of the round it waits for, and bumps the
- * global version after writing theta_bar (or the averaged gradient), which
- * workers check before they read.
+ * Ownership: the orchestrator writes theta_bar, the averaged gradient, the
+ * shards and the dataset; a worker writes only its own slot and the loss
+ * entries of the samples it trained on.
+ *
+ * Ordering: the message round trip is the barrier. Every hand-off between
+ * threads is a call (a postMessage to the worker) and its answer (a
+ * postMessage back); a message send happens-before its receipt, so what the
+ * orchestrator wrote before a call is visible to the worker handling it, and
+ * what the worker wrote before answering is visible once the answer arrives.
+ * Nobody reads a region while its owner may be writing it: theta_bar and
+ * the shards change only between rounds, with no call in flight. The slot
+ * version (Atomics.store by the worker after writing its slot) is a check,
+ * not a lock: the orchestrator refuses a slot whose version is not the round
+ * it asked for (a call that answered for a different round).
  */
 
 /** Int32 words in the control region. */
 export const CONTROL_WORDS = 64;
-/** Control word: version of theta_bar (bumped after every write of it). */
-export const GLOBAL_VERSION = 0;
-/** Control word: version of the averaged gradient. */
-export const GRADIENT_VERSION = 1;
 /** Control words SLOT_VERSION_BASE + i: version of worker i's slot. */
 export const SLOT_VERSION_BASE = 16;
 
@@ -146,29 +150,15 @@ export class SharedViews {
     return this.images.subarray(index * sampleBytes, (index + 1) * sampleBytes);
   }
 
+  /** Marks worker `worker`'s slot as holding round `version` (after the slot is written). */
   publishSlot(worker: number, version: number): void {
+    this.checked(this.slotViews, worker, 'slot');
     Atomics.store(this.control, SLOT_VERSION_BASE + worker, version);
   }
 
   slotVersion(worker: number): number {
+    this.checked(this.slotViews, worker, 'slot');
     return Atomics.load(this.control, SLOT_VERSION_BASE + worker);
-  }
-
-  /** Marks theta_bar rewritten; returns the new version. */
-  bumpGlobal(): number {
-    return Atomics.add(this.control, GLOBAL_VERSION, 1) + 1;
-  }
-
-  globalVersion(): number {
-    return Atomics.load(this.control, GLOBAL_VERSION);
-  }
-
-  bumpGradient(): number {
-    return Atomics.add(this.control, GRADIENT_VERSION, 1) + 1;
-  }
-
-  gradientVersion(): number {
-    return Atomics.load(this.control, GRADIENT_VERSION);
   }
 
   private checked<T>(views: T[], worker: number, what: string): T {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { weightedAverageInto } from '../core/aggregate';
 import { createRng } from '../core/rng';
-import { forward } from '../models/forward';
+import { forward, perSampleLoss } from '../models/forward';
 import { cnnSpec, initialTheta, paramCount, paramOffsets, resnet20Spec } from '../models/spec';
 import type { BackendReport } from '../protocol';
 import { SharedViews, computeLayout } from '../shared-memory/layout';
@@ -34,6 +34,23 @@ function makeViews(): SharedViews {
   return views;
 }
 
+/** Per-sample losses of `model` at `theta` on the samples `indices` of `views` (no augmentation), computed directly. */
+function directLosses(views: SharedViews, theta: Float32Array, indices: Int32Array): number[] {
+  const offsets = paramOffsets(model);
+  const size = 8 * 8;
+  return tf.tidy(() => {
+    const params = model.params.map((p, i) => {
+      const at = offsets[i] ?? 0;
+      return tf.tensor(theta.slice(at, at + p.shape.reduce((a, b) => a * b, 1)), p.shape);
+    });
+    const pixels = new Float32Array(indices.length * size);
+    indices.forEach((index, b) => views.image(index).forEach((v, p) => (pixels[b * size + p] = v / 255)));
+    const x = tf.tensor4d(pixels, [indices.length, 8, 8, 1]);
+    const y = tf.tensor1d(Array.from(indices, (index) => views.labels[index] ?? 0), 'int32');
+    return Array.from(perSampleLoss(forward(model, params, x).logits, y, model.classes).dataSync());
+  });
+}
+
 const cpuStarter: BackendStarter = async (_id, backend): Promise<BackendReport> => {
   await tf.setBackend('cpu');
   return { requested: backend, backend: 'cpu', failures: [], adapter: null, wasm: null, tfBackend: tf.getBackend() };
@@ -53,15 +70,15 @@ describe('TrainerCore', () => {
 
   it('refuses work before init, naming the call', async () => {
     const fresh = new TrainerCore(cpuStarter);
-    await expect(fresh.runRound({ round: 1, steps: 1, shardOffset: 0, slowdown: 1 })).rejects.toThrow(/cannot runRound while new/);
+    await expect(fresh.runRound({ round: 1, steps: 1, shardOffset: 0, shardStored: TRAIN, slowdown: 1 })).rejects.toThrow(/cannot runRound while new/);
   });
 
-  it('learns, records per-sample losses, publishes its slot, and leaks no tensors', async () => {
+  it('learns, publishes its slot, records a loss for every sample it trained on, and leaks no tensors', async () => {
     const before = await core.evaluate(0, TEST);
     const tensors = core.numTensors();
     let offset = 0;
     for (let round = 1; round <= 6; round++) {
-      const report = await core.runRound({ round, steps: 4, shardOffset: offset, slowdown: 1 });
+      const report = await core.runRound({ round, steps: 4, shardOffset: offset, shardStored: TRAIN, slowdown: 1 });
       offset = (offset + 32) % TRAIN;
       expect(report.steps).toBe(4);
       expect(report.samples).toBe(32);
@@ -77,6 +94,35 @@ describe('TrainerCore', () => {
     expect(views.losses.every((l) => Number.isFinite(l))).toBe(true);
   });
 
+  it('records each sample’s own loss, at its index, from the forward pass before its step', async () => {
+    const theta0 = initialTheta(model, createRng(11));
+    const shard = views.shard(0);
+    const first = shard.slice(0, 8);
+    const second = shard.slice(8, 16);
+    // theta after the first step: a one-step round from theta0 with fresh momentum.
+    views.global.set(theta0);
+    await core.loadGlobal(true);
+    await core.runRound({ round: 201, steps: 1, shardOffset: 0, shardStored: TRAIN, slowdown: 1 });
+    const theta1 = views.slot(0).slice();
+
+    views.global.set(theta0);
+    views.losses.fill(Number.POSITIVE_INFINITY);
+    await core.loadGlobal(true);
+    await core.runRound({ round: 202, steps: 2, shardOffset: 0, shardStored: TRAIN, slowdown: 1 });
+
+    const before = [...directLosses(views, theta0, first), ...directLosses(views, theta1, second)];
+    const after = [...directLosses(views, theta1, first), ...directLosses(views, views.slot(0), second)];
+    const recorded = [...first, ...second].map((i) => views.losses[i] ?? Number.NaN);
+    // The test can tell the right losses from the wrong ones: per-sample, not
+    // the batch mean, and far apart before and after the step.
+    expect(Math.max(...before) - Math.min(...before)).toBeGreaterThan(1e-2);
+    expect(Math.max(...before.map((l, k) => Math.abs(l - (after[k] ?? 0))))).toBeGreaterThan(1e-2);
+    recorded.forEach((l, k) => expect(l, `sample ${[...first, ...second][k]}`).toBeCloseTo(before[k] ?? Number.NaN, 5));
+    // Nothing else in the table was touched.
+    const trained = new Set([...first, ...second]);
+    for (let i = 0; i < TRAIN; i++) if (!trained.has(i)) expect(views.losses[i], `sample ${i}`).toBe(Number.POSITIVE_INFINITY);
+  });
+
   it('round-trips theta through shared memory exactly', async () => {
     const theta = initialTheta(model, createRng(9));
     views.global.set(theta);
@@ -89,7 +135,7 @@ describe('TrainerCore', () => {
   it('computes a gradient into its slot and applies an averaged one', async () => {
     await core.loadGlobal(true);
     const theta = views.global.slice();
-    await core.computeGradient(0, 1);
+    await core.computeGradient(0, TRAIN, 1);
     const grad = views.slot(0).slice();
     expect(grad.some((g) => g !== 0)).toBe(true);
     views.gradient.set(grad);
@@ -143,7 +189,7 @@ describe('TrainerCore with BatchNorm (ResNet-20)', () => {
     expect(views.global[meanAt]).toBe(0);
     expect(views.global[varAt]).toBe(1);
 
-    const report = await core.runRound({ round: 1, steps: 2, shardOffset: 0, slowdown: 1 });
+    const report = await core.runRound({ round: 1, steps: 2, shardOffset: 0, shardStored: 16, slowdown: 1 });
     expect(report.finite).toBe(true);
     const slot = views.slot(1);
     // Pixel means are about 0.5, so after two steps (momentum 0.1) the running mean has moved off 0.
@@ -153,7 +199,7 @@ describe('TrainerCore with BatchNorm (ResNet-20)', () => {
     // Sync SGD: the gradient slot carries the batch's running statistics, which apply as they are.
     views.global.set(slot);
     await core.loadGlobal(true);
-    await core.computeGradient(0, 1);
+    await core.computeGradient(0, 16, 1);
     const carried = views.slot(1)[meanAt] ?? 0;
     expect(Math.abs(carried)).toBeGreaterThan(1e-4);
     views.gradient.set(views.slot(1));
@@ -185,7 +231,7 @@ describe('BatchNorm statistics through aggregation', () => {
       await core.init({ id: 2 + i, backend: 'cpu', fallback: 'refuse', memory: views.buffer, layout: views.spec, model: resnet });
       core.configure({ learningRate: 0.01, momentum: 0.9, weightDecay: 0, batchSize: 8, augment: { cropPadding: 0, flip: false }, seed: 1 }, true);
       await core.loadGlobal(true);
-      await core.runRound({ round: 1, steps: 2, shardOffset: 0, slowdown: 1 });
+      await core.runRound({ round: 1, steps: 2, shardOffset: 0, shardStored: 32, slowdown: 1 });
     }
     const dark = views.slot(2)[meanAt] ?? 0;
     const bright = views.slot(3)[meanAt] ?? 0;

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendName, FallbackPolicy } from '../core/config';
 import { createRng, type Rng } from '../core/rng';
 import { median } from '../core/schedule';
+import { shardWindow } from '../core/sampler';
 import { NO_AUGMENTATION, augmentInto } from '../data/augment';
 import { forward, perSampleLoss } from '../models/forward';
 import { paramOffsets, paramSize, type ModelSpec } from '../models/spec';
@@ -168,13 +169,8 @@ export class TrainerCore implements TrainerApi {
       const measured: number[] = [];
       let lossSum = 0;
       for (let s = 0; s < order.steps; s++) {
-        const start = order.shardOffset + s * batch;
-        if (start + batch > shard.length) {
-          throw new TrainerError(
-            `Worker ${this.id}: round ${order.round} step ${s} needs shard samples ${start}..${start + batch} but the shard holds ${shard.length}.`,
-          );
-        }
-        const timed = await this.timedStep(shard.subarray(start, start + batch), true, order.slowdown);
+        const indices = shardWindow(shard, order.shardStored, order.shardOffset + s * batch, batch);
+        const timed = await this.timedStep(indices, true, order.slowdown);
         lossSum += timed.loss;
         measured.push(timed.measuredMs);
         stepTimes.push(timed.ms);
@@ -200,12 +196,11 @@ export class TrainerCore implements TrainerApi {
     }
   }
 
-  async computeGradient(shardOffset: number, slowdown: number): Promise<GradientReport> {
+  async computeGradient(shardOffset: number, shardStored: number, slowdown: number): Promise<GradientReport> {
     this.enter('computeGradient');
     try {
       const views = this.shared();
-      const batch = this.settings.batchSize;
-      const indices = views.shard(this.id).subarray(shardOffset, shardOffset + batch);
+      const indices = shardWindow(views.shard(this.id), shardStored, shardOffset, this.settings.batchSize);
       const t0 = performance.now();
       const { loss, updates } = this.gradients(indices);
       try {

@@ -1,0 +1,103 @@
+/**
+ * What the engine tells the outside world about a run: per-worker work in
+ * a round, the round event, and the run result. Built in one place so the
+ * local round, the sync round and idle members report the same fields.
+ */
+import type { RoundEvent, RunResult } from '../protocol';
+import type { RunClock, StopReason } from './run-clock';
+import type { Member, MemberWork, RunState } from './run-state';
+
+/** A member's work in one round; with no `done`, a member that did nothing this round. */
+export function memberWork(
+  m: Member,
+  done: { tau: number; steps: number; samples: number; busyMs: number; idleMs: number; stepMs: number; biased: boolean } | null = null,
+): MemberWork {
+  return {
+    id: m.worker.id,
+    backend: m.worker.report.backend,
+    tau: done?.tau ?? m.tau,
+    steps: done?.steps ?? 0,
+    samples: done?.samples ?? 0,
+    busyMs: done?.busyMs ?? 0,
+    idleMs: done?.idleMs ?? 0,
+    stepMs: done?.stepMs ?? m.stepMs,
+    biased: done?.biased ?? m.biased,
+  };
+}
+
+/** Adds a round's work to the member's run totals. */
+export function addWork(m: Member, work: MemberWork): void {
+  m.steps += work.steps;
+  m.samples += work.samples;
+  m.busyMs += work.busyMs;
+  m.idleMs += work.idleMs;
+}
+
+export function roundEvent(input: {
+  round: number;
+  clock: RunClock;
+  roundMs: number;
+  loss: number;
+  accuracy: number | null;
+  evalMs: number;
+  aggregateMs: number;
+  exchangeMs: number;
+  workers: RoundEvent['workers'];
+  notes: string[];
+}): RoundEvent {
+  return {
+    round: input.round,
+    wallMs: input.clock.wallMs(),
+    trainMs: input.clock.trainMs,
+    roundMs: input.roundMs,
+    loss: input.loss,
+    accuracy: input.accuracy,
+    evalMs: input.evalMs,
+    aggregateMs: input.aggregateMs,
+    exchangeMs: input.exchangeMs,
+    workers: input.workers,
+    notes: input.notes,
+  };
+}
+
+export function runResult(run: RunState, history: readonly RoundEvent[], stoppedBy: StopReason, finalAccuracy: number | null): RunResult {
+  const { clock, config } = run;
+  return {
+    algo: config.algo,
+    config,
+    workers: [...run.members, ...run.departed].map((m) => ({
+      id: m.worker.id,
+      backend: m.worker.report.backend,
+      requested: m.worker.requested,
+      stepMs: m.stepMs,
+      measuredStepMs: m.measuredStepMs,
+      slowdown: m.slowdown,
+      tau: m.tau,
+      steps: m.steps,
+      samples: m.samples,
+      busyMs: m.busyMs,
+      idleMs: m.idleMs,
+      left: run.departed.includes(m) ? (m.worker.lostReason() ?? 'left') : null,
+    })),
+    rounds: run.round,
+    wallMs: clock.wallMs(),
+    trainMs: clock.trainMs,
+    evalMs: clock.evalMs,
+    aggregateMs: clock.aggregateMs,
+    exchangeMs: clock.exchangeMs,
+    timeToTargetMs: clock.timeToTargetMs,
+    finalAccuracy,
+    aggregation: run.mech.aggregation,
+    emulated: config.slowdown.length > 0,
+    roundsPerEpoch: clock.roundsPerEpoch,
+    stoppedBy,
+    message: run.message,
+    history: history.map((e) => ({
+      round: e.round,
+      trainMs: e.trainMs,
+      loss: e.loss,
+      accuracy: e.accuracy,
+      ...(e.notes.length > 0 ? { notes: e.notes } : {}),
+    })),
+  };
+}

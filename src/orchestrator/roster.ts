@@ -1,0 +1,177 @@
+/**
+ * The members of a run: who trains, how fast each is, its budget and bias
+ * role, and its place in its shard. Profiling seats the pool; workers join
+ * and leave between rounds; the fastest member (by the step-time estimate)
+ * is the one definition of "fast" for budgets, roles and evaluation.
+ */
+import type { BackendName, Mechanisms, RunConfig } from '../core/config';
+import { selectBiasedWorkers } from '../core/sampler';
+import { computeBudgets, fastestIndex } from '../core/schedule';
+import type { EvalReport, ProfileReport, WorkerInfo } from '../protocol';
+import type { Prepared } from './dataset-memory';
+import { optimizerSettings, slowdownOf } from './run-helpers';
+import type { Departure, Member, RunState } from './run-state';
+import { planShards, shardsStale } from './shard-planner';
+import { reasonOf, type WorkerHandle } from './worker-handle';
+import type { WorkerPool } from './worker-pool';
+
+export function newMember(worker: WorkerHandle, profile: Pick<ProfileReport, 'stepMs' | 'measuredStepMs'>, slowdown: number, tau: number): Member {
+  return {
+    worker,
+    estimateMs: profile.stepMs,
+    stepMs: profile.stepMs,
+    measuredStepMs: profile.measuredStepMs,
+    slowdown,
+    tau,
+    biased: false,
+    shard: { offset: 0, length: 0, stored: 0, builtBiased: false },
+    steps: 0,
+    samples: 0,
+    busyMs: 0,
+    idleMs: 0,
+  };
+}
+
+/** The member with the smallest step-time estimate, or null for none. */
+export function fastestMember(members: readonly Member[]): Member | null {
+  return members.length === 0 ? null : (members[fastestIndex(members.map((m) => m.estimateMs))] ?? null);
+}
+
+/** tau_i from the current step-time estimates; bias roles from the current fastest. */
+export function assignBudgets(members: readonly Member[], config: RunConfig, mech: Mechanisms): void {
+  if (members.length === 0) return;
+  const budgets = computeBudgets(members.map((m) => m.estimateMs), config.tauFast, { unbalanced: mech.unbalancedSteps });
+  const biased = mech.biasedSampling
+    ? selectBiasedWorkers(config.biasDirection, budgets.fastIndex, members.length)
+    : members.map(() => false);
+  members.forEach((m, i) => {
+    m.tau = budgets.tau[i] ?? config.tauFast;
+    m.biased = biased[i] ?? false;
+  });
+}
+
+/** What the page's workers table and `tandem.workers()` show. */
+export function workerInfos(members: readonly Member[]): WorkerInfo[] {
+  const fastest = fastestMember(members);
+  return members.map((m) => ({
+    id: m.worker.id,
+    requested: m.worker.requested,
+    backend: m.worker.report.backend,
+    report: m.worker.report,
+    stepMs: m.estimateMs,
+    role: m === fastest ? 'fast' : 'slow',
+  }));
+}
+
+/**
+ * Profiles `workers` all at once (budgets must reflect speed inside the
+ * pool), each on a uniform permutation of the training set. A worker that
+ * fails here leaves the run; the others are seated.
+ */
+export async function profileWorkers(
+  workers: readonly WorkerHandle[],
+  config: RunConfig,
+  memory: Prepared,
+  permutation: () => Int32Array,
+): Promise<{ seated: { worker: WorkerHandle; profile: ProfileReport; slowdown: number }[]; lost: { worker: WorkerHandle; reason: string }[] }> {
+  const { views } = memory;
+  for (const w of workers) views.shard(w.id).set(permutation());
+  const settled = await Promise.allSettled(
+    workers.map((w) => {
+      const slowdown = slowdownOf(config, w.id, 1);
+      return w.call((a) => a.profile(config.warmupSteps, config.profileSteps, slowdown)).then((profile) => ({ worker: w, profile, slowdown }));
+    }),
+  );
+  const seated: { worker: WorkerHandle; profile: ProfileReport; slowdown: number }[] = [];
+  const lost: { worker: WorkerHandle; reason: string }[] = [];
+  settled.forEach((s, i) => {
+    const worker = workers[i];
+    if (!worker) return;
+    if (s.status === 'fulfilled') seated.push(s.value);
+    else lost.push({ worker, reason: reasonOf(s.reason) });
+  });
+  return { seated, lost };
+}
+
+/** The fastest member evaluates theta_bar on the first `count` test samples; the next one if it fails. */
+export async function evaluateGlobal(members: readonly Member[], count: number): Promise<EvalReport> {
+  const ranked = [...members].sort((a, b) => a.estimateMs - b.estimateMs);
+  let last: unknown = null;
+  for (const m of ranked) {
+    try {
+      return await m.worker.call((a) => a.evaluate(0, count));
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last instanceof Error ? last : new Error('No worker is left to evaluate the model.');
+}
+
+/**
+ * Gives every member a new shard when any would run past its own or any
+ * bias role changed; `stepsOf` is what each takes before the next check.
+ */
+export function ensureShards(run: RunState, stepsOf: (m: Member) => number): void {
+  const { members, config } = run;
+  const { views, trainSize } = run.memory;
+  const needs = members.map((m) => ({ cursor: m.shard, steps: stepsOf(m), biased: m.biased }));
+  if (!shardsStale(needs, config.batchSize)) return;
+  const plan = planShards({
+    needs,
+    n: trainSize,
+    batchSize: config.batchSize,
+    lambda: config.lambda,
+    losses: views.losses,
+    rng: run.shardRng,
+    capacity: views.spec.shardCapacity,
+  });
+  members.forEach((m, i) => {
+    const stored = plan.stored[i];
+    const cursor = plan.cursors[i];
+    if (!stored || !cursor) throw new Error(`The shard planner returned no shard for worker ${m.worker.id}.`);
+    views.shard(m.worker.id).set(stored);
+    m.shard = cursor;
+  });
+}
+
+/**
+ * Moves members that left (this round, or between rounds: removed while
+ * paused, device lost while idle) to `departed` and out of the pool;
+ * budgets are then recomputed for the rest. Returns a note per departure.
+ */
+export function dropDeparted(run: RunState, lost: Departure[], pool: WorkerPool | null): string[] {
+  for (const m of run.members) {
+    const reason = m.worker.lostReason();
+    if (reason !== null && !lost.some((l) => l.member === m)) lost.push({ member: m, reason });
+  }
+  if (lost.length === 0) return [];
+  const notes: string[] = [];
+  for (const { member, reason } of lost) {
+    run.members = run.members.filter((m) => m !== member);
+    run.departed.push(member);
+    pool?.remove(member.worker.id, reason);
+    notes.push(`worker ${member.worker.id} (${member.worker.report.backend}) left: ${reason}`);
+  }
+  assignBudgets(run.members, run.config, run.mech);
+  return notes;
+}
+
+/** Starts, configures and profiles a worker that joins mid-run; it trains from the next round. */
+export async function seatJoiner(run: RunState, pool: WorkerPool, backend: BackendName): Promise<Member> {
+  const worker = await pool.add(backend);
+  try {
+    const slowdown = slowdownOf(run.config, worker.id, run.round + 1);
+    await worker.call((a) => a.configure(optimizerSettings(run.config, run.memory.model, run.learningRate), true));
+    const views = run.memory.views;
+    views.shard(worker.id).set(run.shardRng.permutation(run.memory.trainSize));
+    const profile = await worker.call((a) => a.profile(run.config.warmupSteps, run.config.profileSteps, slowdown));
+    await worker.call((a) => a.loadGlobal(true));
+    const member = newMember(worker, profile, slowdown, run.config.tauFast);
+    run.members.push(member);
+    assignBudgets(run.members, run.config, run.mech);
+    return member;
+  } catch (e) {
+    pool.remove(worker.id, `failed to join: ${reasonOf(e)}`);
+    throw e;
+  }
+}

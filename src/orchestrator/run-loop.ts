@@ -1,0 +1,164 @@
+/**
+ * The rounds of a run, from the first to the one that stops it, and the
+ * run's end: the final evaluation, the last checkpoint and the result. The
+ * engine facade owns the phase and the user's requests (stop, pause,
+ * workers joining); it lends them to the loop through RunControl.
+ */
+import { messageOf } from '../core/errors';
+import type { RoundEvent, RunPhase, RunResult } from '../protocol';
+import { dropDeparted, assignBudgets, evaluateGlobal } from './roster';
+import { memberWork, roundEvent, runResult } from './reports';
+import { strategyFor } from './rounds/round-strategy';
+import type { StopReason } from './run-clock';
+import { optimizerSettings, scheduledRate, slowdownOf } from './run-helpers';
+import type { Departure, RunState } from './run-state';
+import type { WorkerPool } from './worker-pool';
+
+/** What the loop needs from the engine that runs it. */
+export interface RunControl {
+  readonly history: RoundEvent[];
+  readonly pool: WorkerPool | null;
+  stopRequested(): boolean;
+  pauseRequested(): boolean;
+  /** Saves a checkpoint, says `paused` with `message`, and waits for resume() or stop(). */
+  pauseUntilResumed(message: string): Promise<void>;
+  setPhase(phase: RunPhase, message: string): void;
+  round(event: RoundEvent): void;
+  /** Seats the workers asked for since the last round. */
+  admitJoiners(): Promise<void>;
+  /** The run's roster changed (joins, departures, budgets): tell listeners. */
+  rosterChanged(): void;
+  checkpoint(): Promise<void>;
+}
+
+/** Trains rounds until one of the stop conditions holds; returns which. */
+export async function trainRounds(run: RunState, control: RunControl): Promise<StopReason> {
+  const { config } = run;
+  const { views } = run.memory;
+  const strategy = strategyFor(run.mech);
+  const training = `Training with ${config.algo}.`;
+  for (;;) {
+    await control.admitJoiners();
+    if (run.members.length === 0) {
+      await control.pauseUntilResumed('No worker is left: the run is paused with its model intact. Add a worker to go on.');
+      if (control.stopRequested()) return 'user';
+      control.setPhase('training', training);
+      continue;
+    }
+    run.round++;
+    const round = run.round;
+    await applySchedule(run, round);
+    run.inRound = true;
+    const { value: outcome, ms: roundMs } = await run.clock.round(() => strategy.run(run));
+    run.inRound = false;
+    run.clock.aggregateMs += outcome.aggregateMs;
+    run.clock.exchangeMs += outcome.exchangeMs;
+    leave(run, outcome.lost, control);
+
+    const diverged = outcome.work.size > 0 ? run.guard.check(outcome.loss) : null;
+    const evaluation = diverged || run.members.length === 0 || round % config.evalEvery !== 0 ? null : await evaluateRound(run, round);
+    const workers = await Promise.all(
+      run.members.map(async (m) => ({
+        ...(outcome.work.get(m) ?? memberWork(m)),
+        tensors: await m.worker.call((a) => a.numTensors()).catch(() => -1),
+      })),
+    );
+    control.round(
+      roundEvent({
+        round,
+        clock: run.clock,
+        roundMs,
+        loss: outcome.loss,
+        accuracy: evaluation?.accuracy ?? null,
+        evalMs: evaluation?.evalMs ?? 0,
+        aggregateMs: outcome.aggregateMs,
+        exchangeMs: outcome.exchangeMs,
+        workers,
+        notes: run.notes.splice(0),
+      }),
+    );
+
+    if (diverged) {
+      const goodRound = round - 1;
+      views.global.set(run.lastGood);
+      run.message =
+        `Training diverged at round ${round} (${diverged}); the global model of round ${goodRound} is restored. ` +
+        `Lower learningRate (now ${config.learningRate}).`;
+      run.log('error', run.message);
+      return 'diverged';
+    }
+    run.lastGood.set(views.global);
+    if (config.checkpointEvery > 0 && round % config.checkpointEvery === 0) await control.checkpoint();
+
+    const stop = run.clock.stopAfter(round, control.stopRequested());
+    if (stop) return stop;
+    if (control.pauseRequested()) {
+      // The training clock does not run while paused.
+      await control.pauseUntilResumed(`Paused after round ${round}.`);
+      if (control.stopRequested()) return 'user';
+      control.setPhase('training', training);
+    }
+    // Not announced as a roster change: the page's workers table keeps its buttons steady under the pointer.
+    if (config.adaptiveBudgets) assignBudgets(run.members, config, run.mech);
+  }
+}
+
+/**
+ * Ends the run: workers lost after the last round are recorded, the final
+ * accuracy is measured on the whole test set (the last round's evaluation
+ * already is, unless it was partial or the model was restored), the last
+ * checkpoint is saved.
+ */
+export async function finishRun(run: RunState, stoppedBy: StopReason, control: RunControl): Promise<RunResult> {
+  leave(run, [], control);
+  const { testSize } = run.memory;
+  let finalAccuracy = run.lastAccuracy;
+  if (run.fullEval?.round === run.round && stoppedBy !== 'diverged') {
+    finalAccuracy = run.fullEval.accuracy;
+  } else if (run.members.length > 0) {
+    const report = await evaluateGlobal(run.members, testSize).catch(() => null);
+    if (report) {
+      finalAccuracy = report.accuracy;
+      run.clock.evalMs += report.evalMs;
+    }
+  }
+  await control.checkpoint();
+  return runResult(run, control.history, stoppedBy, finalAccuracy);
+}
+
+/** Members that left are dropped; each departure is a round note and a warning. */
+export function leave(run: RunState, lost: Departure[], control: RunControl): void {
+  const notes = dropDeparted(run, lost, control.pool);
+  if (notes.length === 0) return;
+  for (const note of notes) run.log('warn', `In round ${run.round}: ${note}`);
+  run.notes.push(...notes);
+  control.rosterChanged();
+}
+
+/** The learning-rate schedule and the emulated slowdowns for round `round`. */
+async function applySchedule(run: RunState, round: number): Promise<void> {
+  const rate = scheduledRate(run.config, run.clock.epochAt(round));
+  if (rate !== run.learningRate) {
+    run.learningRate = rate;
+    const settings = optimizerSettings(run.config, run.memory.model, rate);
+    // A worker that cannot take it fails its round and leaves then.
+    await Promise.all(run.members.map((m) => m.worker.call((a) => a.configure(settings, false)).catch(() => undefined)));
+    run.notes.push(`learning rate ${rate}`);
+  }
+  for (const m of run.members) m.slowdown = slowdownOf(run.config, m.worker.id, round);
+}
+
+/** Evaluates theta_bar after round `round` on `evalSamples` test samples; a failure is a note, not the end. */
+async function evaluateRound(run: RunState, round: number): Promise<{ accuracy: number; evalMs: number } | null> {
+  const { testSize } = run.memory;
+  try {
+    const report = await evaluateGlobal(run.members, Math.min(run.config.evalSamples, testSize));
+    if (report.samples === testSize) run.fullEval = { round, accuracy: report.accuracy };
+    run.lastAccuracy = report.accuracy;
+    run.clock.evaluated(report.accuracy, report.evalMs);
+    return { accuracy: report.accuracy, evalMs: report.evalMs };
+  } catch (e) {
+    run.notes.push(`evaluation failed: ${messageOf(e)}`);
+    return null;
+  }
+}

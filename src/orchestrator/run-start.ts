@@ -1,0 +1,96 @@
+/**
+ * Opens a run on a started pool: theta_bar and the loss table (fresh, or
+ * from a checkpoint), every worker configured and profiled inside the pool,
+ * the members seated with budgets and roles. Nothing here trains rounds.
+ */
+import type { Checkpoint } from '../checkpoint/format';
+import { mechanismsOf, type RunConfig } from '../core/config';
+import { createRng } from '../core/rng';
+import { initialTheta } from '../models/spec';
+import type { Prepared } from './dataset-memory';
+import { restore } from './checkpointing';
+import { assignBudgets, fastestMember, newMember, profileWorkers } from './roster';
+import { roundsPerEpoch, type RunClock } from './run-clock';
+import { DivergenceGuard, optimizerSettings } from './run-helpers';
+import type { Departure, RunState } from './run-state';
+import { reasonOf, type WorkerHandle } from './worker-handle';
+
+export interface OpenedRun {
+  run: RunState;
+  /** Workers that failed while being configured or profiled: they leave before round 1. */
+  lost: Departure[];
+}
+
+/**
+ * Prepares theta_bar and the loss table, configures and profiles `workers`,
+ * and seats them (fast-only: the fastest alone). `onProfiling` is called
+ * when profiling starts, for the phase.
+ */
+export async function openRun(input: {
+  config: RunConfig;
+  memory: Prepared;
+  workers: readonly WorkerHandle[];
+  clock: RunClock;
+  resume: Checkpoint | null;
+  log: RunState['log'];
+  onProfiling: () => void;
+}): Promise<OpenedRun> {
+  const { config, memory, workers, clock, resume } = input;
+  const { views, model } = memory;
+  const mech = mechanismsOf(config);
+  const rng = createRng(config.seed);
+  if (resume) restore(memory, resume);
+  else {
+    views.global.set(initialTheta(model, rng.fork('init')));
+    views.losses.fill(Number.POSITIVE_INFINITY);
+  }
+  const learningRate = resume ? resume.learningRate : config.learningRate;
+  const settings = optimizerSettings(config, model, learningRate);
+  const lost: { worker: WorkerHandle; reason: string }[] = [];
+  const configured = await Promise.allSettled(workers.map((w) => w.call((a) => a.configure(settings, true))));
+  const ready = workers.filter((w, i) => {
+    const c = configured[i];
+    if (c?.status === 'rejected') lost.push({ worker: w, reason: reasonOf(c.reason) });
+    return c?.status === 'fulfilled';
+  });
+
+  input.onProfiling();
+  const profileRng = rng.fork('profile');
+  const profiled = await profileWorkers(ready, config, memory, () => profileRng.permutation(memory.trainSize));
+  lost.push(...profiled.lost);
+  let members = profiled.seated.map((s) => newMember(s.worker, s.profile, s.slowdown, config.tauFast));
+  if (mech.fastOnly) {
+    const fastest = fastestMember(members);
+    members = fastest ? [fastest] : [];
+  }
+  assignBudgets(members, config, mech);
+  const loaded = await Promise.allSettled(members.map((m) => m.worker.call((a) => a.loadGlobal(true))));
+  const departures: Departure[] = lost.map(({ worker, reason }) => ({ member: newMember(worker, { stepMs: 1, measuredStepMs: 1 }, 1, config.tauFast), reason }));
+  members = members.filter((m, i) => {
+    const l = loaded[i];
+    if (l?.status === 'rejected') departures.push({ member: m, reason: reasonOf(l.reason) });
+    return l?.status === 'fulfilled';
+  });
+
+  clock.roundsPerEpoch = roundsPerEpoch(memory.trainSize, config, members.length);
+  const run: RunState = {
+    config,
+    mech,
+    memory,
+    clock,
+    members,
+    departed: [],
+    shardRng: rng.fork(resume ? `shards-${resume.round}` : 'shards'),
+    round: resume?.round ?? 0,
+    learningRate,
+    lastGood: views.global.slice(),
+    guard: new DivergenceGuard(config.divergenceFactor),
+    notes: [],
+    message: null,
+    inRound: false,
+    lastAccuracy: null,
+    log: input.log,
+    fullEval: null,
+  };
+  return { run, lost: departures };
+}

@@ -1,0 +1,97 @@
+/**
+ * What one run carries from round to round, shared by the run loop, the
+ * round strategies and the roster. Types only: who changes what is said on
+ * each field.
+ */
+import type { Mechanisms, RunConfig } from '../core/config';
+import type { Rng } from '../core/rng';
+import type { WorkerRoundStats } from '../protocol';
+import type { Prepared } from './dataset-memory';
+import type { RunClock } from './run-clock';
+import type { DivergenceGuard } from './run-helpers';
+import type { WorkerHandle } from './worker-handle';
+
+/** Where a member is in the shard it reads from (see shard-planner.ts). */
+export interface ShardCursor {
+  /** Samples of the period's shard consumed so far. */
+  offset: number;
+  /** Samples in the period's shard: B * tau * rounds-per-period when it was built; 0 = none yet. */
+  length: number;
+  /** Entries of it held in shared memory (at most the shard capacity); reads wrap at this. */
+  stored: number;
+  /** The member's bias role when the shard was built: a flip of roles means a new shard. */
+  builtBiased: boolean;
+}
+
+/** One worker within one run. The roster adds and removes members; strategies update the counters. */
+export interface Member {
+  worker: WorkerHandle;
+  /** Step time that sets budgets and roles, ms: profiled, then smoothed each round when budgets are adaptive. */
+  estimateMs: number;
+  /** Median step time of the member's last round, emulated slowdown included, ms. */
+  stepMs: number;
+  /** The same without the emulated wait, ms. */
+  measuredStepMs: number;
+  /** Emulated slowdown factor in force (1 = none). */
+  slowdown: number;
+  /** Local steps per round. */
+  tau: number;
+  /** Reads its shard from the high-loss selection. */
+  biased: boolean;
+  shard: ShardCursor;
+  steps: number;
+  samples: number;
+  busyMs: number;
+  idleMs: number;
+}
+
+/** A member's part of one round, as round events report it (tensor count added by the event builder). */
+export type MemberWork = Omit<WorkerRoundStats, 'tensors'>;
+
+/** A member that left during a round, with why. */
+export interface Departure {
+  member: Member;
+  reason: string;
+}
+
+/** What a round strategy hands back to the run loop. */
+export interface RoundOutcome {
+  /** Mean training loss of the round (NaN when no worker contributed). */
+  loss: number;
+  aggregateMs: number;
+  exchangeMs: number;
+  /** The members whose work counted this round. */
+  work: Map<Member, MemberWork>;
+  lost: Departure[];
+}
+
+/** Everything one run carries from round to round. */
+export interface RunState {
+  readonly config: RunConfig;
+  readonly mech: Mechanisms;
+  readonly memory: Prepared;
+  readonly clock: RunClock;
+  /** Training members, in seat order; the roster owns the list. */
+  members: Member[];
+  /** Members that left, for the result. */
+  departed: Member[];
+  /** Advanced (never forked) by every shard rebuild, so periods differ. */
+  readonly shardRng: Rng;
+  /** Rounds completed, or the round in progress while `inRound`. */
+  round: number;
+  learningRate: number;
+  /** theta_bar after the last round whose loss the guard accepted. */
+  readonly lastGood: Float32Array;
+  readonly guard: DivergenceGuard;
+  /** Notes for the next round event (workers that left, joined, were excluded; lr changes). */
+  notes: string[];
+  /** Why the run ended early, for people (divergence). */
+  message: string | null;
+  /** True from a round's start until theta_bar holds its aggregate: a snapshot then is of the round before. */
+  inRound: boolean;
+  lastAccuracy: number | null;
+  /** Tells people (the engine's log events). */
+  readonly log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /** The round after which theta_bar was last evaluated on the whole test set, with that accuracy. */
+  fullEval: { round: number; accuracy: number } | null;
+}

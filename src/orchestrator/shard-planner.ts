@@ -1,0 +1,82 @@
+/**
+ * When members need new shards, and what goes into shared memory. Pure over
+ * typed arrays: the sampler (core/sampler.ts) chooses the samples; this
+ * decides when, and fits each shard into its fixed-size region.
+ *
+ * A shard holds B * tau_i * rounds-per-period samples. The region holds at
+ * most N (the training set). A longer shard only arises when B * tau_i > N,
+ * and then the sampler's shard repeats with period N (every N-long window is
+ * a permutation), so storing its first N entries and reading with wrap-around
+ * gives exactly the same samples.
+ */
+import type { Rng } from '../core/rng';
+import { buildShards } from '../core/sampler';
+import { roundsPerPeriod } from '../core/schedule';
+import type { ShardCursor } from './run-state';
+
+/** What the planner needs of one member. */
+export interface ShardNeed {
+  cursor: ShardCursor;
+  /** Steps the member takes before the next check. */
+  steps: number;
+  biased: boolean;
+}
+
+/**
+ * True when some member's next steps would run past its shard, or its bias
+ * role has changed since its shard was built (roles follow the fastest
+ * worker, which adaptive budgets can change).
+ */
+export function shardsStale(needs: readonly ShardNeed[], batchSize: number): boolean {
+  return needs.some(
+    ({ cursor, steps, biased }) =>
+      cursor.length === 0 || cursor.offset + steps * batchSize > cursor.length || cursor.builtBiased !== biased,
+  );
+}
+
+export interface ShardPlan {
+  /** Per member, what to write at the start of its shard region (at most `capacity` entries). */
+  stored: Int32Array[];
+  /** Per member, its new cursor. */
+  cursors: ShardCursor[];
+}
+
+/** New shards for every member, for one reassignment period. */
+export function planShards(input: {
+  needs: readonly ShardNeed[];
+  n: number;
+  batchSize: number;
+  lambda: number;
+  losses: Float32Array;
+  rng: Rng;
+  /** Entries one member's shard region holds. */
+  capacity: number;
+}): ShardPlan {
+  const { needs, n, batchSize, capacity } = input;
+  const taus = needs.map((w) => w.steps);
+  const shards = buildShards({
+    n,
+    batchSize,
+    taus,
+    rounds: roundsPerPeriod(n, batchSize, taus),
+    biased: needs.map((w) => w.biased),
+    lambda: input.lambda,
+    losses: input.losses,
+    rng: input.rng,
+  });
+  const stored = shards.map((shard) => {
+    if (shard.length > capacity && capacity < n) {
+      throw new Error(`Invalid capacity: ${capacity}. A shard region must hold at least N = ${n} samples.`);
+    }
+    return shard.length > capacity ? shard.subarray(0, capacity) : shard;
+  });
+  return {
+    stored,
+    cursors: shards.map((shard, i) => ({
+      offset: 0,
+      length: shard.length,
+      stored: stored[i]?.length ?? 0,
+      builtBiased: needs[i]?.biased ?? false,
+    })),
+  };
+}
