@@ -6,6 +6,8 @@
  * from the previous layout.
  */
 import type { ModelName } from '../core/config';
+import { topLossIndices } from '../core/sampler';
+import type { DatasetInfo, HardSample } from '../protocol';
 import type { LoadedDataset } from '../data/sources';
 import { modelSpec, paramCount, type ModelSpec } from '../models/spec';
 import { allocate, computeLayout, type SharedViews } from '../shared-memory/layout';
@@ -80,4 +82,30 @@ function allocateFor(
     shardCapacity: trainSize,
   });
   return { views: allocate(layout), model: spec, datasetId, trainSize, testSize, classes, classNames };
+}
+
+/** What the page shows of the dataset and model in shared memory. */
+export function datasetInfo(p: Prepared): DatasetInfo {
+  return {
+    id: p.datasetId,
+    model: p.model.name,
+    trainSize: p.trainSize,
+    testSize: p.testSize,
+    shape: p.model.inputShape,
+    classes: p.model.classes,
+    classNames: p.classNames ? [...p.classNames] : null,
+  };
+}
+
+/** The k training samples with the highest recorded loss (unseen ones skipped), with their pixels. */
+export function hardestSamples(p: Prepared, k: number): HardSample[] {
+  const { views } = p;
+  return [...topLossIndices(views.losses, k)].map((index) => ({
+    index,
+    label: views.labels[index] ?? 0,
+    className: p.classNames?.[views.labels[index] ?? 0] ?? null,
+    loss: views.losses[index] ?? Number.NaN,
+    shape: p.model.inputShape,
+    pixels: views.image(index).slice(),
+  }));
 }

@@ -18,11 +18,10 @@
 import type { Checkpoint } from '../checkpoint/format';
 import { DEFAULT_CONFIG, validateConfig, type BackendName, type ModelName, type RunConfig } from '../core/config';
 import { asError, messageOf } from '../core/errors';
-import { topLossIndices } from '../core/sampler';
 import type { LoadedDataset } from '../data/sources';
 import type { DatasetInfo, EngineEvent, HardSample, ModelArtifacts, RoundEvent, RunPhase, RunResult, WorkerInfo } from '../protocol';
 import { checkResumable, resumedClocks, saveQuietly, snapshot } from './checkpointing';
-import { layoutDataset, relayout, type Prepared } from './dataset-memory';
+import { datasetInfo, hardestSamples, layoutDataset, relayout, type Prepared } from './dataset-memory';
 import { evaluateGlobal, seatJoiner, workerInfos } from './roster';
 import { RunClock } from './run-clock';
 import { finishRun, leave, trainRounds, type RunControl } from './run-loop';
@@ -68,7 +67,8 @@ interface JoinRequest {
 }
 
 export class Engine {
-  private memory: Prepared | null = null;
+  /** The dataset and model in shared memory, kept across runs. */
+  private prepared: Prepared | null = null;
   private pool: WorkerPool | null = null;
   private readonly listeners = new Set<Listener>();
   private history: RoundEvent[] = [];
@@ -116,17 +116,7 @@ export class Engine {
 
   /** The dataset and model in shared memory now, if any. */
   datasetInfo(): DatasetInfo | null {
-    const m = this.memory;
-    if (!m) return null;
-    return {
-      id: m.datasetId,
-      model: m.model.name,
-      trainSize: m.trainSize,
-      testSize: m.testSize,
-      shape: m.model.inputShape,
-      classes: m.model.classes,
-      classNames: m.classNames ? [...m.classNames] : null,
-    };
+    return this.prepared ? datasetInfo(this.prepared) : null;
   }
 
   /**
@@ -135,7 +125,7 @@ export class Engine {
    * memory means a new worker pool on the next run.
    */
   async prepare(dataset: string, model: ModelName): Promise<Prepared> {
-    const now = this.memory;
+    const now = this.prepared;
     if (now && now.datasetId === dataset && now.model.name === model) return now;
     let next: Prepared;
     if (now && now.datasetId === dataset) next = relayout(now, model);
@@ -145,7 +135,7 @@ export class Engine {
     }
     this.pool?.terminate();
     this.pool = null;
-    this.memory = next;
+    this.prepared = next;
     return next;
   }
 
@@ -207,23 +197,13 @@ export class Engine {
 
   /** The k training samples with the highest recorded loss (unseen ones skipped). */
   hardestSamples(k: number): HardSample[] {
-    const m = this.memory;
-    if (!m) return [];
-    const { views } = m;
-    return [...topLossIndices(views.losses, k)].map((index) => ({
-      index,
-      label: views.labels[index] ?? 0,
-      className: m.classNames?.[views.labels[index] ?? 0] ?? null,
-      loss: views.losses[index] ?? Number.NaN,
-      shape: m.model.inputShape,
-      pixels: views.image(index).slice(),
-    }));
+    return this.prepared ? hardestSamples(this.prepared, k) : [];
   }
 
   /** The global model in the tfjs layers format (model.json parts + weights), from a worker. */
   async exportModel(): Promise<ModelArtifacts> {
     const worker = this.pool?.workers.find((w) => w.lostReason() === null);
-    if (!worker || !this.memory) throw new RunStateError('No model yet: run training first.');
+    if (!worker || !this.prepared) throw new RunStateError('No model yet: run training first.');
     if (this.currentPhase === 'training' || this.currentPhase === 'profiling' || this.currentPhase === 'starting') {
       throw new RunStateError(`Cannot export while ${this.currentPhase}; pause or stop first.`);
     }
