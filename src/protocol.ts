@@ -264,28 +264,33 @@ export interface WorkerInfo {
   role: 'fast' | 'slow' | null;
 }
 
+/** One worker over a whole run, in the run result. */
+export interface WorkerSummary {
+  id: number;
+  backend: BackendName;
+  requested: BackendName;
+  /** Median step time of its last round (emulated slowdown included), ms. */
+  stepMs: number;
+  /** Last measured step time without the emulated wait, ms. */
+  measuredStepMs: number;
+  /** Emulated slowdown factor in force at the end (1 = none). */
+  slowdown: number;
+  tau: number;
+  steps: number;
+  samples: number;
+  busyMs: number;
+  idleMs: number;
+  /** Why the worker left during the run, or null if it stayed. */
+  left: string | null;
+}
+
 /** The benchmark's per-algorithm result and what `window.tandem.run` resolves to. */
 export interface RunResult {
   algo: RunConfig['algo'];
   config: RunConfig;
-  workers: {
-    id: number;
-    backend: BackendName;
-    requested: BackendName;
-    /** Step-time estimate at the end (emulated slowdown included), ms. */
-    stepMs: number;
-    /** Last measured step time without the emulated wait, ms. */
-    measuredStepMs: number;
-    /** Emulated slowdown factor in force at the end (1 = none). */
-    slowdown: number;
-    tau: number;
-    steps: number;
-    samples: number;
-    busyMs: number;
-    idleMs: number;
-    /** Why the worker left during the run, or null if it stayed. */
-    left: string | null;
-  }[];
+  /** Every worker that took part, those that left included. */
+  workers: WorkerSummary[];
+
   /** True when any worker's speed was emulated (config.slowdown). */
   emulated: boolean;
   /** Rounds per epoch: floor(N / (B * K * tauFast)). */
