@@ -122,7 +122,8 @@ export async function finishRun(run: RunState, stoppedBy: StopReason, control: R
       run.clock.evalMs += report.evalMs;
     }
   }
-  await control.checkpoint();
+  // A run stopped before its first round has nothing new: the saved run it would replace stays.
+  if (run.round > 0) await control.checkpoint();
   return runResult(run, control.history, stoppedBy, finalAccuracy);
 }
 

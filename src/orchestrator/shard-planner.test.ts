@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { createRng } from '../core/rng';
+import { buildShards, shardWindow } from '../core/sampler';
+import { roundsPerPeriod } from '../core/schedule';
+import { planShards, shardsStale, type ShardNeed } from './shard-planner';
+
+const cursor = (offset: number, length: number, builtBiased: boolean) => ({ offset, length, stored: length, builtBiased });
+
+describe('shardsStale', () => {
+  it('asks for new shards when none were built, when a round would run past one, or when a role flipped', () => {
+    const fine: ShardNeed[] = [
+      { cursor: cursor(0, 64, false), steps: 2, biased: false },
+      { cursor: cursor(32, 64, true), steps: 1, biased: true },
+    ];
+    expect(shardsStale(fine, 16)).toBe(false);
+    expect(shardsStale([{ cursor: cursor(0, 0, false), steps: 1, biased: false }], 16)).toBe(true);
+    expect(shardsStale([{ cursor: cursor(40, 64, false), steps: 2, biased: false }], 16)).toBe(true);
+    // The fastest worker changed: the formerly biased worker is now unbiased, and the other way round.
+    expect(shardsStale([{ ...fine[0]!, biased: true }, { ...fine[1]!, biased: false }], 16)).toBe(true);
+  });
+});
+
+describe('planShards', () => {
+  it('stores one period of a shard longer than the training set, and reading it with wrap-around gives the whole shard', () => {
+    const n = 40;
+    const losses = new Float32Array(n).map((_, i) => i);
+    const needs: ShardNeed[] = [
+      { cursor: cursor(0, 0, false), steps: 8, biased: false },
+      { cursor: cursor(0, 0, false), steps: 4, biased: true },
+    ];
+    const plan = planShards({ needs, n, batchSize: 16, lambda: 0.5, losses, rng: createRng(3), capacity: n });
+    const full = buildShards({
+      n, batchSize: 16, taus: [8, 4], rounds: roundsPerPeriod(n, 16, [8, 4]), biased: [false, true], lambda: 0.5, losses, rng: createRng(3),
+    });
+    plan.cursors.forEach((c, i) => {
+      const shard = full[i]!;
+      expect(c.length).toBe(shard.length);
+      expect(c.length).toBeGreaterThan(n);
+      expect(c.stored).toBe(n);
+      expect(c.builtBiased).toBe(needs[i]!.biased);
+      const stored = plan.stored[i]!;
+      for (let start = 0; start + 16 <= shard.length; start += 16) {
+        expect([...shardWindow(stored, c.stored, start, 16)]).toEqual([...shard.subarray(start, start + 16)]);
+      }
+    });
+  });
+
+  it('stores a shard that fits as it is', () => {
+    const n = 1000;
+    const plan = planShards({
+      needs: [{ cursor: cursor(0, 0, false), steps: 2, biased: false }],
+      n, batchSize: 10, lambda: 1, losses: new Float32Array(n), rng: createRng(1), capacity: n,
+    });
+    expect(plan.cursors[0]).toEqual({ offset: 0, length: 1000, stored: 1000, builtBiased: false });
+    expect(new Set(plan.stored[0]).size).toBe(1000);
+  });
+});
