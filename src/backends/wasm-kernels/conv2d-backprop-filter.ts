@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
-import { heapViews, loaded, WASM } from './registry';
+import { asFloat32, asTensor, checkRank4, fitShape, heapViews, loaded, outputTensor, WASM } from './registry';
 import { type ConvGeometry, FilterGradKernel } from './simd/filter-grad';
 
 /**
@@ -22,6 +22,8 @@ import { type ConvGeometry, FilterGradKernel } from './simd/filter-grad';
 /** Padding as the Conv2D op accepts it. */
 export type Conv2DPad = tf.Conv2DBackpropFilterAttrs['pad'];
 
+type RoundingMode = 'floor' | 'round' | 'ceil' | undefined;
+
 const KERNEL = 'Conv2DBackpropFilter';
 
 let kernel: FilterGradKernel | null = null;
@@ -31,28 +33,72 @@ export function filterGradMemoryBytes(): number {
   return kernel?.memoryBytes ?? 0;
 }
 
+/** The same padding for the conv in NHWC: an explicit padding lists its dims in the tensor's order. */
+function nhwcPad(pad: Conv2DPad): Conv2DPad {
+  if (typeof pad !== 'object') return pad;
+  const [batch, channels, height, width] = pad;
+  return [batch, height, width, channels];
+}
+
+/** The SIMD kernel's geometry for a conv whose dy has exactly the shape `info` gives. */
+function geometryOf(info: tf.backend_util.Conv2DInfo): ConvGeometry {
+  return {
+    batch: info.batchSize,
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    inChannels: info.inChannels,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    outChannels: info.outChannels,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    dilationHeight: info.dilationHeight,
+    dilationWidth: info.dilationWidth,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+  };
+}
+
 /**
- * The geometry of the conv whose filter gradient is wanted, checked against
- * dy. tfjs-core 4.22 sizes both output dims of a conv with a numeric pad from
- * the filter height and stride height; dy then has that shape, and using
- * dy's own size keeps the cpu backend's answer for such shapes.
+ * dW on the wasm heap. Float32 NHWC inputs whose dy has the shape the conv
+ * gives go straight to the SIMD kernel; the backend has no kernel of its own
+ * to hand the rest to, so they are brought to that form first: NCHW
+ * transposed (dW has one layout for both), other dtypes cast, and dy fitted
+ * to the conv's output. tfjs-core 4.22 sizes both output dims of a conv with
+ * a numeric pad from the filter height and stride height; the forward op's
+ * dy has that shape too, and the kernel reads x as zeros past its edge, so
+ * such shapes keep the cpu backend's answer.
  */
-function geometryOf(
-  xShape: readonly number[],
-  dyShape: readonly number[],
+function filterGradient(
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
   filterShape: readonly [number, number, number, number],
   strides: [number, number] | number,
   pad: Conv2DPad,
-  dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
+  dimRoundingMode: RoundingMode,
   dilations: [number, number] | number,
-): ConvGeometry {
-  if (xShape.length !== 4 || dyShape.length !== 4) {
+  dataFormat: 'NHWC' | 'NCHW',
+): tf.TensorInfo {
+  checkRank4(KERNEL, { x: x.shape, dy: dy.shape, filterShape });
+  const channelAxis = dataFormat === 'NHWC' ? 3 : 1;
+  if (x.shape[channelAxis] !== filterShape[2] || dy.shape[channelAxis] !== filterShape[3]) {
     throw new Error(
-      `Conv2DBackpropFilter: x and dy must be rank 4, got x [${xShape}] and dy [${dyShape}].`,
+      `${KERNEL}: x [${x.shape}] and dy [${dy.shape}] (${dataFormat}) do not fit filter [${filterShape}]; ` +
+        `x must have ${filterShape[2]} channels and dy ${filterShape[3]}.`,
     );
   }
+  if (dataFormat === 'NCHW') {
+    return tf.tidy(() => {
+      const nhwc = (t: tf.TensorInfo): tf.Tensor => tf.transpose(asTensor(t, backend), [0, 2, 3, 1]);
+      const dW = filterGradient(backend, nhwc(x), nhwc(dy), filterShape, strides, nhwcPad(pad), dimRoundingMode, dilations, 'NHWC');
+      return outputTensor(dW, backend);
+    });
+  }
   const info = tf.backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number],
+    x.shape as [number, number, number, number],
     [...filterShape],
     strides,
     dilations,
@@ -61,53 +107,19 @@ function geometryOf(
     false,
     'channelsLast',
   );
-  const [batch = 0, outHeight = 0, outWidth = 0, outChannels = 0] = dyShape;
-  if (
-    batch !== xShape[0] ||
-    outHeight !== info.outHeight ||
-    outWidth !== info.outWidth ||
-    outChannels !== filterShape[3] ||
-    xShape[3] !== filterShape[2]
-  ) {
-    throw new Error(
-      `Conv2DBackpropFilter: dy shape [${dyShape}] does not match x [${xShape}] ` +
-        `and filter [${filterShape}]; expected [${info.outShape}].`,
-    );
+  // A conv whose window is larger than its padded input has no outputs (the cpu backend's dW is then zeros).
+  const outShape = info.outShape.map((d) => Math.max(0, d));
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32' || !tf.util.arraysEqual(dy.shape, outShape)) {
+    return tf.tidy(() => {
+      const xs = asFloat32(asTensor(x, backend), KERNEL, 'x');
+      const dys = fitShape(asFloat32(asTensor(dy, backend), KERNEL, 'dy'), outShape);
+      return outputTensor(
+        filterGradient(backend, xs, dys, filterShape, strides, pad, dimRoundingMode, dilations, 'NHWC'),
+        backend,
+      );
+    });
   }
-  const { top, left } = info.padInfo;
-  if (top < 0 || left < 0) {
-    throw new Error(`Conv2DBackpropFilter: negative padding top=${top} left=${left} is not supported.`);
-  }
-  return {
-    batch,
-    inHeight: info.inHeight,
-    inWidth: info.inWidth,
-    inChannels: info.inChannels,
-    outHeight,
-    outWidth,
-    outChannels,
-    filterHeight: info.filterHeight,
-    filterWidth: info.filterWidth,
-    strideHeight: info.strideHeight,
-    strideWidth: info.strideWidth,
-    dilationHeight: info.dilationHeight,
-    dilationWidth: info.dilationWidth,
-    top,
-    left,
-  };
-}
-
-function filterGradientInfo(
-  backend: BackendWasm,
-  x: tf.TensorInfo,
-  dy: tf.TensorInfo,
-  filterShape: readonly [number, number, number, number],
-  strides: [number, number] | number,
-  pad: Conv2DPad,
-  dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
-  dilations: [number, number] | number,
-): tf.TensorInfo {
-  const geometry = geometryOf(x.shape, dy.shape, filterShape, strides, pad, dimRoundingMode, dilations);
+  const geometry = geometryOf({ ...info, outHeight: outShape[1] ?? 0, outWidth: outShape[2] ?? 0 });
   const impl = loaded(kernel, KERNEL);
   const out = backend.makeOutput([...filterShape], 'float32');
   const [xs, dys, dW] = heapViews(backend, KERNEL, [
@@ -120,9 +132,9 @@ function filterGradientInfo(
 }
 
 /**
- * dW for a conv2d in NHWC on the wasm backend, as a tensor. `dilations` is
- * accepted although tfjs never asks for it (its Conv2D gradient asserts
- * dilation 1).
+ * dW for a conv2d in NHWC on the wasm backend, as a tensor, with the
+ * kernel's fallbacks. `dilations` is accepted although tfjs never asks for
+ * it (its Conv2D gradient asserts dilation 1).
  */
 export function conv2dFilterGradient(
   x: tf.Tensor4D,
@@ -137,17 +149,9 @@ export function conv2dFilterGradient(
   if (tf.getBackend() !== WASM) {
     throw new Error(`conv2dFilterGradient runs on the wasm backend; the active backend is ${tf.getBackend()}.`);
   }
-  const info = filterGradientInfo(
-    backend as BackendWasm,
-    x,
-    dy,
-    filterShape,
-    strides,
-    pad,
-    dimRoundingMode,
-    dilations,
-  );
-  return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor4D;
+  const wasm = backend as BackendWasm;
+  const info = filterGradient(wasm, x, dy, filterShape, strides, pad, dimRoundingMode, dilations, 'NHWC');
+  return outputTensor(info, wasm) as tf.Tensor4D;
 }
 
 /** Conv2DBackpropFilter kernel for the wasm backend. */
@@ -158,12 +162,10 @@ export const conv2dBackpropFilterWasm: tf.KernelFunc = ({ inputs, backend, attrs
   }
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
     attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-  if (dataFormat !== 'NHWC') {
-    throw new Error(
-      `Conv2DBackpropFilter on wasm: unsupported dataFormat: "${String(dataFormat)}". Should be one of: NHWC.`,
-    );
+  if (dataFormat !== 'NHWC' && dataFormat !== 'NCHW') {
+    throw new Error(`${KERNEL}: dataFormat is "${String(dataFormat)}"; NHWC or NCHW is allowed.`);
   }
-  return filterGradientInfo(backend as BackendWasm, x, dy, filterShape, strides, pad, dimRoundingMode, 1);
+  return filterGradient(backend as BackendWasm, x, dy, filterShape, strides, pad, dimRoundingMode, 1, dataFormat);
 };
 
 /** Instantiates the SIMD kernel and registers the filter gradient for wasm, unless one is already there. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
-import { asTensor, heapViews, replaceWasmKernel } from './registry';
+import { asFloat32, asTensor, checkRank4, fitShape, heapViews, outputTensor, replaceWasmKernel } from './registry';
 
 /**
  * Conv2DBackpropInput for the wasm backend as one forward conv.
@@ -19,8 +19,12 @@ import { asTensor, heapViews, replaceWasmKernel } from './registry';
  * filter and spreading dy are plain copies done here on the heap: tfjs-wasm's
  * Reverse kernel alone took 0.6 ms per ResNet-20 layer. At stride 2 three
  * quarters of the spread dy are zeros, which XNNPACK multiplies anyway, and
- * it still beats the C++ loop. Shapes whose padding would be negative (a
- * numeric pad larger than the filter) keep the backend's own kernel.
+ * it still beats the C++ loop.
+ *
+ * Whatever else tfjs hands the kernel is brought to a float32 dy of the
+ * conv's output shape first (see conv2dBackpropInputWasm); the backend's own
+ * kernel then takes what the flipped conv cannot: NCHW, and padding that
+ * would be negative (a numeric pad larger than the filter).
  */
 
 const KERNEL = 'Conv2DBackpropInput';
@@ -91,17 +95,26 @@ function spreadDy(backend: BackendWasm, dy: tf.TensorInfo, info: tf.backend_util
   return out;
 }
 
-/** dy and the filter must be what a conv of an input of `inputShape` gives and takes. */
-function checkShapes(info: tf.backend_util.Conv2DInfo, dy: tf.TensorInfo, filter: tf.TensorInfo): void {
-  const expected = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
-  if (dy.shape.some((d, i) => d !== expected[i]) || filter.shape[2] !== info.inChannels) {
+/** The filter must take the input's channels and dy must have the filter's output channels. */
+function checkChannels(info: tf.backend_util.Conv2DInfo, dy: tf.TensorInfo, filter: tf.TensorInfo): void {
+  const dyChannels = info.dataFormat === 'channelsLast' ? dy.shape[3] : dy.shape[1];
+  if (filter.shape[2] !== info.inChannels || dyChannels !== filter.shape[3]) {
     throw new Error(
-      `${KERNEL}: dy shape [${dy.shape}] and filter [${filter.shape}] do not match an input of shape ` +
-        `[${info.inShape}]; expected dy [${expected}] and a filter with ${info.inChannels} input channels.`,
+      `${KERNEL}: dy [${dy.shape}] and filter [${filter.shape}] do not fit an input of shape [${info.inShape}] ` +
+        `(${info.dataFormat}); the filter must take ${info.inChannels} input channels and dy must have ` +
+        `${filter.shape[3] ?? 0} channels.`,
     );
   }
 }
 
+/**
+ * Conv2DBackpropInput on wasm. tfjs hands it more than a conv's own dy:
+ * conv2dTranspose takes any outputShape, and the Conv2D gradient drops the
+ * forward op's dimRoundingMode, so dy can be larger or smaller than the
+ * output the attributes give. Such a dy is fitted to that output first (see
+ * fitShape), int32 and bool inputs are cast, and the backend's own kernel
+ * only ever sees float32 inputs of the shapes it expects.
+ */
 export const conv2dBackpropInputWasm: tf.KernelFunc = (args) => {
   const { inputs, attrs } = args;
   const backend = args.backend as BackendWasm;
@@ -110,31 +123,46 @@ export const conv2dBackpropInputWasm: tf.KernelFunc = (args) => {
     throw new Error(`${KERNEL}: inputs dy and filter are required.`);
   }
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
-  const info =
-    dataFormat === 'NHWC' && dy.shape.length === 4 && filter.shape.length === 4
-      ? tf.backend_util.computeConv2DInfo(
-          inputShape,
-          filter.shape as [number, number, number, number],
-          strides,
-          1,
-          pad,
-          dimRoundingMode,
-          false,
-          'channelsLast',
-        )
-      : null;
-  if (info !== null) checkShapes(info, dy, filter);
-  const padding = info === null ? null : flippedConvPadding(info, dy.shape[1] ?? 0, dy.shape[2] ?? 0);
-  if (info === null || padding === null) {
-    if (original === undefined) throw new Error(`${KERNEL}: the wasm backend has no kernel of its own.`);
-    return original.kernelFunc(args);
+  checkRank4(KERNEL, { dy: dy.shape, filter: filter.shape, inputShape });
+  if (dataFormat !== 'NHWC' && dataFormat !== 'NCHW') {
+    throw new Error(`${KERNEL}: dataFormat is "${String(dataFormat)}"; NHWC or NCHW is allowed.`);
   }
-  if (info.outChannels === 0 || info.inChannels === 0 || info.batchSize === 0 || dy.shape.includes(0)) {
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    tf.backend_util.convertConv2DDataFormat(dataFormat),
+  );
+  checkChannels(info, dy, filter);
+  // A conv whose window is larger than its padded input has no outputs (the cpu backend's dx is then zeros).
+  const outShape = info.outShape.map((d) => Math.max(0, d));
+  if (dy.dtype !== 'float32' || filter.dtype !== 'float32' || !tf.util.arraysEqual(dy.shape, outShape)) {
+    return tf.tidy(() => {
+      const dys = fitShape(asFloat32(asTensor(dy, backend), KERNEL, 'dy'), outShape);
+      const filters = asFloat32(asTensor(filter, backend), KERNEL, 'filter');
+      return outputTensor(conv2dBackpropInputWasm({ inputs: { dy: dys, filter: filters }, backend, attrs }), backend);
+    });
+  }
+  if (outShape.includes(0) || inputShape.includes(0)) {
     // Nothing to sum (XNNPACK refuses empty convolutions): dx is zeros.
     const dx = backend.makeOutput([...inputShape], 'float32');
     const [zeros] = heapViews(backend, KERNEL, [['dx', dx]]);
     zeros.fill(0);
     return dx;
+  }
+  const padding = dataFormat === 'NHWC' ? flippedConvPadding(info, info.outHeight, info.outWidth) : null;
+  if (padding === null) {
+    if (original === undefined) {
+      throw new Error(
+        `${KERNEL}: the wasm backend has no kernel of its own for dataFormat ${dataFormat} with pad ` +
+          `${JSON.stringify(pad)}; without it only NHWC with a pad no larger than the filter is allowed.`,
+      );
+    }
+    return original.kernelFunc(args);
   }
   return tf.tidy(() => {
     const engine = tf.engine();

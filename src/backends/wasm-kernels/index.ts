@@ -6,9 +6,18 @@
  *
  * - Conv2DBackpropFilter: our SIMD kernel (simd/filter-grad.wat);
  * - Conv2DBackpropInput: one XNNPACK forward conv of dy, spread by the
- *   stride, with the flipped filter (a numeric pad larger than the filter
- *   keeps the backend's own);
+ *   stride, with the flipped filter (NCHW and a numeric pad larger than the
+ *   filter keep the backend's own);
  * - MaxPoolGrad: our SIMD kernel (simd/max-pool-grad.wat).
+ *
+ * None refuses what tfjs accepts (fallbacks.test.ts): int32 and bool inputs
+ * are cast to float32, and a dy larger than the output the attributes give
+ * (tfjs' Conv2D and MaxPool gradients drop dimRoundingMode; conv2dTranspose
+ * takes any outputShape) is cut to it, as the cpu backend reads it. A
+ * smaller dy is zero-extended in the conv gradients, where the cpu backend
+ * reads past it, and named in MaxPoolGrad, which no op hands one. NCHW
+ * goes to the backend's own Conv2DBackpropInput and is transposed for the
+ * filter gradient; negative explicit padding crops x in the SIMD kernels.
  *
  * `npm run bench:kernels` times each against the forward op at the same shape.
  */

@@ -267,25 +267,24 @@ describe('Conv2DBackpropFilter on wasm', () => {
     expectClose(got, ref, JSON.stringify(c));
   });
 
-  it('names what it does not support', async () => {
+  it('names what it does not support: channels that do not fit the filter, other ranks, data formats and dtypes', async () => {
     await onBackend('wasm', () => undefined);
     const x = tf.zeros([1, 4, 4, 2]);
     const dy = tf.zeros([1, 4, 4, 3]);
-    const call = (dataFormat: string) =>
+    const call = (inputs: { x: tf.Tensor; dy: tf.Tensor }, dataFormat = 'NHWC') => () =>
       conv2dBackpropFilterWasm({
-        inputs: { x, dy },
+        inputs,
         backend: tf.backend(),
         attrs: { strides: 1, pad: 'same', dataFormat, filterShape: [3, 3, 2, 3] },
       });
-    expect(() => call('NCHW')).toThrow(/dataFormat: "NCHW"\. Should be one of: NHWC/);
-    expect(() => conv2dFilterGradient(x as tf.Tensor4D, tf.zeros([1, 3, 4, 3]), [3, 3, 2, 3], 1, 'same')).toThrow(
-      /dy shape \[1,3,4,3\] does not match x \[1,4,4,2\].*expected \[1,4,4,3\]/,
-    );
-    const ints = tf.zeros([1, 4, 4, 2], 'int32');
-    expect(() => conv2dFilterGradient(ints as tf.Tensor4D, dy as tf.Tensor4D, [3, 3, 2, 3], 1, 'same')).toThrow(
-      /x has dtype int32; only float32/,
-    );
-    tf.dispose([x, dy, ints]);
+    expect(call({ x, dy }, 'NWC')).toThrow(/dataFormat is "NWC"; NHWC or NCHW is allowed/);
+    // In NCHW the same shapes have 4 channels, not the filter's 2.
+    expect(call({ x, dy }, 'NCHW')).toThrow(/x \[1,4,4,2\] and dy \[1,4,4,3\] \(NCHW\) do not fit filter \[3,3,2,3\]; x must have 2 channels and dy 3/);
+    expect(call({ x, dy: tf.zeros([1, 4, 4, 5]) })).toThrow(/x must have 2 channels and dy 3/);
+    expect(call({ x: tf.zeros([4, 4, 2]), dy })).toThrow(/x has shape \[4,4,2\]; only rank 4 is allowed/);
+    const strings = tf.tensor(new Array<string>(32).fill('a'), [1, 4, 4, 2]);
+    expect(call({ x: strings, dy })).toThrow(/x has dtype string; float32, int32 or bool is allowed/);
+    tf.dispose([x, dy, strings]);
   });
 
   it('keeps the tensor count and the wasm heap flat across training steps', async () => {
@@ -436,7 +435,7 @@ describe('Conv2DBackpropInput on wasm', () => {
     tf.dispose([dy, filter]);
   });
 
-  it('gives zeros for empty channels and names a dy that does not match the input', async () => {
+  it('gives zeros for empty channels and names a dy whose channels do not fit the filter', async () => {
     await onBackend('wasm', () => undefined);
     const empty = tf.engine().runKernel(
       tf.Conv2DBackpropInput,
@@ -444,13 +443,17 @@ describe('Conv2DBackpropInput on wasm', () => {
       { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: [1, 4, 4, 2] },
     ) as tf.Tensor;
     expect(Array.from(empty.dataSync())).toEqual(new Array(32).fill(0));
-    const call = (dyShape: number[]) => () =>
+    const call = (dyShape: number[], dataFormat = 'NHWC') => () =>
       tf.engine().runKernel(
         tf.Conv2DBackpropInput,
         { dy: tf.zeros(dyShape), filter: tf.zeros([3, 3, 2, 3]) },
-        { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: [1, 4, 4, 2] },
+        { strides: 1, pad: 'same', dataFormat, inputShape: [1, 4, 4, 2] },
       );
-    expect(call([2, 4, 4, 3])).toThrow(/Conv2DBackpropInput: dy shape \[2,4,4,3\].*expected dy \[1,4,4,3\]/);
+    expect(call([1, 4, 4, 5])).toThrow(
+      /Conv2DBackpropInput: dy \[1,4,4,5\] and filter \[3,3,2,3\] do not fit an input of shape \[1,4,4,2\].*dy must have 3 channels/,
+    );
+    expect(call([1, 4, 4, 3], 'NWC')).toThrow(/dataFormat is "NWC"; NHWC or NCHW is allowed/);
+    expect(call([4, 4, 3])).toThrow(/dy has shape \[4,4,3\]; only rank 4 is allowed/);
     tf.dispose(empty);
   });
 
@@ -496,13 +499,13 @@ describe('MaxPoolGrad on wasm', () => {
     }
   });
 
-  it('names a dy that does not match the pool', async () => {
+  it('names a dy smaller than the pool', async () => {
     await onBackend('wasm', () => undefined);
     const input = tf.zeros([1, 4, 4, 2]);
-    const dy = tf.zeros([1, 3, 2, 2]);
+    const dy = tf.zeros([1, 2, 1, 2]);
     const attrs = { filterSize: 2, strides: 2, pad: 'valid' };
     expect(() => maxPoolGradWasm({ inputs: { dy, input }, backend: tf.backend(), attrs })).toThrow(
-      /dy shape \[1,3,2,2\] does not match the pool of \[1,4,4,2\]; expected \[1,2,2,2\]/,
+      /dy shape \[1,2,1,2\] is smaller than the pool of \[1,4,4,2\] gives; dy must be at least \[1,2,2,2\]/,
     );
     tf.dispose([input, dy]);
   });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
-import { heapViews, loaded, replaceWasmKernel } from './registry';
+import { asFloat32, asTensor, checkRank4, fitShape, heapViews, loaded, outputTensor, replaceWasmKernel } from './registry';
 import { MaxPoolGradKernel, type PoolGeometry } from './simd/max-pool-grad';
 
 /**
@@ -20,21 +20,7 @@ export function maxPoolGradMemoryBytes(): number {
   return kernel?.memoryBytes ?? 0;
 }
 
-function poolGeometry(x: tf.TensorInfo, dy: tf.TensorInfo, attrs: tf.MaxPoolGradAttrs): PoolGeometry {
-  if (x.shape.length !== 4 || dy.shape.length !== 4) {
-    throw new Error(`${KERNEL}: input and dy must be rank 4, got [${x.shape}] and [${dy.shape}].`);
-  }
-  const info = tf.backend_util.computePool2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterSize,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-  );
-  if (info.outShape.some((d, i) => d !== dy.shape[i])) {
-    throw new Error(`${KERNEL}: dy shape [${dy.shape}] does not match the pool of [${x.shape}]; expected [${info.outShape}].`);
-  }
+function poolGeometry(info: tf.backend_util.Conv2DInfo): PoolGeometry {
   return {
     batch: info.batchSize,
     inHeight: info.inHeight,
@@ -51,12 +37,47 @@ function poolGeometry(x: tf.TensorInfo, dy: tf.TensorInfo, attrs: tf.MaxPoolGrad
   };
 }
 
+/**
+ * MaxPoolGrad on wasm. tfjs' MaxPool gradient drops the forward op's
+ * dimRoundingMode, so after a pool rounded up dy is larger than the pool the
+ * attributes give; the cpu backend then ignores dy's extra rows and columns
+ * (the backend's own wasm kernel misreads them), and so does this one. It
+ * also takes int32 and bool inputs, as float32 like the cpu backend.
+ */
 export const maxPoolGradWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, input } = inputs;
   if (dy === undefined || input === undefined) throw new Error(`${KERNEL}: inputs dy and input are required.`);
-  const impl = loaded(kernel, KERNEL);
+  checkRank4(KERNEL, { input: input.shape, dy: dy.shape });
   const wasm = backend as BackendWasm;
-  const geometry = poolGeometry(input, dy, attrs as unknown as tf.MaxPoolGradAttrs);
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as tf.MaxPoolGradAttrs;
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  // A window larger than the padded input gives no outputs (the cpu backend's dx is then zeros).
+  const outShape = info.outShape.map((d) => Math.max(0, d));
+  if (dy.shape.some((d, i) => d < (outShape[i] ?? 0))) {
+    // The cpu backend refuses these too ("Requested out of range element"); no tfjs op makes one.
+    throw new Error(
+      `${KERNEL}: dy shape [${dy.shape}] is smaller than the pool of [${input.shape}] gives; ` +
+        `dy must be at least [${outShape}] in every dimension.`,
+    );
+  }
+  if (input.dtype !== 'float32' || dy.dtype !== 'float32' || !tf.util.arraysEqual(dy.shape, outShape)) {
+    return tf.tidy(() => {
+      const fitted = {
+        input: asFloat32(asTensor(input, wasm), KERNEL, 'input'),
+        dy: fitShape(asFloat32(asTensor(dy, wasm), KERNEL, 'dy'), outShape),
+      };
+      return outputTensor(maxPoolGradWasm({ inputs: fitted, backend, attrs }), wasm);
+    });
+  }
+  const impl = loaded(kernel, KERNEL);
+  const geometry = poolGeometry({ ...info, outHeight: outShape[1] ?? 0, outWidth: outShape[2] ?? 0 });
   const dx = wasm.makeOutput([...input.shape], 'float32');
   const [xs, dys, dxs] = heapViews(wasm, KERNEL, [
     ['input', input],

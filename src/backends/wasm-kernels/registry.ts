@@ -40,6 +40,46 @@ export function asTensor(info: tf.TensorInfo, backend: tf.KernelBackend): tf.Ten
 }
 
 /**
+ * `t` as float32. The cpu backend reads int32 and bool inputs of these
+ * kernels as numbers and answers in float32; a cast first gives the same
+ * (exact below 2^24) where our float32-only paths would refuse them.
+ */
+export function asFloat32(t: tf.Tensor, kernel: string, name: string): tf.Tensor {
+  if (t.dtype === 'float32') return t;
+  if (t.dtype !== 'int32' && t.dtype !== 'bool') {
+    throw new Error(`${kernel} on wasm: ${name} has dtype ${t.dtype}; float32, int32 or bool is allowed.`);
+  }
+  return tf.cast(t, 'float32');
+}
+
+/**
+ * `t` cut or zero-extended at the end of each dimension to `shape`. The
+ * cpu backend sizes a gradient's loops by the shape the attributes give, not
+ * by dy's: it ignores the rest of a larger dy, and where dy is smaller it
+ * reads past it (NaN or another image's values). Zeros there are what a dy
+ * with those outputs carrying no gradient gives.
+ */
+export function fitShape(t: tf.Tensor, shape: readonly number[]): tf.Tensor {
+  const kept = shape.map((d, i) => Math.min(d, t.shape[i] ?? 0));
+  const cut = tf.util.arraysEqual(kept, t.shape) ? t : tf.slice(t, kept.map(() => 0), kept);
+  if (tf.util.arraysEqual(kept, [...shape])) return cut;
+  return tf.pad(cut, shape.map((d, i): [number, number] => [0, d - (kept[i] ?? 0)]));
+}
+
+/** A kernel's single output as a Tensor, so a fallback composed of ops can return it from tf.tidy. */
+export function outputTensor(out: tf.TensorInfo | tf.TensorInfo[], backend: tf.KernelBackend): tf.Tensor {
+  if (Array.isArray(out)) throw new Error(`A wasm training kernel returned ${out.length} outputs; it must return one.`);
+  return out instanceof tf.Tensor ? out : tf.engine().makeTensorFromTensorInfo(out, backend);
+}
+
+/** Names a tensor whose rank a kernel cannot take (tfjs' ops always pass rank 4). */
+export function checkRank4(kernel: string, tensors: Record<string, readonly number[]>): void {
+  for (const [name, shape] of Object.entries(tensors)) {
+    if (shape.length !== 4) throw new Error(`${kernel}: ${name} has shape [${shape}]; only rank 4 is allowed.`);
+  }
+}
+
+/**
  * The float32 values of tensors, viewed in place on the wasm backend's heap,
  * in the order given. Call after every makeOutput of the kernel: views are
  * only good until the heap next grows. A tensor still held by another backend

@@ -34,7 +34,10 @@ export interface ConvGeometry {
   strideWidth: number;
   dilationHeight: number;
   dilationWidth: number;
-  /** Zero rows above and columns left of x; the rest of the padding follows from the output size. */
+  /**
+   * Zero rows above and columns left of x; the rest of the padding follows
+   * from the output size. Negative values crop x instead.
+   */
   top: number;
   left: number;
 }
@@ -121,7 +124,9 @@ export class FilterGradKernel extends SimdKernel {
 }
 
 function checkGeometry(g: ConvGeometry, x: Float32Array, dy: Float32Array, out: Float32Array): void {
-  checkIntegers(KERNEL, g, (name) => name.startsWith('stride') || name.startsWith('dilation'));
+  checkIntegers(KERNEL, g, (name) =>
+    name.startsWith('stride') || name.startsWith('dilation') ? 1 : name === 'top' || name === 'left' ? -Infinity : 0,
+  );
   checkSizes(KERNEL, [
     ['x', x, g.batch * g.inHeight * g.inWidth * g.inChannels],
     ['dy', dy, g.batch * g.outHeight * g.outWidth * g.outChannels],

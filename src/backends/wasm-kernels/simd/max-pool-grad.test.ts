@@ -66,6 +66,38 @@ describe('MaxPoolGradKernel (WebAssembly SIMD)', () => {
     );
   });
 
+  it('takes explicit padding, negative (it crops x) or wider than the window (windows of padding alone)', () => {
+    const explicit = fc
+      .record({
+        batch: fc.integer({ min: 1, max: 2 }),
+        inHeight: fc.integer({ min: 1, max: 7 }),
+        inWidth: fc.integer({ min: 1, max: 7 }),
+        channels: fc.integer({ min: 1, max: 6 }),
+        filterHeight: fc.integer({ min: 1, max: 3 }),
+        filterWidth: fc.integer({ min: 1, max: 3 }),
+        strideHeight: fc.integer({ min: 1, max: 3 }),
+        strideWidth: fc.integer({ min: 1, max: 3 }),
+        top: fc.integer({ min: -2, max: 3 }),
+        left: fc.integer({ min: -2, max: 3 }),
+        bottom: fc.integer({ min: -2, max: 3 }),
+        right: fc.integer({ min: -2, max: 3 }),
+      })
+      .map(({ bottom, right, ...g }): PoolGeometry | null => {
+        const outHeight = Math.floor((g.inHeight + g.top + bottom - g.filterHeight) / g.strideHeight) + 1;
+        const outWidth = Math.floor((g.inWidth + g.left + right - g.filterWidth) / g.strideWidth) + 1;
+        return outHeight >= 1 && outWidth >= 1 ? { ...g, outHeight, outWidth } : null;
+      })
+      .filter((g): g is PoolGeometry => g !== null);
+    fc.assert(
+      fc.property(explicit, fc.integer({ min: 1, max: 1000 }), (g, seed) => {
+        const x = Float32Array.from({ length: g.batch * g.inHeight * g.inWidth * g.channels }, (_, i) => Math.round(3 * Math.sin(seed + i)));
+        const dy = Float32Array.from({ length: g.batch * g.outHeight * g.outWidth * g.channels }, (_, i) => Math.cos(seed * i));
+        check(g, x, dy);
+      }),
+      { numRuns: 200, seed: 3 },
+    );
+  });
+
   it('handles the CNN pools (2x2 stride 2, 28x28x8 and odd 7x7 same) and keeps its memory after the largest', () => {
     const pool = (inHeight: number, channels: number, top: number): PoolGeometry => ({
       batch: 4, inHeight, inWidth: inHeight, channels, outHeight: Math.ceil(inHeight / 2), outWidth: Math.ceil(inHeight / 2),

@@ -30,7 +30,7 @@ export interface PoolGeometry {
   filterWidth: number;
   strideHeight: number;
   strideWidth: number;
-  /** Rows above and columns left of x that windows reach outside it. */
+  /** Rows above and columns left of x that windows reach outside it; negative values crop x instead. */
   top: number;
   left: number;
 }
@@ -47,7 +47,9 @@ export class MaxPoolGradKernel extends SimdKernel {
 
   /** dx [N, H, W, C] into `dx`, from the pool's input x [N, H, W, C] and dy [N, OH, OW, C]. */
   run(g: PoolGeometry, x: Float32Array, dy: Float32Array, dx: Float32Array): void {
-    checkIntegers(KERNEL, g, (name) => name.startsWith('filter') || name.startsWith('stride'));
+    checkIntegers(KERNEL, g, (name) =>
+      name.startsWith('filter') || name.startsWith('stride') ? 1 : name === 'top' || name === 'left' ? -Infinity : 0,
+    );
     const { batch: N, inHeight: H, inWidth: W, channels: C, outHeight: OH, outWidth: OW, top, left } = g;
     checkSizes(KERNEL, [
       ['x', x, N * H * W * C],

@@ -50,12 +50,13 @@ export function reserve(memory: WebAssembly.Memory, bytes: number, what: string)
 
 export const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
-/** Checks every field is an integer >= 1 (for `positive`) or >= 0 (the rest); names the first that is not. */
-export function checkIntegers(kernel: string, fields: object, positive: (name: string) => boolean): void {
+/** Checks every field is an integer of at least `minimum(name)`; names the first that is not. */
+export function checkIntegers(kernel: string, fields: object, minimum: (name: string) => number): void {
   for (const [name, value] of Object.entries(fields)) {
-    const min = positive(name) ? 1 : 0;
+    const min = minimum(name);
     if (!Number.isInteger(value) || (value as number) < min) {
-      throw new Error(`${kernel}: ${name} is ${String(value)}; it must be an integer >= ${min}.`);
+      const allowed = min === -Infinity ? 'an integer' : `an integer >= ${min}`;
+      throw new Error(`${kernel}: ${name} is ${String(value)}; it must be ${allowed}.`);
     }
   }
 }
@@ -78,7 +79,9 @@ export interface WasmKernelBinaries {
 /**
  * Where an NHWC tensor [batch, height, width, channels] sits in a kernel's
  * buffer [batch, paddedHeight, paddedWidth, paddedChannels]: shifted down by
- * `top` rows and right by `left` columns; what does not fit is cropped.
+ * `top` rows and right by `left` columns; what does not fit is cropped. A
+ * negative `top` or `left` (tfjs takes negative explicit padding) crops
+ * that many rows or columns off the tensor's start.
  */
 export interface PaddedLayout {
   batch: number;
@@ -104,14 +107,16 @@ const fitsExactly = (p: PaddedLayout): boolean =>
  * pixels. `src` and `dst` are float offsets in the tensor and in the buffer.
  */
 function forEachRun(p: PaddedLayout, visit: (src: number, dst: number, length: number) => void): void {
-  const rows = Math.min(p.height, p.paddedHeight - p.top);
-  const columns = Math.min(p.width, p.paddedWidth - p.left);
-  if (rows <= 0 || columns <= 0) return;
+  const firstRow = Math.max(0, -p.top);
+  const endRow = Math.min(p.height, p.paddedHeight - p.top);
+  const firstColumn = Math.max(0, -p.left);
+  const columns = Math.min(p.width, p.paddedWidth - p.left) - firstColumn;
+  if (endRow <= firstRow || columns <= 0) return;
   const C = p.channels;
   for (let n = 0; n < p.batch; n++)
-    for (let h = 0; h < rows; h++) {
-      const src = (n * p.height + h) * p.width * C;
-      const dst = ((n * p.paddedHeight + h + p.top) * p.paddedWidth + p.left) * p.paddedChannels;
+    for (let h = firstRow; h < endRow; h++) {
+      const src = ((n * p.height + h) * p.width + firstColumn) * C;
+      const dst = ((n * p.paddedHeight + h + p.top) * p.paddedWidth + firstColumn + p.left) * p.paddedChannels;
       if (C === p.paddedChannels) {
         visit(src, dst, columns * C);
       } else {
