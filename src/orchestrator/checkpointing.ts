@@ -27,7 +27,7 @@ export function snapshot(run: RunState, history: readonly RoundEvent[]): Checkpo
     learningRate: run.learningRate,
     history: history.slice(),
     theta: run.memory.views.global.slice(),
-    losses: run.memory.views.losses.slice(),
+    losses: run.inRound ? run.lossesAtRoundStart.slice() : run.memory.views.losses.slice(),
   };
 }
 

@@ -40,9 +40,19 @@ export function optimizerSettings(config: RunConfig, model: ModelSpec, learningR
  * good one.
  */
 export class DivergenceGuard {
-  private best = Number.POSITIVE_INFINITY;
+  private best: number;
 
-  constructor(private readonly factor: number) {}
+  /**
+   * `reference`: the loss to beat before any round, ln(classes) (an
+   * untrained classifier's cross-entropy), so a run that blows up in its
+   * first round is caught too instead of setting a huge "best so far".
+   */
+  constructor(
+    private readonly factor: number,
+    reference = Number.POSITIVE_INFINITY,
+  ) {
+    this.best = reference;
+  }
 
   /** Null when the loss is fine, else why it is not. */
   check(loss: number): string | null {

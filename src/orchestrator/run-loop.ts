@@ -48,6 +48,7 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
     run.round++;
     const round = run.round;
     await applySchedule(run, round);
+    run.lossesAtRoundStart.set(views.losses);
     run.inRound = true;
     const { value: outcome, ms: roundMs } = await run.clock.round(() => strategy.run(run));
     run.inRound = false;
@@ -55,7 +56,8 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
     run.clock.exchangeMs += outcome.exchangeMs;
     leave(run, outcome.lost, control);
 
-    const diverged = outcome.work.size > 0 ? run.guard.check(outcome.loss) : null;
+    // A round where every model held NaN is divergence; one where every worker left is not.
+    const diverged = outcome.work.size > 0 || outcome.nonFinite > 0 ? run.guard.check(outcome.loss) : null;
     const evaluation = diverged || run.members.length === 0 || round % config.evalEvery !== 0 ? null : await evaluateRound(run, round);
     const workers = await Promise.all(
       run.members.map(async (m) => ({

@@ -62,6 +62,8 @@ export interface RoundOutcome {
   exchangeMs: number;
   /** The members whose work counted this round. */
   work: Map<Member, MemberWork>;
+  /** Members whose model held NaN or Infinity this round (left out of the average). */
+  nonFinite: number;
   lost: Departure[];
 }
 
@@ -89,6 +91,8 @@ export interface RunState {
   message: string | null;
   /** True from a round's start until theta_bar holds its aggregate: a snapshot then is of the round before. */
   inRound: boolean;
+  /** The loss table as the last whole round left it: what a snapshot taken mid-round saves. */
+  readonly lossesAtRoundStart: Float32Array;
   lastAccuracy: number | null;
   /** Tells people (the engine's log events). */
   readonly log: (level: 'info' | 'warn' | 'error', message: string) => void;

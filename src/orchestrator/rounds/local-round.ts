@@ -80,6 +80,7 @@ export async function localRound(run: RunState): Promise<RoundOutcome> {
     aggregateMs,
     exchangeMs: done.length > 0 ? Math.max(...done.map((d) => d.report.exchangeMs)) : 0,
     work,
+    nonFinite: included.filter((finite) => !finite).length,
     lost,
   };
 }

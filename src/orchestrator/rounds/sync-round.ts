@@ -90,5 +90,5 @@ export async function syncRound(run: RunState): Promise<RoundOutcome> {
     if (steps > 0) m.stepMs = own.stepMs;
     work.set(m, own);
   }
-  return { loss: steps > 0 ? lossSum / steps : Number.NaN, aggregateMs, exchangeMs, work, lost };
+  return { loss: steps > 0 ? lossSum / steps : Number.NaN, aggregateMs, exchangeMs, work, nonFinite: Number.isNaN(lossSum) ? work.size : 0, lost };
 }
