@@ -4,6 +4,7 @@ import { ConfigStore } from './api/config-store';
 import { RunArchive } from './api/run-archive';
 import { detectCapabilities } from './backends/capabilities';
 import { DEFAULT_CONFIG } from './core/config';
+import { messageOf } from './core/errors';
 import { cifar10Present, loadDatasetBySpec } from './data/load';
 import { saveCheckpoint } from './checkpoint/store';
 import { Engine } from './orchestrator/engine';
@@ -41,7 +42,7 @@ const startup = (async (): Promise<string | null> => {
     await engine.prepare(DEFAULT_CONFIG.dataset, initial.model);
     return (
       `The dataset in the link, ${initial.dataset}, could not be loaded, so ${DEFAULT_CONFIG.dataset} is loaded instead: ` +
-      `${e instanceof Error ? e.message : String(e)}`
+      messageOf(e)
     );
   }
 })();

@@ -12,6 +12,7 @@ import type { RunArchive } from './run-archive';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../checkpoint/format';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint/store';
 import type { CheckpointSummary } from '../protocol';
+import { resumeSaved } from './run-sequence';
 
 export function summarize(c: Checkpoint): CheckpointSummary {
   const evaluated = c.history.filter((e) => e.accuracy !== null);
@@ -96,10 +97,7 @@ export function createTandemApi(
     },
     async resumeSaved() {
       await ready;
-      const c = await loadCheckpoint();
-      if (!c) throw new Error('No checkpoint is saved in this browser.');
-      store.set(c.config);
-      return engine.run(c.config, c);
+      return resumeSaved({ load: loadCheckpoint, store, run: (config, saved) => engine.run(config, saved) });
     },
     exportCheckpoint() {
       const c = engine.checkpoint();

@@ -15,6 +15,7 @@ import {
   type Algo,
   type RunConfig,
 } from '../core/config';
+import { asError, messageOf } from '../core/errors';
 
 export type ConfigKey = Exclude<keyof RunConfig, 'algo'>;
 
@@ -205,7 +206,7 @@ function parseFlags(argv: string[]): Values {
 function parseError(error: unknown, argv: string[]): Error {
   const code = (error as { code?: unknown } | null)?.code;
   // Node's messages end in a period; ours append a hint after them.
-  const message = (error instanceof Error ? error.message : String(error)).replace(/\.\s*$/, '');
+  const message = messageOf(error).replace(/\.\s*$/, '');
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
     // Re-parse leniently to learn exactly which flag was unknown.
     const { tokens } = parseArgs({ args: argv, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
@@ -274,7 +275,7 @@ function parseAlgos(value: string | undefined): Algo[] {
 
 /** validateConfig names config keys (`workers[0].count`); the user typed flags. */
 function configErrorToFlag(error: unknown, raw: ReadonlyMap<ConfigKey, string>): Error {
-  if (!(error instanceof ConfigError)) return error instanceof Error ? error : new Error(String(error));
+  if (!(error instanceof ConfigError)) return asError(error);
   const root = /^[A-Za-z]+/.exec(error.key)?.[0] ?? error.key;
   const key = FLAG_TO_KEY.get(flagName(root as ConfigKey));
   if (key === undefined) return error;

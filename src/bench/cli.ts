@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: builds the page, serves it cross-origin isolated with
- * `vite preview`, and runs each algorithm in turn in Chromium through
- * `window.tandem`, in one page. Prints progress, a summary table, and writes
- * the BenchFile JSON. Exit codes: 0 all runs clean, 1 a run failed,
- * 2 bad flags, 130 interrupted.
+ * `vite preview`, and runs each algorithm in turn (src/api/run-sequence) in
+ * Chromium through `window.tandem`, in one page, or a new one after a run
+ * that hung or crashed it. Prints progress, a summary table, and writes the
+ * BenchFile JSON. Exit codes: 0 all runs clean, 1 a run failed, 2 bad flags,
+ * 130 interrupted.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,7 +15,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { build, preview, type PreviewServer } from 'vite';
+import { runSequence, type SequenceStep } from '../api/run-sequence';
 import { ConfigError, DEFAULT_CONFIG, validateConfig, type Algo, type RunConfig } from '../core/config';
+import { messageOf, stackOf } from '../core/errors';
+import { percent, seconds } from '../core/format';
 import type { BaselineOptions, EnvironmentInfo, RunPhase, RunResult } from '../protocol';
 import type {} from '../tandem-global';
 import { BenchArgsError, parseBenchArgs, usage, type BenchOptions } from './args';
@@ -47,8 +51,8 @@ export class Resources {
   close(): Promise<void> {
     this.closing ??= (async () => {
       // Browser first: its page holds connections to the server open.
-      await this.browser?.close().catch((error: unknown) => warn(`closing the browser failed: ${String(error)}`));
-      await this.server?.close().catch((error: unknown) => warn(`closing the preview server failed: ${String(error)}`));
+      await this.browser?.close().catch((error: unknown) => warn(`closing the browser failed: ${messageOf(error)}`));
+      await this.server?.close().catch((error: unknown) => warn(`closing the preview server failed: ${messageOf(error)}`));
     })();
     return this.closing;
   }
@@ -56,10 +60,6 @@ export class Resources {
 
 export function warn(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
-}
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Runs scripts/prepare-data.mjs as `npm run build` does, so dist/ holds the dataset. */
@@ -170,10 +170,9 @@ async function printProgress(page: Page, algo: Algo, signal: AbortSignal): Promi
     phase = now.phase;
     if (now.phase === 'training' && now.last && now.last.round !== round) {
       round = now.last.round;
-      const acc = now.last.accuracy === null ? '-' : `${(now.last.accuracy * 100).toFixed(2)}%`;
       console.log(
-        `  [${algo}] round ${round}  train ${(now.last.trainMs / 1000).toFixed(1)} s  ` +
-          `loss ${now.last.loss.toFixed(4)}  acc ${acc}`,
+        `  [${algo}] round ${round}  train ${seconds(now.last.trainMs)}  ` +
+          `loss ${now.last.loss.toFixed(4)}  acc ${percent(now.last.accuracy, 2, '-')}`,
       );
     }
   }
@@ -217,16 +216,16 @@ export async function runOne(page: Page, config: Partial<RunConfig> & { algo: Al
       return first.kind === 'result'
         ? { result: first.result, failure: null, pageUsable: true }
         : // A rejection may come from a crashed page or a wedged worker pool: start the next run afresh.
-          { result: null, failure: `run rejected: ${errorMessage(first.error)}`, pageUsable: false };
+          { result: null, failure: `run rejected: ${messageOf(first.error)}`, pageUsable: false };
     }
     const reason =
       first === 'timeout'
-        ? `no result after ${(guardMs / 1000).toFixed(0)} s (maxSeconds ${maxSeconds} * 2 + ${RUN_MARGIN_MS / 1000} s margin)`
+        ? `no result after ${seconds(guardMs, 0)} (maxSeconds ${maxSeconds} * 2 + ${seconds(RUN_MARGIN_MS, 0)} margin)`
         : 'interrupted';
     const after = await stopRun(page, running);
     if (after === null) return { result: null, failure: `${reason}; the run did not stop`, pageUsable: false };
     if (after.kind === 'error') {
-      return { result: null, failure: `${reason}; then the run failed: ${errorMessage(after.error)}`, pageUsable: false };
+      return { result: null, failure: `${reason}; then the run failed: ${messageOf(after.error)}`, pageUsable: false };
     }
     return { result: after.result, failure: `${reason}; stopped early`, pageUsable: true };
   } finally {
@@ -235,6 +234,20 @@ export async function runOne(page: Page, config: Partial<RunConfig> & { algo: Al
     done.abort();
     await progress;
   }
+}
+
+/**
+ * False when a run threw or left its page hung or crashed: that page would
+ * fail every later run too, so the next one gets a new page.
+ */
+export function leftPageUsable(step: SequenceStep<unknown, RunOutcome>): boolean {
+  return step.outcome.kind === 'result' && step.outcome.result.pageUsable;
+}
+
+/** Closes `page` (whatever state it is in) and opens its replacement. */
+export async function replacePage(page: Page, open: () => Promise<Page>): Promise<Page> {
+  await page.close().catch(() => undefined);
+  return open();
 }
 
 /** The config the runs used, as it goes in the result file. */
@@ -260,9 +273,11 @@ async function bench(options: BenchOptions, root: string, resources: Resources, 
   resources.server = server;
   console.log(`Serving ${url}`);
 
-  resources.browser = await launchChromium(options.headed);
+  const browser = await launchChromium(options.headed);
+  resources.browser = browser;
   const errors = new PageErrors();
-  let page = await openPage(resources.browser, url, errors, local?.dir ?? null);
+  const open = (): Promise<Page> => openPage(browser, url, errors, local?.dir ?? null);
+  let page = await open();
   const environment: EnvironmentInfo = await page.evaluate(() => window.tandem.environment());
   console.log(`Browser: ${environment.userAgent}`);
   console.log(`WebGPU adapter: ${describeAdapter(environment)}`);
@@ -288,34 +303,41 @@ async function bench(options: BenchOptions, root: string, resources: Resources, 
       baseline = await page.evaluate((r) => window.tandem.baseline(r), request);
       console.log(baselineTable(baseline));
     } catch (e) {
-      failures.push({ algo: null, message: `baseline: ${errorMessage(e)}` });
+      failures.push({ algo: null, message: `baseline: ${messageOf(e)}` });
     }
   }
 
-  const runs: RunResult[] = [];
-  for (const algo of options.algos) {
-    if (interrupt.aborted) break;
-    console.log(`\nRunning ${algo}...`);
-    errors.algo = algo;
-    const outcome = await runOne(page, { ...options.config, algo }, interrupt);
-    errors.algo = null;
-    if (outcome.result) {
-      runs.push(outcome.result);
+  const sequence = await runSequence(
+    options.algos,
+    async (algo) => {
+      console.log(`\nRunning ${algo}...`);
+      errors.algo = algo;
+      let outcome: RunOutcome;
+      try {
+        outcome = await runOne(page, { ...options.config, algo }, interrupt);
+      } finally {
+        errors.algo = null;
+      }
       const r = outcome.result;
-      const acc = r.finalAccuracy === null ? '-' : `${(r.finalAccuracy * 100).toFixed(2)}%`;
-      console.log(`  [${algo}] done: ${r.rounds} rounds, ${(r.trainMs / 1000).toFixed(1)} s, accuracy ${acc}, stopped by ${r.stoppedBy}`);
-    }
-    if (outcome.failure !== null) {
-      warn(`${algo}: ${outcome.failure}`);
-      // The table and the JSON keep the first line; the stack went to stderr above.
-      failures.push({ algo, message: outcome.failure.split('\n')[0] ?? outcome.failure });
-    }
-    if (!outcome.pageUsable && !interrupt.aborted && algo !== options.algos[options.algos.length - 1]) {
-      // A hung or crashed page would fail every later run too.
-      await page.close().catch(() => undefined);
-      page = await openPage(resources.browser, url, errors, local?.dir ?? null);
-    }
-  }
+      if (r) {
+        console.log(`  [${algo}] done: ${r.rounds} rounds, ${seconds(r.trainMs)}, accuracy ${percent(r.finalAccuracy, 2, '-')}, stopped by ${r.stoppedBy}`);
+      }
+      if (outcome.failure !== null) {
+        warn(`${algo}: ${outcome.failure}`);
+        // The table and the JSON keep the first line; the stack went to stderr above.
+        failures.push({ algo, message: outcome.failure.split('\n')[0] ?? outcome.failure });
+      }
+      return outcome;
+    },
+    {
+      signal: interrupt,
+      between: async (previous) => {
+        if (!leftPageUsable(previous)) page = await replacePage(page, open);
+      },
+    },
+  );
+  const runs: RunResult[] = sequence.results.flatMap((outcome) => (outcome.result ? [outcome.result] : []));
+  failures.push(...sequence.failures.map((f) => ({ algo: f.item, message: `run failed: ${messageOf(f.error)}` })));
   failures.push(...errors.failures);
 
   const file: BenchFile = {
@@ -335,7 +357,7 @@ async function bench(options: BenchOptions, root: string, resources: Resources, 
   return failures.length > 0 ? 1 : 0;
 }
 
-/** `root`: the Vite project to build and serve (tests point it at a stub page). */
+/** `root`: the Vite project to build and serve; the project itself unless a caller names another. */
 export async function main(argv: string[], root: string = PROJECT_ROOT): Promise<number> {
   let options: BenchOptions;
   try {
@@ -372,7 +394,7 @@ export async function main(argv: string[], root: string = PROJECT_ROOT): Promise
   try {
     return await bench(options, root, resources, interrupt.signal);
   } catch (error) {
-    warn(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    warn(stackOf(error));
     return interrupt.signal.aborted ? 130 : 1;
   } finally {
     await resources.close();
@@ -388,7 +410,7 @@ export function runAsScript(moduleUrl: string, entry: (argv: string[]) => Promis
   entry(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {
-      warn(error instanceof Error ? (error.stack ?? error.message) : String(error));
+      warn(stackOf(error));
       process.exit(1);
     },
   );

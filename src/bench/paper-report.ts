@@ -1,5 +1,6 @@
 /** The paper suite's results and their Markdown report. Pure: tested from hand-made results. */
 import type { RunConfig } from '../core/config';
+import { percent, seconds } from '../core/format';
 import type { EnvironmentInfo, RunResult } from '../protocol';
 import type { ExperimentName } from './paper-suite';
 import { describeAdapter } from './report';
@@ -28,9 +29,6 @@ export interface SuiteResults {
   experiments: ExperimentResult[];
 }
 
-const seconds = (ms: number | null) => (ms === null ? 'not reached' : `${(ms / 1000).toFixed(1)} s`);
-const percent = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(2)}%`);
-
 function row(cells: string[]): string {
   return `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
 }
@@ -46,15 +44,15 @@ function workersCell(r: RunResult): string {
 }
 
 export function experimentTable(e: ExperimentResult, target: number | null): string {
-  const header = row(['variant', `time to ${target === null ? 'target' : percent(target)}`, 'final accuracy', 'rounds', 'epochs', 'train time', 'workers']);
+  const header = row(['variant', `time to ${percent(target, 2, 'target')}`, 'final accuracy', 'rounds', 'epochs', 'train time', 'workers']);
   const rule = row(['---', '---:', '---:', '---:', '---:', '---:', '---']);
   const rows = e.variants.map((v) => {
     const r = v.result;
     if (!r) return row([v.label, 'failed', '–', '–', '–', '–', v.failure ?? 'no result']);
     return row([
       v.label + (r.emulated ? ' *' : ''),
-      seconds(r.timeToTargetMs),
-      percent(r.finalAccuracy),
+      seconds(r.timeToTargetMs, 1, 'not reached'),
+      percent(r.finalAccuracy, 2),
       String(r.rounds),
       (r.rounds / r.roundsPerEpoch).toFixed(2),
       seconds(r.trainMs),

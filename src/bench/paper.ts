@@ -13,13 +13,28 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Page } from '@playwright/test';
+import { runSequence } from '../api/run-sequence';
 import { ConfigError, validateConfig, type RunConfig } from '../core/config';
+import { messageOf, stackOf } from '../core/errors';
 import type { EnvironmentInfo } from '../protocol';
 import { BenchArgsError, parseBenchArgs } from './args';
-import { PageErrors, Resources, buildPage, errorMessage, launchChromium, openPage, runAsScript, runOne, startPreview, warn } from './cli';
+import {
+  PageErrors,
+  Resources,
+  buildPage,
+  launchChromium,
+  leftPageUsable,
+  openPage,
+  replacePage,
+  runAsScript,
+  runOne,
+  startPreview,
+  warn,
+} from './cli';
 import { localDataset } from './local-files';
 import { suiteMarkdown, type ExperimentResult, type SuiteResults, type VariantResult } from './paper-report';
-import { DEFAULT_SUITE, EXPERIMENT_NAMES, buildExperiment, type ExperimentName, type SuiteSettings } from './paper-suite';
+import { DEFAULT_SUITE, EXPERIMENT_NAMES, buildExperiment, type Experiment, type ExperimentName, type SuiteSettings } from './paper-suite';
 import { accuracyPlot, busyPlot } from './plots';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -114,18 +129,43 @@ async function runSuite(argv: string[], root: string, resources: Resources, inte
   const browser = await launchChromium(bench.headed);
   resources.browser = browser;
   const errors = new PageErrors();
-  let page = await openPage(browser, url, errors, local?.dir ?? null);
+  const open = (): Promise<Page> => openPage(browser, url, errors, local?.dir ?? null);
+  let page = await open();
   const environment: EnvironmentInfo = await page.evaluate(() => window.tandem.environment());
   console.log(`WebGPU adapter: ${environment.adapter ? `${environment.adapter.vendor} / ${environment.adapter.architecture}` : 'none'}`);
 
   const done: ExperimentResult[] = [];
   let failed = 0;
-  for (const experiment of experiments) {
-    if (interrupt.aborted) break;
-    console.log(`\n== ${experiment.title}`);
-    const variants: VariantResult[] = [];
-    for (const variant of experiment.variants) {
-      if (interrupt.aborted) break;
+  /** Experiments started and not yet written out, with their variants' results so far. */
+  const started = new Map<Experiment, VariantResult[]>();
+  /** Plots and JSON of an experiment once its last variant has run (or the suite was interrupted in it). */
+  const writeExperiment = async (experiment: Experiment): Promise<void> => {
+    const variants = started.get(experiment);
+    if (!variants) return;
+    started.delete(experiment);
+    const plots = { accuracy: `${experiment.name}-accuracy.png`, busy: `${experiment.name}-busy.png` };
+    const result: ExperimentResult = { ...experiment, variants, plots };
+    try {
+      await accuracyPlot(browser, experiment.title, variants, join(outDir, plots.accuracy));
+      await busyPlot(browser, `${experiment.title}: busy (blue) and idle (red) share per worker`, variants, join(outDir, plots.busy));
+    } catch (e) {
+      failed++;
+      warn(`plotting ${experiment.name} failed: ${messageOf(e)}`);
+    }
+    await writeFile(join(outDir, `${experiment.name}.json`), `${JSON.stringify({ startedAt, base, environment, ...result }, null, 2)}\n`);
+    done.push(result);
+  };
+  // One sequence over every variant of every experiment, so a page is replaced the same way within and across experiments.
+  const runs = experiments.flatMap((experiment) => experiment.variants.map((variant) => ({ experiment, variant })));
+  const sequence = await runSequence(
+    runs,
+    async ({ experiment, variant }) => {
+      let variants = started.get(experiment);
+      if (!variants) {
+        variants = [];
+        started.set(experiment, variants);
+        console.log(`\n== ${experiment.title}`);
+      }
       const config = { ...given, ...variant.config, algo: variant.config.algo ?? base.algo };
       console.log(`-- ${variant.label}`);
       const outcome = await runOne(page, config, interrupt);
@@ -134,23 +174,22 @@ async function runSuite(argv: string[], root: string, resources: Resources, inte
         warn(`${experiment.name} / ${variant.label}: ${outcome.failure}`);
       }
       variants.push({ label: variant.label, config: variant.config, result: outcome.result, failure: outcome.failure });
-      if (!outcome.pageUsable) {
-        await page.close().catch(() => undefined);
-        page = await openPage(browser, url, errors, local?.dir ?? null);
-      }
-    }
-    const plots = { accuracy: `${experiment.name}-accuracy.png`, busy: `${experiment.name}-busy.png` };
-    const result: ExperimentResult = { ...experiment, variants, plots };
-    try {
-      await accuracyPlot(browser, experiment.title, variants, join(outDir, plots.accuracy));
-      await busyPlot(browser, `${experiment.title}: busy (blue) and idle (red) share per worker`, variants, join(outDir, plots.busy));
-    } catch (e) {
-      failed++;
-      warn(`plotting ${experiment.name} failed: ${errorMessage(e)}`);
-    }
-    await writeFile(join(outDir, `${experiment.name}.json`), `${JSON.stringify({ startedAt, base, environment, ...result }, null, 2)}\n`);
-    done.push(result);
+      return outcome;
+    },
+    {
+      signal: interrupt,
+      between: async (previous, next) => {
+        if (!leftPageUsable(previous)) page = await replacePage(page, open);
+        if (next.experiment !== previous.item.experiment) await writeExperiment(previous.item.experiment);
+      },
+    },
+  );
+  for (const f of sequence.failures) {
+    failed++;
+    warn(`${f.item.experiment.name} / ${f.item.variant.label}: ${messageOf(f.error)}`);
   }
+  // The experiment the suite ended in (complete, or cut short by Ctrl-C).
+  for (const experiment of [...started.keys()]) await writeExperiment(experiment);
   const command = `npm run bench:paper -- ${argv.join(' ')}`.trim();
   const suite: SuiteResults = { startedAt, command, base, environment, experiments: done };
   const report = join(outDir, 'report.md');
@@ -172,7 +211,7 @@ export async function main(argv: string[], root: string = PROJECT_ROOT): Promise
       process.stderr.write(`${error.message}\n`);
       return 2;
     }
-    warn(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    warn(stackOf(error));
     return 1;
   } finally {
     await resources.close();

@@ -3,6 +3,7 @@
  * table can be tested from a hand-made file and re-printed from a saved one.
  */
 import type { Algo, RunConfig } from '../core/config';
+import { percent, seconds } from '../core/format';
 import type { BaselineReport, EnvironmentInfo, RunResult } from '../protocol';
 
 /** The flags' config as run: DEFAULT_CONFIG plus the flags, for every algorithm listed. */
@@ -39,7 +40,7 @@ export function baselineTable(rows: readonly BaselineRow[]): string {
       r.backend,
       r.tandemStepMs.toFixed(1),
       r.bareStepMs.toFixed(1),
-      `${((100 * r.tandemStepMs) / r.bareStepMs).toFixed(1)}%`,
+      percent(r.tandemStepMs / r.bareStepMs),
       (r.flopsPerStep / r.tandemStepMs / 1e6).toFixed(2),
     ]),
     ['right', 'left', 'right', 'right', 'right', 'right'],
@@ -63,8 +64,8 @@ export function renderTable(header: string[], rows: string[][], align: Align[]):
   return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
-const seconds = (ms: number): string => (ms / 1000).toFixed(1);
-const percent = (fraction: number, digits = 1): string => `${(fraction * 100).toFixed(digits)}%`;
+/** For the columns whose header names the unit ('train s'): the number alone. */
+const bareSeconds = (ms: number): string => (ms / 1000).toFixed(1);
 /** A share that is undefined (nothing measured) prints as '-', not NaN%. */
 const share = (part: number, whole: number): string => (whole > 0 ? percent(part / whole) : '-');
 
@@ -85,7 +86,7 @@ export function describeEnvironment(env: EnvironmentInfo): string {
 }
 
 function timeToTarget(run: RunResult): string {
-  if (run.timeToTargetMs !== null) return `${seconds(run.timeToTargetMs)} s`;
+  if (run.timeToTargetMs !== null) return seconds(run.timeToTargetMs);
   return run.config.targetAccuracy === null ? 'no target' : 'not reached';
 }
 
@@ -94,10 +95,10 @@ function runsTable(runs: readonly RunResult[]): string {
   const rows = runs.map((r) => [
     r.algo,
     timeToTarget(r),
-    r.finalAccuracy === null ? '-' : percent(r.finalAccuracy, 2),
+    percent(r.finalAccuracy, 2, '-'),
     String(r.rounds),
-    seconds(r.trainMs),
-    seconds(r.evalMs),
+    bareSeconds(r.trainMs),
+    bareSeconds(r.evalMs),
     share(r.aggregateMs + r.exchangeMs, r.trainMs),
     r.stoppedBy,
   ]);
@@ -158,7 +159,7 @@ function speedupSection(runs: readonly RunResult[]): string {
 /** The summary printed after a benchmark: environment, per-run, per-worker, speed-ups, failures. */
 export function formatTable(results: BenchFile): string {
   const { runs, config } = results;
-  const target = config.targetAccuracy === null ? 'none' : percent(config.targetAccuracy, 2);
+  const target = percent(config.targetAccuracy, 2, 'none');
   const parts = [
     describeEnvironment(results.environment),
     `Target accuracy: ${target}; time limit ${config.maxSeconds} s per run` +

@@ -7,7 +7,9 @@
 import { encodeCheckpoint } from '../checkpoint/format';
 import { clearCheckpoint, loadCheckpoint } from '../checkpoint/store';
 import type { CheckpointSummary, TandemApi } from '../protocol';
-import { download, el, errorAlert, errorText, pct, secs } from './dom';
+import { messageOf } from '../core/errors';
+import { percent, seconds } from '../core/format';
+import { download, el, errorAlert } from './dom';
 import { isLocalSpec } from './local-dataset';
 
 export const CHECKPOINT_FILE = 'tandem-checkpoint.tandem';
@@ -20,7 +22,7 @@ export interface CheckpointDeps {
 
 /** One line a person and a test can read: what would be resumed. */
 export function savedRunText(s: CheckpointSummary): string {
-  const accuracy = s.accuracy === null ? 'no accuracy measured yet' : `accuracy ${pct(s.accuracy)}`;
+  const accuracy = s.accuracy === null ? 'no accuracy measured yet' : `accuracy ${percent(s.accuracy)}`;
   return `A saved run can be resumed: ${s.algo} on ${s.dataset}, round ${s.round}, ${accuracy}`;
 }
 
@@ -99,7 +101,7 @@ export class CheckpointControls {
     } catch (e) {
       // A damaged checkpoint is shown with its reason; it can only be discarded.
       this.saved = 'damaged';
-      this.bannerText.textContent = `The run saved in this browser cannot be resumed: ${errorText(e)}`;
+      this.bannerText.textContent = `The run saved in this browser cannot be resumed: ${messageOf(e)}`;
       this.bannerText.setAttribute('role', 'alert');
       this.bannerNote.textContent = 'Discard it to save new runs cleanly, or import a checkpoint file.';
       this.resumeButton.hidden = true;
@@ -128,7 +130,7 @@ export class CheckpointControls {
       ? ' Its data are files picked from disk: pick the same files again with Dataset files before resuming.'
       : '';
     this.bannerNote.textContent =
-      `${s.model}, ${secs(s.trainMs)} of training, saved ${new Date(s.savedAt).toLocaleString()}.${picked} ` +
+      `${s.model}, ${seconds(s.trainMs)} of training, saved ${new Date(s.savedAt).toLocaleString()}.${picked} ` +
       'Starting a new run replaces it; Export checkpoint keeps a copy.';
     this.resumeButton.hidden = false;
     this.banner.hidden = false;
@@ -148,7 +150,7 @@ export class CheckpointControls {
       this.hideBanner();
       this.outcome.textContent = 'The saved run was discarded.';
     } catch (e) {
-      this.alerts.replaceChildren(errorAlert(`Could not discard the saved run: ${errorText(e)}`));
+      this.alerts.replaceChildren(errorAlert(`Could not discard the saved run: ${messageOf(e)}`));
     }
     this.sync();
   }
@@ -173,7 +175,7 @@ export class CheckpointControls {
       // A copy: a Blob takes only ArrayBuffer-backed views.
       download(CHECKPOINT_FILE, bytes.slice(), 'application/octet-stream');
     } catch (e) {
-      this.alerts.replaceChildren(errorAlert(`Could not export a checkpoint: ${errorText(e)}`));
+      this.alerts.replaceChildren(errorAlert(`Could not export a checkpoint: ${messageOf(e)}`));
     }
   }
 
@@ -189,7 +191,7 @@ export class CheckpointControls {
       this.showSaved(summary);
       this.outcome.textContent = `Imported ${file.name}: round ${summary.round} of ${summary.algo} on ${summary.dataset}, ready to resume.`;
     } catch (e) {
-      const message = errorText(e);
+      const message = messageOf(e);
       // The checkpoint reader names the file; a storage error may not.
       this.alerts.replaceChildren(
         errorAlert(`${message.includes(file.name) ? message : `${file.name}: ${message}`} The saved run, if any, is unchanged.`),

@@ -6,7 +6,8 @@
  */
 import { ConfigError, type RunConfig } from '../core/config';
 import type { ConfigStore } from '../api/config-store';
-import { el, errorText } from './dom';
+import { asError } from '../core/errors';
+import { el } from './dom';
 import {
   FIELDS,
   GROUPS,
@@ -192,7 +193,7 @@ export class ConfigForm {
       this.store.set(read() as Partial<RunConfig>);
       this.clearError(key);
     } catch (e) {
-      this.setError(e instanceof ConfigError ? (fieldKeyOf(e.key) as keyof RunConfig) : key, e instanceof Error ? e : new Error(errorText(e)));
+      this.setError(e instanceof ConfigError ? (fieldKeyOf(e.key) as keyof RunConfig) : key, asError(e));
     } finally {
       this.source = null;
     }

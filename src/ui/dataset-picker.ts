@@ -5,7 +5,8 @@
  * keeps its value and a run in progress goes on.
  */
 import { DatasetFileError } from '../data/dataset-file';
-import { el, errorAlert, errorText } from './dom';
+import { messageOf } from '../core/errors';
+import { el, errorAlert } from './dom';
 import { PICKED_FILES_HELP, type LocalDatasets, type PickedDataset, type PickedFile } from './local-dataset';
 
 const KIND_NAMES: Readonly<Record<PickedDataset['kind'], string>> = { cifar10: 'CIFAR-10', idx: 'IDX' };
@@ -52,7 +53,7 @@ export class DatasetPicker {
         (picked.ignored.length > 0 ? ` Ignored: ${picked.ignored.join(', ')}.` : '');
     } catch (e) {
       this.note.textContent = '';
-      this.alerts.replaceChildren(errorAlert(`${errorText(e)} Nothing was changed: the dataset is still ${this.current()}.`));
+      this.alerts.replaceChildren(errorAlert(`${messageOf(e)} Nothing was changed: the dataset is still ${this.current()}.`));
     } finally {
       this.input.disabled = false;
       // Cleared, so picking the same files again (after fixing one) is a new change.
@@ -65,6 +66,6 @@ async function readFile(file: File): Promise<PickedFile> {
   try {
     return { name: file.name, bytes: new Uint8Array(await file.arrayBuffer()), lastModified: file.lastModified };
   } catch (e) {
-    throw new DatasetFileError(`${file.name} could not be read: ${errorText(e)}`);
+    throw new DatasetFileError(`${file.name} could not be read: ${messageOf(e)}`);
   }
 }

@@ -17,13 +17,6 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
-export const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(1)}%`);
-export const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
-
-export function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 /**
  * Saves `data` as a file through a temporary link. The object URL is revoked
  * later, not at once: revoking it synchronously can cancel the download.

@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../core/config';
-import type { RoundEvent, WorkerRoundStats } from '../protocol';
+import type { RoundEvent, RunResult, WorkerRoundStats } from '../protocol';
 import {
   accuracyPoints,
+  finishedText,
   lossPoints,
   modelJson,
   runCsv,
   runJson,
   runLabel,
   stepsPerSecond,
+  stoppedByText,
   timeline,
   workerSeries,
   type RunRecord,
@@ -133,5 +135,44 @@ describe('exports', () => {
     ]);
     expect(json['format']).toBe('layers-model');
     expect(json['modelTopology']).toEqual({ class_name: 'Sequential' });
+  });
+});
+
+describe('status text', () => {
+  const result = (over: Partial<RunResult>): RunResult => ({
+    algo: 'biased',
+    config: validateConfig({}),
+    workers: [],
+    rounds: 12,
+    wallMs: 9000,
+    trainMs: 7250,
+    evalMs: 1000,
+    aggregateMs: 1,
+    exchangeMs: 1,
+    timeToTargetMs: null,
+    finalAccuracy: 0.8123,
+    aggregation: 'steps',
+    emulated: false,
+    roundsPerEpoch: 10,
+    stoppedBy: 'user',
+    message: null,
+    history: [],
+    ...over,
+  });
+
+  it('says how a run ended, in the words the page and its tests read', () => {
+    expect(finishedText(1, result({}))).toBe(
+      'Run #1 finished (stopped) after 12 rounds, 7.3 s of training; final accuracy on the whole test set 81.2%.',
+    );
+    expect(finishedText(null, result({ stoppedBy: 'target', timeToTargetMs: 5000, message: 'Note.' }))).toBe(
+      'Run #? finished (target accuracy reached) after 12 rounds, 7.3 s of training; final accuracy on the whole test set 81.2%; ' +
+        'target reached at 5.0 s. Note.',
+    );
+  });
+
+  it('names every way a run can end', () => {
+    const ends = (['target', 'time', 'rounds', 'epochs', 'user', 'diverged'] as const).map(stoppedByText);
+    expect(ends).toContain('round limit reached');
+    expect(new Set(ends).size).toBe(ends.length);
   });
 });

@@ -4,6 +4,7 @@
  * the tfjs model.json. Pure (no DOM), tested in Node.
  */
 import { formatWorkerSpec, type RunConfig } from '../core/config';
+import { percent, seconds } from '../core/format';
 import type { ModelArtifacts, RoundEvent, RunResult, WorkerInfo, WorkerRoundStats } from '../protocol';
 
 /** One run as the page saw it: built from the engine's events, kept after it ends for comparison and export. */
@@ -29,17 +30,17 @@ export const TIME_AXIS_LABELS: Readonly<Record<TimeAxis, string>> = {
 /** A chart series as uPlot takes it: x values and y values (null: no point). */
 export type Points = [xs: number[], ys: (number | null)[]];
 
-const seconds = (e: RoundEvent, axis: TimeAxis): number => (axis === 'wall' ? e.wallMs : e.trainMs) / 1000;
+const clockSeconds = (e: RoundEvent, axis: TimeAxis): number => (axis === 'wall' ? e.wallMs : e.trainMs) / 1000;
 
 /** Test accuracy in percent at each evaluated round. */
 export function accuracyPoints(events: readonly RoundEvent[], axis: TimeAxis): Points {
   const evaluated = events.filter((e) => e.accuracy !== null);
-  return [evaluated.map((e) => seconds(e, axis)), evaluated.map((e) => (e.accuracy ?? 0) * 100)];
+  return [evaluated.map((e) => clockSeconds(e, axis)), evaluated.map((e) => (e.accuracy ?? 0) * 100)];
 }
 
 export function lossPoints(events: readonly RoundEvent[], axis: TimeAxis): Points {
   const finite = events.filter((e) => Number.isFinite(e.loss));
-  return [finite.map((e) => seconds(e, axis)), finite.map((e) => e.loss)];
+  return [finite.map((e) => clockSeconds(e, axis)), finite.map((e) => e.loss)];
 }
 
 /** SGD steps per second of busy time; null when the worker did no work that round. */
@@ -150,6 +151,38 @@ export function runLabel(record: Pick<RunRecord, 'n' | 'config' | 'result'>): st
   const parts = [`#${record.n} ${config.algo}`, formatWorkerSpec(config.workers), `τF ${config.tauFast}`];
   if (config.algo === 'biased') parts.push(`λ ${config.lambda}`);
   return parts.join(' · ');
+}
+
+/** Why a run ended, as the runs table and the status line say it. */
+export function stoppedByText(by: RunResult['stoppedBy']): string {
+  switch (by) {
+    case 'target':
+      return 'target accuracy reached';
+    case 'time':
+      return 'time budget used';
+    case 'rounds':
+      return 'round limit reached';
+    case 'epochs':
+      return 'epoch limit reached';
+    case 'user':
+      return 'stopped';
+    case 'diverged':
+      return 'diverged';
+    default: {
+      const never: never = by;
+      return String(never);
+    }
+  }
+}
+
+/** The status line when run #n (null: a run the page did not follow) ends. */
+export function finishedText(n: number | null, r: RunResult): string {
+  return (
+    `Run #${n ?? '?'} finished (${stoppedByText(r.stoppedBy)}) after ${r.rounds} rounds, ` +
+    `${seconds(r.trainMs)} of training; final accuracy on the whole test set ${percent(r.finalAccuracy)}` +
+    (r.timeToTargetMs === null ? '.' : `; target reached at ${seconds(r.timeToTargetMs)}.`) +
+    (r.message ? ` ${r.message}` : '')
+  );
 }
 
 /** The run's JSON export: the run result (history included) plus every round event. */

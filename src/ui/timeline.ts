@@ -6,6 +6,7 @@
  * Plain DOM: widths in percent, so it fits any screen without redrawing.
  */
 import type { Timeline } from './run-data';
+import { percent } from '../core/format';
 import { colour, el } from './dom';
 
 /** Rounds shown: enough to see a pattern, few enough to stay legible on a phone. */
@@ -27,7 +28,7 @@ export function renderTimelines(host: HTMLElement, blocks: readonly TimelineBloc
 
 function block(title: string, t: Timeline): HTMLElement {
   const rounds = t.firstRound === t.lastRound ? `round ${t.firstRound}` : `rounds ${t.firstRound} to ${t.lastRound}`;
-  const summary = t.rows.map((r) => `worker ${r.id} (${r.backend}) idle ${Math.round(r.idle * 100)}%`).join(', ');
+  const summary = t.rows.map((r) => `worker ${r.id} (${r.backend}) idle ${percent(r.idle, 0)}`).join(', ');
   return el('div', { class: 'tl-block' }, [
     el('p', { class: 'tl-title' }, [title, el('span', { class: 'tl-rounds' }, [` · ${rounds}`])]),
     el(
@@ -37,7 +38,7 @@ function block(title: string, t: Timeline): HTMLElement {
         el('div', { class: 'tl-row' }, [
           el('div', { class: 'tl-label' }, [
             el('span', { class: 'tl-name' }, [el('span', { class: 'swatch', style: `background:${colour(row.id)}` }), `w${row.id} ${row.backend}`]),
-            el('span', { class: 'tl-stats' }, [`τ ${row.tau}${row.biased ? ' · high-loss' : ''} · idle ${Math.round(row.idle * 100)}%`]),
+            el('span', { class: 'tl-stats' }, [`τ ${row.tau}${row.biased ? ' · high-loss' : ''} · idle ${percent(row.idle, 0)}`]),
           ]),
           el(
             'div',

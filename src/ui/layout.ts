@@ -1,0 +1,82 @@
+/**
+ * Where the page's parts go: the alert area on top, the sidebar, then the
+ * live "Training" panel and the "Compare and export" panel. The parts build
+ * their own elements; this arranges them and owns the alert area.
+ */
+import { DEFAULT_CONFIG, type ConfigError, type RunConfig } from '../core/config';
+import { el, errorAlert } from './dom';
+import { fieldKeyOf, formatValue } from './fields';
+
+/** The live panel's parts, top to bottom. */
+export interface LivePanelParts {
+  readonly status: HTMLElement;
+  readonly runBar: HTMLElement;
+  readonly poolBar: HTMLElement;
+  readonly startNote: HTMLElement;
+  readonly log: HTMLElement;
+  readonly runEvents: HTMLElement;
+  readonly readouts: HTMLElement;
+  readonly figures: HTMLElement;
+  readonly workers: HTMLElement;
+}
+
+export interface LayoutParts {
+  /** Shown above everything (the saved-run banner): the first thing to decide after a reload. */
+  readonly banner: HTMLElement;
+  readonly sidebar: HTMLElement;
+  readonly live: LivePanelParts;
+  readonly compare: HTMLElement;
+}
+
+export class PageLayout {
+  private readonly alerts: HTMLElement;
+
+  constructor(root: HTMLElement, parts: LayoutParts) {
+    const p = parts.live;
+    const live = el('section', { class: 'panel live', 'aria-labelledby': 'live-h' }, [
+      el('h2', { id: 'live-h' }, ['Training']),
+      p.status,
+      p.runBar,
+      p.poolBar,
+      p.startNote,
+      p.log,
+      p.runEvents,
+      p.readouts,
+      p.figures,
+      p.workers,
+    ]);
+    this.alerts = el('div', { class: 'alerts' }, [parts.banner]);
+    // The parts announce their own changes (status, alerts, run events); a live root would read out every redraw.
+    root.removeAttribute('aria-live');
+    root.replaceChildren(this.alerts, parts.sidebar, el('div', { class: 'main' }, [live, parts.compare]));
+  }
+
+  /** Query parameters refused at load, each replaced by its default. */
+  showUrlErrors(errors: readonly ConfigError[]): void {
+    if (errors.length > 0) this.alerts.append(urlErrorAlert(errors));
+  }
+
+  /** A refusal the person must see, with a Dismiss button. */
+  showAlert(message: string): void {
+    this.alerts.append(errorAlert(message));
+  }
+}
+
+function urlErrorAlert(errors: readonly ConfigError[]): HTMLElement {
+  const box = el('div', { class: 'alert', role: 'alert' }, [
+    el('p', {}, [`${errors.length === 1 ? 'A URL parameter was' : `${errors.length} URL parameters were`} refused; the rest of the link was kept:`]),
+    el(
+      'ul',
+      {},
+      errors.map((e) => {
+        const key = fieldKeyOf(e.key);
+        const fallback = key in DEFAULT_CONFIG ? ` Using the default, ${formatValue(key as keyof RunConfig, DEFAULT_CONFIG[key as keyof RunConfig], 'none')}.` : ' Ignored.';
+        return el('li', {}, [el('code', {}, [e.key]), `: ${e.message}${fallback}`]);
+      }),
+    ),
+  ]);
+  const dismiss = el('button', { type: 'button' }, ['Dismiss']);
+  dismiss.addEventListener('click', () => box.remove());
+  box.append(dismiss);
+  return box;
+}
