@@ -31,7 +31,7 @@ import {
   runOne,
   startPreview,
   warn,
-} from './cli';
+} from './browser-runs';
 import { localDataset } from './local-files';
 import { suiteMarkdown, type ExperimentResult, type SuiteResults, type VariantResult } from './paper-report';
 import { DEFAULT_SUITE, EXPERIMENT_NAMES, buildExperiment, type Experiment, type ExperimentName, type SuiteSettings } from './paper-suite';
