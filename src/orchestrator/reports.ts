@@ -33,31 +33,9 @@ export function addWork(m: Member, work: MemberWork): void {
   m.idleMs += work.idleMs;
 }
 
-export function roundEvent(input: {
-  round: number;
-  clock: RunClock;
-  roundMs: number;
-  loss: number;
-  accuracy: number | null;
-  evalMs: number;
-  aggregateMs: number;
-  exchangeMs: number;
-  workers: RoundEvent['workers'];
-  notes: string[];
-}): RoundEvent {
-  return {
-    round: input.round,
-    wallMs: input.clock.wallMs(),
-    trainMs: input.clock.trainMs,
-    roundMs: input.roundMs,
-    loss: input.loss,
-    accuracy: input.accuracy,
-    evalMs: input.evalMs,
-    aggregateMs: input.aggregateMs,
-    exchangeMs: input.exchangeMs,
-    workers: input.workers,
-    notes: input.notes,
-  };
+/** A round event: the round's own figures, stamped with the run's clocks as they read after it. */
+export function roundEvent(clock: RunClock, round: Omit<RoundEvent, 'wallMs' | 'trainMs'>): RoundEvent {
+  return { ...round, wallMs: clock.wallMs(), trainMs: clock.trainMs };
 }
 
 export function runResult(run: RunState, history: readonly RoundEvent[], stoppedBy: StopReason, finalAccuracy: number | null): RunResult {

@@ -66,9 +66,8 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
       })),
     );
     control.round(
-      roundEvent({
+      roundEvent(run.clock, {
         round,
-        clock: run.clock,
         roundMs,
         loss: outcome.loss,
         accuracy: evaluation?.accuracy ?? null,

@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { registerWasmTrainingKernels } from '.';
 import { compileWasmKernels } from './simd/wat';
+import { values } from './test-values';
 
 type Shape4 = [number, number, number, number];
 type Pad = tf.Conv2DBackpropFilterAttrs['pad'];
@@ -24,18 +25,6 @@ beforeAll(async () => {
   await registerWasmTrainingKernels(await compileWasmKernels());
 });
 
-/** Deterministic values in [-1, 1), the same on every backend. */
-function values(length: number, seed: number): Float32Array {
-  const out = new Float32Array(length);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = (s >>> 0) / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 const t4 = (shape: Shape4, seed: number): tf.Tensor4D => tf.tensor4d(values(size(shape), seed), shape);

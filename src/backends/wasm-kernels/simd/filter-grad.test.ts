@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type ConvGeometry, FilterGradKernel } from './filter-grad';
 import { naiveFilterGradient } from './reference';
 import { compileWatFile, FILTER_GRAD_WAT } from './wat';
+import { values } from '../test-values';
 
 let kernel: FilterGradKernel;
 
@@ -11,18 +12,6 @@ beforeAll(async () => {
   kernel = await FilterGradKernel.create(await compileWatFile(FILTER_GRAD_WAT));
 });
 
-/** Deterministic values in [-1, 1). */
-function values(length: number, seed: number): Float32Array {
-  const out = new Float32Array(length);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = (s >>> 0) / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 function sizes(g: ConvGeometry): { x: number; dy: number; dW: number } {
   return {
