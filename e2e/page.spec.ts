@@ -1,7 +1,7 @@
 /**
  * The trainer page driven as a person would, by role and accessible name:
  * configure, train past 70%, pause, resume, stop, export; a bad URL
- * parameter is named; the page fits a phone's width.
+ * parameter is named; the page fits a phone's width and a 1280x800 screen.
  */
 import { readFile } from 'node:fs/promises';
 import { expect, test, type Download, type Page } from '@playwright/test';
@@ -119,13 +119,26 @@ test('a bad URL parameter is named and replaced by its default; the rest is kept
   expect(refused).toContain('lambda');
 });
 
-test('a phone-width screen has no horizontal scroll, before and after a run', async ({ page }) => {
-  await page.setViewportSize({ width: 390, height: 844 });
-  await openTandem(page, '/?workers=wasm:1&tauFast=4&maxRounds=2&evalSamples=500');
-  const fits = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
-  expect(await fits()).toBe(true);
-  await page.getByRole('button', { name: 'Start', exact: true }).click();
-  await expect(page.getByRole('status').first()).toContainText(/finished \(round limit reached\)/, { timeout: 90_000 });
-  await expect(page.getByRole('figure', { name: /^Test accuracy/ })).toHaveAccessibleDescription(/1 finished run shown/);
-  expect(await fits()).toBe(true);
-});
+for (const [name, width, height] of [
+  ['a phone', 390, 844],
+  ['a 1280x800 laptop', 1280, 800],
+] as const) {
+  test(`${name} screen has no horizontal scroll and shows the run controls without scrolling sideways, before and after a run`, async ({ page }) => {
+    await page.setViewportSize({ width, height });
+    await openTandem(page, '/?workers=wasm:1&tauFast=4&maxRounds=2&evalSamples=500');
+    const fits = async () => {
+      expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), 'horizontal overflow in px').toBeLessThanOrEqual(0);
+      for (const control of ['Start', 'Pause', 'Resume', 'Stop']) {
+        const box = await page.getByRole('button', { name: control, exact: true }).boundingBox();
+        expect(box, `${control} is laid out`).not.toBeNull();
+        expect(box?.x ?? -1, `${control}'s left edge`).toBeGreaterThanOrEqual(0);
+        expect((box?.x ?? 0) + (box?.width ?? Number.POSITIVE_INFINITY), `${control}'s right edge`).toBeLessThanOrEqual(width);
+      }
+    };
+    await fits();
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
+    await expect(page.getByRole('status').first()).toContainText(/finished \(round limit reached\)/, { timeout: 90_000 });
+    await expect(page.getByRole('figure', { name: /^Test accuracy/ })).toHaveAccessibleDescription(/1 finished run shown/);
+    await fits();
+  });
+}

@@ -7,7 +7,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import type { RunResult } from '../src/protocol';
-import { openTandem } from './helpers';
+import { exportedCheckpoint, openTandem } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -18,6 +18,25 @@ function startRun(page: Page, config: Record<string, unknown>): Promise<RunResul
 
 async function waitForRounds(page: Page, rounds: number): Promise<void> {
   await expect.poll(() => page.evaluate(() => window.tandem.events().length), { timeout: 120_000 }).toBeGreaterThanOrEqual(rounds);
+}
+
+/**
+ * Asks for a pause as soon as the run is training (polling in the page, so
+ * even a short first round is caught); 'pausing', or the phase the run
+ * ended in first.
+ */
+function pauseWhenTraining(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    for (;;) {
+      const phase = window.tandem.phase();
+      if (phase === 'training') {
+        await window.tandem.pause();
+        return 'pausing';
+      }
+      if (phase === 'done' || phase === 'failed') return phase;
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+  });
 }
 
 const notes = (r: RunResult) => r.history.flatMap((h) => h.notes ?? []);
@@ -46,7 +65,7 @@ test('a removed WASM worker and a WebGPU device loss are survived; a NaN model i
   expect(notes(b).join('\n')).toMatch(/worker 0 \(webgpu\) left/);
 });
 
-test('workers join a run; with none left the run pauses with its model and goes on when one joins', async ({ page }) => {
+test('workers join a run; with none left the run pauses with its model and goes on from it when one joins', async ({ page }) => {
   await openTandem(page);
   const running = startRun(page, { workers: 'wasm:1', tauFast: 8, maxRounds: 12, evalSamples: 500 });
   await waitForRounds(page, 1);
@@ -56,21 +75,56 @@ test('workers join a run; with none left the run pauses with its model and goes 
   await page.evaluate(() => window.tandem.removeWorker(0));
   await page.evaluate(() => window.tandem.removeWorker(1));
   await expect.poll(() => page.evaluate(() => window.tandem.phase()), { timeout: 60_000 }).toBe('paused');
-  const before = await page.evaluate(() => window.tandem.events().at(-1)?.accuracy ?? null);
+  const pausedAt = await page.evaluate(() => window.tandem.events().length);
   await page.evaluate(() => window.tandem.addWorker('wasm'));
   const result = await running;
   expect(result.rounds).toBe(12);
   expect(notes(result).join('\n')).toMatch(/worker 1 \(wasm\) joined/);
   expect(result.workers.filter((w) => w.left === null).length).toBe(1);
-  // The model survived the pause: accuracy did not fall back to chance.
-  expect(result.finalAccuracy ?? 0).toBeGreaterThan(Math.min(0.5, before ?? 0.5));
+
+  // The model survived the pause: the first round after it trains on where the
+  // last trained round before it ended, not on a fresh model. (A round both
+  // workers left holds no loss.)
+  const trained = result.history.filter((h) => Number.isFinite(h.loss));
+  const fresh = trained.find((h) => h.round === 1);
+  const before = trained.filter((h) => h.round <= pausedAt).at(-1);
+  const after = trained.find((h) => h.round > pausedAt);
+  if (!fresh || !before || !after) throw new Error(`Rounds missing around the pause at ${pausedAt}: ${JSON.stringify(result.history)}`);
+  const losses = `round 1: ${fresh.loss}, round ${before.round}: ${before.loss}, round ${after.round}: ${after.loss}`;
+  // Training before the pause moved the loss well away from the fresh model's, so the two can be told apart.
+  expect(before.loss, losses).toBeLessThan(0.75 * fresh.loss);
+  expect(Math.abs(after.loss - before.loss), losses).toBeLessThan(Math.abs(after.loss - fresh.loss));
+  expect(after.accuracy ?? 0, `accuracy after the pause vs ${before.accuracy} before`).toBeGreaterThan((before.accuracy ?? 1) - 0.05);
 });
 
 test('a diverging run stops, restores the last good model and names the setting to lower', async ({ page }) => {
   await openTandem(page);
-  const r = await startRun(page, { workers: 'wasm:1', learningRate: 8, momentum: 0.99, maxRounds: 20, evalSamples: 500 });
+  // tauFast 1: round 1's loss is the fresh model's, so the guard accepts it and the run diverges later.
+  const running = startRun(page, { workers: 'wasm:1', tauFast: 1, learningRate: 8, momentum: 0.99, maxRounds: 20, evalSamples: 500 });
+  // Pause after every round to read its global model from the checkpoint.
+  const models = new Map<number, Float32Array>();
+  const phase = () => page.evaluate(() => window.tandem.phase());
+  while ((await pauseWhenTraining(page)) === 'pausing') {
+    await expect.poll(phase, { timeout: 120_000 }).toMatch(/^(paused|done|failed)$/);
+    if ((await phase()) !== 'paused') break;
+    const checkpoint = await exportedCheckpoint(page);
+    models.set(checkpoint.round, checkpoint.theta);
+    await page.evaluate(() => window.tandem.resume());
+  }
+  const r = await running;
   expect(r.stoppedBy).toBe('diverged');
   expect(r.message).toMatch(/Lower learningRate \(now 8\)/);
+  const good = r.rounds - 1;
+  expect(r.message).toContain(`the global model of round ${good} is restored`);
+  expect([...models.keys()]).toEqual(Array.from({ length: good }, (_, i) => i + 1));
+
+  const restored = await exportedCheckpoint(page);
+  const differing = (theta: Float32Array | undefined) =>
+    theta ? restored.theta.filter((v, i) => !Object.is(v, theta[i])).length : Number.NaN;
+  // Bit for bit the global model of the last round the guard accepted...
+  expect(differing(models.get(good)), `weights differing from round ${good}'s`).toBe(0);
+  // ...which the check can tell from the round before it.
+  if (good >= 2) expect(differing(models.get(good - 1))).toBeGreaterThan(0);
   expect(Number.isFinite(r.finalAccuracy ?? Number.NaN)).toBe(true);
 });
 

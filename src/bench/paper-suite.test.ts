@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, validateConfig } from '../core/config';
+import { DEFAULT_CONFIG, mechanismsOf, validateConfig, workerCount } from '../core/config';
+import { computeBudgets } from '../core/schedule';
 import { parsePaperArgs } from './paper';
 import { DEFAULT_SUITE, EXPERIMENT_NAMES, buildExperiment } from './paper-suite';
 
@@ -15,8 +16,24 @@ describe('paper suite', () => {
   });
 
   it('sets up the heterogeneity stress so that gamma gives tau_S = 16, 4, 1', () => {
-    const e = buildExperiment('heterogeneity', validateConfig({ tauFast: 32 }), DEFAULT_SUITE);
-    expect(e.variants.map((v) => v.config.slowdown?.[0]?.factor)).toEqual([2, 8, 32]);
+    // Any tau_F the suite runs with, not only the paper's 32.
+    for (const tauFast of [32, 64]) {
+      const e = buildExperiment('heterogeneity', validateConfig({ tauFast }), DEFAULT_SUITE);
+      const taus = e.variants.map((v) => {
+        const config = validateConfig({ tauFast, ...v.config });
+        // Equal workers, as measured; an emulated slowdown stretches each step by its factor.
+        const stepMs = Array.from({ length: workerCount(config) }, (_, id) => {
+          const slowdown = config.slowdown.find((s) => s.worker === id && s.fromRound <= 1);
+          return 11.3 * (slowdown?.factor ?? 1);
+        });
+        return computeBudgets(stepMs, config.tauFast, { unbalanced: mechanismsOf(config).unbalancedSteps }).tau;
+      });
+      expect(taus, `tauFast ${tauFast}`).toEqual([
+        [tauFast, 16],
+        [tauFast, 4],
+        [tauFast, 1],
+      ]);
+    }
   });
 
   it('slows the last worker from halfway in the adaptive experiment, adaptive and fixed', () => {

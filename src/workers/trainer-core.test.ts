@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { weightedAverageInto } from '../core/aggregate';
 import { createRng } from '../core/rng';
 import { forward, perSampleLoss } from '../models/forward';
-import { cnnSpec, initialTheta, paramCount, paramOffsets, resnet20Spec } from '../models/spec';
+import { cnnSpec, initialTheta, paramCount, paramOffsets, paramSize, resnet20Spec } from '../models/spec';
 import type { BackendReport } from '../protocol';
 import { SharedViews, computeLayout } from '../shared-memory/layout';
 import { TrainerCore, type BackendStarter } from './trainer-core';
@@ -41,7 +41,7 @@ function directLosses(views: SharedViews, theta: Float32Array, indices: Int32Arr
   return tf.tidy(() => {
     const params = model.params.map((p, i) => {
       const at = offsets[i] ?? 0;
-      return tf.tensor(theta.slice(at, at + p.shape.reduce((a, b) => a * b, 1)), p.shape);
+      return tf.tensor(theta.slice(at, at + paramSize(p)), p.shape);
     });
     const pixels = new Float32Array(indices.length * size);
     indices.forEach((index, b) => views.image(index).forEach((v, p) => (pixels[b * size + p] = v / 255)));
@@ -94,7 +94,7 @@ describe('TrainerCore', () => {
     expect(views.losses.every((l) => Number.isFinite(l))).toBe(true);
   });
 
-  it('records each sample’s own loss, at its index, from the forward pass before its step', async () => {
+  it('records each sample’s own loss, at its index, from the forward pass before its step (local rounds and sync gradients)', async () => {
     const theta0 = initialTheta(model, createRng(11));
     const shard = views.shard(0);
     const first = shard.slice(0, 8);
@@ -121,6 +121,15 @@ describe('TrainerCore', () => {
     // Nothing else in the table was touched.
     const trained = new Set([...first, ...second]);
     for (let i = 0; i < TRAIN; i++) if (!trained.has(i)) expect(views.losses[i], `sample ${i}`).toBe(Number.POSITIVE_INFINITY);
+
+    // A synchronous step records its batch's losses from the gradient's forward pass, at theta_bar.
+    views.global.set(theta1);
+    views.losses.fill(Number.POSITIVE_INFINITY);
+    await core.loadGlobal(true);
+    await core.computeGradient(8, TRAIN, 1);
+    const synced = directLosses(views, theta1, second);
+    second.forEach((index, k) => expect(views.losses[index], `sample ${index}`).toBeCloseTo(synced[k] ?? Number.NaN, 5));
+    expect(views.losses.filter((l) => l !== Number.POSITIVE_INFINITY)).toHaveLength(second.length);
   });
 
   it('round-trips theta through shared memory exactly', async () => {
