@@ -15,19 +15,25 @@ export class CheckpointMismatchError extends Error {
   override readonly name = 'CheckpointMismatchError';
 }
 
-/** The run as it stands; mid-round it is of the last whole round (theta_bar is not touched until the round ends). */
+/**
+ * The run as of its committed round: mid-round, the last whole round
+ * (theta_bar is not touched until the round ends); after divergence, the
+ * round before (its model and loss table restored, the diverged round left
+ * out of the history).
+ */
 export function snapshot(run: RunState, history: readonly RoundEvent[]): Checkpoint {
+  const committed = run.committedRound === run.round;
   return {
     savedAt: new Date().toISOString(),
     config: run.config,
     datasetId: run.memory.datasetId,
     model: run.memory.model.name,
-    round: run.inRound ? run.round - 1 : run.round,
+    round: run.committedRound,
     trainMs: run.clock.trainMs,
     learningRate: run.learningRate,
-    history: history.slice(),
-    theta: run.memory.views.global.slice(),
-    losses: run.inRound ? run.lossesAtRoundStart.slice() : run.memory.views.losses.slice(),
+    history: history.filter((e) => e.round <= run.committedRound),
+    theta: committed ? run.memory.views.global.slice() : run.lastGood.slice(),
+    losses: committed ? run.memory.views.losses.slice() : run.lossesAtRoundStart.slice(),
   };
 }
 

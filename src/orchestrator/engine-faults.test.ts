@@ -49,8 +49,11 @@ describe('Engine faults (in-thread cpu workers)', () => {
 
   it('a round in which every worker publishes NaN is divergence: theta_bar of the round before is restored exactly', async () => {
     const { thetas, off } = recordThetas();
+    let lossesAtTwo: Float32Array | null = null;
     const offPause = onRound(node.engine, (e) => {
-      if (e.round === 2) node.engine.pause();
+      if (e.round !== 2) return;
+      lossesAtTwo = views.losses.slice();
+      node.engine.pause();
     });
     const run = node.engine.run({ ...SMALL_RUN, algo: 'biased', maxRounds: 5 });
     await untilPhase(node.engine, 'paused', run);
@@ -63,6 +66,11 @@ describe('Engine faults (in-thread cpu workers)', () => {
     expect(result.rounds).toBe(3);
     expect(differs(node.engine.checkpoint()?.theta ?? [], thetas.get(2) ?? []), 'checkpoint theta_bar').toBeNull();
     expect(differs(views.global, thetas.get(2) ?? []), 'theta_bar').toBeNull();
+    // The checkpoint is of round 2 as a whole: the diverged round's losses and its event are not in it.
+    const saved = node.engine.checkpoint();
+    expect(saved?.round).toBe(2);
+    expect(saved?.history.map((e) => e.round)).toEqual([1, 2]);
+    expect(differs(saved?.losses ?? [], lossesAtTwo ?? []), 'checkpoint loss table').toBeNull();
   });
 
   it('stop() during profiling ends the run with no round trained, never going back to training', async () => {

@@ -49,15 +49,21 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
     const round = run.round;
     await applySchedule(run, round);
     run.lossesAtRoundStart.set(views.losses);
-    run.inRound = true;
     const { value: outcome, ms: roundMs } = await run.clock.round(() => strategy.run(run));
-    run.inRound = false;
     run.clock.aggregateMs += outcome.aggregateMs;
     run.clock.exchangeMs += outcome.exchangeMs;
     leave(run, outcome.lost, control);
 
     // A round where every model held NaN is divergence; one where every worker left is not.
     const diverged = outcome.work.size > 0 || outcome.nonFinite > 0 ? run.guard.check(outcome.loss) : null;
+    if (diverged) {
+      // Undone before anyone hears of the round: theta_bar and the loss table are the last good round's.
+      views.global.set(run.lastGood);
+      views.losses.set(run.lossesAtRoundStart);
+    } else {
+      run.lastGood.set(views.global);
+      run.committedRound = round;
+    }
     const evaluation = diverged || run.members.length === 0 || round % config.evalEvery !== 0 ? null : await evaluateRound(run, round);
     const workers = await Promise.all(
       run.members.map(async (m) => ({
@@ -81,14 +87,12 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
 
     if (diverged) {
       const goodRound = round - 1;
-      views.global.set(run.lastGood);
       run.message =
         `Training diverged at round ${round} (${diverged}); the global model of round ${goodRound} is restored. ` +
         `Lower learningRate (now ${config.learningRate}).`;
       run.log('error', run.message);
       return 'diverged';
     }
-    run.lastGood.set(views.global);
     if (config.checkpointEvery > 0 && round % config.checkpointEvery === 0) await control.checkpoint();
 
     const stop = run.clock.stopAfter(round, control.stopRequested());

@@ -88,7 +88,7 @@ export async function openRun(input: {
     lossesAtRoundStart: views.losses.slice(),
     notes: [],
     message: null,
-    inRound: false,
+    committedRound: resume?.round ?? 0,
     lastAccuracy: null,
     log: input.log,
     fullEval: null,

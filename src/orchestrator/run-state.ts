@@ -79,7 +79,7 @@ export interface RunState {
   departed: Member[];
   /** Advanced (never forked) by every shard rebuild, so periods differ. */
   readonly shardRng: Rng;
-  /** Rounds completed, or the round in progress while `inRound`. */
+  /** Rounds started: the round in progress, or the last one. */
   round: number;
   learningRate: number;
   /** theta_bar after the last round whose loss the guard accepted. */
@@ -89,9 +89,13 @@ export interface RunState {
   notes: string[];
   /** Why the run ended early, for people (divergence). */
   message: string | null;
-  /** True from a round's start until theta_bar holds its aggregate: a snapshot then is of the round before. */
-  inRound: boolean;
-  /** The loss table as the last whole round left it: what a snapshot taken mid-round saves. */
+  /**
+   * The last round whose model theta_bar holds: `round` between rounds, one
+   * less while a round trains or after a diverged round was undone. A
+   * snapshot is of this round.
+   */
+  committedRound: number;
+  /** The loss table as the committed round left it: what a snapshot taken mid-round saves, and what divergence restores. */
   readonly lossesAtRoundStart: Float32Array;
   lastAccuracy: number | null;
   /** Tells people (the engine's log events). */
