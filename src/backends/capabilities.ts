@@ -4,6 +4,7 @@
  * Tandem probes the platform.
  */
 import type { AdapterReport } from '../protocol';
+import { messageOf } from '../core/errors';
 
 export interface Capabilities {
   /** The WebGPU adapter, or null with the reason in `webgpuError`. */
@@ -52,7 +53,7 @@ export async function probeWebGpu(): Promise<{ adapter: GPUAdapter | null; repor
     };
     return { adapter, report, error: null };
   } catch (e) {
-    return { adapter: null, report: null, error: `requestAdapter failed: ${e instanceof Error ? e.message : String(e)}` };
+    return { adapter: null, report: null, error: `requestAdapter failed: ${messageOf(e)}` };
   }
 }
 

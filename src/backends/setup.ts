@@ -15,6 +15,7 @@ import { probeWebGpu, wasmSimdSupported } from './capabilities';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 import filterGrad from './wasm-kernels/simd/filter-grad.wat';
 import maxPoolGrad from './wasm-kernels/simd/max-pool-grad.wat';
+import { messageOf } from '../core/errors';
 
 export class BackendStartError extends Error {
   override readonly name = 'BackendStartError';
@@ -35,7 +36,7 @@ export async function startBackend(
     try {
       return { requested, failures, ...(await tryStart(candidate, onDeviceLost)) };
     } catch (e) {
-      failures.push(`[${candidate}] ${e instanceof Error ? e.message : String(e)}`);
+      failures.push(`[${candidate}] ${messageOf(e)}`);
       if (policy === 'refuse') break;
       candidate = BACKEND_FALLBACK[candidate];
     }

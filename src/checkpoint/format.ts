@@ -9,6 +9,7 @@
  */
 import { validateConfig, type RunConfig } from '../core/config';
 import type { RoundEvent } from '../protocol';
+import { messageOf } from '../core/errors';
 
 export const CHECKPOINT_MAGIC = 'TNDC';
 export const CHECKPOINT_VERSION = 1;
@@ -98,7 +99,7 @@ export function decodeCheckpoint(name: string, bytes: Uint8Array): Checkpoint {
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(12, 12 + headerBytes))) as Header;
   } catch (e) {
-    return fail(`header is not valid JSON (${e instanceof Error ? e.message : String(e)}).`);
+    return fail(`header is not valid JSON (${messageOf(e)}).`);
   }
   if (typeof header !== 'object' || header === null) fail('header is not an object.');
   const count = (key: 'paramCount' | 'lossCount' | 'round') => {
@@ -117,7 +118,7 @@ export function decodeCheckpoint(name: string, bytes: Uint8Array): Checkpoint {
   try {
     config = validateConfig(header.config);
   } catch (e) {
-    return fail(`its config is invalid: ${e instanceof Error ? e.message : String(e)}`);
+    return fail(`its config is invalid: ${messageOf(e)}`);
   }
   if (typeof header.datasetId !== 'string' || header.model !== config.model) {
     fail(`dataset ${JSON.stringify(header.datasetId)} / model ${JSON.stringify(header.model)} do not match its config.`);

@@ -8,6 +8,7 @@
  * engine stores every image as uint8.
  */
 import { DatasetFileError, type ImageDataset } from './dataset-file';
+import { messageOf } from '../core/errors';
 
 export const IDX_UBYTE = 0x08;
 
@@ -94,7 +95,7 @@ export async function maybeGunzip(bytes: Uint8Array, name = 'data'): Promise<Uin
     return new Uint8Array(await new Response(stream).arrayBuffer());
   } catch (e) {
     throw new DatasetFileError(
-      `${name}: starts with the gzip magic but does not decompress: ${e instanceof Error ? e.message : String(e)}`,
+      `${name}: starts with the gzip magic but does not decompress: ${messageOf(e)}`,
     );
   }
 }

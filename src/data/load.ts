@@ -2,6 +2,7 @@
 import { DATASET_SPEC_HELP, parseDatasetSpec } from '../core/dataset-spec';
 import { DatasetFileError } from './dataset-file';
 import { loadDataset, type FetchBytes, type LoadedDataset } from './sources';
+import { messageOf } from '../core/errors';
 
 /** Where public/data/ is served: the embedded datasets and the default cifar10/ folder. */
 export const DATA_BASE = `${import.meta.env.BASE_URL}data/`;
@@ -15,7 +16,7 @@ export const fetchBytes: FetchBytes = async (url) => {
   try {
     response = await fetch(url);
   } catch (e) {
-    throw new DatasetFileError(`Fetching ${url} failed: ${e instanceof Error ? e.message : String(e)}`);
+    throw new DatasetFileError(`Fetching ${url} failed: ${messageOf(e)}`);
   }
   if (response.status === 404 || (response.headers.get('content-type') ?? '').includes('text/html')) return null;
   if (!response.ok) throw new DatasetFileError(`${url} answered ${response.status} ${response.statusText}.`);

@@ -7,6 +7,7 @@
 import type { BackendName, Mechanisms, RunConfig } from '../core/config';
 import { selectBiasedWorkers } from '../core/sampler';
 import { computeBudgets, fastestIndex } from '../core/schedule';
+import { asError } from '../core/errors';
 import type { EvalReport, ProfileReport, WorkerInfo } from '../protocol';
 import type { Prepared } from './dataset-memory';
 import { optimizerSettings, slowdownOf } from './run-helpers';
@@ -104,7 +105,7 @@ export async function evaluateGlobal(members: readonly Member[], count: number):
       last = e;
     }
   }
-  throw last instanceof Error ? last : new Error('No worker is left to evaluate the model.');
+  throw last === null ? new Error('No worker is left to evaluate the model.') : asError(last);
 }
 
 /**

@@ -20,6 +20,7 @@ import type { BackendStarter } from '../../workers/trainer-core';
 import { Engine } from '../engine';
 import { inProcessWorkers, type FaultPlan } from '../in-process-worker';
 import type { TrainerCalls, WorkerFactory, WorkerHandle } from '../worker-handle';
+import { asError } from '../../core/errors';
 
 /** The embedded set, sliced: enough to learn in a few rounds, small enough for seconds. */
 export const FASHION = 'fashion-mnist';
@@ -215,7 +216,7 @@ export function untilPhase(engine: Engine, phase: RunPhase, run: Promise<RunResu
   });
   const ended = run.then(
     (r) => Promise.reject(new Error(`The run ended (${r.stoppedBy}, ${r.rounds} rounds) before its phase was ${phase}.`)),
-    (e: unknown) => Promise.reject(e instanceof Error ? e : new Error(String(e))),
+    (e: unknown) => Promise.reject(asError(e)),
   );
   return Promise.race([reached, ended]).finally(off);
 }
