@@ -4,19 +4,19 @@
  * run whole engine runs this way on the cpu backend; calls still answer
  * asynchronously, so the engine cannot tell the difference.
  */
-import type { BackendReport } from '../protocol';
+import type { BackendReport, TrainerApi } from '../protocol';
 import { TrainerCore, type BackendStarter } from '../workers/trainer-core';
-import type { TrainerApi } from '../protocol';
 import { guardedHandle, initHandle, type TrainerCalls, type WorkerFactory, type WorkerHandle } from './worker-handle';
 
 /** Replaces some of a trainer's calls, to make it fail on purpose (tests). */
 export type FaultPlan = (id: number) => Partial<TrainerCalls>;
 
-/** Method names of TrainerApi, in one list so every one is forwarded. */
-const TRAINER_METHODS: readonly (keyof TrainerApi)[] = [
-  'init', 'configure', 'loadGlobal', 'publishModel', 'profile', 'runRound', 'computeGradient', 'applyGradient',
-  'evaluate', 'baseline', 'exportModel', 'simulateDeviceLoss', 'injectNaN', 'numTensors', 'heapBytes', 'dispose',
-];
+/** Every method of TrainerApi is forwarded; `satisfies` makes a method added there a compile error here until listed. */
+const TRAINER_METHODS = Object.keys({
+  init: true, configure: true, loadGlobal: true, publishModel: true, profile: true, runRound: true,
+  computeGradient: true, applyGradient: true, evaluate: true, baseline: true, exportModel: true,
+  simulateDeviceLoss: true, injectNaN: true, numTensors: true, heapBytes: true, dispose: true,
+} satisfies Record<keyof TrainerApi, true>) as (keyof TrainerApi)[];
 
 /** A factory of in-thread trainers whose backends `startBackend` starts. */
 export function inProcessWorkers(startBackend: BackendStarter, faults: FaultPlan = () => ({})): WorkerFactory {
