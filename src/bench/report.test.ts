@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type Algo } from '../core/config';
 import type { EnvironmentInfo, RunResult } from '../protocol';
-import { formatTable, renderTable, speedup, type BenchFile } from './report';
+import { baselineTable, formatTable, renderTable, speedup, type BenchFile } from './report';
 
 const ENV: EnvironmentInfo = {
   userAgent: 'HeadlessChrome/140',
@@ -131,5 +131,15 @@ describe('formatTable', () => {
     const out = formatTable(f);
     expect(out).toContain('WebGPU adapter: none (navigator.gpu is undefined)');
     expect(out).toContain('Cross-origin isolated: NO');
+  });
+});
+
+describe('baselineTable', () => {
+  it('names the model and dataset timed and gives GFLOP/s from the step FLOPs training computes', () => {
+    const out = baselineTable([
+      { id: 1, backend: 'wasm', model: 'mlp', dataset: 'mnist', tandemStepMs: 2, bareStepMs: 4, flopsPerStep: 10e6 },
+    ]);
+    const row = out.split('\n').at(-1) ?? '';
+    expect(row).toMatch(/^\s*1\s+wasm\s+mlp\s+mnist\s+2\.0\s+4\.0\s+50\.0%\s+5\.00$/);
   });
 });

@@ -31,19 +31,21 @@ export interface BenchFile {
 /** One worker's baseline row: the report as the page measured it (model, dataset and FLOPs included). */
 export type BaselineRow = BaselineReport;
 
-/** Each worker alone: Tandem's step against bare tfjs, and the step's GFLOP/s. */
+/** Each worker alone: Tandem's step against bare tfjs, and the step's GFLOP/s, on the model and dataset timed. */
 export function baselineTable(rows: readonly BaselineRow[]): string {
   return renderTable(
-    ['Worker', 'Backend', 'Tandem step ms', 'bare tfjs ms', 'Tandem / bare', 'GFLOP/s'],
+    ['Worker', 'Backend', 'Model', 'Dataset', 'Tandem step ms', 'bare tfjs ms', 'Tandem / bare', 'GFLOP/s'],
     rows.map((r) => [
       String(r.id),
       r.backend,
+      r.model,
+      r.dataset,
       r.tandemStepMs.toFixed(1),
       r.bareStepMs.toFixed(1),
       percent(r.tandemStepMs / r.bareStepMs),
       (r.flopsPerStep / r.tandemStepMs / 1e6).toFixed(2),
     ]),
-    ['right', 'left', 'right', 'right', 'right', 'right'],
+    ['right', 'left', 'left', 'left', 'right', 'right', 'right', 'right'],
   );
 }
 
