@@ -194,8 +194,15 @@ export interface RoundEvent {
   /** This round's duration (training only), ms. */
   roundMs: number;
   loss: number;
-  /** Test accuracy of theta_bar after this round, or null when not evaluated. */
+  /** Test accuracy of theta_bar after this round on the first evalSamples test images, or null when not evaluated. */
   accuracy: number | null;
+  /** Accuracy on the whole test set, when this round was evaluated on it (a target confirmation, or evalSamples = all). */
+  fullAccuracy: number | null;
+  /**
+   * Evaluations inside the round (sync, between steps, every
+   * evalEverySeconds of training): the training clock and accuracy at each.
+   */
+  probes: { trainMs: number; accuracy: number; fullAccuracy: number | null }[];
   evalMs: number;
   aggregateMs: number;
   exchangeMs: number;
@@ -293,17 +300,33 @@ export interface RunResult {
 
   /** True when any worker's speed was emulated (config.slowdown). */
   emulated: boolean;
-  /** Rounds per epoch: floor(N / (B * K * tauFast)). */
+  /** Rounds per epoch: floor(N / (B * K * tauFast)), K the pool when the run started (fast-only too). */
   roundsPerEpoch: number;
   rounds: number;
-  /** Wall time from `run()` to the result, everything included (loading, start-up, profiling, evaluation, pauses), ms. */
+  /** Wall time from `run()` to the result, everything included (loading, start-up, profiling, evaluation, checkpoints, pauses), ms. */
   wallMs: number;
-  /** Training clock: the rounds only, ms. */
+  /** Training clock: profiling and the rounds, evaluation excluded (the paper's clock), ms. */
   trainMs: number;
+  /** Profiling before round 1 (on the training clock: every algorithm is profiled), ms. */
+  profileMs: number;
+  /** All evaluation: per-round, target confirmations and the final one, ms. */
   evalMs: number;
   aggregateMs: number;
   exchangeMs: number;
+  /**
+   * Training clock at the evaluation that first reached the target, confirmed
+   * on the whole test set; null if never. Evaluations are discrete: the true
+   * crossing lies in (targetAfterMs, timeToTargetMs].
+   */
   timeToTargetMs: number | null;
+  /** Training clock at the evaluation before the one that reached the target (0 if none). */
+  targetAfterMs: number | null;
+  /** Wall clock (from `run()`) when the whole test set confirmed the target, ms. */
+  wallTimeToTargetMs: number | null;
+  /** Epochs completed: rounds / roundsPerEpoch (one epoch is the same fast-worker iterations for every algorithm). */
+  epochsDone: number;
+  /** True when `config.epochs` was set and the run ended before completing them (time cap, stop, divergence). */
+  cutShort: boolean;
   finalAccuracy: number | null;
   aggregation: AggregationMode;
   stoppedBy: 'target' | 'time' | 'rounds' | 'epochs' | 'user' | 'diverged';

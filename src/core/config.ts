@@ -89,6 +89,12 @@ export interface RunConfig {
   maxRounds: number | null;
   /** Evaluate the global model every this many rounds. */
   evalEvery: number;
+  /**
+   * Also evaluate once the training clock has run this many seconds since
+   * the last evaluation (sync: between steps, since its workers share one
+   * model), so long rounds do not blur the time to target; 0 = off.
+   */
+  evalEverySeconds: number;
   /** Test samples per evaluation (the first ones of the fixed test split). */
   evalSamples: number;
   /** Timed steps per worker when profiling (after warm-up). */
@@ -137,6 +143,7 @@ export const DEFAULT_CONFIG: Readonly<RunConfig> = Object.freeze({
   maxSeconds: 300,
   maxRounds: null,
   evalEvery: 1,
+  evalEverySeconds: 5,
   evalSamples: 2000,
   profileSteps: 5,
   warmupSteps: 2,
@@ -346,6 +353,7 @@ const CHECKS: { [K in keyof RunConfig]: Check<RunConfig[K]> } = {
   maxSeconds: real(0, 86_400, false),
   maxRounds: nullable(integer(1, 1_000_000), 'an integer from 1 to 1000000'),
   evalEvery: integer(1, 10_000),
+  evalEverySeconds: real(0, 86_400, true),
   evalSamples: integer(1, TEST_SIZE),
   profileSteps: integer(1, 100),
   warmupSteps: integer(0, 100),

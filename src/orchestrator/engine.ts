@@ -22,7 +22,8 @@ import type { LoadedDataset } from '../data/sources';
 import type { DatasetInfo, EngineEvent, HardSample, ModelArtifacts, RoundEvent, RunPhase, RunResult, WorkerInfo } from '../protocol';
 import { checkResumable, resumedClocks, saveQuietly, snapshot } from './checkpointing';
 import { datasetInfo, hardestSamples, layoutDataset, relayout, type Prepared } from './dataset-memory';
-import { evaluateGlobal, seatJoiner, workerInfos } from './roster';
+import { evaluateSplit } from './evaluation';
+import { seatJoiner, workerInfos } from './roster';
 import { RunClock } from './run-clock';
 import { finishRun, leave, trainRounds, type RunControl } from './run-loop';
 import type { RunState } from './run-state';
@@ -313,10 +314,9 @@ export class Engine {
   }
 
   private async announceResume(run: RunState, resume: Checkpoint): Promise<void> {
-    const target = run.config.targetAccuracy;
-    run.clock.timeToTargetMs = target !== null ? (this.history.find((e) => e.accuracy !== null && e.accuracy >= target)?.trainMs ?? null) : null;
+    run.clock.resumeTarget(this.history);
     if (run.members.length === 0) return;
-    const check = await evaluateGlobal(run.members, run.memory.testSize);
+    const check = await run.clock.evaluation(() => evaluateSplit(run.members, run.memory.testSize));
     this.emit({ type: 'log', level: 'info', message: `Resumed at round ${resume.round}: test accuracy ${(100 * check.accuracy).toFixed(2)}%.` });
   }
 

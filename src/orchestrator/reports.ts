@@ -40,6 +40,7 @@ export function roundEvent(clock: RunClock, round: Omit<RoundEvent, 'wallMs' | '
 
 export function runResult(run: RunState, history: readonly RoundEvent[], stoppedBy: StopReason, finalAccuracy: number | null): RunResult {
   const { clock, config } = run;
+  const epochsDone = run.committedRound / clock.roundsPerEpoch;
   return {
     algo: config.algo,
     config,
@@ -60,10 +61,15 @@ export function runResult(run: RunState, history: readonly RoundEvent[], stopped
     rounds: run.round,
     wallMs: clock.wallMs(),
     trainMs: clock.trainMs,
+    profileMs: clock.profileMs,
     evalMs: clock.evalMs,
     aggregateMs: clock.aggregateMs,
     exchangeMs: clock.exchangeMs,
     timeToTargetMs: clock.timeToTargetMs,
+    targetAfterMs: clock.targetAfterMs,
+    wallTimeToTargetMs: clock.wallTimeToTargetMs,
+    epochsDone,
+    cutShort: config.epochs !== null && run.committedRound < (clock.epochRounds() ?? 0),
     finalAccuracy,
     aggregation: run.mech.aggregation,
     emulated: config.slowdown.length > 0,

@@ -7,8 +7,7 @@
 import type { BackendName, Mechanisms, RunConfig } from '../core/config';
 import { selectBiasedWorkers } from '../core/sampler';
 import { computeBudgets, fastestIndex } from '../core/schedule';
-import { asError } from '../core/errors';
-import type { EvalReport, ProfileReport, WorkerInfo } from '../protocol';
+import type { ProfileReport, WorkerInfo } from '../protocol';
 import type { Prepared } from './dataset-memory';
 import { optimizerSettings, slowdownOf } from './run-helpers';
 import type { Departure, Member, RunState } from './run-state';
@@ -92,20 +91,6 @@ export async function profileWorkers(
     else lost.push({ worker, reason: reasonOf(s.reason) });
   });
   return { seated, lost };
-}
-
-/** The fastest member evaluates theta_bar on the first `count` test samples; the next one if it fails. */
-export async function evaluateGlobal(members: readonly Member[], count: number): Promise<EvalReport> {
-  const ranked = [...members].sort((a, b) => a.estimateMs - b.estimateMs);
-  let last: unknown = null;
-  for (const m of ranked) {
-    try {
-      return await m.worker.call((a) => a.evaluate(0, count));
-    } catch (e) {
-      last = e;
-    }
-  }
-  throw last === null ? new Error('No worker is left to evaluate the model.') : asError(last);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, validateConfig, type RunConfig } from '../core/config';
+import type { RoundEvent } from '../protocol';
 import { RunClock, roundsPerEpoch } from './run-clock';
 
 /** A clock whose `now` the test moves by hand. */
@@ -10,16 +11,21 @@ function clockOf(partial: Partial<RunConfig>, resumed: { trainMs: number; wallMs
 }
 
 describe('RunClock', () => {
-  it('counts wall time from its creation (run() called) and only rounds on the training clock', async () => {
+  it('counts wall time from run() and puts profiling and rounds, not evaluation, on the training clock', async () => {
     const { clock, advance } = clockOf({});
-    advance(500); // loading, start-up, profiling
+    advance(300); // loading, start-up
+    await clock.profiling(async () => advance(200));
     const { ms } = await clock.round(async () => {
-      advance(200);
+      advance(100);
+      // An evaluation inside the round (sync, between steps) is off the training clock.
+      await clock.evaluation(async () => advance(50));
+      expect(clock.trainMsNow()).toBe(300);
+      advance(100);
     });
-    advance(300); // evaluation
-    clock.evaluated(0.5, 300);
+    await clock.evaluation(async () => advance(250));
     expect(ms).toBe(200);
-    expect(clock.trainMs).toBe(200);
+    expect(clock.profileMs).toBe(200);
+    expect(clock.trainMs).toBe(400);
     expect(clock.evalMs).toBe(300);
     expect(clock.wallMs()).toBe(1000);
   });
@@ -31,24 +37,58 @@ describe('RunClock', () => {
     expect(clock.wallMs()).toBe(9100);
   });
 
-  it('sets the time to target at the first evaluation that reaches it, on the training clock', async () => {
+  it('takes the first confirmed crossing as the time to target, with the evaluation before it and the wall clock', async () => {
     const { clock, advance } = clockOf({ targetAccuracy: 0.8 });
     await clock.round(async () => advance(100));
-    clock.evaluated(0.79, 10);
+    clock.evaluated(clock.trainMs, false);
+    await clock.round(async () => advance(100));
+    // A subset crossing the whole test set did not confirm is not a time to target.
+    clock.evaluated(clock.trainMs, false);
     expect(clock.timeToTargetMs).toBeNull();
     await clock.round(async () => advance(100));
-    clock.evaluated(0.8, 10);
+    await clock.evaluation(async () => {
+      advance(40);
+      clock.evaluated(clock.trainMs, true);
+    });
     await clock.round(async () => advance(100));
-    clock.evaluated(0.9, 10);
-    expect(clock.timeToTargetMs).toBe(200);
+    clock.evaluated(clock.trainMs, true);
+    expect(clock.timeToTargetMs).toBe(300);
+    expect(clock.targetAfterMs).toBe(200);
+    expect(clock.wallTimeToTargetMs).toBe(340);
+  });
+
+  it('says an evaluation is due once evalEverySeconds of training passed since the last one', async () => {
+    const { clock, advance } = clockOf({ evalEverySeconds: 1 });
+    await clock.round(async () => {
+      advance(600);
+      expect(clock.evaluationDue()).toBe(false);
+      advance(400);
+      expect(clock.evaluationDue()).toBe(true);
+      clock.evaluated(clock.trainMsNow(), false);
+      expect(clock.evaluationDue()).toBe(false);
+    });
+    expect(clockOf({ evalEverySeconds: 0 }).clock.evaluationDue()).toBe(false);
+  });
+
+  it('finds a resumed run\'s time to target in its history, probes included, on whole-test-set figures only', () => {
+    const event = (round: number, trainMs: number, accuracy: number | null, fullAccuracy: number | null, probes: RoundEvent['probes'] = []) =>
+      ({ round, trainMs, accuracy, fullAccuracy, probes }) as RoundEvent;
+    const { clock } = clockOf({ targetAccuracy: 0.8 });
+    clock.resumeTarget([
+      event(1, 100, 0.7, null),
+      event(2, 200, 0.81, 0.79),
+      event(3, 300, 0.79, null, [{ trainMs: 250, accuracy: 0.82, fullAccuracy: 0.805 }]),
+    ]);
+    expect(clock.timeToTargetMs).toBe(250);
+    expect(clock.targetAfterMs).toBe(200);
   });
 
   it('stops for target, user, rounds, epochs and time, in that precedence', async () => {
     const target = clockOf({ targetAccuracy: 0.5, maxRounds: 1 });
-    target.clock.evaluated(0.6, 1);
+    target.clock.evaluated(0, true);
     expect(target.clock.stopAfter(1, true)).toBe('target');
     const goOn = clockOf({ targetAccuracy: 0.5, stopAtTarget: false, maxRounds: 3 });
-    goOn.clock.evaluated(0.6, 1);
+    goOn.clock.evaluated(0, true);
     expect(goOn.clock.stopAfter(1, false)).toBeNull();
     expect(goOn.clock.stopAfter(1, true)).toBe('user');
     expect(goOn.clock.stopAfter(3, false)).toBe('rounds');

@@ -4,14 +4,21 @@
  *
  * Clocks (ms):
  * - wall: from `run()` being called to now, everything included (loading,
- *   start-up, profiling, rounds, evaluations, pauses). A resumed run goes on
- *   from the wall time of its checkpoint's last round.
- * - train: the rounds only (evaluation, profiling and pauses excluded), the
- *   clock the paper compares; a resumed run goes on from its checkpoint's.
- * - eval, aggregate, exchange: sums of those parts, reported beside train.
+ *   start-up, profiling, rounds, evaluations, checkpoints, pauses). A resumed
+ *   run goes on from the wall time of its checkpoint's last round.
+ * - train: profiling and the rounds, evaluation excluded (also evaluation
+ *   inside a round), the clock the paper compares. Every algorithm is
+ *   profiled, so every algorithm pays for it. A resumed run goes on from its
+ *   checkpoint's.
+ * - eval, aggregate, exchange, profile: sums of those parts.
+ *
+ * Time to target: the training clock at the first evaluation whose accuracy
+ * the whole test set confirms to be at or above the target. Evaluations are
+ * discrete, so the crossing lies after the evaluation before it: both are
+ * kept, and the wall clock at the confirmation.
  */
 import type { RunConfig } from '../core/config';
-import type { RunResult } from '../protocol';
+import type { RoundEvent, RunResult } from '../protocol';
 
 export type StopReason = RunResult['stoppedBy'];
 
@@ -23,13 +30,22 @@ export function roundsPerEpoch(n: number, config: Pick<RunConfig, 'batchSize' | 
 export class RunClock {
   private readonly startedAt: number;
   trainMs: number;
+  profileMs = 0;
   evalMs = 0;
   aggregateMs = 0;
   exchangeMs = 0;
-  /** Training clock when the target accuracy was first reached, or null. */
+  /** Training clock at the first confirmed crossing of the target, or null. */
   timeToTargetMs: number | null = null;
+  /** Training clock at the evaluation before that crossing. */
+  targetAfterMs: number | null = null;
+  /** Wall clock when the whole test set confirmed the target. */
+  wallTimeToTargetMs: number | null = null;
   /** Set once the pool is seated: epochs count in rounds of the pool the run started with. */
   roundsPerEpoch = 1;
+  /** Training clock at the last evaluation (for the cadence and the crossing's interval). */
+  private lastEvalTrainMs = 0;
+  /** Start of the round in progress, and time spent off the training clock inside it. */
+  private round$: { start: number; offMs: number } | null = null;
 
   constructor(
     private readonly config: RunConfig,
@@ -37,6 +53,7 @@ export class RunClock {
     private readonly now: () => number = () => performance.now(),
   ) {
     this.trainMs = resumed?.trainMs ?? 0;
+    this.lastEvalTrainMs = this.trainMs;
     this.startedAt = this.now() - (resumed?.wallMs ?? 0);
   }
 
@@ -44,20 +61,68 @@ export class RunClock {
     return this.now() - this.startedAt;
   }
 
-  /** Times `work` as a round: it counts on the training clock. */
-  async round<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
-    const t0 = this.now();
-    const value = await work();
-    const ms = this.now() - t0;
-    this.trainMs += ms;
-    return { value, ms };
+  /** The training clock now, also in the middle of a round. */
+  trainMsNow(): number {
+    const r = this.round$;
+    return r ? this.trainMs + (this.now() - r.start - r.offMs) : this.trainMs;
   }
 
-  /** Counts an evaluation; the first at or above the target sets the time to target (the training clock then). */
-  evaluated(accuracy: number, ms: number): void {
-    this.evalMs += ms;
-    const target = this.config.targetAccuracy;
-    if (this.timeToTargetMs === null && target !== null && accuracy >= target) this.timeToTargetMs = this.trainMs;
+  /** Times profiling: on the training clock. */
+  async profiling<T>(work: () => Promise<T>): Promise<T> {
+    const t0 = this.now();
+    try {
+      return await work();
+    } finally {
+      const ms = this.now() - t0;
+      this.profileMs += ms;
+      this.trainMs += ms;
+    }
+  }
+
+  /** Times `work` as a round: on the training clock, less what it spent in `offClock`. */
+  async round<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
+    const r = { start: this.now(), offMs: 0 };
+    this.round$ = r;
+    try {
+      const value = await work();
+      const ms = this.now() - r.start - r.offMs;
+      this.trainMs += ms;
+      return { value, ms };
+    } finally {
+      this.round$ = null;
+    }
+  }
+
+  /** Times an evaluation: off the training clock (also inside a round), on the eval sum. */
+  async evaluation<T>(work: () => Promise<T>): Promise<T> {
+    const t0 = this.now();
+    try {
+      return await work();
+    } finally {
+      const ms = this.now() - t0;
+      this.evalMs += ms;
+      if (this.round$) this.round$.offMs += ms;
+    }
+  }
+
+  /** True when an evaluation is due by the training-clock cadence (evalEverySeconds). */
+  evaluationDue(): boolean {
+    const every = this.config.evalEverySeconds;
+    return every > 0 && this.trainMsNow() - this.lastEvalTrainMs >= every * 1000;
+  }
+
+  /**
+   * Records an evaluation at training clock `atMs`. `confirmed`: the whole
+   * test set puts the model at or above the target (the caller confirms a
+   * crossing seen on a subset before saying so).
+   */
+  evaluated(atMs: number, confirmed: boolean): void {
+    if (confirmed && this.timeToTargetMs === null) {
+      this.timeToTargetMs = atMs;
+      this.targetAfterMs = this.lastEvalTrainMs;
+      this.wallTimeToTargetMs = this.wallMs();
+    }
+    this.lastEvalTrainMs = atMs;
   }
 
   /** Round limit from `epochs`, or null. */
@@ -80,5 +145,25 @@ export class RunClock {
     if (epochRounds !== null && round >= epochRounds) return 'epochs';
     if (this.trainMs >= config.maxSeconds * 1000) return 'time';
     return null;
+  }
+
+  /** A resumed run's time to target, from its history: the first round (or probe) the whole test set confirmed. */
+  resumeTarget(history: readonly RoundEvent[]): void {
+    const target = this.config.targetAccuracy;
+    if (target === null) return;
+    let before = 0;
+    for (const e of history) {
+      for (const p of e.probes ?? []) {
+        if ((p.fullAccuracy ?? -1) >= target) return this.found(p.trainMs, before);
+        before = p.trainMs;
+      }
+      if ((e.fullAccuracy ?? -1) >= target) return this.found(e.trainMs, before);
+      if (e.accuracy !== null) before = e.trainMs;
+    }
+  }
+
+  private found(atMs: number, afterMs: number): void {
+    this.timeToTargetMs = atMs;
+    this.targetAfterMs = afterMs;
   }
 }

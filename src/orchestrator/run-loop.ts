@@ -6,9 +6,10 @@
  */
 import { messageOf } from '../core/errors';
 import type { RoundEvent, RunPhase, RunResult } from '../protocol';
-import { dropDeparted, assignBudgets, evaluateGlobal } from './roster';
+import { evaluateForRun, evaluateSplit, type Evaluation } from './evaluation';
+import { assignBudgets, dropDeparted } from './roster';
 import { memberWork, roundEvent, runResult } from './reports';
-import { strategyFor } from './rounds/round-strategy';
+import { strategyFor, type RoundHooks } from './rounds/round-strategy';
 import type { StopReason } from './run-clock';
 import { optimizerSettings, scheduledRate, slowdownOf } from './run-helpers';
 import type { Departure, RunState } from './run-state';
@@ -49,7 +50,20 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
     const round = run.round;
     await applySchedule(run, round);
     run.lossesAtRoundStart.set(views.losses);
-    const { value: outcome, ms: roundMs } = await run.clock.round(() => strategy.run(run));
+    const probes: RoundEvent['probes'] = [];
+    const hooks: RoundHooks = {
+      probeDue: () => run.clock.evaluationDue(),
+      probe: async () => {
+        const at = run.clock.trainMsNow();
+        const e = await evaluateForRun(run, at);
+        probes.push({ trainMs: at, accuracy: e.accuracy, fullAccuracy: e.fullAccuracy });
+        const stop = run.clock.timeToTargetMs !== null && config.stopAtTarget;
+        // The round ends here, so this whole-test-set figure is the round's.
+        if (stop && e.fullAccuracy !== null) run.fullEval = { round, accuracy: e.fullAccuracy };
+        return stop ? 'stop' : 'go';
+      },
+    };
+    const { value: outcome, ms: roundMs } = await run.clock.round(() => strategy.run(run, hooks));
     run.clock.aggregateMs += outcome.aggregateMs;
     run.clock.exchangeMs += outcome.exchangeMs;
     leave(run, outcome.lost, control);
@@ -64,7 +78,10 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
       run.lastGood.set(views.global);
       run.committedRound = round;
     }
-    const evaluation = diverged || run.members.length === 0 || round % config.evalEvery !== 0 ? null : await evaluateRound(run, round);
+    // After a probe that reached the target the round ended there: its evaluation stands for the round.
+    const due = round % config.evalEvery === 0 || run.clock.evaluationDue();
+    const probedEnd = probes.length > 0 && outcome.endedEarly;
+    const evaluation = diverged || run.members.length === 0 || !due || probedEnd ? null : await evaluateRound(run, round);
     const workers = await Promise.all(
       run.members.map(async (m) => ({
         ...(outcome.work.get(m) ?? memberWork(m)),
@@ -77,6 +94,8 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
         roundMs,
         loss: outcome.loss,
         accuracy: evaluation?.accuracy ?? null,
+        fullAccuracy: evaluation?.fullAccuracy ?? null,
+        probes,
         evalMs: evaluation?.evalMs ?? 0,
         aggregateMs: outcome.aggregateMs,
         exchangeMs: outcome.exchangeMs,
@@ -121,11 +140,8 @@ export async function finishRun(run: RunState, stoppedBy: StopReason, control: R
   if (run.fullEval?.round === run.round && stoppedBy !== 'diverged') {
     finalAccuracy = run.fullEval.accuracy;
   } else if (run.members.length > 0) {
-    const report = await evaluateGlobal(run.members, testSize).catch(() => null);
-    if (report) {
-      finalAccuracy = report.accuracy;
-      run.clock.evalMs += report.evalMs;
-    }
+    const report = await run.clock.evaluation(() => evaluateSplit(run.members, testSize)).catch(() => null);
+    if (report) finalAccuracy = report.accuracy;
   }
   // A run stopped before its first round has nothing new: the saved run it would replace stays.
   if (run.round > 0) await control.checkpoint();
@@ -154,15 +170,12 @@ async function applySchedule(run: RunState, round: number): Promise<void> {
   for (const m of run.members) m.slowdown = slowdownOf(run.config, m.worker.id, round);
 }
 
-/** Evaluates theta_bar after round `round` on `evalSamples` test samples; a failure is a note, not the end. */
-async function evaluateRound(run: RunState, round: number): Promise<{ accuracy: number; evalMs: number } | null> {
-  const { testSize } = run.memory;
+/** Evaluates theta_bar after round `round` (target confirmed on the whole test set); a failure is a note, not the end. */
+async function evaluateRound(run: RunState, round: number): Promise<Evaluation | null> {
   try {
-    const report = await evaluateGlobal(run.members, Math.min(run.config.evalSamples, testSize));
-    if (report.samples === testSize) run.fullEval = { round, accuracy: report.accuracy };
-    run.lastAccuracy = report.accuracy;
-    run.clock.evaluated(report.accuracy, report.evalMs);
-    return { accuracy: report.accuracy, evalMs: report.evalMs };
+    const e = await evaluateForRun(run, run.clock.trainMs);
+    if (e.fullAccuracy !== null) run.fullEval = { round, accuracy: e.fullAccuracy };
+    return e;
   } catch (e) {
     run.notes.push(`evaluation failed: ${messageOf(e)}`);
     return null;

@@ -56,9 +56,12 @@ export async function openRun(input: {
 
   input.onProfiling();
   const profileRng = rng.fork('profile');
-  const profiled = await profileWorkers(ready, config, memory, () => profileRng.permutation(memory.trainSize));
+  const profiled = await clock.profiling(() => profileWorkers(ready, config, memory, () => profileRng.permutation(memory.trainSize)));
   lost.push(...profiled.lost);
   let members = profiled.seated.map((s) => newMember(s.worker, s.profile, s.slowdown, config.tauFast));
+  // Every algorithm counts epochs with the pool it started with, fast-only too: one epoch is the same
+  // fast-worker iterations for all (ALGORITHM.md, Schedule).
+  const poolSize = members.length;
   if (mech.fastOnly) {
     const fastest = fastestMember(members);
     members = fastest ? [fastest] : [];
@@ -72,7 +75,7 @@ export async function openRun(input: {
     return l?.status === 'fulfilled';
   });
 
-  clock.roundsPerEpoch = roundsPerEpoch(memory.trainSize, config, members.length);
+  clock.roundsPerEpoch = roundsPerEpoch(memory.trainSize, config, poolSize);
   const run: RunState = {
     config,
     mech,

@@ -64,6 +64,8 @@ export interface RoundOutcome {
   work: Map<Member, MemberWork>;
   /** Members whose model held NaN or Infinity this round (left out of the average). */
   nonFinite: number;
+  /** The round stopped before its steps were done because a probe reached the target (sync). */
+  endedEarly: boolean;
   lost: Departure[];
 }
 

@@ -81,6 +81,7 @@ export async function localRound(run: RunState): Promise<RoundOutcome> {
     exchangeMs: done.length > 0 ? Math.max(...done.map((d) => d.report.exchangeMs)) : 0,
     work,
     nonFinite: included.filter((finite) => !finite).length,
+    endedEarly: false,
     lost,
   };
 }

@@ -8,10 +8,21 @@ import type { RoundOutcome, RunState } from '../run-state';
 import { localRound } from './local-round';
 import { syncRound } from './sync-round';
 
+/** What a strategy may ask of the run loop in the middle of a round. */
+export interface RoundHooks {
+  /** True when the training clock says an evaluation is due (evalEverySeconds). */
+  probeDue(): boolean;
+  /**
+   * Evaluates theta_bar now (off the training clock); the strategy has put
+   * its current model there. 'stop': the target is reached, end the round.
+   */
+  probe(): Promise<'stop' | 'go'>;
+}
+
 export interface RoundStrategy {
   /** What the rounds are called in messages. */
   readonly name: 'local' | 'sync';
-  run(run: RunState): Promise<RoundOutcome>;
+  run(run: RunState, hooks: RoundHooks): Promise<RoundOutcome>;
 }
 
 /**

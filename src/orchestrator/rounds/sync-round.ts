@@ -10,8 +10,9 @@ import { addWork, memberWork } from '../reports';
 import { ensureShards } from '../roster';
 import type { Departure, Member, MemberWork, RoundOutcome, RunState } from '../run-state';
 import { reasonOf } from '../worker-handle';
+import type { RoundHooks } from './round-strategy';
 
-export async function syncRound(run: RunState): Promise<RoundOutcome> {
+export async function syncRound(run: RunState, hooks: RoundHooks): Promise<RoundOutcome> {
   const { config } = run;
   const { views } = run.memory;
   const batch = config.batchSize;
@@ -22,6 +23,7 @@ export async function syncRound(run: RunState): Promise<RoundOutcome> {
   let aggregateMs = 0;
   let lossSum = 0;
   let steps = 0;
+  let endedEarly = false;
   /** Calls every member at once; those that fail leave the round. */
   const settle = async <T>(f: (m: Member) => Promise<T>): Promise<Map<Member, T>> => {
     const settled = await Promise.allSettled(members.map(f));
@@ -58,6 +60,21 @@ export async function syncRound(run: RunState): Promise<RoundOutcome> {
       lossSum += (grads.get(m)?.loss ?? Number.NaN) / members.length;
     }
     steps++;
+    // Every member holds the same model after a step: it can be evaluated mid-round, which resolves sync's
+    // time to target to a step instead of a whole (long) round.
+    const lead = members[0];
+    if (lead && s < config.tauFast - 1 && hooks.probeDue()) {
+      const tp = performance.now();
+      const finite = await lead.worker.call((a) => a.publishModel(run.round)).catch(() => false);
+      exchangeMs += performance.now() - tp;
+      if (finite) {
+        views.global.set(views.slot(lead.worker.id));
+        if ((await hooks.probe()) === 'stop') {
+          endedEarly = true;
+          break;
+        }
+      }
+    }
   }
   run.members = [...members, ...lost.map((l) => l.member)];
   // Publish one member's model (all hold the same) as theta_bar.
@@ -90,5 +107,5 @@ export async function syncRound(run: RunState): Promise<RoundOutcome> {
     if (steps > 0) m.stepMs = own.stepMs;
     work.set(m, own);
   }
-  return { loss: steps > 0 ? lossSum / steps : Number.NaN, aggregateMs, exchangeMs, work, nonFinite: Number.isNaN(lossSum) ? work.size : 0, lost };
+  return { loss: steps > 0 ? lossSum / steps : Number.NaN, aggregateMs, exchangeMs, work, nonFinite: Number.isNaN(lossSum) ? work.size : 0, endedEarly, lost };
 }

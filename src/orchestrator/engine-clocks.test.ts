@@ -1,0 +1,124 @@
+/**
+ * What the engine reports as time and accuracy, through in-thread trainers
+ * on the cpu backend: the target judged on the whole test set, the training
+ * clock with profiling on it, the wall clock from run(), equal epochs for
+ * every algorithm, runs cut short marked, sync resolved between steps.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { EvalReport } from '../protocol';
+import type { FaultPlan } from './in-process-worker';
+import { FASHION_TEST, nodeEngine, SMALL_RUN, type NodeEngine } from './testing/node-engine';
+
+/**
+ * Evaluations answer `subset` on slices inside the first `evalSamples` test
+ * images and `full` on slices reaching past them (the whole-test-set
+ * evaluation), so a crossing can be seen on the subset and not on the set.
+ */
+function fakeAccuracy(evalSamples: number, subset: number, full: number): FaultPlan {
+  return () => ({
+    evaluate: async (start: number, count: number): Promise<EvalReport> => ({
+      accuracy: start + count <= evalSamples ? subset : full,
+      loss: 1,
+      samples: count,
+      evalMs: 1,
+    }),
+  });
+}
+
+describe('Engine clocks and targets (in-thread cpu workers)', () => {
+  let node: NodeEngine | null = null;
+  afterEach(() => {
+    node?.close();
+    node = null;
+  });
+
+  it('does not take a crossing seen on the evaluation subset that the whole test set does not confirm', async () => {
+    node = nodeEngine({ faults: fakeAccuracy(64, 0.9, 0.5) });
+    const result = await node.engine.run({ ...SMALL_RUN, evalSamples: 64, targetAccuracy: 0.8, maxRounds: 3 });
+    expect(result.timeToTargetMs).toBeNull();
+    expect(result.wallTimeToTargetMs).toBeNull();
+    expect(result.stoppedBy).toBe('rounds');
+    const rounds = node.rounds();
+    // Slices count whole images, so the faked fractions come back to within a sample.
+    for (const e of rounds) {
+      expect(e.accuracy).toBeCloseTo(0.9, 1);
+      expect(e.fullAccuracy).toBeCloseTo(0.5, 1);
+    }
+    expect(result.finalAccuracy).toBeCloseTo(0.5, 1);
+  });
+
+  it('takes a confirmed crossing: time to target on the training clock, its interval, the wall clock at confirmation, and a final accuracy from the same set', async () => {
+    node = nodeEngine({ faults: fakeAccuracy(64, 0.9, 0.85) });
+    const result = await node.engine.run({ ...SMALL_RUN, evalSamples: 64, targetAccuracy: 0.8, maxRounds: 3 });
+    const [first] = node.rounds();
+    expect(result.stoppedBy).toBe('target');
+    expect(result.rounds).toBe(1);
+    expect(result.timeToTargetMs).toBe(first?.trainMs);
+    expect(result.targetAfterMs).toBe(0);
+    expect(result.wallTimeToTargetMs).toBeGreaterThan(result.timeToTargetMs ?? Infinity);
+    expect(result.wallTimeToTargetMs).toBeLessThanOrEqual(result.wallMs);
+    expect(result.finalAccuracy).toBeCloseTo(0.85, 1);
+  });
+
+  it('puts profiling on the training clock and everything since run() on the wall clock', async () => {
+    node = nodeEngine();
+    const result = await node.engine.run({ ...SMALL_RUN, algo: 'local', maxRounds: 3 });
+    const rounds = node.rounds();
+    const roundsMs = rounds.reduce((sum, e) => sum + e.roundMs, 0);
+    expect(result.profileMs).toBeGreaterThan(0);
+    expect(result.trainMs).toBeCloseTo(result.profileMs + roundsMs, 6);
+    expect(rounds[0]?.trainMs).toBeCloseTo(result.profileMs + (rounds[0]?.roundMs ?? 0), 6);
+    // Loading, start-up, profiling, evaluation: the wall clock has them all.
+    expect(result.wallMs).toBeGreaterThanOrEqual(result.trainMs + result.evalMs);
+    expect(rounds[0]?.wallMs).toBeGreaterThan((rounds[0]?.trainMs ?? 0) + (rounds[0]?.evalMs ?? 0));
+  });
+
+  it('counts epochs with the pool the run started with, fast-only as biased', async () => {
+    node = nodeEngine();
+    const config = { ...SMALL_RUN, maxRounds: null, epochs: 1, tauFast: 2 };
+    const biased = await node.engine.run({ ...config, algo: 'biased' });
+    const fastOnly = await node.engine.run({ ...config, algo: 'fast-only' });
+    // 512 samples / (16 * 2 workers * 2 steps) = 8 rounds: the fast worker does 16 steps in either.
+    expect(biased.roundsPerEpoch).toBe(8);
+    expect(fastOnly.roundsPerEpoch).toBe(8);
+    expect(fastOnly.rounds).toBe(biased.rounds);
+    expect(fastOnly.workers).toHaveLength(1);
+    expect(fastOnly.workers[0]?.steps).toBe(16);
+    expect(biased.epochsDone).toBe(1);
+    expect(biased.cutShort).toBe(false);
+  });
+
+  it('marks a run that its time cap stopped short of its epochs', async () => {
+    node = nodeEngine();
+    const result = await node.engine.run({ ...SMALL_RUN, maxRounds: null, epochs: 50, maxSeconds: 0.2 });
+    expect(result.stoppedBy).toBe('time');
+    expect(result.cutShort).toBe(true);
+    expect(result.epochsDone).toBeLessThan(50);
+    expect(result.epochsDone).toBeCloseTo(result.rounds / result.roundsPerEpoch, 9);
+  });
+
+  it('evaluates sync between steps when evalEverySeconds is due, and ends the round at a confirmed target', async () => {
+    node = nodeEngine({ faults: fakeAccuracy(FASHION_TEST, 0.9, 0.9) });
+    // Every step is due: the first probe reaches the (faked) target and ends round 1 after one step.
+    const result = await node.engine.run({ ...SMALL_RUN, algo: 'sync', tauFast: 8, evalEverySeconds: 1e-6, targetAccuracy: 0.8, maxRounds: 3 });
+    const [first] = node.rounds();
+    expect(result.stoppedBy).toBe('target');
+    expect(first?.probes).toHaveLength(1);
+    expect(first?.workers.every((w) => w.steps === 1)).toBe(true);
+    expect(result.timeToTargetMs).toBe(first?.probes[0]?.trainMs);
+    expect(result.timeToTargetMs).toBeLessThanOrEqual(first?.trainMs ?? 0);
+    expect(result.finalAccuracy).toBeCloseTo(0.9, 1);
+  });
+
+  it('probes sync rounds without ending them while the target is not reached', async () => {
+    node = nodeEngine();
+    const result = await node.engine.run({ ...SMALL_RUN, algo: 'sync', tauFast: 4, evalEverySeconds: 1e-6, targetAccuracy: null, maxRounds: 2 });
+    const rounds = node.rounds();
+    expect(result.rounds).toBe(2);
+    // Three gaps between four steps per round, each probed; then the round-end evaluation.
+    expect(rounds.map((e) => e.probes.length)).toEqual([3, 3]);
+    expect(rounds.every((e) => e.accuracy !== null && e.workers.every((w) => w.steps === 4))).toBe(true);
+    const probeTimes = rounds.flatMap((e) => e.probes.map((p) => p.trainMs));
+    expect([...probeTimes].sort((a, b) => a - b)).toEqual(probeTimes);
+  });
+});

@@ -1,0 +1,112 @@
+/**
+ * Evaluating theta_bar: split across the members (each reads theta_bar and
+ * evaluates a slice of the test set on its own backend, slices in
+ * proportion to speed), and the target rule: a crossing seen on the first
+ * evalSamples test images counts only once the whole test set confirms it.
+ * Evaluation is off the training clock and on the wall clock.
+ */
+import { asError } from '../core/errors';
+import type { EvalReport } from '../protocol';
+import type { Member, RunState } from './run-state';
+
+/** A slice smaller than this is not worth a worker's call; its samples go to the others. */
+const MIN_SLICE = 64;
+
+/** Contiguous slices of `count` test samples in proportion to each member's speed (1 / step time). */
+export function evaluationSlices(members: readonly Member[], count: number): { member: Member; start: number; count: number }[] {
+  const ranked = [...members].sort((a, b) => a.estimateMs - b.estimateMs);
+  const speed = ranked.map((m) => 1 / m.estimateMs);
+  const total = speed.reduce((a, b) => a + b, 0);
+  const sizes = speed.map((s) => Math.floor((count * s) / total));
+  // Too-small slices go to the fastest (ranked first); rounding's remainder too.
+  for (let i = 1; i < sizes.length; i++) {
+    if ((sizes[i] ?? 0) < MIN_SLICE) sizes[i] = 0;
+  }
+  sizes[0] = count - sizes.slice(1).reduce((a, b) => a + b, 0);
+  const slices: { member: Member; start: number; count: number }[] = [];
+  let start = 0;
+  ranked.forEach((member, i) => {
+    const n = sizes[i] ?? 0;
+    if (n > 0) slices.push({ member, start, count: n });
+    start += n;
+  });
+  return slices;
+}
+
+/**
+ * theta_bar's accuracy and loss on the first `count` test samples, every
+ * member evaluating its slice at once; a slice whose member fails is
+ * evaluated again by the others, fastest first.
+ */
+export async function evaluateSplit(members: readonly Member[], count: number): Promise<EvalReport> {
+  if (members.length === 0) throw new Error('No worker is left to evaluate the model.');
+  const t0 = performance.now();
+  const slices = evaluationSlices(members, count);
+  const settled = await Promise.allSettled(slices.map((s) => s.member.worker.call((a) => a.evaluate(s.start, s.count))));
+  let correct = 0;
+  let lossSum = 0;
+  const failed: { start: number; count: number; error: unknown }[] = [];
+  const healthy = new Set(members);
+  settled.forEach((r, i) => {
+    const slice = slices[i];
+    if (!slice) return;
+    if (r.status === 'fulfilled') {
+      correct += Math.round(r.value.accuracy * r.value.samples);
+      lossSum += r.value.loss * r.value.samples;
+    } else {
+      healthy.delete(slice.member);
+      failed.push({ ...slice, error: r.reason });
+    }
+  });
+  const fallback = [...healthy].sort((a, b) => a.estimateMs - b.estimateMs);
+  for (const slice of failed) {
+    let last: unknown = slice.error;
+    let done = false;
+    for (const m of fallback) {
+      try {
+        const r = await m.worker.call((a) => a.evaluate(slice.start, slice.count));
+        correct += Math.round(r.accuracy * r.samples);
+        lossSum += r.loss * r.samples;
+        done = true;
+        break;
+      } catch (e) {
+        last = e;
+      }
+    }
+    if (!done) throw asError(last);
+  }
+  return { accuracy: correct / count, loss: lossSum / count, samples: count, evalMs: performance.now() - t0 };
+}
+
+/** One evaluation of theta_bar at training clock `atMs`, as round events and the target rule see it. */
+export interface Evaluation {
+  /** On the first evalSamples test images. */
+  accuracy: number;
+  /** On the whole test set, when measured (evalSamples = all, or a crossing to confirm). */
+  fullAccuracy: number | null;
+  evalMs: number;
+}
+
+/**
+ * Evaluates theta_bar for the run: on evalSamples test images, then, if that
+ * reaches the target, on the whole test set to confirm it. Records the
+ * result on the run's clock (time to target) and as the last accuracy; the
+ * caller records a whole-test-set figure as the round's (run.fullEval) when
+ * the model will not change before the round ends.
+ */
+export async function evaluateForRun(run: RunState, atMs: number): Promise<Evaluation> {
+  const { testSize } = run.memory;
+  const target = run.config.targetAccuracy;
+  const subset = Math.min(run.config.evalSamples, testSize);
+  const t0 = performance.now();
+  return run.clock.evaluation(async () => {
+    const first = await evaluateSplit(run.members, subset);
+    let fullAccuracy = subset === testSize ? first.accuracy : null;
+    if (fullAccuracy === null && target !== null && first.accuracy >= target && run.clock.timeToTargetMs === null) {
+      fullAccuracy = (await evaluateSplit(run.members, testSize)).accuracy;
+    }
+    run.lastAccuracy = fullAccuracy ?? first.accuracy;
+    run.clock.evaluated(atMs, target !== null && fullAccuracy !== null && fullAccuracy >= target);
+    return { accuracy: first.accuracy, fullAccuracy, evalMs: performance.now() - t0 };
+  });
+}
