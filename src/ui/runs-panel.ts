@@ -99,7 +99,10 @@ export class RunsPanel {
     const head = el(
       'tr',
       {},
-      ['Run', 'Algorithm', 'Workers', 'tau_F', 'lambda', 'Batch', 'LR', 'Rounds', 'Training', 'Final accuracy', 'Time to target', 'Ended'].map((h) =>
+      [
+        'Run', 'Algorithm', 'Workers', 'tau_F', 'lambda', 'Batch', 'LR', 'Rounds', 'Training', 'Wall', 'Evaluation',
+        'Final accuracy', 'Time to target (training)', 'Time to target (wall)', 'Ended',
+      ].map((h) =>
         el('th', { scope: 'col' }, [h]),
       ),
     );
@@ -114,9 +117,12 @@ export class RunsPanel {
         el('td', {}, [String(r.config.learningRate)]),
         el('td', {}, [String(r.rounds)]),
         el('td', {}, [seconds(r.trainMs)]),
+        el('td', {}, [seconds(r.wallMs)]),
+        el('td', {}, [seconds(r.evalMs)]),
         el('td', {}, [percent(r.finalAccuracy)]),
-        el('td', {}, [seconds(r.timeToTargetMs)]),
-        el('td', {}, [stoppedByText(r.stoppedBy)]),
+        el('td', {}, [targetText(r)]),
+        el('td', {}, [seconds(r.wallTimeToTargetMs)]),
+        el('td', {}, [stoppedByText(r.stoppedBy) + (r.cutShort ? ` (${r.epochsDone.toFixed(2)} of ${r.config.epochs ?? 0} epochs)` : '')]),
       ]),
     );
     this.table.replaceChildren(
@@ -146,4 +152,15 @@ export class RunsPanel {
 export function downloadModel(artifacts: ModelArtifacts): void {
   download(`${MODEL_FILE}.json`, modelJson(artifacts, `${MODEL_FILE}.weights.bin`), 'application/json');
   download(`${MODEL_FILE}.weights.bin`, artifacts.weightData, 'application/octet-stream');
+}
+
+/**
+ * Time to target on the training clock; where evaluations were sparse, the
+ * interval the crossing lies in (it happened after the evaluation before).
+ */
+function targetText(r: RunResult): string {
+  if (r.timeToTargetMs === null) return '–';
+  const after = r.targetAfterMs ?? 0;
+  const wide = r.timeToTargetMs > 0 && (r.timeToTargetMs - after) / r.timeToTargetMs > 0.1;
+  return wide ? `${seconds(r.timeToTargetMs)} (after ${seconds(after)})` : seconds(r.timeToTargetMs);
 }
