@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ALGOS, CONFIG_KEYS } from '../core/config';
-import { BenchArgsError, KNOWN_FLAGS, defaultOutPath, flagName, parseBenchArgs, usage } from './args';
+import { BenchArgsError, KNOWN_FLAGS, MAX_SEEDS, benchItems, defaultOutPath, flagName, parseBenchArgs, usage } from './args';
 
 const NOW = new Date('2025-03-04T05:06:07.890Z');
 const parse = (...argv: string[]) => parseBenchArgs(argv, NOW);
@@ -20,6 +20,7 @@ describe('parseBenchArgs', () => {
   it('uses defaults for an empty command line', () => {
     expect(parse()).toEqual({
       algos: [...ALGOS],
+      seeds: [1],
       config: {},
       out: 'bench-results/run-2025-03-04T05-06-07Z.json',
       headed: false,
@@ -203,12 +204,78 @@ describe('parseBenchArgs', () => {
   });
 });
 
+describe('--seeds and --repeat', () => {
+  it('run the listed seeds, or N seeds from --seed (default 1)', () => {
+    expect(parse('--seeds', '3,1, 2').seeds).toEqual([3, 1, 2]);
+    expect(parse('--repeat', '3').seeds).toEqual([1, 2, 3]);
+    expect(parse('--repeat', '2', '--seed', '7').seeds).toEqual([7, 8]);
+    expect(parse('--seed', '7').seeds).toEqual([7]);
+    expect(parse('--seeds=0').seeds).toEqual([0]);
+  });
+
+  it('leave the seed of the config to each run', () => {
+    expect(parse('--seeds', '1,2').config).toEqual({});
+    expect(parse('--repeat', '2', '--seed', '7').config).toEqual({ seed: 7 });
+  });
+
+  it.each(['', '1,,2', '1,1', '-1', '1.5', 'x', '4294967296', '0x10', `0-${MAX_SEEDS}`])('reject the seed list %j by name', (list) => {
+    // The = form: node's parser reads `--seeds -1` as a missing value.
+    const error = failure([`--seeds=${list}`]);
+    expect(error.flag).toBe('--seeds');
+    expect(error.value).toBe(list);
+    expect(error.message).toBe(
+      `Invalid --seeds: ${JSON.stringify(list)}. Allowed: a comma-separated list of 1 to ${MAX_SEEDS} distinct integers from 0 to 4294967295, e.g. 1,2,3.`,
+    );
+  });
+
+  it('reject more seeds than a benchmark needs', () => {
+    const many = Array.from({ length: MAX_SEEDS + 1 }, (_, i) => i).join(',');
+    expect(failure(['--seeds', many]).flag).toBe('--seeds');
+  });
+
+  it.each(['0', '-2', '2.5', 'x', '', String(MAX_SEEDS + 1)])('reject the repeat count %j by name', (n) => {
+    const error = failure([`--repeat=${n}`]);
+    expect(error.flag).toBe('--repeat');
+    expect(error.message).toBe(`Invalid --repeat: ${JSON.stringify(n)}. Allowed: an integer from 1 to ${MAX_SEEDS} (that many seeds from --seed 1 up).`);
+  });
+
+  it('reject a repeat that would run past the largest seed', () => {
+    expect(failure(['--repeat', '3', '--seed', '4294967294']).message).toBe(
+      'Invalid --repeat: "3". Allowed: an integer from 1 to 2 (that many seeds from --seed 4294967294 up).',
+    );
+  });
+
+  it('refuse --seeds with --repeat or --seed, naming both', () => {
+    const both = failure(['--seeds', '1,2', '--repeat', '3']);
+    expect(both.flag).toBe('--repeat');
+    expect(both.message).toMatch(/^--repeat "3" cannot be combined with --seeds/);
+    const seed = failure(['--seed', '4', '--seeds', '1,2']);
+    expect(seed.flag).toBe('--seeds');
+    expect(seed.message).toMatch(/^--seeds "1,2" cannot be combined with --seed:/);
+  });
+
+  it('are documented in --help', () => {
+    expect(usage()).toMatch(/--seeds LIST\s+run every algorithm once per seed/);
+    expect(usage()).toMatch(/--repeat N\s+run every algorithm with N seeds/);
+    expect(KNOWN_FLAGS).toEqual(expect.arrayContaining(['--seeds', '--repeat']));
+  });
+
+  it('order the runs seed by seed, every algorithm within a seed', () => {
+    expect(benchItems(['biased', 'sync'], [1, 2])).toEqual([
+      { algo: 'biased', seed: 1 },
+      { algo: 'sync', seed: 1 },
+      { algo: 'biased', seed: 2 },
+      { algo: 'sync', seed: 2 },
+    ]);
+  });
+});
+
 describe('parseBenchArgs on arbitrary command lines', () => {
-  const flags = ['--algos', '--workers', '--tau-fast', '--lambda', '--target-accuracy', '--max-rounds', '--dataset', '--slowdown', '--lr-decay-epochs', '--baseline', '--nope', '--seed', '--stop-at-target'];
+  const flags = ['--algos', '--workers', '--tau-fast', '--lambda', '--target-accuracy', '--max-rounds', '--dataset', '--slowdown', '--lr-decay-epochs', '--baseline', '--nope', '--seed', '--stop-at-target', '--seeds', '--repeat'];
   it('throws only BenchArgsError, naming a flag', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.oneof(fc.constantFrom(...flags), fc.string({ maxLength: 12 }), fc.constantFrom('1', '-1', '0.5', 'none', 'wasm:2', 'true', 'x1')), { maxLength: 8 }),
+        fc.array(fc.oneof(fc.constantFrom(...flags), fc.string({ maxLength: 12 }), fc.constantFrom('1', '-1', '0.5', 'none', 'wasm:2', 'true', 'x1', '1,2', '3,3')), { maxLength: 8 }),
         (argv) => {
           try {
             parseBenchArgs(argv, NOW);

@@ -16,12 +16,20 @@ import {
   type RunConfig,
 } from '../core/config';
 import { asError, messageOf } from '../core/errors';
+import { BenchArgsError, MAX_SEEDS, benchItems, parseNumber, parseSeedFlags, type BenchItem } from './arg-values';
+
+export { BenchArgsError, MAX_SEEDS, benchItems, type BenchItem };
 
 export type ConfigKey = Exclude<keyof RunConfig, 'algo'>;
 
 export interface BenchOptions {
   /** Algorithms to run, in this order, one after the other in the same page. */
   algos: Algo[];
+  /**
+   * Seeds to run every algorithm with (at least one, distinct): --seeds, or
+   * --repeat N seeds from --seed, or just the one seed of the config.
+   */
+  seeds: number[];
   /** Only the keys given as flags; the page fills the rest from DEFAULT_CONFIG. */
   config: Partial<RunConfig>;
   /** Path of the JSON result file. */
@@ -33,19 +41,6 @@ export interface BenchOptions {
   /** Timed steps per worker for the bare-tfjs baseline; 0 = skip it. */
   baselineSteps: number;
   help: boolean;
-}
-
-/** A bad command line: names the flag, the value given and what is allowed. */
-export class BenchArgsError extends Error {
-  override readonly name = 'BenchArgsError';
-  constructor(
-    readonly flag: string,
-    readonly value: string | undefined,
-    readonly allowed: string,
-    message = `Invalid ${flag}: ${value === undefined ? '(no value)' : JSON.stringify(value)}. Allowed: ${allowed}.`,
-  ) {
-    super(message);
-  }
 }
 
 /**
@@ -86,10 +81,11 @@ const CONFIG_FLAGS: { [K in ConfigKey]: ConfigFlag } = {
   maxSeconds: { kind: 'number', help: 'training-clock limit per run, seconds' },
   maxRounds: { kind: 'number-or-none', help: 'round limit per run, or none' },
   evalEvery: { kind: 'number', help: 'evaluate every this many rounds' },
+  evalEverySeconds: { kind: 'number', help: 'also evaluate after this many training-clock seconds since the last evaluation (sync: between steps); 0 = off' },
   evalSamples: { kind: 'number', help: 'test samples per evaluation' },
   profileSteps: { kind: 'number', help: 'timed steps per worker when profiling' },
   warmupSteps: { kind: 'number', help: 'untimed warm-up steps per worker' },
-  seed: { kind: 'number', help: 'random seed' },
+  seed: { kind: 'number', help: 'random seed (the first of --repeat N; not with --seeds)' },
   fallback: { kind: 'text', help: 'when a backend cannot start: fallback | refuse' },
   checkpointEvery: { kind: 'number', help: 'checkpoint every this many rounds (0 = only at pause/stop)' },
   divergenceFactor: { kind: 'number', help: 'stop as diverged when the loss exceeds this multiple of the best so far' },
@@ -106,6 +102,8 @@ const FLAG_TO_KEY = new Map<string, ConfigKey>(CONFIG_KEYS.map((key) => [flagNam
 
 const OPTIONS = {
   algos: { type: 'string' },
+  seeds: { type: 'string' },
+  repeat: { type: 'string' },
   out: { type: 'string' },
   port: { type: 'string' },
   headed: { type: 'boolean' },
@@ -130,6 +128,7 @@ export function parseBenchArgs(argv: string[], now: Date = new Date()): BenchOpt
   if (out.trim() === '') throw new BenchArgsError('--out', out, 'a file path');
   const options: BenchOptions = {
     algos: parseAlgos(text(values, 'algos')),
+    seeds: [DEFAULT_CONFIG.seed],
     config: {},
     out,
     headed: values['headed'] === true,
@@ -172,8 +171,11 @@ export function parseBenchArgs(argv: string[], now: Date = new Date()): BenchOpt
     }
   }
   options.config = config as Partial<RunConfig>;
+  options.seeds = parseSeedFlags(text(values, 'seeds'), text(values, 'repeat'), raw.has('seed'), options.config.seed ?? DEFAULT_CONFIG.seed);
   return options;
 }
+
+
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -220,15 +222,6 @@ function parseError(error: unknown, argv: string[]): Error {
   // Missing or ambiguous values, or a value given to a switch: node's message already names the flag.
   const flag = /'(--?[\w-]+)/.exec(message)?.[1] ?? '(flags)';
   return new BenchArgsError(flag, undefined, 'see --help', `${message}. See --help.`);
-}
-
-/** Rejects what Number() would accept loosely: '', ' ', '0x10', '12abc', 'Infinity'. */
-const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-
-function parseNumber(flag: string, value: string, allowed: string): number {
-  const n = Number(value);
-  if (!DECIMAL.test(value) || !Number.isFinite(n)) throw new BenchArgsError(flag, value, allowed);
-  return n;
 }
 
 function parseValue(key: ConfigKey, value: string): unknown {
@@ -294,6 +287,8 @@ function defaultText(key: ConfigKey): string {
 export function usage(): string {
   const rows: [string, string][] = [
     ['--algos LIST', `algorithms to run in order (default ${ALGOS.join(',')})`],
+    ['--seeds LIST', 'run every algorithm once per seed, e.g. 1,2,3; the tables give the median (min–max) over the seeds (not with --seed or --repeat)'],
+    ['--repeat N', `run every algorithm with N seeds: --seed, --seed + 1, ... (default seed ${DEFAULT_CONFIG.seed}; not with --seeds)`],
     ...CONFIG_KEYS.map((key): [string, string] => {
       const spec = CONFIG_FLAGS[key];
       const arg = spec.kind === 'boolean' ? 'true|false' : spec.kind === 'workers' ? 'SPEC' : spec.kind === 'text' ? 'NAME' : 'N';
@@ -310,11 +305,13 @@ export function usage(): string {
   return [
     'Usage: npm run bench -- [flags]',
     '',
-    'Builds the page, serves it cross-origin isolated, and runs each algorithm',
-    'in headless Chromium through window.tandem; prints a table and writes JSON.',
+    'Builds the page, serves it cross-origin isolated, and for each seed runs each',
+    'algorithm in headless Chromium through window.tandem; prints a table (median',
+    'and min–max over the seeds; "tie" where two algorithms\' ranges overlap) and',
+    'writes JSON with every run.',
     '',
     ...rows.map(([flag, help]) => `  ${flag.padEnd(width)}  ${help}`),
     '',
-    'Example: npm run bench -- --algos biased,sync --workers webgpu:1,wasm:2 --target-accuracy 0.85',
+    'Example: npm run bench -- --algos biased,sync --workers webgpu:1,wasm:2 --target-accuracy 0.85 --repeat 3',
   ].join('\n');
 }

@@ -101,10 +101,11 @@ export function launchChromium(headed: boolean): Promise<Browser> {
 /** Page errors recorded against the run in progress, so a run that threw is not reported clean. */
 export class PageErrors {
   algo: Algo | null = null;
+  seed: number | null = null;
   readonly failures: BenchFailure[] = [];
 
   record(message: string): void {
-    this.failures.push({ algo: this.algo, message: `page error: ${message}` });
+    this.failures.push({ algo: this.algo, seed: this.seed, message: `page error: ${message}` });
   }
 }
 
@@ -137,8 +138,11 @@ interface Progress {
   last: { round: number; trainMs: number; loss: number; accuracy: number | null } | null;
 }
 
-/** Prints phase changes and each new round until `signal` aborts. Polling keeps it independent of the page's event wiring. */
-async function printProgress(page: Page, algo: Algo, signal: AbortSignal): Promise<void> {
+/**
+ * Prints phase changes and each new round, each line tagged `[tag]`, until
+ * `signal` aborts. Polling keeps it independent of the page's event wiring.
+ */
+async function printProgress(page: Page, tag: string, signal: AbortSignal): Promise<void> {
   let phase: RunPhase | null = null;
   let round = -1;
   while (!signal.aborted) {
@@ -157,12 +161,12 @@ async function printProgress(page: Page, algo: Algo, signal: AbortSignal): Promi
     } catch {
       return; // The page is gone; the run's own promise reports why.
     }
-    if (now.phase !== phase && now.phase !== 'training') console.log(`  [${algo}] ${now.phase}`);
+    if (now.phase !== phase && now.phase !== 'training') console.log(`  [${tag}] ${now.phase}`);
     phase = now.phase;
     if (now.phase === 'training' && now.last && now.last.round !== round) {
       round = now.last.round;
       console.log(
-        `  [${algo}] round ${round}  train ${seconds(now.last.trainMs)}  ` +
+        `  [${tag}] round ${round}  train ${seconds(now.last.trainMs)}  ` +
           `loss ${now.last.loss.toFixed(4)}  acc ${percent(now.last.accuracy, 2, '-')}`,
       );
     }
@@ -183,8 +187,16 @@ export interface RunOutcome {
   pageUsable: boolean;
 }
 
-/** One `tandem.run`, bounded by a guard timer and by Ctrl-C; always settles. */
-export async function runOne(page: Page, config: Partial<RunConfig> & { algo: Algo }, interrupt: AbortSignal): Promise<RunOutcome> {
+/**
+ * One `tandem.run`, bounded by a guard timer and by Ctrl-C; always settles.
+ * `tag` names the run on its progress lines (default: the algorithm).
+ */
+export async function runOne(
+  page: Page,
+  config: Partial<RunConfig> & { algo: Algo },
+  interrupt: AbortSignal,
+  tag: string = config.algo,
+): Promise<RunOutcome> {
   const maxSeconds = validateConfig(config).maxSeconds;
   const guardMs = maxSeconds * 2_000 + RUN_MARGIN_MS;
   const running: Promise<Settled> = page.evaluate((cfg) => window.tandem.run(cfg), config).then(
@@ -192,7 +204,7 @@ export async function runOne(page: Page, config: Partial<RunConfig> & { algo: Al
     (error: unknown): Settled => ({ kind: 'error', error }),
   );
   const done = new AbortController();
-  const progress = printProgress(page, config.algo, done.signal);
+  const progress = printProgress(page, tag, done.signal);
   const guard = new AbortController();
   // Listeners go when the run settles: the interrupt signal outlives many runs.
   const settled = new AbortController();

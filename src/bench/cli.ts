@@ -1,10 +1,10 @@
 /**
  * `npm run bench`: builds the page, serves it cross-origin isolated with
- * `vite preview`, and runs each algorithm in turn (src/api/run-sequence) in
- * Chromium through `window.tandem`, in one page, or a new one after a run
- * that hung or crashed it. Prints progress, a summary table, and writes the
- * BenchFile JSON. Exit codes: 0 all runs clean, 1 a run failed, 2 bad flags,
- * 130 interrupted.
+ * `vite preview`, and runs each algorithm with each seed in turn
+ * (src/api/run-sequence; order: args.ts benchItems) in Chromium through
+ * `window.tandem`, in one page, or a new one after a run that hung or crashed
+ * it. Prints progress, a summary table, and writes the BenchFile JSON. Exit
+ * codes: 0 all runs clean, 1 a run failed, 2 bad flags, 130 interrupted.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -17,7 +17,7 @@ import { percent, seconds } from '../core/format';
 import type { Page } from '@playwright/test';
 import type { BaselineOptions, EnvironmentInfo, RunResult } from '../protocol';
 import type {} from '../tandem-global';
-import { BenchArgsError, parseBenchArgs, usage, type BenchOptions } from './args';
+import { BenchArgsError, benchItems, parseBenchArgs, usage, type BenchOptions } from './args';
 import {
   PageErrors,
   Resources,
@@ -39,10 +39,10 @@ const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** A second SIGINT sooner than this after the first is the same Ctrl-C. */
 const SIGINT_REPEAT_MS = 1_000;
 
-/** The config the runs used, as it goes in the result file. */
+/** The config the runs used, as it goes in the result file; `seed` is the first of `seeds`. */
 function resolvedConfig(options: BenchOptions): BenchFile['config'] {
   const { algo: _algo, ...rest } = validateConfig(options.config);
-  return { ...rest, algos: options.algos };
+  return { ...rest, seed: options.seeds[0] ?? rest.seed, algos: options.algos, seeds: options.seeds };
 }
 
 async function bench(options: BenchOptions, root: string, resources: Resources, interrupt: AbortSignal): Promise<number> {
@@ -92,29 +92,37 @@ async function bench(options: BenchOptions, root: string, resources: Resources, 
       baseline = await page.evaluate((r) => window.tandem.baseline(r), request);
       console.log(baselineTable(baseline));
     } catch (e) {
-      failures.push({ algo: null, message: `baseline: ${messageOf(e)}` });
+      failures.push({ algo: null, seed: null, message: `baseline: ${messageOf(e)}` });
     }
   }
 
+  const items = benchItems(options.algos, options.seeds);
+  const multi = options.seeds.length > 1;
   const sequence = await runSequence(
-    options.algos,
-    async (algo) => {
-      console.log(`\nRunning ${algo}...`);
+    items,
+    async ({ algo, seed }, index) => {
+      const tag = multi ? `${algo} seed ${seed}` : algo;
+      console.log(`\nRunning ${algo}${multi ? ` with seed ${seed} (run ${index + 1} of ${items.length})` : ''}...`);
       errors.algo = algo;
+      errors.seed = seed;
       let outcome: RunOutcome;
       try {
-        outcome = await runOne(page, { ...options.config, algo }, interrupt);
+        outcome = await runOne(page, { ...options.config, algo, seed }, interrupt, tag);
       } finally {
         errors.algo = null;
+        errors.seed = null;
       }
       const r = outcome.result;
       if (r) {
-        console.log(`  [${algo}] done: ${r.rounds} rounds, ${seconds(r.trainMs)}, accuracy ${percent(r.finalAccuracy, 2, '-')}, stopped by ${r.stoppedBy}`);
+        console.log(
+          `  [${tag}] done: ${r.rounds} rounds, train ${seconds(r.trainMs)}, wall ${seconds(r.wallMs)}, ` +
+            `accuracy ${percent(r.finalAccuracy, 2, '-')}, stopped by ${r.stoppedBy}`,
+        );
       }
       if (outcome.failure !== null) {
-        warn(`${algo}: ${outcome.failure}`);
+        warn(`${tag}: ${outcome.failure}`);
         // The table and the JSON keep the first line; the stack went to stderr above.
-        failures.push({ algo, message: outcome.failure.split('\n')[0] ?? outcome.failure });
+        failures.push({ algo, seed, message: outcome.failure.split('\n')[0] ?? outcome.failure });
       }
       return outcome;
     },
@@ -126,7 +134,7 @@ async function bench(options: BenchOptions, root: string, resources: Resources, 
     },
   );
   const runs: RunResult[] = sequence.results.flatMap((outcome) => (outcome.result ? [outcome.result] : []));
-  failures.push(...sequence.failures.map((f) => ({ algo: f.item, message: `run failed: ${messageOf(f.error)}` })));
+  failures.push(...sequence.failures.map((f) => ({ algo: f.item.algo, seed: f.item.seed, message: `run failed: ${messageOf(f.error)}` })));
   failures.push(...errors.failures);
 
   const file: BenchFile = {

@@ -1,13 +1,16 @@
 /** The paper suite's results and their Markdown report. Pure: tested from hand-made results. */
 import type { RunConfig } from '../core/config';
-import { percent, seconds } from '../core/format';
+import { percent } from '../core/format';
 import type { EnvironmentInfo, RunResult } from '../protocol';
-import type { ExperimentName } from './paper-suite';
+import { variantLabel, workersCell } from './paper-cells';
+import type { ExperimentName, Variant } from './paper-suite';
 import { describeAdapter } from './report';
+import { bestFinished, finalAccuracyCell, looseNote, trainTimeCell, wallTimeCell } from './run-summary';
+import { COUNT, EPOCHS, SECONDS, SHARE, formatSpread, groupBy, present, ratioOf } from './stats';
 
-export interface VariantResult {
-  label: string;
-  config: Partial<RunConfig>;
+/** One run: a variant at one seed. An experiment lists them in run order (for each seed, every variant). */
+export interface VariantResult extends Variant {
+  seed: number;
   result: RunResult | null;
   failure: string | null;
 }
@@ -25,6 +28,8 @@ export interface SuiteResults {
   startedAt: string;
   command: string;
   base: RunConfig;
+  /** Every variant ran once per seed. */
+  seeds: number[];
   environment: EnvironmentInfo;
   experiments: ExperimentResult[];
 }
@@ -33,33 +38,57 @@ function row(cells: string[]): string {
   return `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
 }
 
-function workersCell(r: RunResult): string {
-  return r.workers
-    .map((w) => {
-      const share = w.busyMs + w.idleMs > 0 ? Math.round((100 * w.busyMs) / (w.busyMs + w.idleMs)) : 0;
-      const emulated = w.slowdown > 1 ? ` (x${w.slowdown} emulated; measured ${w.measuredStepMs.toFixed(1)} ms)` : '';
-      return `${w.id} ${w.backend}: tau ${w.tau}, ${w.stepMs.toFixed(1)} ms/step${emulated}, busy ${share}%`;
-    })
-    .join('<br>');
+/** A variant's runs, one per seed, grouped by label in the order the variants first ran. */
+export function variantGroups(variants: readonly VariantResult[]): { variant: VariantResult; runs: VariantResult[] }[] {
+  return groupBy(variants, (v) => v.label).map(([, runs]) => ({ variant: runs[0], runs }));
 }
 
-export function experimentTable(e: ExperimentResult, target: number | null): string {
-  const header = row(['variant', `time to ${percent(target, 2, 'target')}`, 'final accuracy', 'rounds', 'epochs', 'train time', 'workers']);
-  const rule = row(['---', '---:', '---:', '---:', '---:', '---:', '---']);
-  const rows = e.variants.map((v) => {
-    const r = v.result;
-    if (!r) return row([v.label, 'failed', '–', '–', '–', '–', v.failure ?? 'no result']);
+/** The results of `runs`, leaving out those that failed. */
+function resultsOf(runs: readonly VariantResult[]): RunResult[] {
+  return runs.flatMap((v) => (v.result ? [v.result] : []));
+}
+
+/** The table, then its footnotes: loose evaluation intervals, failed runs, and (equal epochs) the best finished variant. */
+export function experimentTable(e: ExperimentResult, target: number | null, seeds: readonly number[]): string {
+  const multi = seeds.length > 1;
+  const t = percent(target, 2, 'target');
+  const header = row(['variant', ...(multi ? ['runs'] : []), `time to ${t} (train)`, `time to ${t} (wall)`, 'final accuracy', 'rounds', 'epochs', 'train time', 'eval share of wall', 'workers']);
+  const rule = row(['---', ...(multi ? ['---:'] : []), '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---']);
+  const notes: string[] = [];
+  const groups = variantGroups(e.variants);
+  const rows = groups.map(({ variant, runs }) => {
+    const results = resultsOf(runs);
+    for (const v of runs) if (v.failure !== null) notes.push(`${v.label}${multi ? `, seed ${v.seed}` : ''}: ${v.failure}`);
+    const count = multi ? [results.length === runs.length ? String(runs.length) : `${results.length} of ${runs.length}`] : [];
+    if (results.length === 0) return row([variant.label, ...count, 'failed', '–', '–', '–', '–', '–', '–', runs[0]?.failure ?? 'no result']);
+    const train = trainTimeCell(results);
+    if (target !== null && train.loose !== null) notes.push(looseNote(variant.label, train.loose, results.length));
     return row([
-      v.label + (r.emulated ? ' *' : ''),
-      seconds(r.timeToTargetMs, 1, 'not reached'),
-      percent(r.finalAccuracy, 2),
-      String(r.rounds),
-      (r.rounds / r.roundsPerEpoch).toFixed(2),
-      seconds(r.trainMs),
-      workersCell(r),
+      variantLabel(variant, results),
+      ...count,
+      target === null ? 'no target' : train.text,
+      target === null ? 'no target' : wallTimeCell(results),
+      finalAccuracyCell(results),
+      formatSpread(results.map((r) => r.rounds), COUNT),
+      formatSpread(results.map((r) => r.epochsDone), EPOCHS),
+      formatSpread(results.map((r) => r.trainMs), SECONDS),
+      formatSpread(present(results.map((r) => ratioOf(r.evalMs, r.wallMs))), SHARE),
+      workersCell(results),
     ]);
   });
-  return [header, rule, ...rows].join('\n');
+  const epochs = e.variants.map((v) => v.config.epochs).find((x): x is number => typeof x === 'number') ?? null;
+  if (epochs !== null) notes.push(bestLine(epochs, groups.map(({ variant, runs }) => [variant.label, resultsOf(runs)])));
+  return [header, rule, ...rows, ...(notes.length > 0 ? ['', ...notes.map((n) => `- ${n}`)] : [])].join('\n');
+}
+
+/** The equal-epoch verdict: only variants whose every run finished its epochs are ranked. */
+function bestLine(epochs: number, groups: [string, RunResult[]][]): string {
+  const { best, cut } = bestFinished(groups);
+  const ranked =
+    best === null
+      ? `No variant finished its ${epochs} epoch(s) in every run, so none is ranked.`
+      : `Best final accuracy after ${epochs} epoch(s), among the variants whose every run finished them: ${best.name} (${percent(best.accuracy, 2)}).`;
+  return cut.length === 0 ? ranked : `${ranked} Cut short, so not compared: ${cut.join(', ')}.`;
 }
 
 export function suiteMarkdown(s: SuiteResults): string {
@@ -73,11 +102,16 @@ export function suiteMarkdown(s: SuiteResults): string {
     `- WebGPU adapter: ${describeAdapter(env)}`,
     `- Cross-origin isolated: ${env.crossOriginIsolated ? 'yes' : 'no'}; WASM SIMD: ${env.wasmSimd ? 'yes' : 'no'}; cores: ${env.hardwareConcurrency}`,
     `- Base config: dataset ${s.base.dataset}, model ${s.base.model}, workers ${s.base.workers.map((g) => `${g.backend}:${g.count}`).join(',')}, ` +
-      `tau_F ${s.base.tauFast}, batch ${s.base.batchSize}, lr ${s.base.learningRate}, lambda ${s.base.lambda}, seed ${s.base.seed}, ` +
-      `time limit ${s.base.maxSeconds} s per run`,
+      `tau_F ${s.base.tauFast}, batch ${s.base.batchSize}, lr ${s.base.learningRate}, lambda ${s.base.lambda}, ` +
+      `time limit ${s.base.maxSeconds} s per run (unless an experiment says otherwise)`,
+    `- Seeds: ${s.seeds.join(', ')}` +
+      (s.seeds.length > 1 ? '; every cell is the median (min–max) over them, a run that did not reach the target ranking after every time' : ''),
     '',
-    'Time is the training clock (evaluation excluded). Rows marked * used emulated slowdown: the worker sleeps after each step ' +
-      'so that the step takes k times its measured time; the measured time is given beside it.',
+    'Time to target (train) is the training clock (profiling and rounds, evaluation excluded) at the evaluation that reached the target; ' +
+      '(wall) is the wall clock from the start of the run until the whole test set confirmed it, everything included. ' +
+      'Where the evaluation before the target was more than 10% of the time earlier, the cell gives the interval the crossing lies in. ' +
+      'A worker\'s step is the median step time it measured in its last round. Rows marked * used emulated slowdown: the worker sleeps after each step ' +
+      'so that the step takes k times its measured time; the time without the wait is given beside it.',
   ];
   for (const e of s.experiments) {
     parts.push(
@@ -86,7 +120,7 @@ export function suiteMarkdown(s: SuiteResults): string {
       '',
       e.description,
       '',
-      experimentTable(e, s.base.targetAccuracy),
+      experimentTable(e, s.base.targetAccuracy, s.seeds),
       '',
       `![accuracy against training time](${e.plots.accuracy}) ![busy and idle time per worker](${e.plots.busy})`,
     );

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, mechanismsOf, validateConfig, workerCount } from '../core/config';
 import { computeBudgets } from '../core/schedule';
-import { parsePaperArgs } from './paper';
-import { DEFAULT_SUITE, EXPERIMENT_NAMES, buildExperiment } from './paper-suite';
+import { parseBenchArgs } from './args';
+import { paperUsage, parsePaperArgs, suiteRuns } from './paper';
+import { COMPARE_SECONDS_PER_EPOCH, DEFAULT_SUITE, EXPERIMENT_NAMES, buildExperiment, compareTimeCap } from './paper-suite';
 
 const base = validateConfig({});
 
@@ -36,6 +37,23 @@ describe('paper suite', () => {
     }
   });
 
+  it('names the tau each heterogeneity variant means the slowed worker to get', () => {
+    const e = buildExperiment('heterogeneity', base, DEFAULT_SUITE);
+    expect(e.variants.map((v) => v.intendedTau)).toEqual([16, 4, 1].map((tau) => ({ worker: 1, tau })));
+  });
+
+  it("gives compare's runs time for their epochs unless --max-seconds caps them", () => {
+    const caps = (suite = DEFAULT_SUITE) => buildExperiment('compare', base, suite).variants.map((v) => v.config.maxSeconds);
+    // Sync needs about 232 s per epoch on this machine's default pool.
+    expect(COMPARE_SECONDS_PER_EPOCH).toBeGreaterThanOrEqual(232 * 1.25);
+    expect(caps()).toEqual([COMPARE_SECONDS_PER_EPOCH, COMPARE_SECONDS_PER_EPOCH, COMPARE_SECONDS_PER_EPOCH, COMPARE_SECONDS_PER_EPOCH]);
+    expect(caps({ ...DEFAULT_SUITE, epochs: 2 })[0]).toBe(2 * COMPARE_SECONDS_PER_EPOCH);
+    expect(caps({ ...DEFAULT_SUITE, compareMaxSeconds: 30 })[0]).toBe(30);
+    // Never past what validateConfig accepts.
+    expect(compareTimeCap(1000)).toBe(86_400);
+    expect(buildExperiment('compare', base, DEFAULT_SUITE).description).toContain(`${COMPARE_SECONDS_PER_EPOCH} s`);
+  });
+
   it('slows the last worker from halfway in the adaptive experiment, adaptive and fixed', () => {
     const e = buildExperiment('adaptive', base, { ...DEFAULT_SUITE, rounds: 10 });
     expect(e.variants.map((v) => v.config.adaptiveBudgets)).toEqual([true, false]);
@@ -62,6 +80,27 @@ describe('parsePaperArgs', () => {
     expect(o.suite.rounds).toBe(6);
     expect(o.outDir).toBe('x');
     expect(o.benchArgv).toEqual(['--tau-fast', '8']);
+  });
+
+  it('passes --seeds and --repeat to the benchmark parser, which names their errors', () => {
+    expect(parseBenchArgs(parsePaperArgs(['--experiments', 'lambda', '--repeat', '3']).benchArgv).seeds).toEqual([1, 2, 3]);
+    expect(parseBenchArgs(parsePaperArgs(['--seeds', '4,5']).benchArgv).seeds).toEqual([4, 5]);
+    expect(() => parseBenchArgs(parsePaperArgs(['--seeds', '4,4']).benchArgv)).toThrow(/--seeds: "4,4"/);
+    expect(paperUsage()).toMatch(/--seeds LIST/);
+    expect(paperUsage()).toMatch(/--repeat N/);
+    expect(paperUsage()).toContain('--epochs-each N');
+  });
+
+  it('runs experiment by experiment, and seed by seed within one', () => {
+    const runs = suiteRuns([buildExperiment('direction', base, DEFAULT_SUITE), buildExperiment('lambda', base, DEFAULT_SUITE)], [1, 2]);
+    expect(runs.map((r) => `${r.experiment.name} ${r.variant.label} ${r.seed}`).slice(0, 5)).toEqual([
+      'direction to slow 1',
+      'direction to fast 1',
+      'direction to slow 2',
+      'direction to fast 2',
+      'lambda lambda = 0.1 1',
+    ]);
+    expect(runs).toHaveLength(2 * (2 + 4));
   });
 
   it('names a bad suite flag and its value', () => {

@@ -11,6 +11,11 @@ export const EXPERIMENT_NAMES: readonly ExperimentName[] = ['compare', 'ablation
 export interface Variant {
   label: string;
   config: Partial<RunConfig>;
+  /**
+   * The tau the setup means `worker` to get (heterogeneity: tau_S). What the
+   * measured speeds gave can differ; the report puts the tau that ran beside it.
+   */
+  intendedTau?: { worker: number; tau: number };
 }
 
 export interface Experiment {
@@ -28,23 +33,44 @@ export interface SuiteSettings {
   rounds: number;
   /** Slowdown factor of the `adaptive` experiment's slowed worker. */
   slowdownFactor: number;
+  /** Training-clock cap per run of `compare`, seconds; null = compareTimeCap(epochs) (the suite's --max-seconds sets it). */
+  compareMaxSeconds: number | null;
 }
 
-export const DEFAULT_SUITE: SuiteSettings = { epochs: 1, rounds: 12, slowdownFactor: 4 };
+export const DEFAULT_SUITE: SuiteSettings = { epochs: 1, rounds: 12, slowdownFactor: 4, compareMaxSeconds: null };
+
+/**
+ * Training-clock seconds per epoch that `compare` allows each run. Measured
+ * on the default pool (1 webgpu + 2 wasm, fashion-mnist + cnn, 2 cores, no
+ * GPU: SwiftShader): sync about 232 s per epoch, local 222 s; the suite's old
+ * 60 s cap stopped them at 0.26 and 0.32 epoch. 1.5 times the slowest leaves
+ * room for a slower page, so equal epochs are equal.
+ */
+export const COMPARE_SECONDS_PER_EPOCH = 360;
+/** validateConfig's largest maxSeconds. */
+const MAX_SECONDS = 86_400;
+
+/** The per-run cap of `compare` at `epochs` epochs, unless the suite's --max-seconds gives one. */
+export function compareTimeCap(epochs: number): number {
+  return Math.min(MAX_SECONDS, Math.ceil(epochs * COMPARE_SECONDS_PER_EPOCH));
+}
 
 export function buildExperiment(name: ExperimentName, base: RunConfig, suite: SuiteSettings): Experiment {
   const k = workerCount(base);
   switch (name) {
-    case 'compare':
+    case 'compare': {
+      const maxSeconds = suite.compareMaxSeconds ?? compareTimeCap(suite.epochs);
       return {
         name,
         title: 'Time to target and final accuracy at equal epochs',
         description:
           `Every algorithm on the same pool (${formatPool(base)}) for ${suite.epochs} epoch(s) of ` +
           'floor(N / (B * K * tauFast)) rounds, so each gets the same number of fast-worker iterations; ' +
-          'the time to the target accuracy is recorded on the way (runs do not stop there).',
-        variants: ALGOS.map((algo) => ({ label: algo, config: { algo, epochs: suite.epochs, stopAtTarget: false } })),
+          'the time to the target accuracy is recorded on the way (runs do not stop there). ' +
+          `Each run may train for ${maxSeconds} s; a run the cap stops before its epochs is marked and its accuracy not compared.`,
+        variants: ALGOS.map((algo) => ({ label: algo, config: { algo, epochs: suite.epochs, stopAtTarget: false, maxSeconds } })),
       };
+    }
     case 'ablation':
       return {
         name,
@@ -67,6 +93,7 @@ export function buildExperiment(name: ExperimentName, base: RunConfig, suite: Su
           'tauF / tauS times as long as measured), so the measured gamma gives the slow worker tau_S steps per round.',
         variants: [16, 4, 1].map((tauS) => ({
           label: `tau_S = ${tauS}`,
+          intendedTau: { worker: 1, tau: tauS },
           config: {
             algo: 'biased',
             workers: [{ backend: 'wasm', count: 2 }],

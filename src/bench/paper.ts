@@ -1,14 +1,9 @@
 /**
  * `npm run bench:paper`: the paper's comparisons on this machine, each
- * variant one headless run, with a JSON file per experiment, one Markdown
- * report and PNG plots in the output folder.
- *
- * Flags: every config flag of `npm run bench` (the base config), plus
- *   --experiments LIST  compare,ablation,heterogeneity,lambda,direction,adaptive (default: all)
- *   --out-dir DIR       default bench-results/paper
- *   --epochs-each N     epochs per run in `compare` (default 1)
- *   --rounds N          rounds of `adaptive` (default 12; the slowdown starts halfway)
- *   --slowdown-factor K slowdown of `adaptive` (default 4)
+ * variant one headless run per seed, with a JSON file per experiment (every
+ * run), one Markdown report (median and range over the seeds) and PNG plots
+ * in the output folder. Flags: see paperUsage(). Exit codes as `npm run
+ * bench`: 0 clean, 1 a run failed, 2 bad flags, 130 interrupted.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -18,7 +13,7 @@ import { runSequence } from '../api/run-sequence';
 import { ConfigError, validateConfig, type RunConfig } from '../core/config';
 import { messageOf, stackOf } from '../core/errors';
 import type { EnvironmentInfo } from '../protocol';
-import { BenchArgsError, parseBenchArgs } from './args';
+import { BenchArgsError, parseBenchArgs, usage } from './args';
 import {
   PageErrors,
   Resources,
@@ -34,7 +29,16 @@ import {
 } from './browser-runs';
 import { localDataset } from './local-files';
 import { suiteMarkdown, type ExperimentResult, type SuiteResults, type VariantResult } from './paper-report';
-import { DEFAULT_SUITE, EXPERIMENT_NAMES, buildExperiment, type Experiment, type ExperimentName, type SuiteSettings } from './paper-suite';
+import {
+  COMPARE_SECONDS_PER_EPOCH,
+  DEFAULT_SUITE,
+  EXPERIMENT_NAMES,
+  buildExperiment,
+  type Experiment,
+  type ExperimentName,
+  type SuiteSettings,
+  type Variant,
+} from './paper-suite';
 import { accuracyPlot, busyPlot } from './plots';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -51,6 +55,44 @@ export interface PaperOptions {
 }
 
 const PAPER_FLAGS = ['--experiments', '--out-dir', '--epochs-each', '--rounds', '--slowdown-factor'] as const;
+
+export function paperUsage(): string {
+  return [
+    'Usage: npm run bench:paper -- [suite flags] [flags of npm run bench]',
+    '',
+    "Runs the paper's experiments, every variant once per seed (--seeds or --repeat), and writes",
+    'one JSON file per experiment (every run), report.md (median and min–max over the seeds) and PNG plots.',
+    '',
+    `  --experiments LIST   ${EXPERIMENT_NAMES.join(',')} (default: all)`,
+    '  --out-dir DIR        default bench-results/paper',
+    `  --epochs-each N      epochs per run in compare (default ${DEFAULT_SUITE.epochs}); each run may train`,
+    `                       ${COMPARE_SECONDS_PER_EPOCH} s per epoch, enough for sync and local here (--max-seconds overrides)`,
+    `  --rounds N           rounds of adaptive (default ${DEFAULT_SUITE.rounds}; the slowdown starts halfway)`,
+    `  --slowdown-factor K  slowdown of adaptive (default ${DEFAULT_SUITE.slowdownFactor})`,
+    '',
+    `Suite defaults for the base config: ${Object.entries(SUITE_BASE).map(([k, v]) => `${k} ${String(v)}`).join(', ')}.`,
+    'The flags of npm run bench set the base config and the seeds (--algos is not used: each experiment names its own):',
+    ...usage()
+      .split('\n')
+      .filter((line) => line.startsWith('  -')),
+  ].join('\n');
+}
+
+/** One run of the suite: a variant of an experiment at one seed. */
+interface SuiteRun {
+  experiment: Experiment;
+  variant: Variant;
+  seed: number;
+}
+
+/**
+ * Experiment by experiment (each one's JSON and plots are written when its
+ * last run ends), and within one seed-major, as `npm run bench`: drift over
+ * the session falls on every variant alike, and a Ctrl-C leaves whole seeds.
+ */
+export function suiteRuns(experiments: readonly Experiment[], seeds: readonly number[]): SuiteRun[] {
+  return experiments.flatMap((experiment) => seeds.flatMap((seed) => experiment.variants.map((variant) => ({ experiment, variant, seed }))));
+}
 
 export function parsePaperArgs(argv: string[]): PaperOptions {
   const options: PaperOptions = {
@@ -109,6 +151,14 @@ export function parsePaperArgs(argv: string[]): PaperOptions {
 async function runSuite(argv: string[], root: string, resources: Resources, interrupt: AbortSignal): Promise<number> {
   const options = parsePaperArgs(argv);
   const bench = parseBenchArgs(options.benchArgv);
+  if (bench.help) {
+    console.log(paperUsage());
+    return 0;
+  }
+  // A --max-seconds given on the command line caps compare's runs too.
+  if (bench.config.maxSeconds !== undefined) options.suite.compareMaxSeconds = bench.config.maxSeconds;
+  const seeds = bench.seeds;
+  const multi = seeds.length > 1;
   const startedAt = new Date().toISOString();
   let given: Partial<RunConfig> = { ...SUITE_BASE, ...bench.config };
   const local = localDataset(given.dataset);
@@ -152,28 +202,34 @@ async function runSuite(argv: string[], root: string, resources: Resources, inte
       failed++;
       warn(`plotting ${experiment.name} failed: ${messageOf(e)}`);
     }
-    await writeFile(join(outDir, `${experiment.name}.json`), `${JSON.stringify({ startedAt, base, environment, ...result }, null, 2)}\n`);
+    await writeFile(join(outDir, `${experiment.name}.json`), `${JSON.stringify({ startedAt, base, seeds, environment, ...result }, null, 2)}\n`);
     done.push(result);
   };
-  // One sequence over every variant of every experiment, so a page is replaced the same way within and across experiments.
-  const runs = experiments.flatMap((experiment) => experiment.variants.map((variant) => ({ experiment, variant })));
+  // One sequence over every run of every experiment, so a page is replaced the same way within and across experiments.
+  const runs = suiteRuns(experiments, seeds);
   const sequence = await runSequence(
     runs,
-    async ({ experiment, variant }) => {
+    async ({ experiment, variant, seed }) => {
       let variants = started.get(experiment);
       if (!variants) {
         variants = [];
         started.set(experiment, variants);
         console.log(`\n== ${experiment.title}`);
       }
-      const config = { ...given, ...variant.config, algo: variant.config.algo ?? base.algo };
-      console.log(`-- ${variant.label}`);
-      const outcome = await runOne(page, config, interrupt);
+      const config = { ...given, ...variant.config, algo: variant.config.algo ?? base.algo, seed };
+      const tag = multi ? `${variant.label}, seed ${seed}` : variant.label;
+      console.log(`-- ${tag}`);
+      errors.algo = config.algo;
+      errors.seed = seed;
+      const outcome = await runOne(page, config, interrupt, tag).finally(() => {
+        errors.algo = null;
+        errors.seed = null;
+      });
       if (outcome.failure) {
         failed++;
-        warn(`${experiment.name} / ${variant.label}: ${outcome.failure}`);
+        warn(`${experiment.name} / ${tag}: ${outcome.failure}`);
       }
-      variants.push({ label: variant.label, config: variant.config, result: outcome.result, failure: outcome.failure });
+      variants.push({ ...variant, seed, result: outcome.result, failure: outcome.failure });
       return outcome;
     },
     {
@@ -186,12 +242,12 @@ async function runSuite(argv: string[], root: string, resources: Resources, inte
   );
   for (const f of sequence.failures) {
     failed++;
-    warn(`${f.item.experiment.name} / ${f.item.variant.label}: ${messageOf(f.error)}`);
+    warn(`${f.item.experiment.name} / ${f.item.variant.label}, seed ${f.item.seed}: ${messageOf(f.error)}`);
   }
   // The experiment the suite ended in (complete, or cut short by Ctrl-C).
   for (const experiment of [...started.keys()]) await writeExperiment(experiment);
   const command = `npm run bench:paper -- ${argv.join(' ')}`.trim();
-  const suite: SuiteResults = { startedAt, command, base, environment, experiments: done };
+  const suite: SuiteResults = { startedAt, command, base, seeds, environment, experiments: done };
   const report = join(outDir, 'report.md');
   await writeFile(report, suiteMarkdown(suite));
   console.log(`\nWrote ${report} and ${done.length} experiment(s) to ${outDir}`);

@@ -1,12 +1,18 @@
 /**
  * PNG plots for the paper suite, drawn by uPlot (the page's chart library)
  * in a blank page of the benchmark's own Chromium and captured as a
- * screenshot: no native canvas package needed in Node.
+ * screenshot: no native canvas package needed in Node. With several seeds,
+ * each variant is one line, from its median seed (run-summary medianRun), and
+ * its busy shares are medians over the seeds: one line per variant stays
+ * readable where every seed's would not.
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Browser, Page } from '@playwright/test';
-import type { VariantResult } from './paper-report';
+import type { RunResult } from '../protocol';
+import { variantGroups, type VariantResult } from './paper-report';
+import { medianRun } from './run-summary';
+import { median } from './stats';
 
 const require = createRequire(import.meta.url);
 
@@ -25,14 +31,7 @@ const COLOURS = ['#1565c0', '#ef6c00', '#2e7d32', '#c62828', '#6a1b9a', '#00838f
 
 /** Accuracy (evaluated rounds) against training seconds, one line per variant. */
 export async function accuracyPlot(browser: Browser, title: string, variants: readonly VariantResult[], file: string): Promise<void> {
-  const series = variants
-    .filter((v) => v.result)
-    .map((v) => ({
-      label: v.label,
-      points: (v.result?.history ?? [])
-        .filter((h) => h.accuracy !== null)
-        .map((h) => [h.trainMs / 1000, (h.accuracy ?? 0) * 100] as [number, number]),
-    }));
+  const series = accuracySeries(variants);
   const page = await chartPage(browser, 480);
   try {
     await page.evaluate(
@@ -63,14 +62,9 @@ export async function accuracyPlot(browser: Browser, title: string, variants: re
   }
 }
 
-/** Busy and idle share of each worker in each variant, as horizontal stacked bars. */
+/** Busy and idle share of each worker in each variant (median over seeds), as horizontal stacked bars. */
 export async function busyPlot(browser: Browser, title: string, variants: readonly VariantResult[], file: string): Promise<void> {
-  const rows = variants.flatMap((v) =>
-    (v.result?.workers ?? []).map((w) => {
-      const total = w.busyMs + w.idleMs;
-      return { label: `${v.label} · ${w.id} ${w.backend}`, busy: total > 0 ? (100 * w.busyMs) / total : 0 };
-    }),
-  );
+  const rows = busyRows(variants);
   const page = await chartPage(browser, 120 + rows.length * 26);
   try {
     await page.evaluate(
@@ -110,4 +104,38 @@ export async function busyPlot(browser: Browser, title: string, variants: readon
   } finally {
     await page.close();
   }
+}
+
+export interface AccuracySeries {
+  label: string;
+  /** [training seconds, accuracy %] at each evaluated round. */
+  points: [number, number][];
+}
+
+/** One series per variant: its median seed's evaluated rounds, labelled with the seed when there were several. */
+export function accuracySeries(variants: readonly VariantResult[]): AccuracySeries[] {
+  return variantGroups(variants).flatMap(({ variant, runs }) => {
+    const finished = runs.filter((v): v is VariantResult & { result: RunResult } => v.result !== null);
+    const pick = medianRun(finished.map((v) => ({ ...v.result, seed: v.seed })));
+    if (!pick) return [];
+    return [
+      {
+        label: runs.length > 1 ? `${variant.label} (seed ${pick.seed}, the median of ${finished.length})` : variant.label,
+        points: pick.history.filter((h) => h.accuracy !== null).map((h): [number, number] => [h.trainMs / 1000, (h.accuracy ?? 0) * 100]),
+      },
+    ];
+  });
+}
+
+/** One bar per worker of each variant: its busy share in percent, the median over the variant's seeds. */
+export function busyRows(variants: readonly VariantResult[]): { label: string; busy: number }[] {
+  return variantGroups(variants).flatMap(({ variant, runs }) => {
+    const workers = runs.flatMap((v) => v.result?.workers ?? []);
+    const ids = [...new Set(workers.map((w) => w.id))].sort((a, b) => a - b);
+    return ids.map((id) => {
+      const mine = workers.filter((w) => w.id === id);
+      const shares = mine.map((w) => (w.busyMs + w.idleMs > 0 ? (100 * w.busyMs) / (w.busyMs + w.idleMs) : 0));
+      return { label: `${variant.label} · ${id} ${mine[0]?.backend ?? ''}`, busy: median(shares) };
+    });
+  });
 }

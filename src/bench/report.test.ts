@@ -1,60 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, type Algo } from '../core/config';
-import type { EnvironmentInfo, RunResult } from '../protocol';
-import { baselineTable, formatTable, renderTable, speedup, type BenchFile } from './report';
+import { DEFAULT_CONFIG } from '../core/config';
+import type { RunResult } from '../protocol';
+import { baselineTable, formatTable, renderTable, type BenchFile } from './report';
+import { FIXTURE_ENV, fakeRun as run, fakeWorker } from './run-fixture';
 
-const ENV: EnvironmentInfo = {
-  userAgent: 'HeadlessChrome/140',
-  adapter: {
-    vendor: 'google',
-    architecture: 'swiftshader',
-    device: '',
-    description: '',
-    isFallbackAdapter: true,
-  },
-  adapterError: null,
-  crossOriginIsolated: true,
-  sharedArrayBuffer: true,
-  wasmSimd: true,
-  wasmThreads: 1,
-  hardwareConcurrency: 2,
-};
-
-function run(algo: Algo, timeToTargetMs: number | null, extra: Partial<RunResult> = {}): RunResult {
-  return {
-    algo,
-    config: { ...DEFAULT_CONFIG, algo, targetAccuracy: 0.85 },
-    workers: [
-      { id: 0, backend: 'webgpu', requested: 'webgpu', stepMs: 10, measuredStepMs: 10, slowdown: 1, tau: 32, steps: 320, samples: 10240, busyMs: 3200, idleMs: 0, left: null },
-      { id: 1, backend: 'wasm', requested: 'wasm', stepMs: 40, measuredStepMs: 40, slowdown: 1, tau: 8, steps: 80, samples: 2560, busyMs: 2400, idleMs: 800, left: null },
-    ],
-    rounds: 10,
-    wallMs: 5000,
-    trainMs: 4000,
-    evalMs: 1500,
-    aggregateMs: 100,
-    exchangeMs: 100,
-    timeToTargetMs,
-    finalAccuracy: 0.8612,
-    aggregation: 'steps',
-    emulated: false,
-    roundsPerEpoch: 10,
-    stoppedBy: timeToTargetMs === null ? 'time' : 'target',
-    message: null,
-    history: [{ round: 1, trainMs: 400, loss: 1.2, accuracy: 0.6 }],
-    ...extra,
-  };
-}
-
-function file(runs: RunResult[], failures: BenchFile['failures'] = []): BenchFile {
+function file(runs: RunResult[], failures: BenchFile['failures'] = [], seeds: number[] = [1]): BenchFile {
   const { algo: _algo, ...rest } = { ...DEFAULT_CONFIG, targetAccuracy: 0.85 };
   return {
     startedAt: '2025-03-04T05:06:07.890Z',
-    config: { ...rest, algos: runs.map((r) => r.algo) },
-    environment: ENV,
+    config: { ...rest, algos: [...new Set(runs.map((r) => r.algo))], seeds },
+    environment: FIXTURE_ENV,
     runs,
     failures,
   };
+}
+
+/** The main table's row for `algo`, split into cells (cells hold single spaces, columns two or more). */
+function rowOf(text: string, algo: string): string[] | undefined {
+  const table = text.split('\n\n').find((part) => part.startsWith('algo ') && part.includes('time to target (train)')) ?? '';
+  return table
+    .split('\n')
+    .find((l) => l.startsWith(`${algo} `))
+    ?.split(/\s{2,}/);
 }
 
 describe('renderTable', () => {
@@ -65,72 +32,127 @@ describe('renderTable', () => {
   });
 });
 
-describe('speedup', () => {
-  it('divides the other time by this one, null unless both reached the target', () => {
-    expect(speedup(run('biased', 2000), run('sync', 5000))).toBe(2.5);
-    expect(speedup(run('biased', 2000), run('sync', null))).toBeNull();
-    expect(speedup(run('biased', null), run('sync', 5000))).toBeNull();
-  });
-});
-
-describe('formatTable', () => {
+describe('formatTable with one seed', () => {
   const text = formatTable(
     file([
       run('biased', 2000),
-      run('sync', 5000, {
-        workers: [{ id: 0, backend: 'wasm', requested: 'webgpu', stepMs: 12.34, measuredStepMs: 12.34, slowdown: 1, tau: 1, steps: 100, samples: 3200, busyMs: 1000, idleMs: 3000, left: null }],
-      }),
+      run('sync', 5000, { workers: [fakeWorker(0, { backend: 'wasm', requested: 'webgpu', stepMs: 12.34, tau: 1, steps: 100, busyMs: 1000, idleMs: 3000 })] }),
       run('local', null),
     ]),
   );
 
-  it('prints the environment', () => {
+  it('prints the environment, the target and the seed', () => {
     expect(text).toContain('WebGPU adapter: google / swiftshader (fallback adapter, software)');
     expect(text).toContain('Cross-origin isolated: yes');
     expect(text).toContain('Target accuracy: 85.00%');
+    expect(text).toContain('seed 1');
   });
 
-  it('prints one row per algorithm', () => {
-    const row = (algo: string) => text.split('\n').find((l) => l.startsWith(`${algo} `) && l.includes('stopped') === false && /\d+\.\d s|not reached/.test(l));
-    // time to target, final accuracy, rounds, train s, eval s, (aggregate + exchange) / train time, stopped by
-    expect(row('biased')?.split(/\s{2,}/)).toEqual(['biased', '2.0 s', '86.12%', '10', '4.0', '1.5', '5.0%', 'target']);
-    expect(row('local')?.split(/\s{2,}/)).toEqual(['local', 'not reached', '86.12%', '10', '4.0', '1.5', '5.0%', 'time']);
+  it('prints one row per algorithm with both clocks, plain values and the evaluation share of the wall clock', () => {
+    // time to target train / wall, final accuracy, rounds, train s, eval s, eval / wall, (aggregate + exchange) / train, stopped by
+    expect(rowOf(text, 'biased')).toEqual(['biased', '2.0 s', '3.0 s', '86.12%', '10', '4.0', '1.5', '30.0%', '5.0%', 'target']);
+    expect(rowOf(text, 'local')).toEqual(['local', 'not reached', 'not reached', '86.12%', '10', '4.0', '1.5', '30.0%', '5.0%', 'time']);
+    expect(text).toContain('time to target (train): the training clock');
   });
 
-  it('prints per-worker backend, step time, tau and busy/idle shares', () => {
+  it('prints per-worker backend, measured step time, tau and busy/idle shares', () => {
     const lines = text.split('\n');
     expect(lines).toContainEqual(expect.stringMatching(/^biased\s+1\s+wasm\s+40\.0\s+8\s+80\s+75\.0%\s+25\.0%$/));
     expect(lines).toContainEqual(expect.stringMatching(/^sync\s+0\s+wasm \(asked webgpu\)\s+12\.3\s+1\s+100\s+25\.0%\s+75\.0%$/));
   });
 
-  it('prints speed-ups vs sync and between every pair', () => {
-    expect(text).toContain('  biased: 2.50x');
-    expect(text).toContain('  local: n/a (target not reached by both)');
+  it('marks an emulated step time with the time without the wait', () => {
+    const slowed = run('biased', 2000, { workers: [fakeWorker(1, { stepMs: 62.8, measuredStepMs: 16.3, slowdown: 4 })] });
+    expect(formatTable(file([slowed]))).toContain('62.8 (x4 emulated; 16.3 without the wait)');
+  });
+
+  it('prints speed-ups vs sync on both clocks and between every pair', () => {
+    expect(text).toContain('  biased: training clock 2.50x; wall clock 2.00x');
+    expect(text).toContain('  local: not compared: the target was reached in 0/1 vs 1/1 runs');
     const matrix = text.split('Speed-up matrix')[1] ?? '';
-    expect(matrix).toMatch(/\nbiased\s+-\s+2\.50x\s+n\/a/);
-    expect(matrix).toMatch(/\nsync\s+0\.40x\s+-\s+n\/a/);
+    expect(matrix).toMatch(/\nbiased\s+-\s+2\.50x\s+1\/1 vs 0\/1 reached/);
+    expect(matrix).toMatch(/\nsync\s+0\.40x\s+-/);
+  });
+
+  it('prints the interval a coarse time to target lies in', () => {
+    const coarse = run('biased', 25_700, { targetAfterMs: 12_900 });
+    expect(rowOf(formatTable(file([coarse])), 'biased')?.[1]).toBe('25.7 s (in 12.9–25.7)');
+    // Within 10%: the time alone.
+    expect(rowOf(formatTable(file([run('biased', 25_700, { targetAfterMs: 24_000 })])), 'biased')?.[1]).toBe('25.7 s');
+  });
+
+  it('marks a run cut short of its epochs and does not print its accuracy as final', () => {
+    const cut = run('sync', null, { cutShort: true, epochsDone: 0.26, stoppedBy: 'time', finalAccuracy: 0.8371 });
+    expect(rowOf(formatTable(file([cut])), 'sync')?.[3]).toBe('83.71%, cut at 0.26 epoch (time cap)');
   });
 
   it('says when there is no target, no run, or a failure', () => {
     const noTarget = run('biased', null);
     noTarget.config.targetAccuracy = null;
-    expect(formatTable(file([noTarget]))).toContain('no target');
-    const empty = formatTable(file([], [{ algo: 'sync', message: 'run rejected: boom' }]));
+    expect(rowOf(formatTable(file([noTarget])), 'biased')?.slice(1, 3)).toEqual(['no target', 'no target']);
+    const empty = formatTable(file([], [{ algo: 'sync', seed: 1, message: 'run rejected: boom' }]));
     expect(empty).toContain('No run finished.');
     expect(empty).toContain('Failures:\n  sync: run rejected: boom');
   });
 
   it('does not print NaN for zero times', () => {
-    const idle = run('biased', null, { trainMs: 0, workers: [{ id: 0, backend: 'cpu', requested: 'cpu', stepMs: 0, measuredStepMs: 0, slowdown: 1, tau: 1, steps: 0, samples: 0, busyMs: 0, idleMs: 0, left: null }] });
+    const idle = run('biased', null, { trainMs: 0, wallMs: 0, workers: [fakeWorker(0, { stepMs: 0, busyMs: 0, idleMs: 0 })] });
     expect(formatTable(file([idle]))).not.toContain('NaN');
   });
 
   it('names a missing adapter and its error', () => {
     const f = file([run('biased', 1000)]);
-    f.environment = { ...ENV, adapter: null, adapterError: 'navigator.gpu is undefined', crossOriginIsolated: false };
+    f.environment = { ...FIXTURE_ENV, adapter: null, adapterError: 'navigator.gpu is undefined', crossOriginIsolated: false };
     const out = formatTable(f);
     expect(out).toContain('WebGPU adapter: none (navigator.gpu is undefined)');
     expect(out).toContain('Cross-origin isolated: NO');
+  });
+});
+
+describe('formatTable over seeds', () => {
+  const seeds = [1, 2, 3];
+  const runs = [
+    ...[6100, 6800, 7400].map((t, i) => run('biased', t, { rounds: 9 + i, trainMs: 4000 + 500 * i }, seeds[i])),
+    ...[90_000, null, 95_000].map((t, i) => run('sync', t, {}, seeds[i])),
+    ...[6500, 8000, 9000].map((t, i) => run('local', t, {}, seeds[i])),
+  ];
+  const text = formatTable(file(runs, [{ algo: 'sync', seed: 2, message: 'page error: boom' }], seeds));
+
+  it('gives the median and min–max of every column, and the number of runs', () => {
+    // runs, train, wall, final accuracy, rounds, train s, eval s, eval / wall, agg+exch (median only), stopped by
+    expect(rowOf(text, 'biased')).toEqual(['biased', '3', '6.8 s (6.1–7.4)', '7.8 s (7.1–8.4)', '86.12%', '10 (9–11)', '4.5 (4.0–5.0)', '1.5', '30.0%', '4.4%', 'target']);
+    expect(text).toContain('Each cell: median (min–max) over 3 seeds (1, 2, 3)');
+  });
+
+  it('counts a seed that missed the target as not reached, and says how many reached it', () => {
+    expect(rowOf(text, 'sync')?.[2]).toBe('95.0 s (90.0–not reached; 2/3 reached)');
+    expect(rowOf(text, 'sync')?.at(-1)).toBe('target 2, time 1');
+  });
+
+  it('calls overlapping ranges a tie and names the seeds that missed instead of a ratio', () => {
+    const matrix = text.split('Speed-up matrix')[1] ?? '';
+    expect(matrix).toMatch(/\nbiased\s+-\s+3\/3 vs 2\/3 reached\s+tie\n/);
+    expect(matrix).toMatch(/\nlocal\s+tie\s+3\/3 vs 2\/3 reached\s+-/);
+    expect(text).toContain('  local: not compared: the target was reached in 3/3 vs 2/3 runs');
+  });
+
+  it('gives the widest coarse interval over the seeds in a footnote', () => {
+    const coarse = [10_000, 11_000, 12_000].map((t, i) => run('biased', t, { targetAfterMs: i === 1 ? 5_500 : t * 0.95 }, seeds[i]));
+    const out = formatTable(file(coarse, [], seeds));
+    expect(rowOf(out, 'biased')?.[2]).toBe('11.0 s (10.0–12.0) †');
+    expect(out).toContain('† biased: the evaluations bracket the crossing loosely: it may lie up to 50% of the time shown before it');
+  });
+
+  it('summarises each worker over the seeds, and names the seed of a failure', () => {
+    const workers = [30, 40, 45].map((stepMs, i) =>
+      run('biased', 6000, { workers: [fakeWorker(1, { stepMs, measuredStepMs: stepMs / 4, slowdown: 4, tau: 8 + i, busyMs: 3000, idleMs: 1000 })] }, seeds[i]),
+    );
+    const row = formatTable(file(workers, [], seeds))
+      .split('\n')
+      .find((l) => /^biased\s+1\s+wasm /.test(l));
+    // step ms, tau, steps, busy, idle
+    expect(row?.split(/\s{2,}/).slice(3)).toEqual(['40.0 (30.0–45.0) (x4 emulated; 10.0 without the wait)', '9 (8–10)', '320', '75.0%', '25.0%']);
+    expect(text).toContain('Failures:\n  sync seed 2: page error: boom');
   });
 });
 

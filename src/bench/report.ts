@@ -3,20 +3,38 @@
  * table can be tested from a hand-made file and re-printed from a saved one.
  */
 import type { Algo, RunConfig } from '../core/config';
-import { percent, seconds } from '../core/format';
-import type { BaselineReport, EnvironmentInfo, RunResult } from '../protocol';
+import { percent } from '../core/format';
+import type { BaselineReport, EnvironmentInfo, RunResult, WorkerSummary } from '../protocol';
+import {
+  comparisonCell,
+  comparisonText,
+  compareTimes,
+  finalAccuracyCell,
+  looseNote,
+  trainTimeCell,
+  wallTimeCell,
+} from './run-summary';
+import { BARE_SECONDS, COUNT, MILLISECONDS, SHARE, countsOf, formatSpread, groupBy, median, present, ratioOf } from './stats';
 
-/** The flags' config as run: DEFAULT_CONFIG plus the flags, for every algorithm listed. */
-export type BenchConfig = Omit<RunConfig, 'algo'> & { algos: Algo[] };
+/**
+ * The flags' config as run: DEFAULT_CONFIG plus the flags, for every
+ * algorithm listed and every seed (`seed` is the first of `seeds`).
+ */
+export type BenchConfig = Omit<RunConfig, 'algo'> & { algos: Algo[]; seeds: number[] };
 
 /** A run that did not produce a clean result (rejected, timed out, page error). */
 export interface BenchFailure {
   /** Null when the failure is not tied to one run (page load, environment). */
   algo: Algo | null;
+  /** The seed of the run it is tied to, else null. */
+  seed: number | null;
   message: string;
 }
 
-/** What `npm run bench` writes: one file per invocation, runs in `config.algos` order. */
+/**
+ * What `npm run bench` writes: one file per invocation, every run kept, in
+ * run order (for each seed of `config.seeds`, each algorithm of `config.algos`).
+ */
 export interface BenchFile {
   /** ISO 8601, when the benchmark started. */
   startedAt: string;
@@ -66,11 +84,6 @@ export function renderTable(header: string[], rows: string[][], align: Align[]):
   return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
-/** For the columns whose header names the unit ('train s'): the number alone. */
-const bareSeconds = (ms: number): string => (ms / 1000).toFixed(1);
-/** A share that is undefined (nothing measured) prints as '-', not NaN%. */
-const share = (part: number, whole: number): string => (whole > 0 ? percent(part / whole) : '-');
-
 export function describeAdapter(env: EnvironmentInfo): string {
   const a = env.adapter;
   if (a === null) return `none${env.adapterError ? ` (${env.adapterError})` : ''}`;
@@ -87,85 +100,135 @@ export function describeEnvironment(env: EnvironmentInfo): string {
   ].join('\n');
 }
 
-function timeToTarget(run: RunResult): string {
-  if (run.timeToTargetMs !== null) return seconds(run.timeToTargetMs);
-  return run.config.targetAccuracy === null ? 'no target' : 'not reached';
+
+/** What the two time-to-target columns and the seed ranges mean, printed under the table. */
+function legend(seeds: readonly number[]): string[] {
+  const lines = [
+    'time to target (train): the training clock (profiling and rounds, evaluation excluded) at the evaluation that reached the target; ' +
+      '(wall): the wall clock from run() until the whole test set confirmed it, everything included.',
+  ];
+  if (seeds.length > 1) {
+    lines.push(
+      `Each cell: median (min–max) over ${seeds.length} seeds (${seeds.join(', ')}); a run that did not reach the target ranks after every time; agg+exch is the median.`,
+    );
+  }
+  return lines;
 }
 
-function runsTable(runs: readonly RunResult[]): string {
-  const header = ['algo', 'time to target', 'final acc', 'rounds', 'train s', 'eval s', 'agg+exch', 'stopped by'];
-  const rows = runs.map((r) => [
-    r.algo,
-    timeToTarget(r),
-    percent(r.finalAccuracy, 2, '-'),
-    String(r.rounds),
-    bareSeconds(r.trainMs),
-    bareSeconds(r.evalMs),
-    share(r.aggregateMs + r.exchangeMs, r.trainMs),
-    r.stoppedBy,
-  ]);
-  return renderTable(header, rows, ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'left']);
+function runsTable(groups: readonly [Algo, RunResult[]][], seeds: readonly number[]): string {
+  const multi = seeds.length > 1;
+  const notes: string[] = [];
+  const header = [
+    'algo',
+    ...(multi ? ['runs'] : []),
+    'time to target (train)',
+    'time to target (wall)',
+    'final acc',
+    'rounds',
+    'train s',
+    'eval s',
+    'eval % of wall',
+    'agg+exch',
+    'stopped by',
+  ];
+  const rows = groups.map(([algo, runs]) => {
+    const noTarget = runs.every((r) => r.config.targetAccuracy === null);
+    const train = trainTimeCell(runs);
+    if (!noTarget && train.loose !== null) notes.push(looseNote(algo, train.loose, runs.length));
+    const aggregation = present(runs.map((r) => ratioOf(r.aggregateMs + r.exchangeMs, r.trainMs)));
+    return [
+      algo,
+      ...(multi ? [String(runs.length)] : []),
+      noTarget ? 'no target' : train.text,
+      noTarget ? 'no target' : wallTimeCell(runs),
+      finalAccuracyCell(runs),
+      formatSpread(runs.map((r) => r.rounds), COUNT),
+      formatSpread(runs.map((r) => r.trainMs), BARE_SECONDS),
+      formatSpread(runs.map((r) => r.evalMs), BARE_SECONDS),
+      formatSpread(present(runs.map((r) => ratioOf(r.evalMs, r.wallMs))), SHARE),
+      aggregation.length > 0 ? SHARE.full(median(aggregation)) : '-',
+      countsOf(runs.map((r) => r.stoppedBy)),
+    ];
+  });
+  const align: Align[] = header.map((_, c) => (c === 0 || c === header.length - 1 ? 'left' : 'right'));
+  return [renderTable(header, rows, align), ...legend(seeds), ...notes].join('\n');
 }
 
-function workersTable(runs: readonly RunResult[]): string {
+/** Each worker of each algorithm, over its seeds: median (min–max) of its measured step time, tau, steps and shares. */
+function workersTable(groups: readonly [Algo, RunResult[]][]): string {
   const header = ['algo', 'worker', 'backend', 'step ms', 'tau', 'steps', 'busy', 'idle'];
-  const rows = runs.flatMap((r) =>
-    r.workers.map((w) => [
-      r.algo,
-      String(w.id),
-      w.requested === w.backend ? w.backend : `${w.backend} (asked ${w.requested})`,
-      w.stepMs.toFixed(1),
-      String(w.tau),
-      String(w.steps),
-      share(w.busyMs, w.busyMs + w.idleMs),
-      share(w.idleMs, w.busyMs + w.idleMs),
-    ]),
+  const rows = groups.flatMap(([algo, runs]) =>
+    groupBy(runs.flatMap((r) => r.workers), (w) => w.id)
+      .sort(([a], [b]) => a - b)
+      .map(([id, seen]) => {
+        const [w] = seen;
+        const slowdown = Math.max(...seen.map((x) => x.slowdown));
+        const measured = median(seen.map((x) => x.measuredStepMs));
+        const shares = (part: (x: WorkerSummary) => number) =>
+          formatSpread(present(seen.map((x) => ratioOf(part(x), x.busyMs + x.idleMs))), SHARE);
+        return [
+          algo,
+          String(id),
+          w.requested === w.backend ? w.backend : `${w.backend} (asked ${w.requested})`,
+          formatSpread(seen.map((x) => x.stepMs), MILLISECONDS) + (slowdown > 1 ? ` (x${slowdown} emulated; ${measured.toFixed(1)} without the wait)` : ''),
+          formatSpread(seen.map((x) => x.tau), COUNT),
+          formatSpread(seen.map((x) => x.steps), COUNT),
+          shares((x) => x.busyMs),
+          shares((x) => x.idleMs),
+        ];
+      }),
   );
   return renderTable(header, rows, ['left', 'right', 'left', 'right', 'right', 'right', 'right', 'right']);
 }
 
-/** How many times sooner `a` reached the target than `b`; null unless both did. */
-export function speedup(a: RunResult, b: RunResult): number | null {
-  if (a.timeToTargetMs === null || b.timeToTargetMs === null || a.timeToTargetMs <= 0) return null;
-  return b.timeToTargetMs / a.timeToTargetMs;
-}
+type Clock = 'timeToTargetMs' | 'wallTimeToTargetMs';
+const times = (runs: readonly RunResult[], clock: Clock): (number | null)[] => runs.map((r) => r[clock]);
 
-function speedupSection(runs: readonly RunResult[]): string {
-  if (runs.length < 2) return '';
-  if (!runs.some((r) => r.timeToTargetMs !== null)) return 'Speed-up: no run reached the target accuracy.';
+/** Speed-ups from the medians over seeds: vs sync on both clocks, then every pair on the training clock. */
+function speedupSection(groups: readonly [Algo, RunResult[]][]): string {
+  if (groups.length < 2) return '';
+  if (!groups.some(([, runs]) => runs.some((r) => r.timeToTargetMs !== null))) return 'Speed-up: no run reached the target accuracy.';
   const lines: string[] = [];
-  const sync = runs.find((r) => r.algo === 'sync');
+  const sync = groups.find(([algo]) => algo === 'sync');
   if (sync) {
-    lines.push('Speed-up vs sync (sync time to target / algo time to target):');
-    for (const r of runs) {
-      if (r === sync) continue;
-      const s = speedup(r, sync);
-      lines.push(`  ${r.algo}: ${s === null ? 'n/a (target not reached by both)' : `${s.toFixed(2)}x`}`);
+    lines.push("Speed-up vs sync (sync's median time to target / the algorithm's; tie when the seeds' ranges overlap):");
+    for (const [algo, runs] of groups) {
+      if (algo === 'sync') continue;
+      const train = compareTimes(times(runs, 'timeToTargetMs'), times(sync[1], 'timeToTargetMs'));
+      const wall = compareTimes(times(runs, 'wallTimeToTargetMs'), times(sync[1], 'wallTimeToTargetMs'));
+      // Both clocks time the same confirmations: when one is incomplete, so is the other.
+      lines.push(
+        train.kind === 'incomplete'
+          ? `  ${algo}: ${comparisonText(train)}`
+          : `  ${algo}: training clock ${comparisonText(train)}; wall clock ${comparisonText(wall)}`,
+      );
     }
     lines.push('');
   }
-  lines.push('Speed-up matrix (column time / row time; > 1 = row reached the target sooner):');
-  const header = ['', ...runs.map((r) => `vs ${r.algo}`)];
-  const rows = runs.map((row) => [
-    row.algo,
-    ...runs.map((col) => {
-      if (col === row) return '-';
-      const s = speedup(row, col);
-      return s === null ? 'n/a' : `${s.toFixed(2)}x`;
-    }),
+  lines.push(
+    "Speed-up matrix, training clock (column median / row median; > 1 = row reached the target sooner; tie = the seeds' ranges overlap):",
+  );
+  const header = ['', ...groups.map(([algo]) => `vs ${algo}`)];
+  const rows = groups.map(([row, rowRuns]) => [
+    row,
+    ...groups.map(([col, colRuns]) =>
+      col === row ? '-' : comparisonCell(compareTimes(times(rowRuns, 'timeToTargetMs'), times(colRuns, 'timeToTargetMs'))),
+    ),
   ]);
-  lines.push(renderTable(header, rows, ['left', ...runs.map((): Align => 'right')]));
+  lines.push(renderTable(header, rows, ['left', ...groups.map((): Align => 'right')]));
   return lines.join('\n');
 }
 
-/** The summary printed after a benchmark: environment, per-run, per-worker, speed-ups, failures. */
+/** The summary printed after a benchmark: environment, per-algorithm over seeds, per-run workers, speed-ups, failures. */
 export function formatTable(results: BenchFile): string {
   const { runs, config } = results;
-  const target = percent(config.targetAccuracy, 2, 'none');
+  const seeds = config.seeds;
+  const multi = seeds.length > 1;
   const parts = [
     describeEnvironment(results.environment),
-    `Target accuracy: ${target}; time limit ${config.maxSeconds} s per run` +
-      (config.maxRounds === null ? '' : `, ${config.maxRounds} rounds`),
+    `Target accuracy: ${percent(config.targetAccuracy, 2, 'none')}; time limit ${config.maxSeconds} s per run` +
+      (config.maxRounds === null ? '' : `, ${config.maxRounds} rounds`) +
+      (multi ? `; seeds ${seeds.join(', ')}` : `; seed ${seeds[0] ?? config.seed}`),
   ];
   if (results.baseline && results.baseline.length > 0) {
     parts.push(`Each worker alone, against bare tfjs on the same backend:\n${baselineTable(results.baseline)}`);
@@ -173,12 +236,14 @@ export function formatTable(results: BenchFile): string {
   if (runs.length === 0) {
     parts.push('No run finished.');
   } else {
-    parts.push(runsTable(runs), workersTable(runs));
-    const speed = speedupSection(runs);
+    const groups = groupBy(runs, (r) => r.algo);
+    parts.push(runsTable(groups, seeds), workersTable(groups));
+    const speed = speedupSection(groups);
     if (speed !== '') parts.push(speed);
   }
   if (results.failures.length > 0) {
-    parts.push(['Failures:', ...results.failures.map((f) => `  ${f.algo ?? '(page)'}: ${f.message}`)].join('\n'));
+    const who = (f: BenchFailure): string => `${f.algo ?? '(page)'}${multi && f.seed !== null ? ` seed ${f.seed}` : ''}`;
+    parts.push(['Failures:', ...results.failures.map((f) => `  ${who(f)}: ${f.message}`)].join('\n'));
   }
   return parts.join('\n\n');
 }
