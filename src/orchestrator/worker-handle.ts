@@ -76,13 +76,34 @@ export function guardedHandle(
     report: null as unknown as BackendReport,
     lostReason: () => lost,
     call: <T>(f: (api: TrainerCalls) => Promise<T> | T): Promise<T> =>
-      lost !== null ? Promise.reject(new WorkerLostError(id, lost)) : Promise.race([Promise.resolve().then(() => f(api)), lostPromise]),
+      lost !== null
+        ? Promise.reject(new WorkerLostError(id, lost))
+        : Promise.race([Promise.resolve().then(() => f(api)).catch((e: unknown) => whyItFailed(e, lostPromise)), lostPromise]),
     terminate: (reason: string): void => {
       end();
       leave(reason);
     },
   };
   return { handle, leave };
+}
+
+/**
+ * How long a failed call waits for its trainer's own end. A destroyed WebGPU
+ * device fails the call in progress (e.g. "Buffer was unmapped before mapping
+ * was resolved") a moment before the device-lost notice arrives; the notice
+ * says why, so it is what the caller should see.
+ */
+const LOSS_GRACE_MS = 250;
+
+async function whyItFailed(error: unknown, lost: Promise<never>): Promise<never> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, LOSS_GRACE_MS)));
+  try {
+    await Promise.race([lost, grace]);
+  } finally {
+    clearTimeout(timer);
+  }
+  throw error;
 }
 
 /** Sends `init` through a fresh handle; a trainer that cannot start is ended and named. */
