@@ -5,6 +5,13 @@
  */
 import type { AggregationMode, BackendName, ModelName, RunConfig } from './core/config';
 
+/**
+ * Test images per forward pass when a worker evaluates. Evaluation slices
+ * are whole multiples of it, so every worker compiles one batch shape (on
+ * WebGPU each new shape is a shader compilation).
+ */
+export const EVAL_BATCH = 500;
+
 /** A worker posts `{type: DEVICE_LOST_MESSAGE, reason}` when its WebGPU device is lost, outside any call. */
 export const DEVICE_LOST_MESSAGE = 'tandem-device-lost';
 

@@ -28,20 +28,21 @@ function member(id: number, stepMs: number, right: (i: number) => boolean, calls
 }
 
 describe('evaluationSlices', () => {
-  it('splits the test set in proportion to speed, fastest first, and covers it exactly once', () => {
+  it('splits the test set in proportion to speed, in whole evaluation batches, fastest first, covering it exactly once', () => {
     const calls: number[][] = [];
-    const slow = member(0, 300, () => true, calls);
+    const slow = member(0, 30, () => true, calls);
     const fast = member(1, 10, () => true, calls);
     const mid = member(2, 20, () => true, calls);
     const slices = evaluationSlices([slow, fast, mid], 10_000);
     expect(slices.map((s) => s.member)).toEqual([fast, mid, slow]);
-    expect(slices.map((s) => [s.start, s.count])).toEqual([[0, 6523], [6523, 3260], [9783, 217]]);
+    // Speeds 6:3:2 of 10,000 = 5455 : 2727 : 1818, the slower two rounded down to whole batches of 500.
+    expect(slices.map((s) => [s.start, s.count])).toEqual([[0, 6000], [6000, 2500], [8500, 1500]]);
   });
 
-  it('gives a worker too slow for a useful slice nothing', () => {
+  it('gives a worker too slow for one evaluation batch nothing (the SwiftShader WebGPU worker beside WASM ones)', () => {
     const calls: number[][] = [];
-    const slices = evaluationSlices([member(0, 1000, () => true, calls), member(1, 10, () => true, calls)], 2000);
-    expect(slices.map((s) => [s.member.worker.id, s.start, s.count])).toEqual([[1, 0, 2000]]);
+    const slices = evaluationSlices([member(0, 790, () => true, calls), member(1, 18, () => true, calls), member(2, 16, () => true, calls)], 10_000);
+    expect(slices.map((s) => [s.member.worker.id, s.start, s.count])).toEqual([[2, 0, 5500], [1, 5500, 4500]]);
   });
 });
 

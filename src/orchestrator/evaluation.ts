@@ -6,23 +6,22 @@
  * Evaluation is off the training clock and on the wall clock.
  */
 import { asError } from '../core/errors';
-import type { EvalReport } from '../protocol';
+import { EVAL_BATCH, type EvalReport } from '../protocol';
 import type { Member, RunState } from './run-state';
 
-/** A slice smaller than this is not worth a worker's call; its samples go to the others. */
-const MIN_SLICE = 64;
-
-/** Contiguous slices of `count` test samples in proportion to each member's speed (1 / step time). */
+/**
+ * Contiguous slices of `count` test samples in proportion to each member's
+ * speed (1 / step time). Every slice but the fastest member's is a whole
+ * number of evaluation batches (EVAL_BATCH): a worker too slow for one batch
+ * gets nothing (its call and, on WebGPU, a shader compilation for an odd
+ * batch shape would cost more than it saves), and the fastest takes the rest.
+ */
 export function evaluationSlices(members: readonly Member[], count: number): { member: Member; start: number; count: number }[] {
   const ranked = [...members].sort((a, b) => a.estimateMs - b.estimateMs);
   const speed = ranked.map((m) => 1 / m.estimateMs);
   const total = speed.reduce((a, b) => a + b, 0);
-  const sizes = speed.map((s) => Math.floor((count * s) / total));
-  // Too-small slices go to the fastest (ranked first); rounding's remainder too.
-  for (let i = 1; i < sizes.length; i++) {
-    if ((sizes[i] ?? 0) < MIN_SLICE) sizes[i] = 0;
-  }
-  sizes[0] = count - sizes.slice(1).reduce((a, b) => a + b, 0);
+  const sizes = speed.map((s, i) => (i === 0 ? 0 : Math.floor((count * s) / total / EVAL_BATCH) * EVAL_BATCH));
+  sizes[0] = count - sizes.reduce((a, b) => a + b, 0);
   const slices: { member: Member; start: number; count: number }[] = [];
   let start = 0;
   ranked.forEach((member, i) => {

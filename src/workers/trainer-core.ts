@@ -27,6 +27,7 @@ import type {
   WorkerInit,
 } from '../protocol';
 import { SharedViews } from '../shared-memory/layout';
+import { EVAL_BATCH } from '../protocol';
 
 /** Starts a tfjs backend; injected so Node tests can use cpu/wasm without the browser setup. */
 export type BackendStarter = (
@@ -38,8 +39,6 @@ export type BackendStarter = (
 
 type TrainerState = 'new' | 'ready' | 'busy' | 'lost' | 'disposed';
 
-/** Test batches are forward-only, so they can be much larger than training batches. */
-const EVAL_BATCH = 500;
 
 export class TrainerError extends Error {
   override readonly name = 'TrainerError';
