@@ -6,13 +6,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName, FallbackPolicy } from '../core/config';
-import { createRng, type Rng } from '../core/rng';
 import { median } from '../core/schedule';
+import { NO_AUGMENTATION } from '../data/augment';
 import { shardWindow } from '../core/sampler';
-import { NO_AUGMENTATION, augmentInto } from '../data/augment';
 import { forward, perSampleLoss } from '../models/forward';
-import { paramOffsets, paramSize, type ModelSpec } from '../models/spec';
-import { bareStepTimes, layersModel } from './bare-baseline';
+import type { ModelSpec } from '../models/spec';
+import { bareStepTimes } from './bare-baseline';
+import { BatchSource } from './batch-source';
+import { layersArtifacts } from './layers-export';
+import { ModelParams, writeFlat } from './model-params';
 import type {
   BackendReport,
   BaselineTiming,
@@ -48,10 +50,7 @@ export class TrainerCore implements TrainerApi {
   private state: TrainerState = 'new';
   private id = -1;
   private views: SharedViews | null = null;
-  private vars: tf.Variable[] = [];
-  /** Momentum buffers, one per `weight` parameter (null for BatchNorm running statistics). */
-  private velocity: (tf.Variable | null)[] = [];
-  private offsets: number[] = [];
+  private params$: ModelParams | null = null;
   private settings: OptimizerSettings = {
     learningRate: 0.05,
     momentum: 0.9,
@@ -60,12 +59,10 @@ export class TrainerCore implements TrainerApi {
     augment: NO_AUGMENTATION,
     seed: 0,
   };
-  private augmentRng: Rng = createRng(0);
+  private readonly batches = new BatchSource();
   /** Atomics.wait needs an Int32Array on shared memory; nothing ever wakes it. */
   private readonly sleeper = new Int32Array(new SharedArrayBuffer(4));
   private lostReason: string | null = null;
-  private xBuffer = new Float32Array(0);
-  private yBuffer = new Int32Array(0);
 
   private modelSpec: ModelSpec | null = null;
   private backendName: BackendName = 'cpu';
@@ -94,27 +91,21 @@ export class TrainerCore implements TrainerApi {
       this.onLost(reason);
     });
     this.backendName = report.backend;
-    this.offsets = paramOffsets(this.model);
-    this.vars = this.model.params.map((p) =>
-      tf.variable(tf.zeros(p.shape), p.role === 'weight', `w${init.id}/${p.name}`),
-    );
-    this.velocity = this.model.params.map((p) =>
-      p.role === 'weight' ? tf.variable(tf.zeros(p.shape), false, `v${init.id}/${p.name}`) : null,
-    );
+    this.params$ = new ModelParams(this.model, init.id);
     this.state = 'ready';
     return report;
   }
 
   configure(settings: OptimizerSettings, restartStreams: boolean): void {
-    if (restartStreams || settings.seed !== this.settings.seed) this.augmentRng = createRng(settings.seed).fork(`augment-${this.id}`);
+    if (restartStreams || settings.seed !== this.settings.seed) this.batches.restart(settings.seed, this.id);
     this.settings = { ...settings, augment: { ...settings.augment } };
   }
 
   async loadGlobal(resetOptimizer: boolean): Promise<void> {
     this.enter('loadGlobal');
     try {
-      this.load(this.shared().global);
-      if (resetOptimizer) tf.tidy(() => this.velocity.forEach((v) => v?.assign(tf.zerosLike(v))));
+      this.params().load(this.shared().global);
+      if (resetOptimizer) this.params().resetMomentum();
     } finally {
       this.leave();
     }
@@ -140,7 +131,7 @@ export class TrainerCore implements TrainerApi {
       const measured: number[] = [];
       // Profiling trains on the shard like any step, from theta_bar; the
       // orchestrator reloads theta_bar before the first round.
-      this.load(this.shared().global);
+      this.params().load(this.shared().global);
       for (let s = 0; s < warmupSteps + timedSteps; s++) {
         const indices = this.cyclicBatch(shard, s);
         const timed = await this.timedStep(indices, false, slowdown);
@@ -160,7 +151,7 @@ export class TrainerCore implements TrainerApi {
     try {
       const views = this.shared();
       const t0 = performance.now();
-      this.load(views.global);
+      this.params().load(views.global);
       const loadMs = performance.now() - t0;
       const shard = views.shard(this.id);
       const batch = this.settings.batchSize;
@@ -205,7 +196,7 @@ export class TrainerCore implements TrainerApi {
       try {
         // Gradients for weights, new running statistics for BatchNorm state:
         // averaged by the orchestrator, both apply as they are.
-        await writeFlat(updates, this.offsets, views.slot(this.id));
+        await writeFlat(updates, this.params().offsets, views.slot(this.id));
       } finally {
         tf.dispose(updates);
       }
@@ -224,15 +215,10 @@ export class TrainerCore implements TrainerApi {
     this.enter('applyGradient');
     try {
       const t0 = performance.now();
-      const g = this.shared().gradient;
-      tf.tidy(() => {
-        const grads = this.model.params.map((p, i) =>
-          tf.tensor(g.slice(this.offsets[i], (this.offsets[i] ?? 0) + paramSize(p)), p.shape),
-        );
-        this.update(grads);
-      });
+      const params = this.params();
+      tf.tidy(() => params.update(params.tensorsOf(this.shared().gradient), this.settings));
       // Wait for the update to land so the time is the real cost.
-      await this.vars[0]?.data();
+      await params.vars[0]?.data();
       return performance.now() - t0;
     } finally {
       this.leave();
@@ -244,7 +230,7 @@ export class TrainerCore implements TrainerApi {
     try {
       const views = this.shared();
       const t0 = performance.now();
-      this.load(views.global);
+      this.params().load(views.global);
       const base = views.spec.trainSize + start;
       let correct = 0;
       let lossSum = 0;
@@ -253,7 +239,7 @@ export class TrainerCore implements TrainerApi {
         const indices = Int32Array.from({ length: n }, (_, k) => base + at + k);
         const [x, y] = this.batchTensors(indices);
         const [hits, losses] = tf.tidy(() => {
-          const { logits } = forward(this.model, this.vars, x, false);
+          const { logits } = forward(this.model, this.params().vars, x, false);
           return [
             tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'float32')),
             tf.sum(perSampleLoss(logits, y, this.model.classes)),
@@ -278,7 +264,7 @@ export class TrainerCore implements TrainerApi {
       const shard = this.shared().shard(this.id);
       const steps = warmupSteps + timedSteps;
       const windows = Array.from({ length: steps }, (_, s) => this.cyclicBatch(shard, s).slice());
-      this.load(this.shared().global);
+      this.params().load(this.shared().global);
       const own: number[] = [];
       for (const [s, indices] of windows.entries()) {
         const t0 = performance.now();
@@ -301,38 +287,11 @@ export class TrainerCore implements TrainerApi {
 
   async exportModel(): Promise<ModelArtifacts> {
     this.enter('exportModel');
-    const model = layersModel(this.model);
+    const weights = this.params().tensorsOf(this.shared().global);
     try {
-      const theta = this.shared().global;
-      tf.tidy(() =>
-        model.setWeights(
-          this.model.params.map((p, i) => {
-            const at = this.offsets[i] ?? 0;
-            return tf.tensor(theta.slice(at, at + paramSize(p)), p.shape);
-          }),
-        ),
-      );
-      let saved: tf.io.ModelArtifacts | null = null;
-      await model.save(
-        tf.io.withSaveHandler(async (artifacts) => {
-          saved = artifacts;
-          return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-        }),
-      );
-      const artifacts = saved as tf.io.ModelArtifacts | null;
-      if (!artifacts?.modelTopology || !artifacts.weightSpecs || !(artifacts.weightData instanceof ArrayBuffer)) {
-        throw new TrainerError(`Worker ${this.id}: tfjs produced no model artifacts.`);
-      }
-      return {
-        modelTopology: artifacts.modelTopology as object,
-        weightSpecs: artifacts.weightSpecs.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' as const })),
-        weightData: artifacts.weightData,
-        format: 'layers-model',
-        generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
-        convertedBy: null,
-      };
+      return await layersArtifacts(this.model, weights);
     } finally {
-      model.dispose();
+      tf.dispose(weights);
       this.leave();
     }
   }
@@ -359,9 +318,8 @@ export class TrainerCore implements TrainerApi {
   }
 
   dispose(): void {
-    tf.dispose([...this.vars, ...this.velocity.filter((v): v is tf.Variable => v !== null)]);
-    this.vars = [];
-    this.velocity = [];
+    this.params$?.dispose();
+    this.params$ = null;
     this.state = 'disposed';
   }
 
@@ -384,7 +342,7 @@ export class TrainerCore implements TrainerApi {
   /** One SGD step on `indices` (global train indices); returns the batch's mean loss. */
   private async step(indices: Int32Array, record: boolean): Promise<number> {
     const { loss, updates } = this.gradients(indices);
-    tf.tidy(() => this.update(updates));
+    tf.tidy(() => this.params().update(updates, this.settings));
     tf.dispose(updates);
     // Reading the losses waits for the step to finish, so step times are real.
     const losses = await loss.data();
@@ -402,9 +360,10 @@ export class TrainerCore implements TrainerApi {
     const [x, y] = this.batchTensors(indices, true);
     let perSample: tf.Tensor1D | null = null;
     let state = new Map<number, tf.Tensor>();
-    const trainable = this.vars.filter((v) => v.trainable);
+    const vars = this.params().vars;
+    const trainable = vars.filter((v) => v.trainable);
     const { value, grads } = tf.variableGrads(() => {
-      const out = forward(this.model, this.vars, x, true);
+      const out = forward(this.model, vars, x, true);
       for (const t of out.stateUpdates.values()) tf.keep(t);
       state = out.stateUpdates;
       const losses = perSampleLoss(out.logits, y, this.model.classes);
@@ -416,33 +375,12 @@ export class TrainerCore implements TrainerApi {
     y.dispose();
     if (perSample === null) throw new TrainerError(`Worker ${this.id}: the loss was not computed.`);
     const updates = this.model.params.map((p, i) => {
-      const v = this.vars[i];
+      const v = vars[i];
       const update = p.role === 'weight' ? (v ? grads[v.name] : undefined) : state.get(i);
       if (!update) throw new TrainerError(`Worker ${this.id}: no ${p.role === 'weight' ? 'gradient' : 'running statistic'} for ${p.name}.`);
       return update;
     });
     return { loss: perSample, updates };
-  }
-
-  /**
-   * SGD with momentum and L2 weight decay (PyTorch's form: v = mu v + g + wd w;
-   * w -= lr v) for weights; BatchNorm running statistics take their new value.
-   */
-  private update(updates: readonly tf.Tensor[]): void {
-    const { learningRate, momentum, weightDecay } = this.settings;
-    this.vars.forEach((w, i) => {
-      const u = updates[i];
-      if (!u) return;
-      const v = this.velocity[i];
-      if (!v) {
-        w.assign(u);
-        return;
-      }
-      const full = weightDecay > 0 ? tf.add(u, tf.mul(w, weightDecay)) : u;
-      const nextV = tf.add(tf.mul(v, momentum), full);
-      v.assign(nextV);
-      w.assign(tf.sub(w, tf.mul(nextV, learningRate)));
-    });
   }
 
   /**
@@ -456,25 +394,7 @@ export class TrainerCore implements TrainerApi {
 
   /** A batch from shared memory, scaled to [0, 1]; augmented only for training when configured. */
   private batchTensors(indices: Int32Array, train = false): [tf.Tensor4D, tf.Tensor1D] {
-    const views = this.shared();
-    const [h, w, c] = this.model.inputShape;
-    const size = h * w * c;
-    if (this.xBuffer.length < indices.length * size) this.xBuffer = new Float32Array(indices.length * size);
-    if (this.yBuffer.length < indices.length) this.yBuffer = new Int32Array(indices.length);
-    augmentInto(
-      this.xBuffer,
-      views.images,
-      indices,
-      { height: h, width: w, channels: c },
-      this.augmentRng,
-      train ? this.settings.augment : NO_AUGMENTATION,
-    );
-    for (let b = 0; b < indices.length; b++) this.yBuffer[b] = views.labels[indices[b] ?? 0] ?? 0;
-    // slice(): the backend may keep the array it is given.
-    return [
-      tf.tensor4d(this.xBuffer.slice(0, indices.length * size), [indices.length, h, w, c]),
-      tf.tensor1d(this.yBuffer.slice(0, indices.length), 'int32'),
-    ];
+    return this.batches.tensors(this.shared(), this.model.inputShape, indices, train ? this.settings.augment : null);
   }
 
   private recordLosses(indices: Int32Array, losses: ArrayLike<number>): void {
@@ -485,24 +405,18 @@ export class TrainerCore implements TrainerApi {
     }
   }
 
-  /** Copies theta out of shared memory into the local variables. */
-  private load(theta: Float32Array): void {
-    tf.tidy(() => {
-      this.model.params.forEach((p, i) => {
-        const at = this.offsets[i] ?? 0;
-        // slice(): a tensor built on a shared view may alias shared memory.
-        this.vars[i]?.assign(tf.tensor(theta.slice(at, at + paramSize(p)), p.shape));
-      });
-    });
-  }
-
   /** Writes the local model into `out`; false if any value is NaN or infinite. */
   private async publish(out: Float32Array): Promise<boolean> {
-    const finite = await writeFlat(this.vars, this.offsets, out);
+    const finite = await this.params().write(out);
     if (!this.poisonNext) return finite;
     this.poisonNext = false;
     out[0] = Number.NaN;
     return false;
+  }
+
+  private params(): ModelParams {
+    if (!this.params$) throw new TrainerError(`Worker ${this.id}: not initialised; call init first.`);
+    return this.params$;
   }
 
   private shared(): SharedViews {
@@ -524,22 +438,6 @@ export class TrainerCore implements TrainerApi {
   private leave(): void {
     if (this.state === 'busy') this.state = 'ready';
   }
-}
-
-async function writeFlat(
-  tensors: readonly tf.Tensor[] | tf.NamedTensorMap,
-  offsets: readonly number[],
-  out: Float32Array,
-): Promise<boolean> {
-  const list = Array.isArray(tensors) ? tensors : Object.values(tensors);
-  // Read every tensor first: on webgpu each read is an async readback.
-  const values = await Promise.all(list.map((t) => t.data() as Promise<Float32Array>));
-  let finite = true;
-  values.forEach((v, i) => {
-    out.set(v, offsets[i] ?? 0);
-    if (finite) for (const x of v) if (!Number.isFinite(x)) { finite = false; break; }
-  });
-  return finite;
 }
 
 function mean(values: ArrayLike<number>): number {
