@@ -73,6 +73,11 @@ export interface RoundOrder {
   shardStored: number;
   /** Emulated slowdown: each step is stretched to this many times its measured time (1 = none). */
   slowdown: number;
+  /**
+   * Go on from this worker's own model as it published it to its slot (the
+   * rest of a round an evaluation paused) instead of loading theta_bar.
+   */
+  resume: boolean;
 }
 
 export interface RoundReport {
@@ -206,8 +211,9 @@ export interface RoundEvent {
   /** Accuracy on the whole test set, when this round was evaluated on it (a target confirmation, or evalSamples = all). */
   fullAccuracy: number | null;
   /**
-   * Evaluations inside the round (sync, between steps, every
-   * evalEverySeconds of training): the training clock and accuracy at each.
+   * Evaluations inside the round, when the cadence (evalEverySeconds,
+   * targetResolution) fell in it: sync between steps, local SGD on the
+   * average of where its workers were. The training clock and accuracy at each.
    */
   probes: { trainMs: number; accuracy: number; fullAccuracy: number | null }[];
   evalMs: number;

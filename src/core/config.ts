@@ -95,6 +95,13 @@ export interface RunConfig {
    * model), so long rounds do not blur the time to target; 0 = off.
    */
   evalEverySeconds: number;
+  /**
+   * While a target is set and not yet reached, also evaluate once the
+   * training clock has grown by this fraction since the last evaluation (at
+   * least 0.25 s later; local-SGD rounds pause their workers at a step for
+   * it), so the time to target lies within this fraction of its value; 0 = off.
+   */
+  targetResolution: number;
   /** Test samples per evaluation (the first ones of the fixed test split). */
   evalSamples: number;
   /** Timed steps per worker when profiling (after warm-up). */
@@ -144,6 +151,7 @@ export const DEFAULT_CONFIG: Readonly<RunConfig> = Object.freeze({
   maxRounds: null,
   evalEvery: 1,
   evalEverySeconds: 5,
+  targetResolution: 0.1,
   evalSamples: 2000,
   profileSteps: 5,
   warmupSteps: 2,
@@ -354,6 +362,7 @@ const CHECKS: { [K in keyof RunConfig]: Check<RunConfig[K]> } = {
   maxRounds: nullable(integer(1, 1_000_000), 'an integer from 1 to 1000000'),
   evalEvery: integer(1, 10_000),
   evalEverySeconds: real(0, 86_400, true),
+  targetResolution: real(0, 1, true),
   evalSamples: integer(1, TEST_SIZE),
   profileSteps: integer(1, 100),
   warmupSteps: integer(0, 100),

@@ -2,12 +2,13 @@
  * What the engine reports as time and accuracy, through in-thread trainers
  * on the cpu backend: the target judged on the whole test set, the training
  * clock with profiling on it, the wall clock from run(), equal epochs for
- * every algorithm, runs cut short marked, sync resolved between steps.
+ * every algorithm, runs cut short marked, rounds evaluated inside (sync
+ * between steps, local SGD paused at a step) to resolve the time to target.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EvalReport } from '../protocol';
 import type { FaultPlan } from './in-process-worker';
-import { FASHION_TEST, nodeEngine, SMALL_RUN, type NodeEngine } from './testing/node-engine';
+import { differs, FASHION_TEST, nodeEngine, SMALL_RUN, type NodeEngine } from './testing/node-engine';
 
 /**
  * Evaluations answer `subset` on slices inside the first `evalSamples` test
@@ -120,5 +121,55 @@ describe('Engine clocks and targets (in-thread cpu workers)', () => {
     expect(rounds.every((e) => e.accuracy !== null && e.workers.every((w) => w.steps === 4))).toBe(true);
     const probeTimes = rounds.flatMap((e) => e.probes.map((p) => p.trainMs));
     expect([...probeTimes].sort((a, b) => a - b)).toEqual(probeTimes);
+  });
+
+  it('pauses local-SGD rounds for evaluations without changing what they train', async () => {
+    node = nodeEngine();
+    const views = await node.views();
+    const config = { ...SMALL_RUN, algo: 'local' as const, tauFast: 4, maxRounds: 2, targetAccuracy: null };
+    await node.engine.run({ ...config, evalEverySeconds: 0 });
+    const plain = views.global.slice();
+    expect(node.rounds().every((e) => e.probes.length === 0)).toBe(true);
+    // Every step due: stretches of one step, an evaluation between each.
+    await node.engine.run({ ...config, evalEverySeconds: 1e-6 });
+    const paused = node.rounds().slice(2);
+    expect(paused.map((e) => e.probes.length)).toEqual([3, 3]);
+    expect(paused.every((e) => e.workers.every((w) => w.steps === 4))).toBe(true);
+    expect(differs(views.global, plain)).toBeNull();
+  });
+
+  it('while the target is pending, evaluates biased rounds inside and takes the crossing there, the evaluation before it as its interval', async () => {
+    let evaluations = 0;
+    // Two whole evaluations below the target, then above it: the third evaluation is the crossing.
+    node = nodeEngine({
+      faults: () => ({
+        evaluate: async (_start: number, count: number): Promise<EvalReport> => {
+          evaluations += count;
+          return { accuracy: evaluations > 2 * FASHION_TEST ? 0.9 : 0.5, loss: 1, samples: count, evalMs: 1 };
+        },
+      }),
+    });
+    const result = await node.engine.run({
+      ...SMALL_RUN,
+      algo: 'biased',
+      tauFast: 64,
+      evalEvery: 1000,
+      evalEverySeconds: 0,
+      targetResolution: 0.1,
+      targetAccuracy: 0.8,
+      maxRounds: 50,
+    });
+    const rounds = node.rounds();
+    const probes = rounds.flatMap((e) => e.probes);
+    expect(result.stoppedBy).toBe('target');
+    expect(probes.length).toBeGreaterThan(0);
+    const evaluated = rounds.flatMap((e) => [...e.probes.map((p) => p.trainMs), ...(e.accuracy === null ? [] : [e.trainMs])]);
+    expect(evaluated).toHaveLength(3);
+    expect(result.timeToTargetMs).toBe(evaluated[2]);
+    expect(result.targetAfterMs).toBe(evaluated[1]);
+    // The round the target was reached in ended there: its workers did not finish their budgets.
+    const last = rounds.at(-1);
+    expect(last?.probes.at(-1)?.trainMs).toBe(result.timeToTargetMs);
+    expect(last?.workers.some((w) => w.steps < w.tau)).toBe(true);
   });
 });

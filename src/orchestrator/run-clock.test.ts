@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, validateConfig, type RunConfig } from '../core/config';
 import type { RoundEvent } from '../protocol';
-import { RunClock, roundsPerEpoch } from './run-clock';
+import { MIN_PROBE_GAP_MS, RunClock, roundsPerEpoch } from './run-clock';
 
 /** A clock whose `now` the test moves by hand. */
 function clockOf(partial: Partial<RunConfig>, resumed: { trainMs: number; wallMs: number } | null = null) {
@@ -58,7 +58,7 @@ describe('RunClock', () => {
   });
 
   it('says an evaluation is due once evalEverySeconds of training passed since the last one', async () => {
-    const { clock, advance } = clockOf({ evalEverySeconds: 1 });
+    const { clock, advance } = clockOf({ evalEverySeconds: 1, targetAccuracy: null });
     await clock.round(async () => {
       advance(600);
       expect(clock.evaluationDue()).toBe(false);
@@ -68,6 +68,27 @@ describe('RunClock', () => {
       expect(clock.evaluationDue()).toBe(false);
     });
     expect(clockOf({ evalEverySeconds: 0 }).clock.evaluationDue()).toBe(false);
+  });
+
+  it('while a target is pending, asks for an evaluation once the training clock grew by targetResolution', async () => {
+    const { clock, advance } = clockOf({ targetAccuracy: 0.8, evalEverySeconds: 5, targetResolution: 0.1 });
+    // Early on, the floor: evaluations at least MIN_PROBE_GAP_MS apart.
+    await clock.round(async () => advance(MIN_PROBE_GAP_MS - 1));
+    expect(clock.evaluationDue()).toBe(false);
+    await clock.round(async () => advance(1));
+    expect(clock.evaluationDue()).toBe(true);
+    await clock.round(async () => advance(20_000 - MIN_PROBE_GAP_MS));
+    clock.evaluated(clock.trainMs, false);
+    expect(clock.msUntilEvaluation()).toBe(2000);
+    await clock.round(async () => advance(2000));
+    // Whatever the crossing, the evaluation before it is within a tenth of its time.
+    clock.evaluated(clock.trainMs, true);
+    expect(clock.timeToTargetMs).toBe(22_000);
+    expect((clock.timeToTargetMs! - clock.targetAfterMs!) / clock.timeToTargetMs!).toBeLessThanOrEqual(0.1);
+    // Once reached, or with no target, or at 0, only evalEverySeconds counts.
+    expect(clock.msUntilEvaluation()).toBe(5000);
+    expect(clockOf({ targetAccuracy: null, evalEverySeconds: 5 }).clock.msUntilEvaluation()).toBe(5000);
+    expect(clockOf({ targetAccuracy: 0.8, evalEverySeconds: 0, targetResolution: 0 }).clock.msUntilEvaluation()).toBe(Infinity);
   });
 
   it('finds a resumed run\'s time to target in its history, probes included, on whole-test-set figures only', () => {

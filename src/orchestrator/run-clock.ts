@@ -22,6 +22,13 @@ import type { RoundEvent, RunResult } from '../protocol';
 
 export type StopReason = RunResult['stoppedBy'];
 
+/**
+ * The closest two evaluations come for targetResolution: early in a run a
+ * tenth of the time would mean an evaluation every few steps, each costing
+ * more than the steps between.
+ */
+export const MIN_PROBE_GAP_MS = 250;
+
 /** Rounds per epoch as ALGORITHM.md counts them: floor(N / (B * K * tauFast)), at least 1. */
 export function roundsPerEpoch(n: number, config: Pick<RunConfig, 'batchSize' | 'tauFast'>, workers: number): number {
   return Math.max(1, Math.floor(n / (config.batchSize * Math.max(1, workers) * config.tauFast)));
@@ -105,10 +112,27 @@ export class RunClock {
     }
   }
 
-  /** True when an evaluation is due by the training-clock cadence (evalEverySeconds). */
+  /** True when an evaluation is due by the training-clock cadence. */
   evaluationDue(): boolean {
-    const every = this.config.evalEverySeconds;
-    return every > 0 && this.trainMsNow() - this.lastEvalTrainMs >= every * 1000;
+    return this.msUntilEvaluation() <= 0;
+  }
+
+  /**
+   * Training-clock ms until the cadence asks for an evaluation (<= 0: due
+   * now; Infinity: never). Two rules, whichever comes first: evalEverySeconds
+   * since the last evaluation; and, while a target is pending, a growth of
+   * targetResolution over the last evaluation's time (at least
+   * MIN_PROBE_GAP_MS later), which puts the crossing's interval within that
+   * fraction of the time to target.
+   */
+  msUntilEvaluation(): number {
+    const { evalEverySeconds, targetResolution, targetAccuracy } = this.config;
+    const since = this.trainMsNow() - this.lastEvalTrainMs;
+    let gap = evalEverySeconds > 0 ? evalEverySeconds * 1000 : Infinity;
+    if (targetAccuracy !== null && this.timeToTargetMs === null && targetResolution > 0) {
+      gap = Math.min(gap, Math.max(MIN_PROBE_GAP_MS, this.lastEvalTrainMs * targetResolution));
+    }
+    return gap - since;
   }
 
   /**

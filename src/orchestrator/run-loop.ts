@@ -52,9 +52,10 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
     run.lossesAtRoundStart.set(views.losses);
     const probes: RoundEvent['probes'] = [];
     const hooks: RoundHooks = {
-      probeDue: () => run.clock.evaluationDue(),
-      probe: async () => {
+      msUntilProbe: () => run.clock.msUntilEvaluation(),
+      probe: async (prepare) => {
         const at = run.clock.trainMsNow();
+        if (!(await run.clock.evaluation(prepare))) return 'go';
         const e = await evaluateForRun(run, at);
         probes.push({ trainMs: at, accuracy: e.accuracy, fullAccuracy: e.fullAccuracy });
         const stop = run.clock.timeToTargetMs !== null && config.stopAtTarget;

@@ -64,7 +64,7 @@ export interface RoundOutcome {
   work: Map<Member, MemberWork>;
   /** Members whose model held NaN or Infinity this round (left out of the average). */
   nonFinite: number;
-  /** The round stopped before its steps were done because a probe reached the target (sync). */
+  /** The round stopped before its steps were done because an evaluation inside it reached the target. */
   endedEarly: boolean;
   lost: Departure[];
 }

@@ -70,7 +70,7 @@ describe('TrainerCore', () => {
 
   it('refuses work before init, naming the call', async () => {
     const fresh = new TrainerCore(cpuStarter);
-    await expect(fresh.runRound({ round: 1, steps: 1, shardOffset: 0, shardStored: TRAIN, slowdown: 1 })).rejects.toThrow(/cannot runRound while new/);
+    await expect(fresh.runRound({ round: 1, steps: 1, shardOffset: 0, shardStored: TRAIN, slowdown: 1, resume: false })).rejects.toThrow(/cannot runRound while new/);
   });
 
   it('learns, publishes its slot, records a loss for every sample it trained on, and leaks no tensors', async () => {
@@ -78,7 +78,7 @@ describe('TrainerCore', () => {
     const tensors = core.numTensors();
     let offset = 0;
     for (let round = 1; round <= 6; round++) {
-      const report = await core.runRound({ round, steps: 4, shardOffset: offset, shardStored: TRAIN, slowdown: 1 });
+      const report = await core.runRound({ round, steps: 4, shardOffset: offset, shardStored: TRAIN, slowdown: 1, resume: false });
       offset = (offset + 32) % TRAIN;
       expect(report.steps).toBe(4);
       expect(report.samples).toBe(32);
@@ -102,13 +102,13 @@ describe('TrainerCore', () => {
     // theta after the first step: a one-step round from theta0 with fresh momentum.
     views.global.set(theta0);
     await core.loadGlobal(true);
-    await core.runRound({ round: 201, steps: 1, shardOffset: 0, shardStored: TRAIN, slowdown: 1 });
+    await core.runRound({ round: 201, steps: 1, shardOffset: 0, shardStored: TRAIN, slowdown: 1, resume: false });
     const theta1 = views.slot(0).slice();
 
     views.global.set(theta0);
     views.losses.fill(Number.POSITIVE_INFINITY);
     await core.loadGlobal(true);
-    await core.runRound({ round: 202, steps: 2, shardOffset: 0, shardStored: TRAIN, slowdown: 1 });
+    await core.runRound({ round: 202, steps: 2, shardOffset: 0, shardStored: TRAIN, slowdown: 1, resume: false });
 
     const before = [...directLosses(views, theta0, first), ...directLosses(views, theta1, second)];
     const after = [...directLosses(views, theta1, first), ...directLosses(views, views.slot(0), second)];
@@ -198,7 +198,7 @@ describe('TrainerCore with BatchNorm (ResNet-20)', () => {
     expect(views.global[meanAt]).toBe(0);
     expect(views.global[varAt]).toBe(1);
 
-    const report = await core.runRound({ round: 1, steps: 2, shardOffset: 0, shardStored: 16, slowdown: 1 });
+    const report = await core.runRound({ round: 1, steps: 2, shardOffset: 0, shardStored: 16, slowdown: 1, resume: false });
     expect(report.finite).toBe(true);
     const slot = views.slot(1);
     // Pixel means are about 0.5, so after two steps (momentum 0.1) the running mean has moved off 0.
@@ -240,7 +240,7 @@ describe('BatchNorm statistics through aggregation', () => {
       await core.init({ id: 2 + i, backend: 'cpu', fallback: 'refuse', memory: views.buffer, layout: views.spec, model: resnet });
       core.configure({ learningRate: 0.01, momentum: 0.9, weightDecay: 0, batchSize: 8, augment: { cropPadding: 0, flip: false }, seed: 1 }, true);
       await core.loadGlobal(true);
-      await core.runRound({ round: 1, steps: 2, shardOffset: 0, shardStored: 32, slowdown: 1 });
+      await core.runRound({ round: 1, steps: 2, shardOffset: 0, shardStored: 32, slowdown: 1, resume: false });
     }
     const dark = views.slot(2)[meanAt] ?? 0;
     const bright = views.slot(3)[meanAt] ?? 0;

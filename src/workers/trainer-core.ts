@@ -151,7 +151,8 @@ export class TrainerCore implements TrainerApi {
     try {
       const views = this.shared();
       const t0 = performance.now();
-      this.params().load(views.global);
+      // An evaluation in the middle of the round loaded theta_bar into this worker; its own model waits in its slot.
+      this.params().load(order.resume ? views.slot(this.id) : views.global);
       const loadMs = performance.now() - t0;
       const shard = views.shard(this.id);
       const batch = this.settings.batchSize;

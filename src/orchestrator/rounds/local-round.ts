@@ -3,6 +3,13 @@
  * takes its tau_i steps on its shard and publishes theta_i; theta_bar becomes
  * their weighted average. A member whose model holds NaN or Infinity is left
  * out and restarted from theta_bar with fresh momentum.
+ *
+ * When the evaluation cadence falls inside the round, the round runs in
+ * stretches: each member takes the steps its speed fits before the
+ * evaluation is due, publishes, and the weighted average of where the members
+ * are (the model the round would give if it ended there) is evaluated; then
+ * each goes on from its own published model, momentum and sample stream
+ * untouched, so the round's result is the same as without the pause.
  */
 import { aggregationWeights, weightedAverageInto } from '../../core/aggregate';
 import { ADAPTIVE_SMOOTHING, updateStepEstimate } from '../../core/schedule';
@@ -11,77 +18,166 @@ import { addWork, memberWork } from '../reports';
 import { ensureShards } from '../roster';
 import type { Departure, Member, MemberWork, RoundOutcome, RunState } from '../run-state';
 import { reasonOf } from '../worker-handle';
+import type { RoundHooks } from './round-strategy';
 
-export async function localRound(run: RunState): Promise<RoundOutcome> {
+/** One member's progress through the round, summed over its stretches. */
+interface Progress {
+  member: Member;
+  steps: number;
+  busyMs: number;
+  exchangeMs: number;
+  lossSum: number;
+  /** Sums of each stretch's median step time times its steps: the round's step time is their mean. */
+  stepMsSum: number;
+  measuredMsSum: number;
+  finite: boolean;
+}
+
+export async function localRound(run: RunState, hooks: RoundHooks): Promise<RoundOutcome> {
   const { views } = run.memory;
+  const batch = run.config.batchSize;
   const round = run.round;
   ensureShards(run, (m) => m.tau);
-  const members = run.members.slice();
-  const start = performance.now();
-  const settled = await Promise.allSettled(
-    members.map((m) =>
-      m.worker.call((a) =>
-        a.runRound({ round, steps: m.tau, shardOffset: m.shard.offset, shardStored: m.shard.stored, slowdown: m.slowdown }),
-      ),
-    ),
-  );
-  const wall = performance.now() - start;
-
   const lost: Departure[] = [];
-  const done: { member: Member; report: RoundReport }[] = [];
-  settled.forEach((s, i) => {
-    const member = members[i];
-    if (!member) return;
-    if (s.status === 'rejected') lost.push({ member, reason: reasonOf(s.reason) });
-    else if (views.slotVersion(member.worker.id) !== round) {
-      lost.push({ member, reason: `reported round ${round} but its slot holds version ${views.slotVersion(member.worker.id)}` });
-    } else done.push({ member, report: s.value });
-  });
+  let active: Progress[] = run.members.map((member) => ({
+    member,
+    steps: 0,
+    busyMs: 0,
+    exchangeMs: 0,
+    lossSum: 0,
+    stepMsSum: 0,
+    measuredMsSum: 0,
+    finite: true,
+  }));
+  let wall = 0;
+  let aggregateMs = 0;
+  let endedEarly = false;
+  let started = false;
+
+  for (;;) {
+    const plan = stretch(active, hooks.msUntilProbe());
+    const start = performance.now();
+    const settled = await Promise.allSettled(
+      plan.map(({ p, steps }) =>
+        p.member.worker.call((a) =>
+          a.runRound({
+            round,
+            steps,
+            shardOffset: p.member.shard.offset + p.steps * batch,
+            shardStored: p.member.shard.stored,
+            slowdown: p.member.slowdown,
+            resume: started,
+          }),
+        ),
+      ),
+    );
+    wall += performance.now() - start;
+    started = true;
+    settled.forEach((s, i) => {
+      const entry = plan[i];
+      if (!entry) return;
+      const { p } = entry;
+      if (s.status === 'rejected') lost.push({ member: p.member, reason: reasonOf(s.reason) });
+      else if (views.slotVersion(p.member.worker.id) !== round) {
+        const version = views.slotVersion(p.member.worker.id);
+        lost.push({ member: p.member, reason: `reported round ${round} but its slot holds version ${version}` });
+      } else add(p, s.value);
+    });
+    active = active.filter((p) => !lost.some((l) => l.member === p.member));
+    const unfinished = active.some((p) => p.steps < p.member.tau);
+    if (!unfinished || active.length === 0) break;
+    // Paused for an evaluation: averaging where the members are is off the training clock, like the evaluation.
+    const verdict = await hooks.probe(async () => {
+      const t0 = performance.now();
+      const finite = average(run, active);
+      aggregateMs += performance.now() - t0;
+      return finite;
+    });
+    if (verdict === 'stop') {
+      endedEarly = true;
+      break;
+    }
+  }
 
   const t0 = performance.now();
-  const included = done.map((d) => d.report.finite);
-  if (included.some(Boolean)) {
-    const weights = aggregationWeights(
-      run.mech.aggregation,
-      done.map((d) => d.report.steps),
-      done.map((d) => d.report.samples),
-      included,
-    );
-    weightedAverageInto(views.global, done.map((d) => views.slot(d.member.worker.id)), weights);
-  }
-  const aggregateMs = performance.now() - t0;
+  average(run, active);
+  aggregateMs += performance.now() - t0;
 
   const work = new Map<Member, MemberWork>();
   let lossSum = 0;
   let lossWeight = 0;
-  for (const { member: m, report: r } of done) {
-    const idleMs = Math.max(0, wall - r.busyMs);
-    const own = memberWork(m, { tau: m.tau, steps: r.steps, samples: r.samples, busyMs: r.busyMs, idleMs, stepMs: r.stepMs, biased: m.biased });
-    m.shard.offset += r.samples;
+  for (const p of active) {
+    const m = p.member;
+    const stepMs = p.steps > 0 ? p.stepMsSum / p.steps : m.stepMs;
+    const idleMs = Math.max(0, wall - p.busyMs);
+    const own = memberWork(m, { tau: m.tau, steps: p.steps, samples: p.steps * batch, busyMs: p.busyMs, idleMs, stepMs, biased: m.biased });
+    m.shard.offset += p.steps * batch;
     addWork(m, own);
-    if (r.steps > 0) {
-      m.stepMs = r.stepMs;
-      m.measuredStepMs = r.measuredStepMs;
+    if (p.steps > 0) {
+      m.stepMs = stepMs;
+      m.measuredStepMs = p.measuredMsSum / p.steps;
     }
-    if (!r.finite) {
+    if (!p.finite) {
       run.notes.push(`worker ${m.worker.id} published NaN/Infinity: left out of the average and restarted from theta_bar`);
       run.log('warn', `Worker ${m.worker.id}'s model held NaN/Infinity in round ${round}; excluded.`);
       // Its momentum produced the bad model: start it afresh.
       await m.worker.call((a) => a.loadGlobal(true)).catch(() => undefined);
       continue;
     }
-    if (run.config.adaptiveBudgets && r.steps > 0) m.estimateMs = updateStepEstimate(m.estimateMs, r.stepMs, ADAPTIVE_SMOOTHING);
-    lossSum += r.loss * r.steps;
-    lossWeight += r.steps;
+    if (run.config.adaptiveBudgets && p.steps > 0) m.estimateMs = updateStepEstimate(m.estimateMs, stepMs, ADAPTIVE_SMOOTHING);
+    lossSum += p.lossSum;
+    lossWeight += p.steps;
     work.set(m, own);
   }
   return {
     loss: lossWeight > 0 ? lossSum / lossWeight : Number.NaN,
     aggregateMs,
-    exchangeMs: done.length > 0 ? Math.max(...done.map((d) => d.report.exchangeMs)) : 0,
+    exchangeMs: active.length > 0 ? Math.max(...active.map((p) => p.exchangeMs)) : 0,
     work,
-    nonFinite: included.filter((finite) => !finite).length,
-    endedEarly: false,
+    nonFinite: active.filter((p) => !p.finite).length,
+    endedEarly,
     lost,
   };
+}
+
+/**
+ * The next stretch: the steps each unfinished member fits into `dueInMs` of
+ * training clock at the step time of its last round (measured beside the
+ * others, so contention is in it; profiled alone it would overrun), at least
+ * one so the round always moves; all its remaining steps when no evaluation
+ * falls in the round.
+ */
+function stretch(active: readonly Progress[], dueInMs: number): { p: Progress; steps: number }[] {
+  return active
+    .filter((p) => p.steps < p.member.tau)
+    .map((p) => {
+      const left = p.member.tau - p.steps;
+      const fits = Number.isFinite(dueInMs) ? Math.max(1, Math.round(dueInMs / Math.max(1e-3, p.member.stepMs))) : left;
+      return { p, steps: Math.min(left, fits) };
+    });
+}
+
+function add(p: Progress, r: RoundReport): void {
+  p.steps += r.steps;
+  p.busyMs += r.busyMs;
+  p.exchangeMs += r.exchangeMs;
+  p.lossSum += r.loss * r.steps;
+  p.stepMsSum += r.stepMs * r.steps;
+  p.measuredMsSum += r.measuredStepMs * r.steps;
+  p.finite = r.finite;
+}
+
+/** theta_bar := the weighted average of the members' published models, finite ones only; false when none is finite. */
+function average(run: RunState, active: readonly Progress[]): boolean {
+  const { views } = run.memory;
+  const included = active.map((p) => p.finite);
+  if (!included.some(Boolean)) return false;
+  const weights = aggregationWeights(
+    run.mech.aggregation,
+    active.map((p) => p.steps),
+    active.map((p) => p.steps * run.config.batchSize),
+    included,
+  );
+  weightedAverageInto(views.global, active.map((p) => views.slot(p.member.worker.id)), weights);
+  return true;
 }

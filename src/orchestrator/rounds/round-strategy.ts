@@ -10,13 +10,14 @@ import { syncRound } from './sync-round';
 
 /** What a strategy may ask of the run loop in the middle of a round. */
 export interface RoundHooks {
-  /** True when the training clock says an evaluation is due (evalEverySeconds). */
-  probeDue(): boolean;
+  /** Training-clock ms until the cadence asks for an evaluation: <= 0 now, Infinity never. */
+  msUntilProbe(): number;
   /**
-   * Evaluates theta_bar now (off the training clock); the strategy has put
-   * its current model there. 'stop': the target is reached, end the round.
+   * Evaluates the strategy's current model, off the training clock:
+   * `prepare` puts it in theta_bar and says whether it is finite (if not,
+   * nothing is evaluated). 'stop': the target is reached, end the round.
    */
-  probe(): Promise<'stop' | 'go'>;
+  probe(prepare: () => Promise<boolean>): Promise<'stop' | 'go'>;
 }
 
 export interface RoundStrategy {

@@ -63,16 +63,15 @@ export async function syncRound(run: RunState, hooks: RoundHooks): Promise<Round
     // Every member holds the same model after a step: it can be evaluated mid-round, which resolves sync's
     // time to target to a step instead of a whole (long) round.
     const lead = members[0];
-    if (lead && s < config.tauFast - 1 && hooks.probeDue()) {
-      const tp = performance.now();
-      const finite = await lead.worker.call((a) => a.publishModel(run.round)).catch(() => false);
-      exchangeMs += performance.now() - tp;
-      if (finite) {
-        views.global.set(views.slot(lead.worker.id));
-        if ((await hooks.probe()) === 'stop') {
-          endedEarly = true;
-          break;
-        }
+    if (lead && s < config.tauFast - 1 && hooks.msUntilProbe() <= 0) {
+      const verdict = await hooks.probe(async () => {
+        const finite = await lead.worker.call((a) => a.publishModel(run.round)).catch(() => false);
+        if (finite) views.global.set(views.slot(lead.worker.id));
+        return finite;
+      });
+      if (verdict === 'stop') {
+        endedEarly = true;
+        break;
       }
     }
   }
