@@ -324,6 +324,15 @@ export interface RunResult {
   profileMs: number;
   /** All evaluation: per-round, target confirmations and the final one, ms. */
   evalMs: number;
+  /**
+   * The evaluations of the whole test set (confirmations, the final one,
+   * every one when evalSamples is all): how many, how many workers shared
+   * the last, their mean time from the orchestrator's call to the combined
+   * result, and the mean of their slowest slice as timed inside its worker
+   * (loading theta_bar and the forward passes); the difference is the calls
+   * and combining. Null when none ran.
+   */
+  wholeTestSet: { evaluations: number; workers: number; meanMs: number; meanSliceMs: number } | null;
   aggregateMs: number;
   exchangeMs: number;
   /**

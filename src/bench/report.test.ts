@@ -165,3 +165,22 @@ describe('baselineTable', () => {
     expect(row).toMatch(/^\s*1\s+wasm\s+mlp\s+mnist\s+2\.0\s+4\.0\s+50\.0%\s+5\.00$/);
   });
 });
+
+describe('the whole test set\'s evaluation', () => {
+  it('gives its time per evaluation beside its slowest slice, and skips results that lack the figures', () => {
+    const text = formatTable(
+      file(
+        [
+          run('biased', 2000, { wholeTestSet: { evaluations: 3, workers: 2, meanMs: 316, meanSliceMs: 270 } }, 1),
+          run('biased', 2100, { wholeTestSet: { evaluations: 2, workers: 2, meanMs: 330, meanSliceMs: 280 } }, 2),
+          run('sync', 5000, { wholeTestSet: null }, 1),
+        ],
+        [],
+        [1, 2],
+      ),
+    );
+    expect(text).toContain('biased: the whole test set took 323.0 (316.0–330.0) ms per evaluation on 2 worker(s), its slowest slice 275.0 (270.0–280.0) ms');
+    expect(text).toContain('(mean over 5 evaluations;');
+    expect(text).not.toContain('sync: the whole test set');
+  });
+});

@@ -151,7 +151,28 @@ function runsTable(groups: readonly [Algo, RunResult[]][], seeds: readonly numbe
     ];
   });
   const align: Align[] = header.map((_, c) => (c === 0 || c === header.length - 1 ? 'left' : 'right'));
-  return [renderTable(header, rows, align), ...legend(seeds), ...notes].join('\n');
+  return [renderTable(header, rows, align), ...legend(seeds), ...notes, ...wholeSetLines(groups)].join('\n');
+}
+
+/**
+ * What one evaluation of the whole test set cost each algorithm's pool: its
+ * time from the call to the combined result against its slowest slice inside
+ * a worker, so the split's overhead (calls, combining) shows.
+ */
+function wholeSetLines(groups: readonly [Algo, RunResult[]][]): string[] {
+  const lines: string[] = [];
+  for (const [algo, runs] of groups) {
+    // Results saved before the field existed have none.
+    const seen = runs.flatMap((r) => (r.wholeTestSet ? [r.wholeTestSet] : []));
+    if (seen.length === 0) continue;
+    const workers = [...new Set(seen.map((w) => w.workers))].join('/');
+    lines.push(
+      `${algo}: the whole test set took ${formatSpread(seen.map((w) => w.meanMs), MILLISECONDS)} ms per evaluation on ${workers} worker(s), ` +
+        `its slowest slice ${formatSpread(seen.map((w) => w.meanSliceMs), MILLISECONDS)} ms inside its worker ` +
+        `(mean over ${seen.reduce((n, w) => n + w.evaluations, 0)} evaluations; the rest is calls and combining).`,
+    );
+  }
+  return lines;
 }
 
 /** Each worker of each algorithm, over its seeds: median (min–max) of its measured step time, tau, steps and shares. */

@@ -40,6 +40,7 @@ export function fakeRun(algo: Algo, timeToTargetMs: number | null, extra: Partia
     trainMs: 4000,
     profileMs: 200,
     evalMs: 1500,
+    wholeTestSet: { evaluations: 1, workers: 2, meanMs: 300, meanSliceMs: 260 },
     aggregateMs: 100,
     exchangeMs: 100,
     timeToTargetMs,

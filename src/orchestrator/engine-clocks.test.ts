@@ -59,6 +59,10 @@ describe('Engine clocks and targets (in-thread cpu workers)', () => {
     expect(result.wallTimeToTargetMs).toBeGreaterThan(result.timeToTargetMs ?? Infinity);
     expect(result.wallTimeToTargetMs).toBeLessThanOrEqual(result.wallMs);
     expect(result.finalAccuracy).toBeCloseTo(0.85, 1);
+    // One confirmation; 256 images are less than an evaluation batch each, so the fastest worker took them all.
+    expect(result.wholeTestSet?.evaluations).toBe(1);
+    expect(result.wholeTestSet?.workers).toBe(1);
+    expect(result.wholeTestSet?.meanSliceMs).toBeLessThanOrEqual(result.wholeTestSet?.meanMs ?? 0);
   });
 
   it('puts profiling on the training clock and everything since run() on the wall clock', async () => {

@@ -32,18 +32,25 @@ export function evaluationSlices(members: readonly Member[], count: number): { m
   return slices;
 }
 
+/** An evaluation split across the members: the combined figures, how many slices, and the slowest slice's time inside its worker. */
+export interface SplitEvaluation extends EvalReport {
+  slices: number;
+  sliceMs: number;
+}
+
 /**
  * theta_bar's accuracy and loss on the first `count` test samples, every
  * member evaluating its slice at once; a slice whose member fails is
  * evaluated again by the others, fastest first.
  */
-export async function evaluateSplit(members: readonly Member[], count: number): Promise<EvalReport> {
+export async function evaluateSplit(members: readonly Member[], count: number): Promise<SplitEvaluation> {
   if (members.length === 0) throw new Error('No worker is left to evaluate the model.');
   const t0 = performance.now();
   const slices = evaluationSlices(members, count);
   const settled = await Promise.allSettled(slices.map((s) => s.member.worker.call((a) => a.evaluate(s.start, s.count))));
   let correct = 0;
   let lossSum = 0;
+  let sliceMs = 0;
   const failed: { start: number; count: number; error: unknown }[] = [];
   const healthy = new Set(members);
   settled.forEach((r, i) => {
@@ -52,6 +59,7 @@ export async function evaluateSplit(members: readonly Member[], count: number): 
     if (r.status === 'fulfilled') {
       correct += Math.round(r.value.accuracy * r.value.samples);
       lossSum += r.value.loss * r.value.samples;
+      sliceMs = Math.max(sliceMs, r.value.evalMs);
     } else {
       healthy.delete(slice.member);
       failed.push({ ...slice, error: r.reason });
@@ -66,6 +74,7 @@ export async function evaluateSplit(members: readonly Member[], count: number): 
         const r = await m.worker.call((a) => a.evaluate(slice.start, slice.count));
         correct += Math.round(r.accuracy * r.samples);
         lossSum += r.loss * r.samples;
+        sliceMs = Math.max(sliceMs, r.evalMs);
         done = true;
         break;
       } catch (e) {
@@ -74,7 +83,18 @@ export async function evaluateSplit(members: readonly Member[], count: number): 
     }
     if (!done) throw asError(last);
   }
-  return { accuracy: correct / count, loss: lossSum / count, samples: count, evalMs: performance.now() - t0 };
+  return { accuracy: correct / count, loss: lossSum / count, samples: count, evalMs: performance.now() - t0, slices: slices.length, sliceMs };
+}
+
+/** evaluateSplit on the whole test set, counted in the run's wholeTestSet figures. */
+export async function evaluateWholeSet(run: RunState): Promise<SplitEvaluation> {
+  const e = await evaluateSplit(run.members, run.memory.testSize);
+  const w = run.clock.wholeTestSet;
+  w.evaluations++;
+  w.workers = e.slices;
+  w.ms += e.evalMs;
+  w.sliceMs += e.sliceMs;
+  return e;
 }
 
 /** One evaluation of theta_bar at training clock `atMs`, as round events and the target rule see it. */
@@ -99,10 +119,10 @@ export async function evaluateForRun(run: RunState, atMs: number): Promise<Evalu
   const subset = Math.min(run.config.evalSamples, testSize);
   const t0 = performance.now();
   return run.clock.evaluation(async () => {
-    const first = await evaluateSplit(run.members, subset);
+    const first = subset === testSize ? await evaluateWholeSet(run) : await evaluateSplit(run.members, subset);
     let fullAccuracy = subset === testSize ? first.accuracy : null;
     if (fullAccuracy === null && target !== null && first.accuracy >= target && run.clock.timeToTargetMs === null) {
-      fullAccuracy = (await evaluateSplit(run.members, testSize)).accuracy;
+      fullAccuracy = (await evaluateWholeSet(run)).accuracy;
     }
     run.lastAccuracy = fullAccuracy ?? first.accuracy;
     run.clock.evaluated(atMs, target !== null && fullAccuracy !== null && fullAccuracy >= target);

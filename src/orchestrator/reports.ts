@@ -63,6 +63,7 @@ export function runResult(run: RunState, history: readonly RoundEvent[], stopped
     trainMs: clock.trainMs,
     profileMs: clock.profileMs,
     evalMs: clock.evalMs,
+    wholeTestSet: wholeTestSetOf(clock),
     aggregateMs: clock.aggregateMs,
     exchangeMs: clock.exchangeMs,
     timeToTargetMs: clock.timeToTargetMs,
@@ -84,4 +85,10 @@ export function runResult(run: RunState, history: readonly RoundEvent[], stopped
       ...(e.notes.length > 0 ? { notes: e.notes } : {}),
     })),
   };
+}
+
+function wholeTestSetOf(clock: RunClock): RunResult['wholeTestSet'] {
+  const w = clock.wholeTestSet;
+  if (w.evaluations === 0) return null;
+  return { evaluations: w.evaluations, workers: w.workers, meanMs: w.ms / w.evaluations, meanSliceMs: w.sliceMs / w.evaluations };
 }

@@ -47,6 +47,8 @@ export class RunClock {
   targetAfterMs: number | null = null;
   /** Wall clock when the whole test set confirmed the target. */
   wallTimeToTargetMs: number | null = null;
+  /** Whole-test-set evaluations: count, summed time and summed slowest slice (see RunResult.wholeTestSet). */
+  readonly wholeTestSet = { evaluations: 0, workers: 0, ms: 0, sliceMs: 0 };
   /** Set once the pool is seated: epochs count in rounds of the pool the run started with. */
   roundsPerEpoch = 1;
   /** Training clock at the last evaluation (for the cadence and the crossing's interval). */

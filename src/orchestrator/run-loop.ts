@@ -6,7 +6,7 @@
  */
 import { messageOf } from '../core/errors';
 import type { RoundEvent, RunPhase, RunResult } from '../protocol';
-import { evaluateForRun, evaluateSplit, type Evaluation } from './evaluation';
+import { evaluateForRun, evaluateWholeSet, type Evaluation } from './evaluation';
 import { assignBudgets, dropDeparted } from './roster';
 import { memberWork, roundEvent, runResult } from './reports';
 import { strategyFor, type RoundHooks } from './rounds/round-strategy';
@@ -141,7 +141,7 @@ export async function finishRun(run: RunState, stoppedBy: StopReason, control: R
   if (run.fullEval?.round === run.round && stoppedBy !== 'diverged') {
     finalAccuracy = run.fullEval.accuracy;
   } else if (run.members.length > 0) {
-    const report = await run.clock.evaluation(() => evaluateSplit(run.members, testSize)).catch(() => null);
+    const report = await run.clock.evaluation(() => evaluateWholeSet(run)).catch(() => null);
     if (report) finalAccuracy = report.accuracy;
   }
   // A run stopped before its first round has nothing new: the saved run it would replace stays.

@@ -12,6 +12,7 @@ function result(algo: Algo): RunResult {
     wallMs: 1000,
     trainMs: 800,
     evalMs: 200,
+    wholeTestSet: null,
     profileMs: 0,
     aggregateMs: 1,
     exchangeMs: 1,

@@ -149,6 +149,7 @@ describe('status text', () => {
     wallMs: 9000,
     trainMs: 7250,
     evalMs: 1000,
+    wholeTestSet: null,
     profileMs: 0,
     aggregateMs: 1,
     exchangeMs: 1,
