@@ -62,7 +62,9 @@ describe('Engine clocks and targets (in-thread cpu workers)', () => {
     // One confirmation; 256 images are less than an evaluation batch each, so the fastest worker took them all.
     expect(result.wholeTestSet?.evaluations).toBe(1);
     expect(result.wholeTestSet?.workers).toBe(1);
-    expect(result.wholeTestSet?.meanSliceMs).toBeLessThanOrEqual(result.wholeTestSet?.meanMs ?? 0);
+    // The slice's time is the worker's own account (faked here: 1 ms), the whole the orchestrator's.
+    expect(result.wholeTestSet?.meanSliceMs).toBe(1);
+    expect(result.wholeTestSet?.meanMs).toBeGreaterThan(0);
   });
 
   it('puts profiling on the training clock and everything since run() on the wall clock', async () => {
