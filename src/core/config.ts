@@ -14,6 +14,23 @@ export type AugmentationMode = 'auto' | 'on' | 'off';
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
 export type AggregationMode = 'steps' | 'samples' | 'uniform';
 export type BiasDirection = 'slow' | 'fast';
+/**
+ * Where the biased workers' candidate pool comes from: `seen`, samples with a
+ * recorded loss (unseen ones only when too few are seen), so the bias engages
+ * after the first round; `all`, uniform over the training set with unseen
+ * samples ranked first (the authors' rule).
+ */
+export type BiasPool = 'seen' | 'all';
+/**
+ * A worker whose one step outlasts the round the others fill (t_i > tauFast *
+ * t_fast): `wait`, the round waits for its step; `fill`, the round is sized
+ * to the slowest step and the others fill it with more steps.
+ */
+export type SlowWorkerPolicy = 'wait' | 'fill';
+/** `auto`: measure the pool with and without each worker and park those that slow it; `off`: train on every worker. */
+export type ParkingPolicy = 'auto' | 'off';
+/** How the learning rate grows with the number of averaged workers K: none, x K, x sqrt(K). */
+export type LrScaling = 'none' | 'linear' | 'sqrt';
 /** What happens when a worker's backend cannot start: stop, or try the next one in BACKEND_FALLBACK. */
 export type FallbackPolicy = 'fallback' | 'refuse';
 
@@ -24,6 +41,10 @@ export const BACKENDS: readonly BackendName[] = ['webgpu', 'wasm', 'cpu'];
 export const AGGREGATION_MODES: readonly AggregationMode[] = ['steps', 'samples', 'uniform'];
 export const BIAS_DIRECTIONS: readonly BiasDirection[] = ['slow', 'fast'];
 export const FALLBACK_POLICIES: readonly FallbackPolicy[] = ['fallback', 'refuse'];
+export const BIAS_POOLS: readonly BiasPool[] = ['seen', 'all'];
+export const SLOW_WORKER_POLICIES: readonly SlowWorkerPolicy[] = ['wait', 'fill'];
+export const PARKING_POLICIES: readonly ParkingPolicy[] = ['auto', 'off'];
+export const LR_SCALINGS: readonly LrScaling[] = ['none', 'linear', 'sqrt'];
 /** Next backend to try when one cannot start (fallback policy). */
 export const BACKEND_FALLBACK: Readonly<Record<BackendName, BackendName | null>> = {
   webgpu: 'wasm',
@@ -61,7 +82,14 @@ export interface RunConfig {
   lambda: number;
   /** Which workers get the high-loss samples. */
   biasDirection: BiasDirection;
+  /** Rounds between shard rebuilds; 0 = the authors' period, about one pass over the data (floor(N / (B * sum tau_i))). */
+  resampleEvery: number;
+  biasPool: BiasPool;
   aggregation: AggregationMode;
+  slowWorkers: SlowWorkerPolicy;
+  parking: ParkingPolicy;
+  /** Under adaptive budgets, re-check the parking decision every this many rounds (also whenever the roster changes); 0 = only then. */
+  poolCheckEvery: number;
   /** Ablation switches for `biased`; ignored by the other algorithms. */
   unbalancedSteps: boolean;
   biasedSampling: boolean;
@@ -75,6 +103,10 @@ export interface RunConfig {
   /** Epochs (ALGORITHM.md: floor(N / (B * K * tauFast)) rounds each) at which the learning rate is multiplied by lrDecayFactor. */
   lrDecayEpochs: number[];
   lrDecayFactor: number;
+  /** Learning rate for K averaged workers (biased, local, sync): learningRate, x K or x sqrt(K). */
+  lrScaling: LrScaling;
+  /** Rounds over which a scaled learning rate ramps up linearly from learningRate. */
+  lrWarmupRounds: number;
   /** Stop after this many epochs; null = no epoch limit. */
   epochs: number | null;
   /** Emulated slow workers (flag form `1:8` or `2:4@10`: worker:factor[@fromRound]). */
@@ -132,7 +164,12 @@ export const DEFAULT_CONFIG: Readonly<RunConfig> = Object.freeze({
   tauFast: 32,
   lambda: 0.25,
   biasDirection: 'slow',
+  resampleEvery: 1,
+  biasPool: 'seen',
   aggregation: 'steps',
+  slowWorkers: 'fill',
+  parking: 'auto',
+  poolCheckEvery: 20,
   unbalancedSteps: true,
   biasedSampling: true,
   weightedAggregation: true,
@@ -143,6 +180,8 @@ export const DEFAULT_CONFIG: Readonly<RunConfig> = Object.freeze({
   weightDecay: 1e-4,
   lrDecayEpochs: [],
   lrDecayFactor: 0.1,
+  lrScaling: 'none',
+  lrWarmupRounds: 5,
   epochs: null,
   slowdown: [],
   targetAccuracy: null,
@@ -343,7 +382,12 @@ const CHECKS: { [K in keyof RunConfig]: Check<RunConfig[K]> } = {
   tauFast: integer(1, 4096),
   lambda: real(0, 1, false),
   biasDirection: oneOf(BIAS_DIRECTIONS),
+  resampleEvery: integer(0, 1_000_000),
+  biasPool: oneOf(BIAS_POOLS),
   aggregation: oneOf(AGGREGATION_MODES),
+  slowWorkers: oneOf(SLOW_WORKER_POLICIES),
+  parking: oneOf(PARKING_POLICIES),
+  poolCheckEvery: integer(0, 1_000_000),
   unbalancedSteps: boolean,
   biasedSampling: boolean,
   weightedAggregation: boolean,
@@ -354,6 +398,8 @@ const CHECKS: { [K in keyof RunConfig]: Check<RunConfig[K]> } = {
   weightDecay: real(0, 1, true),
   lrDecayEpochs: epochList,
   lrDecayFactor: real(0, 1, false),
+  lrScaling: oneOf(LR_SCALINGS),
+  lrWarmupRounds: integer(0, 100_000),
   epochs: nullable(real(0, 100_000, false), 'a positive number of epochs'),
   slowdown,
   stopAtTarget: boolean,

@@ -3,7 +3,7 @@
  * Shards are rebuilt once per reassignment period; each worker then reads its
  * shard in order, B samples per step.
  */
-import type { BiasDirection } from './config';
+import type { BiasDirection, BiasPool } from './config';
 import type { Rng } from './rng';
 
 /** Who gets the high-loss samples; `none` is plain local SGD. */
@@ -25,6 +25,27 @@ export interface ShardInput {
   losses: Float32Array;
   /** Advanced, not forked: consecutive periods get different shards. */
   rng: Rng;
+  /** Where the high-loss candidates come from (see BiasPool); default `all`, the authors' rule. */
+  pool?: BiasPool;
+  /**
+   * The unbiased workers' permutation, carried from one rebuild to the next
+   * so that frequent rebuilds still walk through the data without repeats;
+   * without it each rebuild starts a fresh permutation.
+   */
+  stream?: UniformStream;
+  /** Told when the candidate pool had to be smaller than quota / lambda (lambda then biases less than it says). */
+  note?: (text: string) => void;
+}
+
+/** A permutation of 0..n-1 and how much of it the unbiased workers have taken. */
+export interface UniformStream {
+  permutation: Int32Array | null;
+  cursor: number;
+}
+
+/** A stream that starts with a fresh permutation. */
+export function uniformStream(): UniformStream {
+  return { permutation: null, cursor: 0 };
 }
 
 /**
@@ -33,7 +54,9 @@ export interface ShardInput {
  *
  * Biased workers share quota Q (the sum of their lengths): a uniform pool of
  * min(n, ceil(Q / lambda)) samples, its Q highest losses, shuffled, split in
- * worker order. If Q > n (roundsPerPeriod clamped to 1 on a small set, or a
+ * worker order. With `pool: 'seen'` the pool is drawn from the samples that
+ * have a recorded loss (all of them when fewer than Q / lambda are), and when
+ * fewer than Q are seen the rest of the quota is unseen samples at random. If Q > n (roundsPerPeriod clamped to 1 on a small set, or a
  * caller's own round count), every sample is taken floor(Q / n) times and R = Q mod n more
  * are chosen as above (pool min(n, ceil(R / lambda)), top R), laid out as one
  * permutation (those R first) repeated. Every n-long window of that sequence
@@ -47,6 +70,7 @@ export interface ShardInput {
  */
 export function buildShards(input: ShardInput): Int32Array[] {
   const { n, batchSize, taus, rounds, biased, lambda, losses, rng } = input;
+  const note = input.note ?? (() => undefined);
   assertInteger('n', n, 1);
   assertInteger('batchSize', batchSize, 1);
   assertInteger('rounds', rounds, 1);
@@ -72,7 +96,8 @@ export function buildShards(input: ShardInput): Int32Array[] {
     if (biased[i] === true) quota += length;
   });
   if (quota > 0) {
-    const selection = biasedSelection(n, quota, lambda, losses, rng);
+    const selection =
+      input.pool === 'seen' && quota <= n ? seenSelection(quota, lambda, losses, rng, note) : biasedSelection(n, quota, lambda, losses, rng, note);
     let cursor = 0;
     lengths.forEach((length, i) => {
       if (biased[i] !== true) return;
@@ -81,32 +106,62 @@ export function buildShards(input: ShardInput): Int32Array[] {
     });
   }
 
-  let permutation: Int32Array | null = null;
-  let cursor = n;
+  const stream = input.stream ?? uniformStream();
   lengths.forEach((length, i) => {
     if (biased[i] === true) return;
     const shard = shards[i] as Int32Array;
     if (length > n) {
       fillCyclic(shard, rng.permutation(n));
-      cursor = n;
+      stream.permutation = null;
       return;
     }
-    if (permutation === null || cursor + length > n) {
-      permutation = rng.permutation(n);
-      cursor = 0;
+    if (stream.permutation === null || stream.permutation.length !== n || stream.cursor + length > n) {
+      stream.permutation = rng.permutation(n);
+      stream.cursor = 0;
     }
-    shard.set(permutation.subarray(cursor, cursor + length));
-    cursor += length;
+    shard.set(stream.permutation.subarray(stream.cursor, stream.cursor + length));
+    stream.cursor += length;
   });
   return shards;
 }
 
+/**
+ * The biased quota Q from the samples with a recorded loss: a uniform pool of
+ * ceil(Q / lambda) of them, its Q highest, shuffled. Unseen samples fill the
+ * quota only while fewer than Q have been seen (the first round).
+ */
+function seenSelection(quota: number, lambda: number, losses: Float32Array, rng: Rng, note: (text: string) => void): Int32Array {
+  const seen: number[] = [];
+  const unseen: number[] = [];
+  for (let sample = 0; sample < losses.length; sample++) (losses[sample] === Number.POSITIVE_INFINITY ? unseen : seen).push(sample);
+  const wanted = Math.ceil(quota / lambda);
+  if (seen.length > 0 && seen.length < wanted && seen.length >= quota) {
+    note(`lambda ${lambda} asks for a pool of ${wanted} seen samples; ${seen.length} have a recorded loss, so the high-loss quota of ${quota} is the top of all of them`);
+  }
+  const seenAll = Int32Array.from(seen);
+  const pool = seen.length <= wanted ? seenAll : pick(seenAll, wanted, rng);
+  const hardest = rankByLoss(pool, losses, rng).subarray(0, Math.min(quota, pool.length));
+  const selection = new Int32Array(quota);
+  selection.set(hardest);
+  if (hardest.length < quota) selection.set(pick(Int32Array.from(unseen), quota - hardest.length, rng), hardest.length);
+  return rng.shuffle(selection);
+}
+
+/** k entries of `from` chosen uniformly without replacement. */
+function pick(from: Int32Array, k: number, rng: Rng): Int32Array {
+  return Int32Array.from(rng.sampleWithoutReplacement(from.length, k), (i) => from[i] as number);
+}
+
 /** The biased workers' Q samples in consumption order (see buildShards). */
-function biasedSelection(n: number, quota: number, lambda: number, losses: Float32Array, rng: Rng): Int32Array {
+function biasedSelection(n: number, quota: number, lambda: number, losses: Float32Array, rng: Rng, note: (text: string) => void): Int32Array {
   // Beyond full passes over all n, only the remainder is chosen by loss, from
   // its own pool, so lambda = 1 stays unbiased even when Q > n.
   const chosen = quota <= n ? quota : quota % n;
-  const pool = rng.sampleWithoutReplacement(n, Math.min(n, Math.ceil(chosen / lambda)));
+  const wanted = Math.ceil(chosen / lambda);
+  if (wanted > n && lambda < 1) {
+    note(`lambda ${lambda} asks for a pool of ${wanted} samples of ${n}, so the high-loss quota of ${chosen} is the global top ${chosen}`);
+  }
+  const pool = rng.sampleWithoutReplacement(n, Math.min(n, wanted));
   const hardest = rng.shuffle(rankByLoss(pool, losses, rng).slice(0, chosen));
   if (quota <= n) return hardest;
   const isHardest = new Uint8Array(n);

@@ -45,7 +45,10 @@ describe('Engine roles when the fastest worker changes (adaptive budgets)', () =
     const off = onRound(node.engine, (event) =>
       seen.push({ event, shards: new Map([0, 1].map((id) => [id, views.shard(id).slice()])), losses: views.losses.slice() }),
     );
-    const result = await node.engine.run({ ...SMALL_RUN, algo: 'biased', adaptiveBudgets: true, biasDirection: 'slow', maxRounds: 6 }).finally(off);
+    // The authors' period and pool: a shard is rebuilt only for the flip, so the flip is what this sees.
+    const result = await node.engine
+      .run({ ...SMALL_RUN, algo: 'biased', adaptiveBudgets: true, biasDirection: 'slow', resampleEvery: 0, biasPool: 'all', maxRounds: 6 })
+      .finally(off);
     expect(result.rounds).toBe(6);
 
     // Worker 0's estimate after round 3 is 0.7 x 40 + 0.3 x 10 = 31 ms > 20 ms: worker 1 is the fastest from round 4.
@@ -99,5 +102,42 @@ describe(`Engine on a training set smaller than one worker's round (${TINY_TRAIN
     }
     const losses = (await node.views(TINY)).losses;
     expect([...losses].filter((l) => !Number.isFinite(l))).toEqual([]);
+  });
+});
+
+describe('Loss-biased sampling from round 2 (shards rebuilt every round, pool of seen samples)', () => {
+  let node: NodeEngine;
+  let views: SharedViews;
+
+  beforeAll(async () => {
+    // Worker 1 steps at half worker 0's speed: it is the slow, biased one.
+    node = nodeEngine({ stepTimes: (id) => (id === 0 ? 10 : 20) });
+    views = await node.views();
+  });
+  afterAll(() => node.close());
+
+  it("gives the biased worker batches whose recorded loss is higher than the uniform worker's", async () => {
+    const seen: AfterRound[] = [];
+    const off = onRound(node.engine, (event) =>
+      seen.push({ event, shards: new Map([0, 1].map((id) => [id, views.shard(id).slice()])), losses: views.losses.slice() }),
+    );
+    const config = { ...SMALL_RUN, algo: 'biased' as const, adaptiveBudgets: false, resampleEvery: 1, biasPool: 'seen' as const, lambda: 0.5, maxRounds: 2 };
+    await node.engine.run(config).finally(off);
+    const [first, second] = seen;
+    if (!first || !second) throw new Error(`Expected rounds 1 and 2, saw ${seen.map((s) => s.event.round).join(', ')}.`);
+    expect([worker(second.event, 0).biased, worker(second.event, 1).biased]).toEqual([false, true]);
+    const batches = (id: number): number[] => [...(second.shards.get(id) ?? []).subarray(0, worker(second.event, id).steps * (config.batchSize ?? 0))];
+    const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
+    const biased = batches(1);
+    const uniform = batches(0);
+
+    // Drawn from what round 1 recorded: every biased sample has a loss, and they average above all recorded ones.
+    const before = biased.map((i) => first.losses[i] ?? Number.NaN);
+    expect(before.every(Number.isFinite)).toBe(true);
+    const recorded = [...first.losses].filter(Number.isFinite);
+    expect(mean(before)).toBeGreaterThan(mean(recorded));
+    // Trained on in round 2, they still cost more than the uniform worker's.
+    const after = (samples: number[]) => mean(samples.map((i) => second.losses[i] ?? Number.NaN));
+    expect(after(biased)).toBeGreaterThan(after(uniform));
   });
 });

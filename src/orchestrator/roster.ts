@@ -110,6 +110,11 @@ export function ensureShards(run: RunState, stepsOf: (m: Member) => number): voi
     losses: views.losses,
     rng: run.shardRng,
     capacity: views.spec.shardCapacity,
+    resampleEvery: config.resampleEvery,
+    pool: config.biasPool,
+    stream: run.uniform,
+    // The figures change from rebuild to rebuild; once a run is enough to know lambda is capped.
+    note: (text) => tellOnce(run, text, 'bias pool capped'),
   });
   members.forEach((m, i) => {
     const stored = plan.stored[i];
@@ -160,4 +165,12 @@ export async function seatJoiner(run: RunState, pool: WorkerPool, backend: Backe
     pool.remove(worker.id, `failed to join: ${reasonOf(e)}`);
     throw e;
   }
+}
+
+/** A note for the next round event and the log, the first time one of its `kind` is said in the run. */
+export function tellOnce(run: RunState, text: string, kind: string = text): void {
+  if (run.told.has(kind)) return;
+  run.told.add(kind);
+  run.notes.push(text);
+  run.log('info', text);
 }

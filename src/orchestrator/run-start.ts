@@ -6,6 +6,7 @@
 import type { Checkpoint } from '../checkpoint/format';
 import { mechanismsOf, type RunConfig } from '../core/config';
 import { createRng } from '../core/rng';
+import { uniformStream } from '../core/sampler';
 import { initialTheta } from '../models/spec';
 import type { Prepared } from './dataset-memory';
 import { restore } from './checkpointing';
@@ -84,6 +85,8 @@ export async function openRun(input: {
     members,
     departed: [],
     shardRng: rng.fork(resume ? `shards-${resume.round}` : 'shards'),
+    uniform: uniformStream(),
+    told: new Set(),
     round: resume?.round ?? 0,
     learningRate,
     lastGood: views.global.slice(),

@@ -5,6 +5,7 @@
  */
 import type { Mechanisms, RunConfig } from '../core/config';
 import type { Rng } from '../core/rng';
+import type { UniformStream } from '../core/sampler';
 import type { WorkerRoundStats } from '../protocol';
 import type { Prepared } from './dataset-memory';
 import type { RunClock } from './run-clock';
@@ -81,6 +82,10 @@ export interface RunState {
   departed: Member[];
   /** Advanced (never forked) by every shard rebuild, so periods differ. */
   readonly shardRng: Rng;
+  /** The unbiased workers' walk through the data, across shard rebuilds. */
+  readonly uniform: UniformStream;
+  /** Notes already told once this run (the planner's are the same every rebuild). */
+  readonly told: Set<string>;
   /** Rounds started: the round in progress, or the last one. */
   round: number;
   learningRate: number;

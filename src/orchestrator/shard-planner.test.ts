@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../core/rng';
-import { buildShards, shardWindow } from '../core/sampler';
+import { buildShards, shardWindow, uniformStream } from '../core/sampler';
 import { roundsPerPeriod } from '../core/schedule';
 import { planShards, shardsStale, type ShardNeed } from './shard-planner';
+
+/** The authors' period and pool, a fresh stream, notes ignored. */
+const AUTHORS = { resampleEvery: 0, pool: 'all', stream: uniformStream(), note: () => undefined } as const;
 
 const cursor = (offset: number, length: number, builtBiased: boolean) => ({ offset, length, stored: length, builtBiased });
 
@@ -28,7 +31,7 @@ describe('planShards', () => {
       { cursor: cursor(0, 0, false), steps: 8, biased: false },
       { cursor: cursor(0, 0, false), steps: 4, biased: true },
     ];
-    const plan = planShards({ needs, n, batchSize: 16, lambda: 0.5, losses, rng: createRng(3), capacity: n });
+    const plan = planShards({ needs, n, batchSize: 16, lambda: 0.5, losses, rng: createRng(3), capacity: n, ...AUTHORS });
     const full = buildShards({
       n, batchSize: 16, taus: [8, 4], rounds: roundsPerPeriod(n, 16, [8, 4]), biased: [false, true], lambda: 0.5, losses, rng: createRng(3),
     });
@@ -49,9 +52,26 @@ describe('planShards', () => {
     const n = 1000;
     const plan = planShards({
       needs: [{ cursor: cursor(0, 0, false), steps: 2, biased: false }],
-      n, batchSize: 10, lambda: 1, losses: new Float32Array(n), rng: createRng(1), capacity: n,
+      n, batchSize: 10, lambda: 1, losses: new Float32Array(n), rng: createRng(1), capacity: n, ...AUTHORS,
     });
     expect(plan.cursors[0]).toEqual({ offset: 0, length: 1000, stored: 1000, builtBiased: false });
     expect(new Set(plan.stored[0]).size).toBe(1000);
+  });
+
+  it('rebuilds every resampleEvery rounds, and carries the unbiased permutation across rebuilds without repeats', () => {
+    const n = 100;
+    const stream = uniformStream();
+    const seen: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      const plan = planShards({
+        needs: [{ cursor: cursor(0, 0, false), steps: 2, biased: false }],
+        n, batchSize: 10, lambda: 1, losses: new Float32Array(n), rng: createRng(round), capacity: n,
+        resampleEvery: 1, pool: 'seen', stream, note: () => undefined,
+      });
+      expect(plan.cursors[0]?.length).toBe(20);
+      seen.push(...plan.stored[0]!);
+    }
+    // Five rebuilds of 20: one pass over the 100 samples.
+    expect(new Set(seen).size).toBe(100);
   });
 });

@@ -3,14 +3,16 @@
  * typed arrays: the sampler (core/sampler.ts) chooses the samples; this
  * decides when, and fits each shard into its fixed-size region.
  *
- * A shard holds B * tau_i * rounds-per-period samples. The region holds at
+ * A shard holds B * tau_i * rounds-per-period samples (resampleEvery rounds,
+ * or about one pass over the data). The region holds at
  * most N (the training set). A longer shard only arises when B * tau_i > N,
  * and then the sampler's shard repeats with period N (every N-long window is
  * a permutation), so storing its first N entries and reading with wrap-around
  * gives exactly the same samples.
  */
+import type { BiasPool } from '../core/config';
 import type { Rng } from '../core/rng';
-import { buildShards } from '../core/sampler';
+import { buildShards, type UniformStream } from '../core/sampler';
 import { roundsPerPeriod } from '../core/schedule';
 import type { ShardCursor } from './run-state';
 
@@ -51,6 +53,11 @@ export function planShards(input: {
   rng: Rng;
   /** Entries one member's shard region holds. */
   capacity: number;
+  /** Rounds the shards last; 0 = about one pass over the data (the authors' period). */
+  resampleEvery: number;
+  pool: BiasPool;
+  stream: UniformStream;
+  note: (text: string) => void;
 }): ShardPlan {
   const { needs, n, batchSize, capacity } = input;
   const taus = needs.map((w) => w.steps);
@@ -58,7 +65,10 @@ export function planShards(input: {
     n,
     batchSize,
     taus,
-    rounds: roundsPerPeriod(n, batchSize, taus),
+    rounds: input.resampleEvery > 0 ? input.resampleEvery : roundsPerPeriod(n, batchSize, taus),
+    pool: input.pool,
+    stream: input.stream,
+    note: input.note,
     biased: needs.map((w) => w.biased),
     lambda: input.lambda,
     losses: input.losses,
