@@ -108,6 +108,17 @@ export interface ProfileReport {
   samplesMs: number[];
 }
 
+/** What a worker trained in a pool measurement window (see TrainerApi.measure). */
+export interface MeasureReport {
+  id: number;
+  steps: number;
+  samples: number;
+  /** From the call's start to its last step's end, ms. */
+  ms: number;
+  /** Median ms per step, emulated slowdown included. */
+  stepMs: number;
+}
+
 export interface EvalReport {
   accuracy: number;
   loss: number;
@@ -162,6 +173,13 @@ export interface TrainerApi {
   /** Write theta_i into the worker's slot and mark it with `version`; false if it holds NaN/Infinity. */
   publishModel(version: number): Promise<boolean>;
   profile(warmupSteps: number, timedSteps: number, slowdown: number): Promise<ProfileReport>;
+  /**
+   * Trains steps until the wall clock (performance.timeOrigin + now, so every
+   * worker reads the same clock) passes `untilMs`, at least one, and then puts
+   * its model and momentum back: the pool's throughput with the other workers
+   * stepping beside it, without changing what it trains.
+   */
+  measure(untilMs: number, slowdown: number): Promise<MeasureReport>;
   runRound(order: RoundOrder): Promise<RoundReport>;
   /** Sync SGD: gradient of one batch from the shard at `shardOffset` (wrapping at `shardStored`) into the worker's slot. */
   computeGradient(shardOffset: number, shardStored: number, slowdown: number): Promise<GradientReport>;
@@ -195,6 +213,8 @@ export interface WorkerRoundStats {
   stepMs: number;
   biased: boolean;
   tensors: number;
+  /** Why it sat this round out (parking: the pool trains faster without it), or null when it trained. */
+  parked: string | null;
 }
 
 export interface RoundEvent {
@@ -281,7 +301,9 @@ export interface WorkerInfo {
   backend: BackendName;
   report: BackendReport;
   stepMs: number | null;
-  role: 'fast' | 'slow' | null;
+  role: 'fast' | 'slow' | 'parked' | null;
+  /** Why the pool trains without it (role `parked`), or null. */
+  parked: string | null;
 }
 
 /** One worker over a whole run, in the run result. */
@@ -302,6 +324,8 @@ export interface WorkerSummary {
   idleMs: number;
   /** Why the worker left during the run, or null if it stayed. */
   left: string | null;
+  /** Why it was parked at the end of the run (the pool trained faster without it), or null when it trained. */
+  parked: string | null;
 }
 
 /** The benchmark's per-algorithm result and what `window.tandem.run` resolves to. */

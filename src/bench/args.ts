@@ -17,6 +17,7 @@ import {
 } from '../core/config';
 import { asError, messageOf } from '../core/errors';
 import { BenchArgsError, MAX_SEEDS, benchItems, parseNumber, parseSeedFlags, type BenchItem } from './arg-values';
+import { MAX_SWEEP_VALUES, parseSweep, type NumericKey, type Sweep, type SweepValue } from './sweep';
 
 export { BenchArgsError, MAX_SEEDS, benchItems, type BenchItem };
 
@@ -32,6 +33,8 @@ export interface BenchOptions {
   seeds: number[];
   /** Only the keys given as flags; the page fills the rest from DEFAULT_CONFIG. */
   config: Partial<RunConfig>;
+  /** --sweep: every algorithm and seed also at each of these values of one key; absent without the flag. */
+  sweep?: Sweep;
   /** Path of the JSON result file. */
   out: string;
   headed: boolean;
@@ -67,7 +70,12 @@ const CONFIG_FLAGS: { [K in ConfigKey]: ConfigFlag } = {
   tauFast: { kind: 'number', help: 'local steps of the fastest worker per round' },
   lambda: { kind: 'number', help: 'high-loss ratio in (0, 1]; 1 = no bias' },
   biasDirection: { kind: 'text', help: 'which workers get the high-loss samples: slow | fast' },
+  resampleEvery: { kind: 'number', help: 'rebuild the shards (and the high-loss selection) every N rounds; 0 = once per pass over the data' },
+  biasPool: { kind: 'text', help: 'high-loss candidates: seen (samples with a recorded loss) | all (uniform, unseen first)' },
   aggregation: { kind: 'text', help: 'aggregation weights: steps | samples | uniform' },
+  slowWorkers: { kind: 'text', help: 'a worker whose one step outlasts the round: fill (the round lasts its step) | wait' },
+  parking: { kind: 'text', help: 'auto (park workers that slow the pool, measured) | off' },
+  poolCheckEvery: { kind: 'number', help: 'with adaptive budgets, re-check parking every N rounds; 0 = on roster changes only' },
   unbalancedSteps: { kind: 'boolean', help: 'biased: tau_i from measured speed' },
   biasedSampling: { kind: 'boolean', help: 'biased: loss-biased sampling' },
   weightedAggregation: { kind: 'boolean', help: 'biased: weighted aggregation' },
@@ -76,6 +84,8 @@ const CONFIG_FLAGS: { [K in ConfigKey]: ConfigFlag } = {
   learningRate: { kind: 'number', help: 'SGD learning rate' },
   momentum: { kind: 'number', help: 'SGD momentum in [0, 0.999]' },
   weightDecay: { kind: 'number', help: 'L2 weight decay' },
+  lrScaling: { kind: 'text', help: 'learning rate for K averaged workers: none | linear (x K) | sqrt (x sqrt K)' },
+  lrWarmupRounds: { kind: 'number', help: 'rounds over which a scaled learning rate ramps up from --learning-rate' },
   targetAccuracy: { kind: 'number-or-none', help: 'stop at this test accuracy in (0, 1], or none' },
   stopAtTarget: { kind: 'boolean', help: 'stop when the target is reached (false: record the time and go on)' },
   maxSeconds: { kind: 'number', help: 'training-clock limit per run, seconds' },
@@ -94,6 +104,12 @@ const CONFIG_FLAGS: { [K in ConfigKey]: ConfigFlag } = {
 
 const CONFIG_KEYS = Object.keys(CONFIG_FLAGS) as ConfigKey[];
 
+/** The keys whose flag reads a number: what --sweep may list values of (sweep.ts refuses a few more). */
+const NUMERIC_KEYS = CONFIG_KEYS.filter((key): key is NumericKey => {
+  const kind = CONFIG_FLAGS[key].kind;
+  return kind === 'number' || kind === 'number-or-none';
+});
+
 /** `tauFast` -> `tau-fast`. */
 export function flagName(key: ConfigKey): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -105,6 +121,7 @@ const OPTIONS = {
   algos: { type: 'string' },
   seeds: { type: 'string' },
   repeat: { type: 'string' },
+  sweep: { type: 'string' },
   out: { type: 'string' },
   port: { type: 'string' },
   headed: { type: 'boolean' },
@@ -173,7 +190,30 @@ export function parseBenchArgs(argv: string[], now: Date = new Date()): BenchOpt
   }
   options.config = config as Partial<RunConfig>;
   options.seeds = parseSeedFlags(text(values, 'seeds'), text(values, 'repeat'), raw.has('seed'), options.config.seed ?? DEFAULT_CONFIG.seed);
+  const sweep = text(values, 'sweep');
+  if (sweep !== undefined) options.sweep = parseSweepFlag(sweep, config, options.algos, raw);
   return options;
+}
+
+/** --sweep, each value read by its key's flag parser and checked by validateConfig for every algorithm, as that flag would be. */
+function parseSweepFlag(value: string, config: Record<string, unknown>, algos: readonly Algo[], raw: ReadonlyMap<ConfigKey, string>): Sweep {
+  return parseSweep(value, {
+    keys: NUMERIC_KEYS,
+    flagName,
+    flagGiven: (key) => raw.has(key),
+    value: (key, item) => {
+      // The flag kinds of NUMERIC_KEYS read a number, or null for `none`.
+      const parsed = parseValue(key, item) as SweepValue;
+      for (const algo of algos) {
+        try {
+          validateConfig({ ...config, [key]: parsed, algo });
+        } catch (error) {
+          throw configErrorToFlag(error, new Map([[key, item]]));
+        }
+      }
+      return parsed;
+    },
+  });
 }
 
 
@@ -198,6 +238,14 @@ function parseFlags(argv: string[]): Values {
   const seen = new Set<string>();
   for (const token of parsed.tokens) {
     if (token.kind !== 'option') continue;
+    if (seen.has(token.name) && token.name === 'sweep') {
+      throw new BenchArgsError(
+        '--sweep',
+        token.value,
+        'one --sweep',
+        'Flag --sweep is given more than once: a bench run sweeps one config key. Give one --sweep and run the benchmark again for another key.',
+      );
+    }
     if (seen.has(token.name)) {
       throw new BenchArgsError(`--${token.name}`, token.value, 'the flag once', `Flag --${token.name} is given more than once; give it once.`);
     }
@@ -290,6 +338,12 @@ export function usage(): string {
     ['--algos LIST', `algorithms to run in order (default ${ALGOS.join(',')})`],
     ['--seeds LIST', 'run every algorithm once per seed, e.g. 1,2,3; the tables give the median (min–max) over the seeds (not with --seed or --repeat)'],
     ['--repeat N', `run every algorithm with N seeds: --seed, --seed + 1, ... (default seed ${DEFAULT_CONFIG.seed}; not with --seeds)`],
+    [
+      '--sweep KEY=LIST',
+      `run every algorithm with every seed at each value of one numeric config key, e.g. learningRate=0.025,0.05,0.1,0.2 (2 to ${MAX_SWEEP_VALUES} distinct values; ` +
+        "not with the key's own flag); a sweep table marks each algorithm's best value (the fastest median time to target among the values every seed reached it with, " +
+        'else the highest median final accuracy), and the tables after it compare each algorithm at its own best value',
+    ],
     ...CONFIG_KEYS.map((key): [string, string] => {
       const spec = CONFIG_FLAGS[key];
       const arg = spec.kind === 'boolean' ? 'true|false' : spec.kind === 'workers' ? 'SPEC' : spec.kind === 'text' ? 'NAME' : 'N';

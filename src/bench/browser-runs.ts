@@ -19,6 +19,7 @@ import type {} from '../tandem-global';
 import { CHROMIUM_ARGS, chromiumExecutable } from './chromium';
 import { LOCAL_DATA_PREFIX, serveLocalDataset } from './local-files';
 import type { BenchFailure } from './report';
+import type { SweepValue } from './sweep';
 
 /** How often a running benchmark prints its latest round. */
 const PROGRESS_EVERY_MS = 5_000;
@@ -102,10 +103,13 @@ export function launchChromium(headed: boolean): Promise<Browser> {
 export class PageErrors {
   algo: Algo | null = null;
   seed: number | null = null;
+  /** With --sweep, the swept key's value of the run in progress; undefined otherwise. */
+  sweepValue: SweepValue | undefined = undefined;
   readonly failures: BenchFailure[] = [];
 
   record(message: string): void {
-    this.failures.push({ algo: this.algo, seed: this.seed, message: `page error: ${message}` });
+    const value = this.sweepValue === undefined ? {} : { sweepValue: this.sweepValue };
+    this.failures.push({ algo: this.algo, seed: this.seed, ...value, message: `page error: ${message}` });
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: builds the page, serves it cross-origin isolated with
  * `vite preview`, and runs each algorithm with each seed in turn
- * (src/api/run-sequence; order: args.ts benchItems) in Chromium through
+ * (src/api/run-sequence; order: args.ts benchItems, or with --sweep at each
+ * value too: sweep.ts sweepItems) in Chromium through
  * `window.tandem`, in one page, or a new one after a run that hung or crashed
  * it. Prints progress, a summary table, and writes the BenchFile JSON. Exit
  * codes: 0 all runs clean, 1 a run failed, 2 bad flags, 130 interrupted.
@@ -17,7 +18,7 @@ import { percent, seconds } from '../core/format';
 import type { Page } from '@playwright/test';
 import type { BaselineOptions, EnvironmentInfo, RunResult } from '../protocol';
 import type {} from '../tandem-global';
-import { BenchArgsError, benchItems, parseBenchArgs, usage, type BenchOptions } from './args';
+import { BenchArgsError, benchItems, parseBenchArgs, usage, type BenchItem, type BenchOptions } from './args';
 import {
   PageErrors,
   Resources,
@@ -34,15 +35,21 @@ import {
 } from './browser-runs';
 import { localDataset } from './local-files';
 import { baselineTable, describeAdapter, formatTable, type BaselineRow, type BenchFailure, type BenchFile } from './report';
+import { formatSweepValue, sweepItems, withSweepValue, type SweepValue } from './sweep';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** A second SIGINT sooner than this after the first is the same Ctrl-C. */
 const SIGINT_REPEAT_MS = 1_000;
 
-/** The config the runs used, as it goes in the result file; `seed` is the first of `seeds`. */
+/**
+ * The config the runs used, as it goes in the result file; `seed` is the
+ * first of `seeds`, and with --sweep the swept key holds the first of its values.
+ */
 function resolvedConfig(options: BenchOptions): BenchFile['config'] {
-  const { algo: _algo, ...rest } = validateConfig(options.config);
-  return { ...rest, seed: options.seeds[0] ?? rest.seed, algos: options.algos, seeds: options.seeds };
+  const { sweep } = options;
+  const given = sweep ? withSweepValue(options.config, sweep.key, sweep.values[0]) : options.config;
+  const { algo: _algo, ...rest } = validateConfig(given);
+  return { ...rest, seed: options.seeds[0] ?? rest.seed, algos: options.algos, seeds: options.seeds, ...(sweep ? { sweep } : {}) };
 }
 
 async function bench(options: BenchOptions, root: string, resources: Resources, interrupt: AbortSignal): Promise<number> {
@@ -96,21 +103,34 @@ async function bench(options: BenchOptions, root: string, resources: Resources, 
     }
   }
 
-  const items = benchItems(options.algos, options.seeds);
+  const { sweep } = options;
+  // Without --sweep an item has no value: its run keeps the config's own.
+  const items: (BenchItem & { value?: SweepValue })[] = sweep
+    ? sweepItems(options.algos, options.seeds, sweep.values)
+    : benchItems(options.algos, options.seeds);
+  // The field that ties a failure to its run's swept value; absent without --sweep.
+  const sweptValue = (value: SweepValue | undefined): Pick<BenchFailure, 'sweepValue'> => (sweep && value !== undefined ? { sweepValue: value } : {});
   const multi = options.seeds.length > 1;
   const sequence = await runSequence(
     items,
-    async ({ algo, seed }, index) => {
-      const tag = multi ? `${algo} seed ${seed}` : algo;
-      console.log(`\nRunning ${algo}${multi ? ` with seed ${seed} (run ${index + 1} of ${items.length})` : ''}...`);
+    async ({ algo, seed, value }, index) => {
+      const at = sweep && value !== undefined ? { key: sweep.key, value } : null;
+      const tag = `${algo}${at ? ` ${at.key}=${formatSweepValue(at.value)}` : ''}${multi ? ` seed ${seed}` : ''}`;
+      console.log(
+        `\nRunning ${algo}${at ? ` at ${at.key} ${formatSweepValue(at.value)}` : ''}${multi ? ` with seed ${seed}` : ''}` +
+          `${multi || at ? ` (run ${index + 1} of ${items.length})` : ''}...`,
+      );
       errors.algo = algo;
       errors.seed = seed;
+      errors.sweepValue = at?.value;
+      const config = { ...options.config, algo, seed };
       let outcome: RunOutcome;
       try {
-        outcome = await runOne(page, { ...options.config, algo, seed }, interrupt, tag);
+        outcome = await runOne(page, at ? withSweepValue(config, at.key, at.value) : config, interrupt, tag);
       } finally {
         errors.algo = null;
         errors.seed = null;
+        errors.sweepValue = undefined;
       }
       const r = outcome.result;
       if (r) {
@@ -122,7 +142,7 @@ async function bench(options: BenchOptions, root: string, resources: Resources, 
       if (outcome.failure !== null) {
         warn(`${tag}: ${outcome.failure}`);
         // The table and the JSON keep the first line; the stack went to stderr above.
-        failures.push({ algo, seed, message: outcome.failure.split('\n')[0] ?? outcome.failure });
+        failures.push({ algo, seed, ...sweptValue(value), message: outcome.failure.split('\n')[0] ?? outcome.failure });
       }
       return outcome;
     },
@@ -134,7 +154,9 @@ async function bench(options: BenchOptions, root: string, resources: Resources, 
     },
   );
   const runs: RunResult[] = sequence.results.flatMap((outcome) => (outcome.result ? [outcome.result] : []));
-  failures.push(...sequence.failures.map((f) => ({ algo: f.item.algo, seed: f.item.seed, message: `run failed: ${messageOf(f.error)}` })));
+  failures.push(
+    ...sequence.failures.map((f) => ({ algo: f.item.algo, seed: f.item.seed, ...sweptValue(f.item.value), message: `run failed: ${messageOf(f.error)}` })),
+  );
   failures.push(...errors.failures);
 
   const file: BenchFile = {

@@ -40,6 +40,7 @@ import {
   type Variant,
 } from './paper-suite';
 import { accuracyPlot, busyPlot } from './plots';
+import { formatSweep } from './sweep';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -74,7 +75,8 @@ export function paperUsage(): string {
     'The flags of npm run bench set the base config and the seeds (--algos is not used: each experiment names its own):',
     ...usage()
       .split('\n')
-      .filter((line) => line.startsWith('  -')),
+      // runSuite refuses --sweep: each experiment names its own variants.
+      .filter((line) => line.startsWith('  -') && !line.startsWith('  --sweep ')),
   ].join('\n');
 }
 
@@ -154,6 +156,10 @@ async function runSuite(argv: string[], root: string, resources: Resources, inte
   if (bench.help) {
     console.log(paperUsage());
     return 0;
+  }
+  if (bench.sweep) {
+    const text = formatSweep(bench.sweep);
+    throw new BenchArgsError('--sweep', text, 'npm run bench only', `--sweep ${JSON.stringify(text)} is a flag of npm run bench, not of bench:paper: each experiment names its own variants. Sweep with npm run bench -- --sweep ${text}.`);
   }
   // A --max-seconds given on the command line caps compare's runs too.
   if (bench.config.maxSeconds !== undefined) options.suite.compareMaxSeconds = bench.config.maxSeconds;

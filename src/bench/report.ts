@@ -15,12 +15,20 @@ import {
   wallTimeCell,
 } from './run-summary';
 import { BARE_SECONDS, COUNT, MILLISECONDS, SHARE, countsOf, formatSpread, groupBy, median, present, ratioOf } from './stats';
+import { formatSweepValue, type Sweep, type SweepValue } from './sweep';
+import { sweepSection } from './sweep-report';
+import { renderTable, type Align } from './text-table';
+
+// Its callers and tests knew it from here before it got its own module.
+export { renderTable };
 
 /**
  * The flags' config as run: DEFAULT_CONFIG plus the flags, for every
- * algorithm listed and every seed (`seed` is the first of `seeds`).
+ * algorithm listed and every seed (`seed` is the first of `seeds`). With
+ * --sweep, `sweep` names the key and its values, and the key's own field
+ * holds the first of them.
  */
-export type BenchConfig = Omit<RunConfig, 'algo'> & { algos: Algo[]; seeds: number[] };
+export type BenchConfig = Omit<RunConfig, 'algo'> & { algos: Algo[]; seeds: number[]; sweep?: Sweep };
 
 /** A run that did not produce a clean result (rejected, timed out, page error). */
 export interface BenchFailure {
@@ -28,6 +36,8 @@ export interface BenchFailure {
   algo: Algo | null;
   /** The seed of the run it is tied to, else null. */
   seed: number | null;
+  /** With --sweep: the swept key's value in the run it is tied to. */
+  sweepValue?: SweepValue;
   message: string;
 }
 
@@ -65,23 +75,6 @@ export function baselineTable(rows: readonly BaselineRow[]): string {
     ]),
     ['right', 'left', 'left', 'left', 'right', 'right', 'right', 'right'],
   );
-}
-
-type Align = 'left' | 'right';
-
-/** Plain-text table: columns padded to their widest cell. */
-export function renderTable(header: string[], rows: string[][], align: Align[]): string {
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const line = (cells: string[]): string =>
-    cells
-      .map((cell, c) => {
-        const width = widths[c] ?? cell.length;
-        return align[c] === 'right' ? cell.padStart(width) : cell.padEnd(width);
-      })
-      .join('  ')
-      .trimEnd();
-  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
-  return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
 export function describeAdapter(env: EnvironmentInfo): string {
@@ -240,7 +233,10 @@ function speedupSection(groups: readonly [Algo, RunResult[]][]): string {
   return lines.join('\n');
 }
 
-/** The summary printed after a benchmark: environment, per-algorithm over seeds, per-run workers, speed-ups, failures. */
+/**
+ * The summary printed after a benchmark: environment, (with --sweep) the
+ * sweep table, per-algorithm over seeds, per-run workers, speed-ups, failures.
+ */
 export function formatTable(results: BenchFile): string {
   const { runs, config } = results;
   const seeds = config.seeds;
@@ -254,16 +250,22 @@ export function formatTable(results: BenchFile): string {
   if (results.baseline && results.baseline.length > 0) {
     parts.push(`Each worker alone, against bare tfjs on the same backend:\n${baselineTable(results.baseline)}`);
   }
+  const sweep = config.sweep;
   if (runs.length === 0) {
     parts.push('No run finished.');
   } else {
-    const groups = groupBy(runs, (r) => r.algo);
-    parts.push(runsTable(groups, seeds), workersTable(groups));
+    // A sweep judges each algorithm at its own best value: the tables below see only those runs.
+    const section = sweep === undefined ? null : sweepSection(runs, sweep, seeds, results.failures);
+    if (section) parts.push(section.table, section.chosen);
+    const groups = groupBy(section ? section.runs : runs, (r) => r.algo);
+    if (groups.length > 0) parts.push(runsTable(groups, seeds), workersTable(groups));
     const speed = speedupSection(groups);
     if (speed !== '') parts.push(speed);
   }
   if (results.failures.length > 0) {
-    const who = (f: BenchFailure): string => `${f.algo ?? '(page)'}${multi && f.seed !== null ? ` seed ${f.seed}` : ''}`;
+    const value = (f: BenchFailure): string =>
+      sweep === undefined || f.sweepValue === undefined ? '' : ` ${sweep.key} ${formatSweepValue(f.sweepValue)}`;
+    const who = (f: BenchFailure): string => `${f.algo ?? '(page)'}${value(f)}${multi && f.seed !== null ? ` seed ${f.seed}` : ''}`;
     parts.push(['Failures:', ...results.failures.map((f) => `  ${who(f)}: ${f.message}`)].join('\n'));
   }
   return parts.join('\n\n');

@@ -17,7 +17,7 @@ export const FIXTURE_ENV: EnvironmentInfo = {
 };
 
 export function fakeWorker(id: number, extra: Partial<WorkerSummary> = {}): WorkerSummary {
-  return { id, backend: 'wasm', requested: 'wasm', stepMs: 10, measuredStepMs: 10, slowdown: 1, tau: 32, steps: 320, samples: 10240, busyMs: 3000, idleMs: 1000, left: null, ...extra };
+  return { id, backend: 'wasm', requested: 'wasm', stepMs: 10, measuredStepMs: 10, slowdown: 1, tau: 32, steps: 320, samples: 10240, busyMs: 3000, idleMs: 1000, left: null, parked: null, ...extra };
 }
 
 /**

@@ -3,6 +3,19 @@ import { describe, expect, it } from 'vitest';
 import { ADAPTIVE_SMOOTHING, computeBudgets, median, roundsPerPeriod, updateStepEstimate } from './schedule';
 
 describe('computeBudgets', () => {
+  it('with fill, sizes the round to a worker slower than the round, the others filling it', () => {
+    // 1249 ms SwiftShader step beside 28 ms WASM steps: the round is one slow step long.
+    const filled = computeBudgets([1249, 28, 28], 32, { unbalanced: true, fill: true });
+    expect(filled.tauFast).toBe(45);
+    expect(filled.tau).toEqual([1, 45, 45]);
+    // Without fill the slow worker's one step is 1249 ms in a 896 ms round: the others would wait 353 ms.
+    expect(computeBudgets([1249, 28, 28], 32, { unbalanced: true }).tau).toEqual([1, 32, 32]);
+    // No worker slower than the round: fill changes nothing.
+    expect(computeBudgets([40, 10, 20], 32, { unbalanced: true, fill: true }).tau).toEqual([8, 32, 16]);
+    // Plain local SGD (equal budgets) keeps tauFast: waiting for the slowest is what it is.
+    expect(computeBudgets([1249, 28], 32, { unbalanced: false, fill: true }).tau).toEqual([32, 32]);
+  });
+
   it('takes the fast worker from measurement, wherever it sits', () => {
     const budgets = computeBudgets([40, 10, 20], 32, { unbalanced: true });
     expect(budgets.fastIndex).toBe(1);

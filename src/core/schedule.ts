@@ -17,6 +17,8 @@ export interface Budgets {
   gamma: number[];
   /** Local steps per round. */
   tau: number[];
+  /** The fast worker's steps per round: tauFast, or more when `fill` sizes the round to a slower worker's one step. */
+  tauFast: number;
 }
 
 /**
@@ -39,11 +41,17 @@ export function fastestIndex(stepMs: readonly number[]): number {
  * tau_i = max(1, round(gamma_i * tauFast)), so every worker spends about
  * tauFast * t_fast per round. With `unbalanced` off every worker does tauFast
  * (plain local SGD); gamma is still reported.
+ *
+ * A worker whose one step outlasts that round (t_i > tauFast * t_fast) would
+ * make the others wait for it. With `fill` the round is sized to the slowest
+ * step instead: the fast worker's budget becomes round(t_slowest / t_fast)
+ * (never below tauFast) and every budget scales with it,
+ * so the others fill the slow step's time with steps of their own.
  */
 export function computeBudgets(
   stepMs: readonly number[],
   tauFast: number,
-  opts: { unbalanced: boolean },
+  opts: { unbalanced: boolean; fill?: boolean },
 ): Budgets {
   if (stepMs.length === 0) {
     throw new Error('Invalid stepMs: []. Should hold one step time per worker, at least one.');
@@ -55,8 +63,10 @@ export function computeBudgets(
   const fastIndex = fastestIndex(stepMs);
   const tFast = stepMs[fastIndex] as number;
   const gamma = stepMs.map((t) => tFast / t);
-  const tau = gamma.map((g) => (opts.unbalanced ? Math.max(1, Math.round(g * tauFast)) : tauFast));
-  return { fastIndex, gamma, tau };
+  const slowest = Math.max(...stepMs);
+  const filled = opts.unbalanced && opts.fill === true ? Math.max(tauFast, Math.round(slowest / tFast)) : tauFast;
+  const tau = gamma.map((g) => (opts.unbalanced ? Math.max(1, Math.round(g * filled)) : filled));
+  return { fastIndex, gamma, tau, tauFast: filled };
 }
 
 /**

@@ -126,7 +126,7 @@ describe('Loss-biased sampling from round 2 (shards rebuilt every round, pool of
     const [first, second] = seen;
     if (!first || !second) throw new Error(`Expected rounds 1 and 2, saw ${seen.map((s) => s.event.round).join(', ')}.`);
     expect([worker(second.event, 0).biased, worker(second.event, 1).biased]).toEqual([false, true]);
-    const batches = (id: number): number[] => [...(second.shards.get(id) ?? []).subarray(0, worker(second.event, id).steps * (config.batchSize ?? 0))];
+    const batches = (id: number): number[] => [...(second.shards.get(id) ?? new Int32Array(0)).subarray(0, worker(second.event, id).steps * (config.batchSize ?? 0))];
     const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
     const biased = batches(1);
     const uniform = batches(0);

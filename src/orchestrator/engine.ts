@@ -339,7 +339,7 @@ export class Engine {
   }
 
   private publishWorkers(run: RunState): void {
-    this.workerInfo = workerInfos(run.members);
+    this.workerInfo = workerInfos(run.members, run.parked);
     this.emit({ type: 'workers', workers: this.workers() });
   }
 

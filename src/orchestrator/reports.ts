@@ -22,7 +22,13 @@ export function memberWork(
     idleMs: done?.idleMs ?? 0,
     stepMs: done?.stepMs ?? m.stepMs,
     biased: done?.biased ?? m.biased,
+    parked: null,
   };
+}
+
+/** A parked worker in a round: no budget, no work, and why. */
+export function parkedWork(m: Member, reason: string): MemberWork {
+  return { ...memberWork(m), tau: 0, biased: false, parked: reason };
 }
 
 /** Adds a round's work to the member's run totals. */
@@ -44,7 +50,7 @@ export function runResult(run: RunState, history: readonly RoundEvent[], stopped
   return {
     algo: config.algo,
     config,
-    workers: [...run.members, ...run.departed].map((m) => ({
+    workers: [...run.members, ...run.parked.map((p) => p.member), ...run.departed].map((m) => ({
       id: m.worker.id,
       backend: m.worker.report.backend,
       requested: m.worker.requested,
@@ -57,6 +63,7 @@ export function runResult(run: RunState, history: readonly RoundEvent[], stopped
       busyMs: m.busyMs,
       idleMs: m.idleMs,
       left: run.departed.includes(m) ? (m.worker.lostReason() ?? 'left') : null,
+      parked: run.parked.find((p) => p.member === m)?.reason ?? null,
     })),
     rounds: run.round,
     wallMs: clock.wallMs(),

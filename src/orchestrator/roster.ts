@@ -37,10 +37,17 @@ export function fastestMember(members: readonly Member[]): Member | null {
   return members.length === 0 ? null : (members[fastestIndex(members.map((m) => m.estimateMs))] ?? null);
 }
 
-/** tau_i from the current step-time estimates; bias roles from the current fastest. */
-export function assignBudgets(members: readonly Member[], config: RunConfig, mech: Mechanisms): void {
-  if (members.length === 0) return;
-  const budgets = computeBudgets(members.map((m) => m.estimateMs), config.tauFast, { unbalanced: mech.unbalancedSteps });
+/**
+ * tau_i from the current step-time estimates (slowWorkers fill: rounds
+ * sized to the slowest step); bias roles from the current fastest. Returns
+ * the fast worker's budget.
+ */
+export function assignBudgets(members: readonly Member[], config: RunConfig, mech: Mechanisms): number {
+  if (members.length === 0) return config.tauFast;
+  const budgets = computeBudgets(members.map((m) => m.estimateMs), config.tauFast, {
+    unbalanced: mech.unbalancedSteps,
+    fill: config.slowWorkers === 'fill',
+  });
   const biased = mech.biasedSampling
     ? selectBiasedWorkers(config.biasDirection, budgets.fastIndex, members.length)
     : members.map(() => false);
@@ -48,19 +55,25 @@ export function assignBudgets(members: readonly Member[], config: RunConfig, mec
     m.tau = budgets.tau[i] ?? config.tauFast;
     m.biased = biased[i] ?? false;
   });
+  return budgets.tauFast;
 }
 
 /** What the page's workers table and `tandem.workers()` show. */
-export function workerInfos(members: readonly Member[]): WorkerInfo[] {
+export function workerInfos(members: readonly Member[], parked: RunState['parked'] = []): WorkerInfo[] {
   const fastest = fastestMember(members);
-  return members.map((m) => ({
+  const info = (m: Member, role: WorkerInfo['role'], why: string | null): WorkerInfo => ({
     id: m.worker.id,
     requested: m.worker.requested,
     backend: m.worker.report.backend,
     report: m.worker.report,
     stepMs: m.estimateMs,
-    role: m === fastest ? 'fast' : 'slow',
-  }));
+    role,
+    parked: why,
+  });
+  return [
+    ...members.map((m) => info(m, m === fastest ? 'fast' : 'slow', null)),
+    ...parked.map((p) => info(p.member, 'parked', p.reason)),
+  ].sort((a, b) => a.id - b.id);
 }
 
 /**
@@ -131,7 +144,7 @@ export function ensureShards(run: RunState, stepsOf: (m: Member) => number): voi
  * budgets are then recomputed for the rest. Returns a note per departure.
  */
 export function dropDeparted(run: RunState, lost: Departure[], pool: WorkerPool | null): string[] {
-  for (const m of run.members) {
+  for (const m of [...run.members, ...run.parked.map((p) => p.member)]) {
     const reason = m.worker.lostReason();
     if (reason !== null && !lost.some((l) => l.member === m)) lost.push({ member: m, reason });
   }
@@ -139,6 +152,7 @@ export function dropDeparted(run: RunState, lost: Departure[], pool: WorkerPool 
   const notes: string[] = [];
   for (const { member, reason } of lost) {
     run.members = run.members.filter((m) => m !== member);
+    run.parked = run.parked.filter((p) => p.member !== member);
     run.departed.push(member);
     pool?.remove(member.worker.id, reason);
     notes.push(`worker ${member.worker.id} (${member.worker.report.backend}) left: ${reason}`);

@@ -7,10 +7,31 @@ import type { RunConfig } from '../core/config';
 import type { ModelSpec } from '../models/spec';
 import type { OptimizerSettings } from '../protocol';
 
-/** The learning rate at a (fractional) epoch: step decay at each of lrDecayEpochs. */
-export function scheduledRate(config: Pick<RunConfig, 'learningRate' | 'lrDecayEpochs' | 'lrDecayFactor'>, epoch: number): number {
+/**
+ * The learning rate at a (fractional) epoch: step decay at each of
+ * lrDecayEpochs, times the pool's scaling. `pool`: the round (1-based) and
+ * how many workers' models or gradients are averaged (1 for fast-only).
+ */
+export function scheduledRate(
+  config: Pick<RunConfig, 'learningRate' | 'lrDecayEpochs' | 'lrDecayFactor' | 'lrScaling' | 'lrWarmupRounds'>,
+  epoch: number,
+  pool: { round: number; averaged: number } = { round: 1, averaged: 1 },
+): number {
   const decays = config.lrDecayEpochs.filter((e) => epoch >= e).length;
-  return config.learningRate * config.lrDecayFactor ** decays;
+  return config.learningRate * config.lrDecayFactor ** decays * poolScale(config, pool.round, pool.averaged);
+}
+
+/**
+ * Averaging K models (or K gradients) acts like a K-times larger batch, so
+ * the step that suits one worker is small for K: x K (linear) or x sqrt(K).
+ * A scaled rate ramps up linearly over lrWarmupRounds rounds, from 1 x in
+ * round 0, because a large rate on an untrained model can diverge.
+ */
+export function poolScale(config: Pick<RunConfig, 'lrScaling' | 'lrWarmupRounds'>, round: number, averaged: number): number {
+  const k = Math.max(1, averaged);
+  const full = config.lrScaling === 'linear' ? k : config.lrScaling === 'sqrt' ? Math.sqrt(k) : 1;
+  if (full === 1 || config.lrWarmupRounds === 0) return full;
+  return 1 + (full - 1) * Math.min(1, Math.max(0, round) / config.lrWarmupRounds);
 }
 
 /** The emulated slowdown of worker `id` in round `round` (the last rule in force wins). */

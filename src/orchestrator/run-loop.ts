@@ -7,8 +7,9 @@
 import { messageOf } from '../core/errors';
 import type { RoundEvent, RunPhase, RunResult } from '../protocol';
 import { evaluateForRun, evaluateWholeSet, type Evaluation } from './evaluation';
+import { poolCheckDue, recheckPool } from './pool-check';
 import { assignBudgets, dropDeparted } from './roster';
-import { memberWork, roundEvent, runResult } from './reports';
+import { memberWork, parkedWork, roundEvent, runResult } from './reports';
 import { strategyFor, type RoundHooks } from './rounds/round-strategy';
 import type { StopReason } from './run-clock';
 import { optimizerSettings, scheduledRate, slowdownOf } from './run-helpers';
@@ -39,7 +40,10 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
   const strategy = strategyFor(run.mech);
   const training = `Training with ${config.algo}.`;
   for (;;) {
+    const seated = run.members.length;
     await control.admitJoiners();
+    if (run.members.length > seated) run.poolChanged = true;
+    await checkPoolBefore(run, run.round + 1, control);
     if (run.members.length === 0) {
       await control.pauseUntilResumed('No worker is left: the run is paused with its model intact. Add a worker to go on.');
       if (control.stopRequested()) return 'user';
@@ -83,12 +87,13 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
     const due = round % config.evalEvery === 0 || run.clock.evaluationDue();
     const probedEnd = probes.length > 0 && outcome.endedEarly;
     const evaluation = diverged || run.members.length === 0 || !due || probedEnd ? null : await evaluateRound(run, round);
-    const workers = await Promise.all(
-      run.members.map(async (m) => ({
+    const workers = await Promise.all([
+      ...run.members.map(async (m) => ({
         ...(outcome.work.get(m) ?? memberWork(m)),
         tensors: await m.worker.call((a) => a.numTensors()).catch(() => -1),
       })),
-    );
+      ...run.parked.map(async (p) => ({ ...parkedWork(p.member, p.reason), tensors: await p.member.worker.call((a) => a.numTensors()).catch(() => -1) })),
+    ]);
     control.round(
       roundEvent(run.clock, {
         round,
@@ -149,10 +154,38 @@ export async function finishRun(run: RunState, stoppedBy: StopReason, control: R
   return runResult(run, control.history, stoppedBy, finalAccuracy);
 }
 
+/**
+ * Parking between rounds: parked workers come back when no member is left;
+ * otherwise, when due, the pool is measured again and budgets follow.
+ */
+async function checkPoolBefore(run: RunState, round: number, control: RunControl): Promise<void> {
+  if (run.members.length === 0 && run.parked.length > 0) {
+    const back = run.parked.splice(0).map((p) => p.member);
+    for (const m of back) {
+      m.shard = { offset: 0, length: 0, stored: 0, builtBiased: false };
+      await m.worker.call((a) => a.loadGlobal(true)).catch(() => undefined);
+    }
+    run.members = back;
+    tell(run, back.map((m) => `worker ${m.worker.id} (${m.worker.report.backend}) trains again: no other worker is left`));
+  } else if (poolCheckDue(run, round)) {
+    const { lost, notes } = await run.clock.profiling(() => recheckPool(run));
+    tell(run, notes);
+    leave(run, lost, control);
+  } else return;
+  assignBudgets(run.members, run.config, run.mech);
+  control.rosterChanged();
+}
+
+function tell(run: RunState, notes: readonly string[]): void {
+  for (const note of notes) run.log('info', note);
+  run.notes.push(...notes);
+}
+
 /** Members that left are dropped; each departure is a round note and a warning. */
 export function leave(run: RunState, lost: Departure[], control: RunControl): void {
   const notes = dropDeparted(run, lost, control.pool);
   if (notes.length === 0) return;
+  run.poolChanged = true;
   for (const note of notes) run.log('warn', `In round ${run.round}: ${note}`);
   run.notes.push(...notes);
   control.rosterChanged();
@@ -160,13 +193,14 @@ export function leave(run: RunState, lost: Departure[], control: RunControl): vo
 
 /** The learning-rate schedule and the emulated slowdowns for round `round`. */
 async function applySchedule(run: RunState, round: number): Promise<void> {
-  const rate = scheduledRate(run.config, run.clock.epochAt(round));
+  const averaged = run.mech.fastOnly ? 1 : run.members.length;
+  const rate = scheduledRate(run.config, run.clock.epochAt(round), { round, averaged });
   if (rate !== run.learningRate) {
     run.learningRate = rate;
     const settings = optimizerSettings(run.config, run.memory.model, rate);
     // A worker that cannot take it fails its round and leaves then.
     await Promise.all(run.members.map((m) => m.worker.call((a) => a.configure(settings, false)).catch(() => undefined)));
-    run.notes.push(`learning rate ${rate}`);
+    run.notes.push(`learning rate ${Number(rate.toPrecision(6))}`);
   }
   for (const m of run.members) m.slowdown = slowdownOf(run.config, m.worker.id, round);
 }

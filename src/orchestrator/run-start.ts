@@ -10,6 +10,7 @@ import { uniformStream } from '../core/sampler';
 import { initialTheta } from '../models/spec';
 import type { Prepared } from './dataset-memory';
 import { restore } from './checkpointing';
+import { checkPool } from './pool-check';
 import { assignBudgets, fastestMember, newMember, profileWorkers } from './roster';
 import { roundsPerEpoch, type RunClock } from './run-clock';
 import { DivergenceGuard, optimizerSettings } from './run-helpers';
@@ -60,6 +61,17 @@ export async function openRun(input: {
   const profiled = await clock.profiling(() => profileWorkers(ready, config, memory, () => profileRng.permutation(memory.trainSize)));
   lost.push(...profiled.lost);
   let members = profiled.seated.map((s) => newMember(s.worker, s.profile, s.slowdown, config.tauFast));
+  // Parking is decided before the epoch's pool size is: every algorithm counts epochs with the pool that trains.
+  let parked: RunState['parked'] = [];
+  const poolNotes: string[] = [];
+  if (config.parking === 'auto' && members.length > 1) {
+    const check = await clock.profiling(() => checkPool(members));
+    members = check.kept;
+    parked = check.parked;
+    poolNotes.push(...check.notes);
+    for (const note of check.notes) input.log('info', note);
+    lost.push(...check.lost.map((d) => ({ worker: d.member.worker, reason: d.reason })));
+  }
   // Every algorithm counts epochs with the pool it started with, fast-only too: one epoch is the same
   // fast-worker iterations for all (ALGORITHM.md, Schedule).
   const poolSize = members.length;
@@ -67,7 +79,8 @@ export async function openRun(input: {
     const fastest = fastestMember(members);
     members = fastest ? [fastest] : [];
   }
-  assignBudgets(members, config, mech);
+  // Under slowWorkers fill the fast worker may take more than tauFast steps a round; an epoch counts its steps.
+  const tauFast = assignBudgets(members, config, mech);
   const loaded = await Promise.allSettled(members.map((m) => m.worker.call((a) => a.loadGlobal(true))));
   const departures: Departure[] = lost.map(({ worker, reason }) => ({ member: newMember(worker, { stepMs: 1, measuredStepMs: 1 }, 1, config.tauFast), reason }));
   members = members.filter((m, i) => {
@@ -76,7 +89,7 @@ export async function openRun(input: {
     return l?.status === 'fulfilled';
   });
 
-  clock.roundsPerEpoch = roundsPerEpoch(memory.trainSize, config, poolSize);
+  clock.roundsPerEpoch = roundsPerEpoch(memory.trainSize, { batchSize: config.batchSize, tauFast }, poolSize);
   const run: RunState = {
     config,
     mech,
@@ -84,6 +97,8 @@ export async function openRun(input: {
     clock,
     members,
     departed: [],
+    parked,
+    poolChanged: false,
     shardRng: rng.fork(resume ? `shards-${resume.round}` : 'shards'),
     uniform: uniformStream(),
     told: new Set(),
@@ -92,7 +107,7 @@ export async function openRun(input: {
     lastGood: views.global.slice(),
     guard: new DivergenceGuard(config.divergenceFactor, Math.log(model.classes)),
     lossesAtRoundStart: views.losses.slice(),
-    notes: [],
+    notes: poolNotes,
     message: null,
     committedRound: resume?.round ?? 0,
     lastAccuracy: null,

@@ -80,6 +80,10 @@ export interface RunState {
   members: Member[];
   /** Members that left, for the result. */
   departed: Member[];
+  /** Started and seated, not training: the pool trains faster without them (parking: auto), with why. */
+  parked: { member: Member; reason: string }[];
+  /** Workers joined or left since the pool was last checked: check it before the next round. */
+  poolChanged: boolean;
   /** Advanced (never forked) by every shard rebuild, so periods differ. */
   readonly shardRng: Rng;
   /** The unbiased workers' walk through the data, across shard rebuilds. */

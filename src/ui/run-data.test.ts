@@ -17,7 +17,7 @@ import {
 } from './run-data';
 
 function worker(id: number, backend: 'webgpu' | 'wasm', over: Partial<WorkerRoundStats> = {}): WorkerRoundStats {
-  return { id, backend, tau: 4, steps: 4, samples: 128, busyMs: 400, idleMs: 100, stepMs: 100, biased: false, tensors: 10, ...over };
+  return { id, backend, tau: 4, steps: 4, samples: 128, busyMs: 400, idleMs: 100, stepMs: 100, biased: false, tensors: 10, parked: null, ...over };
 }
 
 function round(n: number, over: Partial<RoundEvent> = {}): RoundEvent {

@@ -30,8 +30,9 @@ function fromText(key: keyof RunConfig, text: string): unknown {
   const standard: unknown = DEFAULT_CONFIG[key];
   // Lists (workers, slowdown, lrDecayEpochs) are parsed by the validator, which reads `none` as empty.
   if (Array.isArray(standard)) return t;
-  if (t === URL_NULL || t === 'null') return null;
+  // Before `none` means null: a text key may take `none` as a value of its own (lrScaling).
   if (typeof standard === 'string') return t;
+  if (t === URL_NULL || t === 'null') return null;
   if (typeof standard === 'boolean') return t === 'true' ? true : t === 'false' ? false : t;
   const n = Number(t);
   return t !== '' && Number.isFinite(n) ? n : t;

@@ -42,6 +42,20 @@ export class ModelParams {
     return writeFlat(this.vars, this.offsets, out);
   }
 
+  /** Copies of the variables and momentum buffers, for `restore` (caller disposes). */
+  save(): tf.Tensor[] {
+    return tf.tidy(() => [...this.vars, ...this.velocity.filter((v): v is tf.Variable => v !== null)].map((v) => tf.clone(v)));
+  }
+
+  /** Puts back what `save` copied: steps taken since leave no trace. */
+  restore(saved: readonly tf.Tensor[]): void {
+    const targets = [...this.vars, ...this.velocity.filter((v): v is tf.Variable => v !== null)];
+    targets.forEach((v, i) => {
+      const t = saved[i];
+      if (t) v.assign(t);
+    });
+  }
+
   resetMomentum(): void {
     tf.tidy(() => this.velocity.forEach((v) => v?.assign(tf.zerosLike(v))));
   }

@@ -94,6 +94,28 @@ describe('TrainerCore', () => {
     expect(views.losses.every((l) => Number.isFinite(l))).toBe(true);
   });
 
+  it('measures a window of steps and leaves no trace: the next round trains exactly as without it', async () => {
+    const theta0 = initialTheta(model, createRng(5));
+    const round = async (measure: boolean): Promise<Float32Array> => {
+      views.global.set(theta0);
+      await core.loadGlobal(true);
+      // One step first, so momentum is not zero and a measurement that touched it would show.
+      await core.runRound({ round: 301, steps: 1, shardOffset: 0, shardStored: TRAIN, slowdown: 1, resume: false });
+      if (measure) {
+        const tensors = core.numTensors();
+        const report = await core.measure(performance.timeOrigin + performance.now() + 30, 1);
+        expect(report.steps).toBeGreaterThanOrEqual(1);
+        expect(report.samples).toBe(report.steps * 8);
+        expect(core.numTensors()).toBe(tensors);
+      }
+      await core.runRound({ round: 302, steps: 2, shardOffset: 8, shardStored: TRAIN, slowdown: 1, resume: true });
+      return views.slot(0).slice();
+    };
+    const plain = await round(false);
+    const measured = await round(true);
+    expect([...measured]).toEqual([...plain]);
+  });
+
   it('records each sample’s own loss, at its index, from the forward pass before its step (local rounds and sync gradients)', async () => {
     const theta0 = initialTheta(model, createRng(11));
     const shard = views.shard(0);

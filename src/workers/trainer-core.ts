@@ -21,6 +21,7 @@ import type {
   ModelArtifacts,
   EvalReport,
   GradientReport,
+  MeasureReport,
   OptimizerSettings,
   ProfileReport,
   RoundOrder,
@@ -142,6 +143,25 @@ export class TrainerCore implements TrainerApi {
       }
       return { id: this.id, stepMs: median(times), measuredStepMs: median(measured), samplesMs: times };
     } finally {
+      this.leave();
+    }
+  }
+
+  async measure(untilMs: number, slowdown: number): Promise<MeasureReport> {
+    this.enter('measure');
+    const saved = this.params().save();
+    try {
+      const shard = this.shared().shard(this.id);
+      const t0 = performance.now();
+      const times: number[] = [];
+      do {
+        times.push((await this.timedStep(this.cyclicBatch(shard, times.length), false, slowdown)).ms);
+      } while (performance.timeOrigin + performance.now() < untilMs);
+      const steps = times.length;
+      return { id: this.id, steps, samples: steps * this.settings.batchSize, ms: performance.now() - t0, stepMs: median(times) };
+    } finally {
+      this.params().restore(saved);
+      tf.dispose(saved);
       this.leave();
     }
   }

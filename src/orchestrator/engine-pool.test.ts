@@ -1,0 +1,139 @@
+/**
+ * The pool at the orchestrator level, through in-thread trainers whose
+ * measurement windows are faked with the contention this machine shows (a
+ * slow device that shares the other workers' cores): parking, its re-check,
+ * and rounds sized to a worker slower than a round.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { MeasureReport, RoundEvent } from '../protocol';
+import type { FaultPlan } from './in-process-worker';
+import { nodeEngine, onRound, SMALL_RUN, type NodeEngine } from './testing/node-engine';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/**
+ * Worker 0 steps once per window (16 samples). While `hurts`, the others
+ * train 160 samples in a window they share with it and 480 without it; when
+ * not, 480 either way. Windows are told apart by their common deadline.
+ */
+function contention(state: { hurts: boolean }): FaultPlan {
+  const windows = new Map<number, Set<number>>();
+  return (id) => ({
+    measure: async (untilMs: number): Promise<MeasureReport> => {
+      const here = windows.get(untilMs) ?? new Set<number>();
+      windows.set(untilMs, here);
+      here.add(id);
+      const t0 = performance.now();
+      await sleep(untilMs - (performance.timeOrigin + performance.now()));
+      const samples = id === 0 ? 16 : state.hurts && here.has(0) ? 160 : 480;
+      const ms = performance.now() - t0;
+      return { id, steps: samples / 16, samples, ms, stepMs: ms / (samples / 16) };
+    },
+  });
+}
+
+const worker = (e: RoundEvent | undefined, id: number) => e?.workers.find((w) => w.id === id);
+
+describe('Engine pool (in-thread cpu workers, faked contention)', () => {
+  let node: NodeEngine | null = null;
+  afterEach(() => {
+    node?.close();
+    node = null;
+  });
+  const POOL = { ...SMALL_RUN, workers: [{ backend: 'cpu' as const, count: 3 }], parking: 'auto' as const, algo: 'biased' as const };
+
+  it('parks a worker the others train faster without, says why, and counts epochs with the pool that trains', async () => {
+    node = nodeEngine({ faults: contention({ hurts: true }) });
+    const result = await node.engine.run({ ...POOL, maxRounds: 3 });
+    const rounds = node.rounds();
+    const why = result.workers.find((w) => w.id === 0)?.parked;
+    expect(why).toMatch(/^worker 0 \(cpu\) parked: the pool trains 2\.\d+x the samples per second without it/);
+    expect(result.workers.filter((w) => w.parked !== null).map((w) => w.id)).toEqual([0]);
+    expect(rounds[0]?.notes).toContain(why);
+    for (const e of rounds) {
+      expect(worker(e, 0)).toMatchObject({ parked: why, steps: 0, tau: 0 });
+      expect([worker(e, 1)?.steps, worker(e, 2)?.steps].every((s) => (s ?? 0) > 0)).toBe(true);
+    }
+    expect(node.engine.workers().map((w) => [w.id, w.role])).toEqual([
+      [0, 'parked'],
+      [1, expect.stringMatching(/fast|slow/)],
+      [2, expect.stringMatching(/fast|slow/)],
+    ]);
+    // 512 samples / (16 x 2 training workers x 4 steps): the parked worker is not in K.
+    expect(result.roundsPerEpoch).toBe(4);
+    // Two measurement windows (with and without worker 0) are on the training clock, as profiling.
+    expect(result.profileMs).toBeGreaterThan(600);
+  });
+
+  it('keeps every worker when none slows the others', async () => {
+    node = nodeEngine({ faults: contention({ hurts: false }) });
+    const result = await node.engine.run({ ...POOL, maxRounds: 1 });
+    expect(result.workers.every((w) => w.parked === null)).toBe(true);
+    expect(node.rounds()[0]?.notes.some((n) => /^worker 0 \(cpu\) trains: the pool is faster with it/.test(n))).toBe(true);
+  });
+
+  it('brings a parked worker back when a re-check finds the pool faster with it', async () => {
+    const state = { hurts: true };
+    node = nodeEngine({ faults: contention(state) });
+    // From round 2 on, worker 0 no longer slows the others (a background job ended): the check before round 3 sees it.
+    const off = onRound(node.engine, (e) => {
+      if (e.round === 1) state.hurts = false;
+    });
+    const result = await node.engine.run({ ...POOL, adaptiveBudgets: true, poolCheckEvery: 2, maxRounds: 3 }).finally(off);
+    const rounds = node.rounds();
+    expect(worker(rounds[1], 0)?.parked).not.toBeNull();
+    expect(worker(rounds[2], 0)).toMatchObject({ parked: null });
+    expect(worker(rounds[2], 0)?.steps).toBeGreaterThan(0);
+    expect(rounds[2]?.notes).toContain('worker 0 (cpu) trains again');
+    expect(result.workers.every((w) => w.parked === null)).toBe(true);
+  });
+
+  it('with parking off, trains on every worker', async () => {
+    node = nodeEngine({ faults: contention({ hurts: true }) });
+    const result = await node.engine.run({ ...POOL, parking: 'off', maxRounds: 1 });
+    expect(result.workers.map((w) => [w.id, w.parked, w.steps > 0])).toEqual([
+      [0, null, true],
+      [1, null, true],
+      [2, null, true],
+    ]);
+  });
+});
+
+describe('Engine rounds with a worker slower than a round (faked step times)', () => {
+  let node: NodeEngine | null = null;
+  afterEach(() => {
+    node?.close();
+    node = null;
+  });
+
+  it.each([
+    ['fill', [20, 1]],
+    ['wait', [4, 1]],
+  ] as const)('slowWorkers %s gives budgets %j', async (slowWorkers, taus) => {
+    // Worker 1's one step (200 ms) outlasts worker 0's round (4 x 10 ms).
+    node = nodeEngine({ stepTimes: (id) => (id === 0 ? 10 : 200) });
+    const result = await node.engine.run({ ...SMALL_RUN, algo: 'biased', adaptiveBudgets: false, slowWorkers, maxRounds: 1 });
+    expect(result.workers.map((w) => w.tau)).toEqual(taus);
+    // An epoch counts the fast worker's steps: under fill it takes 20 a round, so an epoch has fewer rounds.
+    expect(result.roundsPerEpoch).toBe(Math.max(1, Math.floor(512 / (16 * 2 * (taus[0] ?? 1)))));
+  });
+});
+
+describe('Engine learning rate for the pool', () => {
+  let node: NodeEngine | null = null;
+  afterEach(() => {
+    node?.close();
+    node = null;
+  });
+
+  it('scales it with the workers averaged, ramping up over the warm-up rounds; fast-only keeps it', async () => {
+    node = nodeEngine();
+    const config = { ...SMALL_RUN, lrScaling: 'linear' as const, lrWarmupRounds: 2, learningRate: 0.05, maxRounds: 3 };
+    await node.engine.run({ ...config, algo: 'biased' });
+    const rates = (events: RoundEvent[]) => events.map((e) => e.notes.filter((n) => n.startsWith('learning rate')));
+    // Two workers: 0.05 x 1.5 in round 1, x 2 from round 2 (said when it changes).
+    expect(rates(node.rounds())).toEqual([['learning rate 0.075'], ['learning rate 0.1'], []]);
+    await node.engine.run({ ...config, algo: 'fast-only' });
+    expect(rates(node.rounds().slice(3))).toEqual([[], [], []]);
+  });
+});

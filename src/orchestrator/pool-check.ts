@@ -1,0 +1,132 @@
+/**
+ * Measures the pool with and without its least contributing workers, all
+ * stepping at once as they would in a round, and parks those the others
+ * train faster without (core/parking.ts decides). The windows train nothing:
+ * each worker puts its model and momentum back after one.
+ */
+import { describeVerdict, parkingCandidates, verdict, type ParkingVerdict, type PoolWindow } from '../core/parking';
+import type { MeasureReport } from '../protocol';
+import type { Departure, Member, RunState } from './run-state';
+import { reasonOf } from './worker-handle';
+
+/** A window short enough to cost little, long enough for several steps of a usual worker. */
+export const MIN_WINDOW_MS = 300;
+
+/** The window: at least MIN_WINDOW_MS, and 1.2 slowest steps, so a worker slower than that still overlaps the others for a whole step. */
+export function windowMs(members: readonly Member[]): number {
+  return Math.max(MIN_WINDOW_MS, 1.2 * Math.max(0, ...members.map((m) => m.estimateMs)));
+}
+
+export interface PoolCheck {
+  kept: Member[];
+  parked: { member: Member; reason: string }[];
+  verdicts: ParkingVerdict[];
+  lost: Departure[];
+  /** One line per verdict, for round notes and the log. */
+  notes: string[];
+}
+
+/**
+ * Decides which of `seated` train. Every kept worker's step-time estimate is
+ * then the one measured beside the kept pool (the budgets' input).
+ */
+export async function checkPool(seated: readonly Member[]): Promise<PoolCheck> {
+  const lost: Departure[] = [];
+  let kept = seated.slice();
+  const verdicts: ParkingVerdict[] = [];
+  const reasons = new Map<Member, string>();
+  const notes: string[] = [];
+  if (kept.length < 2) return { kept, parked: [], verdicts, lost, notes };
+  const ms = windowMs(kept);
+  let current = await measureWindow(kept, ms, lost);
+  kept = kept.filter((m) => !lost.some((l) => l.member === m));
+  for (const id of parkingCandidates(current.window)) {
+    if (kept.length < 2) break;
+    const without = kept.filter((m) => m.worker.id !== id);
+    const member = kept.find((m) => m.worker.id === id);
+    if (!member) continue;
+    const next = await measureWindow(without, ms, lost);
+    if (lost.length > 0) {
+      // A worker left mid-measurement: the windows no longer compare like with like; keep what was decided.
+      kept = kept.filter((m) => !lost.some((l) => l.member === m));
+      break;
+    }
+    const v = verdict(id, current.window, next.window);
+    verdicts.push(v);
+    const line = describeVerdict(v, member.worker.report.backend);
+    notes.push(line);
+    if (v.park) {
+      reasons.set(member, line);
+      kept = without;
+      current = next;
+    }
+  }
+  for (const m of kept) {
+    const stepMs = current.stepMs.get(m);
+    if (stepMs !== undefined) {
+      m.estimateMs = stepMs;
+      m.stepMs = stepMs;
+    }
+  }
+  const parked = seated
+    .filter((m) => !kept.includes(m) && !lost.some((l) => l.member === m))
+    .map((member) => ({ member, reason: reasons.get(member) ?? 'parked' }));
+  return { kept, parked, verdicts, lost, notes };
+}
+
+/** Every member of `members` steps until the same deadline; the window is from the call to the last return. */
+async function measureWindow(
+  members: readonly Member[],
+  ms: number,
+  lost: Departure[],
+): Promise<{ window: PoolWindow; stepMs: Map<Member, number> }> {
+  const until = performance.timeOrigin + performance.now() + ms;
+  const t0 = performance.now();
+  const settled = await Promise.allSettled(members.map((m) => m.worker.call((a) => a.measure(until, m.slowdown))));
+  const wallMs = Math.max(1e-3, performance.now() - t0);
+  const reports: MeasureReport[] = [];
+  const stepMs = new Map<Member, number>();
+  settled.forEach((s, i) => {
+    const m = members[i];
+    if (!m) return;
+    if (s.status === 'fulfilled') {
+      reports.push(s.value);
+      stepMs.set(m, s.value.stepMs);
+    } else lost.push({ member: m, reason: reasonOf(s.reason) });
+  });
+  return { window: { workers: reports.map((r) => ({ id: r.id, samples: r.samples })), wallMs }, stepMs };
+}
+
+/** True when the pool is due a re-check before round `round`: workers joined or left, or poolCheckEvery under adaptive budgets. */
+export function poolCheckDue(run: RunState, round: number): boolean {
+  const { config } = run;
+  if (config.parking !== 'auto' || run.mech.fastOnly) return false;
+  if (run.members.length + run.parked.length < 2) return false;
+  if (run.poolChanged) return true;
+  return config.adaptiveBudgets && config.poolCheckEvery > 0 && round > 1 && (round - 1) % config.poolCheckEvery === 0;
+}
+
+/**
+ * Checks members and parked workers again between rounds: a parked worker
+ * the pool now trains faster with comes back (from theta_bar, fresh
+ * momentum, a new shard), a member that now slows it is parked.
+ * Returns the departures and notes for the round.
+ */
+export async function recheckPool(run: RunState): Promise<{ lost: Departure[]; notes: string[] }> {
+  run.poolChanged = false;
+  const before = new Set(run.members);
+  const check = await checkPool([...run.members, ...run.parked.map((p) => p.member)]);
+  const notes: string[] = [];
+  for (const m of check.kept) {
+    if (before.has(m)) continue;
+    m.shard = { offset: 0, length: 0, stored: 0, builtBiased: false };
+    await m.worker.call((a) => a.loadGlobal(true)).catch((e: unknown) => check.lost.push({ member: m, reason: reasonOf(e) }));
+    notes.push(`worker ${m.worker.id} (${m.worker.report.backend}) trains again`);
+  }
+  const kept = check.kept.filter((m) => !check.lost.some((l) => l.member === m));
+  const changed = kept.length !== run.members.length || kept.some((m) => !before.has(m));
+  run.members = kept;
+  run.parked = check.parked;
+  // Unchanged verdicts are said once, when they were first made; a change is news.
+  return { lost: check.lost, notes: changed ? [...check.notes, ...notes] : notes };
+}
