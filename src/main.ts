@@ -16,7 +16,15 @@ import { parseUrlConfig } from './ui/url-config';
 
 // Files picked on the page are answered from memory; every other spec is fetched.
 const local = new LocalDatasets();
-const engine = new Engine(local.loader(loadDatasetBySpec), { startWorker: startBrowserWorker, onCheckpoint: saveCheckpoint });
+const engine = new Engine(local.loader(loadDatasetBySpec), {
+  startWorker: startBrowserWorker,
+  onCheckpoint: saveCheckpoint,
+  // workers: auto is built from what this browser has.
+  detectPool: async () => {
+    const caps = await detectCapabilities();
+    return { webgpu: caps.adapter !== null, cores: caps.hardwareConcurrency };
+  },
+});
 // The URL holds the whole config; a bad parameter falls back to its default and is reported on the page.
 const fromUrl = parseUrlConfig(location.search);
 const store = new ConfigStore(fromUrl.config);

@@ -3,7 +3,7 @@
  * orchestrator <-> trainer worker (comlink), page <-> scripts (`window.tandem`),
  * page -> benchmark (the run JSON). Types only; no behaviour.
  */
-import type { AggregationMode, BackendName, ModelName, RunConfig } from './core/config';
+import type { AggregationMode, BackendName, ModelName, RunConfig, WorkerGroup } from './core/config';
 
 /**
  * Test images per forward pass when a worker evaluates. Evaluation slices
@@ -132,6 +132,13 @@ export interface BaselineTiming {
   backend: BackendName;
   tandemStepMs: number;
   bareStepMs: number;
+}
+
+/** What measuring a pool decided: the pool asked (empty for auto), the groups kept, one line per verdict. */
+export interface PoolDecision {
+  asked: WorkerGroup[];
+  kept: WorkerGroup[];
+  notes: string[];
 }
 
 /** A baseline timing with what was timed: the run's own model and dataset. */
@@ -424,6 +431,12 @@ export interface TandemApi {
    * against bare tfjs on the same backend and batches.
    */
   baseline(options?: BaselineOptions): Promise<BaselineReport[]>;
+  /**
+   * Starts and measures `config`'s pool as a run with parking auto would
+   * (config.parking is not read): which workers to keep, as backend groups,
+   * and the verdicts. The benchmark trains every algorithm on that pool.
+   */
+  checkPool(config: Partial<RunConfig>): Promise<PoolDecision>;
   /** Adds a worker to the running run (profiled, seated from the next round); resolves to its id. */
   addWorker(backend: import('./core/config').BackendName): Promise<number>;
   /** Removes worker `id`; during a run it leaves as a lost worker would. */

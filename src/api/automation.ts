@@ -82,6 +82,10 @@ export function createTandemApi(
       await ready;
       return baseline(options);
     },
+    async checkPool(config) {
+      await ready;
+      return engine.checkPool(config);
+    },
     addWorker: (backend) => engine.addWorker(backend),
     async removeWorker(id) {
       engine.removeWorker(id);

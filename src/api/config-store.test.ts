@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_CONFIG } from '../core/config';
+import { ConfigError, DEFAULT_CONFIG, validateConfig } from '../core/config';
 import { ConfigStore } from './config-store';
 
 describe('ConfigStore', () => {
@@ -21,8 +21,13 @@ describe('ConfigStore', () => {
   });
 
   it('hands out copies', () => {
-    const store = new ConfigStore();
-    store.get().workers[0]!.count = 5;
-    expect(store.get().workers[0]!.count).toBe(1);
+    const store = new ConfigStore(validateConfig({ workers: 'webgpu:1,wasm:2' }));
+    const workers = store.get().workers;
+    if (workers === 'auto') throw new Error('expected the explicit pool');
+    workers[0]!.count = 5;
+    expect(store.get().workers).toEqual([
+      { backend: 'webgpu', count: 1 },
+      { backend: 'wasm', count: 2 },
+    ]);
   });
 });

@@ -180,8 +180,8 @@ describe('parseBenchArgs', () => {
   });
 
   it.each([
-    ['gpu:1', 'a list like "webgpu:1,wasm:2" with backends webgpu, wasm, cpu'],
-    ['webgpu:x', 'a list like "webgpu:1,wasm:2" with backends webgpu, wasm, cpu'],
+    ['gpu:1', 'auto, or a list like "webgpu:1,wasm:2" with backends webgpu, wasm, cpu'],
+    ['webgpu:x', 'auto, or a list like "webgpu:1,wasm:2" with backends webgpu, wasm, cpu'],
     ['webgpu:9', 'workers[0].count to be an integer from 0 to 8'],
     ['webgpu:0,wasm:0', 'between 1 and 8 workers in all'],
   ])('rejects the workers spec %j', (spec, allowed) => {

@@ -12,11 +12,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runSequence } from '../api/run-sequence';
-import { ConfigError, validateConfig } from '../core/config';
+import { ConfigError, DEFAULT_CONFIG, validateConfig } from '../core/config';
 import { messageOf, stackOf } from '../core/errors';
 import { percent, seconds } from '../core/format';
 import type { Page } from '@playwright/test';
-import type { BaselineOptions, EnvironmentInfo, RunResult } from '../protocol';
+import type { BaselineOptions, EnvironmentInfo, PoolDecision, RunResult } from '../protocol';
 import type {} from '../tandem-global';
 import { BenchArgsError, benchItems, parseBenchArgs, usage, type BenchItem, type BenchOptions } from './args';
 import {
@@ -34,7 +34,7 @@ import {
   type RunOutcome,
 } from './browser-runs';
 import { localDataset } from './local-files';
-import { baselineTable, describeAdapter, formatTable, type BaselineRow, type BenchFailure, type BenchFile } from './report';
+import { baselineTable, describeAdapter, formatTable, poolLines, type BaselineRow, type BenchFailure, type BenchFile } from './report';
 import { formatSweepValue, sweepItems, withSweepValue, type SweepValue } from './sweep';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -103,6 +103,19 @@ async function bench(options: BenchOptions, root: string, resources: Resources, 
     }
   }
 
+  // One pool for every algorithm: parking is decided here, once, and the runs train on what it kept.
+  let pool: PoolDecision | undefined;
+  if ((options.config.parking ?? DEFAULT_CONFIG.parking) === 'auto') {
+    console.log('\nMeasuring the pool with and without each worker (parking auto)...');
+    try {
+      pool = await page.evaluate((c) => window.tandem.checkPool(c), { ...options.config });
+      console.log(poolLines(pool).join('\n'));
+      options = { ...options, config: { ...options.config, workers: pool.kept, parking: 'off' } };
+    } catch (e) {
+      failures.push({ algo: null, seed: null, message: `pool check: ${messageOf(e)}` });
+    }
+  }
+
   const { sweep } = options;
   // Without --sweep an item has no value: its run keeps the config's own.
   const items: (BenchItem & { value?: SweepValue })[] = sweep
@@ -164,6 +177,7 @@ async function bench(options: BenchOptions, root: string, resources: Resources, 
     config: resolvedConfig(options),
     environment,
     ...(baseline ? { baseline } : {}),
+    ...(pool ? { pool } : {}),
     runs,
     failures,
   };

@@ -1,5 +1,5 @@
 /** The paper suite's results and their Markdown report. Pure: tested from hand-made results. */
-import type { RunConfig } from '../core/config';
+import { formatWorkerSpec, type RunConfig } from '../core/config';
 import { percent } from '../core/format';
 import type { EnvironmentInfo, RunResult } from '../protocol';
 import { variantLabel, workersCell } from './paper-cells';
@@ -101,7 +101,7 @@ export function suiteMarkdown(s: SuiteResults): string {
     `- Browser: ${env.userAgent}`,
     `- WebGPU adapter: ${describeAdapter(env)}`,
     `- Cross-origin isolated: ${env.crossOriginIsolated ? 'yes' : 'no'}; WASM SIMD: ${env.wasmSimd ? 'yes' : 'no'}; cores: ${env.hardwareConcurrency}`,
-    `- Base config: dataset ${s.base.dataset}, model ${s.base.model}, workers ${s.base.workers.map((g) => `${g.backend}:${g.count}`).join(',')}, ` +
+    `- Base config: dataset ${s.base.dataset}, model ${s.base.model}, workers ${formatWorkerSpec(s.base.workers)}, ` +
       `tau_F ${s.base.tauFast}, batch ${s.base.batchSize}, lr ${s.base.learningRate}, lambda ${s.base.lambda}, ` +
       `time limit ${s.base.maxSeconds} s per run (unless an experiment says otherwise)`,
     `- Seeds: ${s.seeds.join(', ')}` +

@@ -5,7 +5,8 @@ import { parseBenchArgs } from './args';
 import { paperUsage, parsePaperArgs, suiteRuns } from './paper';
 import { COMPARE_SECONDS_PER_EPOCH, DEFAULT_SUITE, EXPERIMENT_NAMES, buildExperiment, compareTimeCap } from './paper-suite';
 
-const base = validateConfig({});
+// The suite's own base pool (paper.ts): explicit, so experiments can name workers by index.
+const base = validateConfig({ workers: 'webgpu:1,wasm:2' });
 
 describe('paper suite', () => {
   it('builds valid variants for every experiment', () => {
@@ -19,11 +20,11 @@ describe('paper suite', () => {
   it('sets up the heterogeneity stress so that gamma gives tau_S = 16, 4, 1', () => {
     // Any tau_F the suite runs with, not only the paper's 32.
     for (const tauFast of [32, 64]) {
-      const e = buildExperiment('heterogeneity', validateConfig({ tauFast }), DEFAULT_SUITE);
+      const e = buildExperiment('heterogeneity', validateConfig({ tauFast, workers: 'webgpu:1,wasm:2' }), DEFAULT_SUITE);
       const taus = e.variants.map((v) => {
-        const config = validateConfig({ tauFast, ...v.config });
+        const config = validateConfig({ tauFast, workers: 'webgpu:1,wasm:2', ...v.config });
         // Equal workers, as measured; an emulated slowdown stretches each step by its factor.
-        const stepMs = Array.from({ length: workerCount(config) }, (_, id) => {
+        const stepMs = Array.from({ length: workerCount(config) ?? 0 }, (_, id) => {
           const slowdown = config.slowdown.find((s) => s.worker === id && s.fromRound <= 1);
           return 11.3 * (slowdown?.factor ?? 1);
         });

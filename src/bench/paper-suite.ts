@@ -3,7 +3,7 @@
  * config variants run one after the other on the same base config. Pure, so
  * the suite's shape is unit-tested without a browser.
  */
-import { ALGOS, workerCount, type RunConfig } from '../core/config';
+import { ALGOS, ConfigError, workerCount, type RunConfig } from '../core/config';
 
 export type ExperimentName = 'compare' | 'ablation' | 'heterogeneity' | 'lambda' | 'direction' | 'adaptive';
 export const EXPERIMENT_NAMES: readonly ExperimentName[] = ['compare', 'ablation', 'heterogeneity', 'lambda', 'direction', 'adaptive'];
@@ -57,6 +57,7 @@ export function compareTimeCap(epochs: number): number {
 
 export function buildExperiment(name: ExperimentName, base: RunConfig, suite: SuiteSettings): Experiment {
   const k = workerCount(base);
+  if (k === null) throw new ConfigError('workers', 'auto', 'an explicit pool for the paper suite (its experiments name workers by index), e.g. webgpu:1,wasm:2');
   switch (name) {
     case 'compare': {
       const maxSeconds = suite.compareMaxSeconds ?? compareTimeCap(suite.epochs);
@@ -152,5 +153,5 @@ function ablation(unbalancedSteps: boolean, biasedSampling: boolean, weightedAgg
 }
 
 function formatPool(config: RunConfig): string {
-  return config.workers.map((g) => `${g.count} ${g.backend}`).join(' + ');
+  return config.workers === 'auto' ? 'auto' : config.workers.map((g) => `${g.count} ${g.backend}`).join(' + ');
 }

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from '@playwright/test';
 import { runSequence } from '../api/run-sequence';
-import { ConfigError, validateConfig, type RunConfig } from '../core/config';
+import { ConfigError, formatWorkerSpec, validateConfig, type RunConfig, type WorkerSpec } from '../core/config';
 import { messageOf, stackOf } from '../core/errors';
 import type { EnvironmentInfo } from '../protocol';
 import { BenchArgsError, parseBenchArgs, usage } from './args';
@@ -45,7 +45,21 @@ import { formatSweep } from './sweep';
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Defaults that let the whole suite finish on a small machine; every one can be overridden by its flag. */
-const SUITE_BASE: Partial<RunConfig> = { maxSeconds: 60, targetAccuracy: 0.8, evalSamples: 2000 };
+/**
+ * The paper's setting: a fixed pool of one GPU worker and two CPU workers,
+ * every worker training (no parking), so the experiments' worker indices
+ * (slowdowns, roles) mean the same in every run.
+ */
+const SUITE_BASE: Partial<RunConfig> = {
+  maxSeconds: 60,
+  targetAccuracy: 0.8,
+  evalSamples: 2000,
+  workers: [
+    { backend: 'webgpu', count: 1 },
+    { backend: 'wasm', count: 2 },
+  ],
+  parking: 'off',
+};
 
 export interface PaperOptions {
   experiments: ExperimentName[];
@@ -71,7 +85,9 @@ export function paperUsage(): string {
     `  --rounds N           rounds of adaptive (default ${DEFAULT_SUITE.rounds}; the slowdown starts halfway)`,
     `  --slowdown-factor K  slowdown of adaptive (default ${DEFAULT_SUITE.slowdownFactor})`,
     '',
-    `Suite defaults for the base config: ${Object.entries(SUITE_BASE).map(([k, v]) => `${k} ${String(v)}`).join(', ')}.`,
+    `Suite defaults for the base config: ${Object.entries(SUITE_BASE)
+      .map(([k, v]) => `${k} ${k === 'workers' ? formatWorkerSpec(v as WorkerSpec) : String(v)}`)
+      .join(', ')}.`,
     'The flags of npm run bench set the base config and the seeds (--algos is not used: each experiment names its own):',
     ...usage()
       .split('\n')

@@ -184,3 +184,19 @@ describe('the whole test set\'s evaluation', () => {
     expect(text).not.toContain('sync: the whole test set');
   });
 });
+
+describe('the pool the runs trained on', () => {
+  it('says what was started, each verdict, and the one pool every algorithm trained on', () => {
+    const text = formatTable({
+      ...file([run('biased', 2000), run('sync', 5000)]),
+      pool: {
+        asked: [],
+        kept: [{ backend: 'wasm', count: 2 }],
+        notes: ['worker 0 (webgpu) parked: the pool trains 2.57x the samples per second without it (5914 vs 2304 samples/s); it did 1.1% of them'],
+      },
+    });
+    expect(text).toContain('Pool: auto started; measured with and without its least contributing workers:\n  worker 0 (webgpu) parked: the pool trains 2.57x');
+    expect(text).toContain('Every algorithm trained on wasm:2 (parking off during the runs, so all compare on one pool).');
+    expect(formatTable(file([run('biased', 2000)]))).not.toContain('Pool:');
+  });
+});

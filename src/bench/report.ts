@@ -2,9 +2,9 @@
  * The benchmark's result file and its text summary. Pure: no I/O, so the
  * table can be tested from a hand-made file and re-printed from a saved one.
  */
-import type { Algo, RunConfig } from '../core/config';
+import { formatWorkerSpec, type Algo, type RunConfig } from '../core/config';
 import { percent } from '../core/format';
-import type { BaselineReport, EnvironmentInfo, RunResult, WorkerSummary } from '../protocol';
+import type { BaselineReport, EnvironmentInfo, PoolDecision, RunResult, WorkerSummary } from '../protocol';
 import {
   comparisonCell,
   comparisonText,
@@ -54,6 +54,18 @@ export interface BenchFile {
   failures: BenchFailure[];
   /** Each worker alone: Tandem's step vs bare tfjs (present with --baseline). */
   baseline?: BaselineRow[];
+  /** The pool every run trained on, decided once by measurement (present with parking auto). */
+  pool?: PoolDecision;
+}
+
+/** The pool decision for people: what was asked, each verdict, what every algorithm trained on. */
+export function poolLines(pool: PoolDecision): string[] {
+  const asked = pool.asked.length > 0 ? formatWorkerSpec(pool.asked) : 'auto';
+  return [
+    `Pool: ${asked} started; measured with and without its least contributing workers:`,
+    ...pool.notes.map((n) => `  ${n}`),
+    `Every algorithm trained on ${formatWorkerSpec(pool.kept)} (parking off during the runs, so all compare on one pool).`,
+  ];
 }
 
 /** One worker's baseline row: the report as the page measured it (model, dataset and FLOPs included). */
@@ -250,6 +262,7 @@ export function formatTable(results: BenchFile): string {
   if (results.baseline && results.baseline.length > 0) {
     parts.push(`Each worker alone, against bare tfjs on the same backend:\n${baselineTable(results.baseline)}`);
   }
+  if (results.pool) parts.push(poolLines(results.pool).join('\n'));
   const sweep = config.sweep;
   if (runs.length === 0) {
     parts.push('No run finished.');

@@ -6,6 +6,7 @@ import {
   formatWorkerSpec,
   mechanismsOf,
   parseWorkerSpec,
+  resolveWorkers,
   validateConfig,
   workerCount,
 } from './config';
@@ -57,10 +58,28 @@ describe('validateConfig', () => {
     expect(validateConfig({ workers: 'wasm:2' }).workers).toEqual([{ backend: 'wasm', count: 2 }]);
   });
 
-  it('does not share the defaults object', () => {
-    const c = validateConfig({});
+  it('does not share the base object', () => {
+    const base = validateConfig({ workers: 'webgpu:1' });
+    const c = validateConfig({}, base);
+    if (c.workers === 'auto') throw new Error('expected the explicit pool');
     c.workers[0]!.count = 7;
-    expect(DEFAULT_CONFIG.workers[0]!.count).toBe(1);
+    expect(base.workers).toEqual([{ backend: 'webgpu', count: 1 }]);
+  });
+
+  it('takes auto, the default, and builds it from what the browser has: one webgpu worker with an adapter, a wasm worker per core', () => {
+    expect(DEFAULT_CONFIG.workers).toBe('auto');
+    expect(validateConfig({ workers: 'auto' }).workers).toBe('auto');
+    expect(resolveWorkers('auto', { webgpu: true, cores: 2 })).toEqual([
+      { backend: 'webgpu', count: 1 },
+      { backend: 'wasm', count: 2 },
+    ]);
+    expect(resolveWorkers('auto', { webgpu: false, cores: 8 })).toEqual([{ backend: 'wasm', count: 8 }]);
+    expect(resolveWorkers('auto', { webgpu: true, cores: 0 })).toEqual([
+      { backend: 'webgpu', count: 1 },
+      { backend: 'wasm', count: 1 },
+    ]);
+    expect(resolveWorkers([{ backend: 'cpu', count: 3 }], { webgpu: true, cores: 2 })).toEqual([{ backend: 'cpu', count: 3 }]);
+    expect(() => validateConfig({ workers: 'auto2' })).toThrow(/Invalid workers: "auto2". Allowed: auto, or a list/);
   });
 
   it('throws only ConfigError on arbitrary input', () => {

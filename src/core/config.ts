@@ -59,6 +59,12 @@ export interface WorkerGroup {
 }
 
 /**
+ * The pool to start: explicit groups, or `auto`, built from what the browser
+ * has (see resolveWorkers) with parking deciding by measurement.
+ */
+export type WorkerSpec = WorkerGroup[] | 'auto';
+
+/**
  * Heterogeneity emulation: from round `fromRound` on, worker `worker` waits
  * after each step so that the step takes `factor` times as long as measured.
  */
@@ -74,8 +80,8 @@ export interface RunConfig {
   dataset: string;
   model: ModelName;
   augmentation: AugmentationMode;
-  /** Worker pool, in start order; flag form `webgpu:1,wasm:2`. */
-  workers: WorkerGroup[];
+  /** Worker pool, in start order; flag form `webgpu:1,wasm:2`, or `auto`. A run's own config holds the pool it started. */
+  workers: WorkerSpec;
   /** Local steps of the fastest worker per round. */
   tauFast: number;
   /** High-loss ratio: the biased workers' pool is quota / lambda; 1 = no bias. */
@@ -157,10 +163,7 @@ export const DEFAULT_CONFIG: Readonly<RunConfig> = Object.freeze({
   dataset: 'fashion-mnist',
   model: 'cnn',
   augmentation: 'auto',
-  workers: [
-    { backend: 'webgpu', count: 1 },
-    { backend: 'wasm', count: 2 },
-  ],
+  workers: 'auto',
   tauFast: 32,
   lambda: 0.25,
   biasDirection: 'slow',
@@ -272,11 +275,16 @@ const boolean: Check<boolean> = (key, value) => {
   throw new ConfigError(key, value, 'true or false');
 };
 
-const workers: Check<WorkerGroup[]> = (key, value) => {
+const workers: Check<WorkerSpec> = (key, value) => {
+  if (typeof value === 'string' && value.trim() === 'auto') return 'auto';
+  return workerGroups(key, value);
+};
+
+const workerGroups: Check<WorkerGroup[]> = (key, value) => {
   if (typeof value === 'string') {
     const groups = parseWorkerSpec(value, key);
     try {
-      return workers(key, groups);
+      return workerGroups(key, groups);
     } catch (e) {
       // Report the text the user typed, not the parsed form.
       throw new ConfigError(key, value, e instanceof ConfigError ? `${e.allowed} (${e.key})` : 'a list like "webgpu:1,wasm:2"');
@@ -284,7 +292,7 @@ const workers: Check<WorkerGroup[]> = (key, value) => {
   }
   const groups = value;
   if (!Array.isArray(groups) || groups.length === 0) {
-    throw new ConfigError(key, value, 'a non-empty list like "webgpu:1,wasm:2" or [{backend, count}]');
+    throw new ConfigError(key, value, 'auto, or a non-empty list like "webgpu:1,wasm:2" or [{backend, count}]');
   }
   const out: WorkerGroup[] = [];
   for (const [i, group] of groups.entries()) {
@@ -305,7 +313,7 @@ const workers: Check<WorkerGroup[]> = (key, value) => {
 
 /** Parses the flag/URL form `webgpu:1,wasm:2`. */
 export function parseWorkerSpec(text: string, key = 'workers'): WorkerGroup[] {
-  const allowed = `a list like "webgpu:1,wasm:2" with backends ${BACKENDS.join(', ')}`;
+  const allowed = `auto, or a list like "webgpu:1,wasm:2" with backends ${BACKENDS.join(', ')}`;
   const groups: WorkerGroup[] = [];
   for (const part of text.split(',')) {
     const match = /^\s*([a-z]+)\s*(?::\s*(\d+))?\s*$/.exec(part);
@@ -321,8 +329,20 @@ export function formatSlowdown(rules: readonly SlowdownRule[]): string {
   return rules.map((r) => `${r.worker}:${r.factor}${r.fromRound > 1 ? `@${r.fromRound}` : ''}`).join(',');
 }
 
-export function formatWorkerSpec(groups: readonly WorkerGroup[]): string {
-  return groups.map((g) => `${g.backend}:${g.count}`).join(',');
+export function formatWorkerSpec(spec: WorkerSpec | readonly WorkerGroup[]): string {
+  return spec === 'auto' ? 'auto' : spec.map((g) => `${g.backend}:${g.count}`).join(',');
+}
+
+/**
+ * The pool `auto` starts: one WebGPU worker when there is an adapter (a
+ * hardware one is expected to be the fast worker; a fallback adapter is
+ * still tried, and parking measures whether it helps), and a WASM worker
+ * per logical core.
+ */
+export function resolveWorkers(spec: WorkerSpec, found: { webgpu: boolean; cores: number }): WorkerGroup[] {
+  if (spec !== 'auto') return spec.map((g) => ({ ...g }));
+  const wasm = Math.max(1, Math.min(MAX_WORKERS - (found.webgpu ? 1 : 0), Math.floor(found.cores) || 1));
+  return [...(found.webgpu ? [{ backend: 'webgpu' as const, count: 1 }] : []), { backend: 'wasm', count: wasm }];
 }
 
 const dataset: Check<string> = (key, value) => {
@@ -435,7 +455,7 @@ export function validateConfig(input: unknown, base: Readonly<RunConfig> = DEFAU
       throw new ConfigError(key, record[key], `a known key (${CONFIG_KEYS.join(', ')})`);
     }
   }
-  const out = { ...base, workers: base.workers.map((g) => ({ ...g })) } as RunConfig;
+  const out = { ...base, workers: base.workers === 'auto' ? 'auto' : base.workers.map((g) => ({ ...g })) } as RunConfig;
   for (const key of CONFIG_KEYS) {
     if (record[key] === undefined) continue;
     (out as unknown as Record<string, unknown>)[key] = CHECKS[key](key, record[key]);
@@ -443,8 +463,9 @@ export function validateConfig(input: unknown, base: Readonly<RunConfig> = DEFAU
   return out;
 }
 
-export function workerCount(config: Pick<RunConfig, 'workers'>): number {
-  return config.workers.reduce((n, g) => n + g.count, 0);
+/** Workers an explicit pool starts; null for `auto` (known once the browser is asked). */
+export function workerCount(config: Pick<RunConfig, 'workers'>): number | null {
+  return config.workers === 'auto' ? null : config.workers.reduce((n, g) => n + g.count, 0);
 }
 
 /** What an algorithm turns its config into: the mechanisms actually in force. */

@@ -88,6 +88,11 @@ describe('Engine pool (in-thread cpu workers, faked contention)', () => {
     expect(result.workers.every((w) => w.parked === null)).toBe(true);
   });
 
+  it('refuses workers auto where nothing detects the devices, naming the field', async () => {
+    node = nodeEngine();
+    await expect(node.engine.run({ ...SMALL_RUN, workers: 'auto' })).rejects.toThrow(/^Invalid workers: "auto"\. Allowed: an explicit pool here/);
+  });
+
   it('with parking off, trains on every worker', async () => {
     node = nodeEngine({ faults: contention({ hurts: true }) });
     const result = await node.engine.run({ ...POOL, parking: 'off', maxRounds: 1 });

@@ -16,13 +16,14 @@
  * restored to the last good one. Checkpoints let a reloaded page resume.
  */
 import type { Checkpoint } from '../checkpoint/format';
-import { DEFAULT_CONFIG, validateConfig, type BackendName, type ModelName, type RunConfig } from '../core/config';
+import { ConfigError, DEFAULT_CONFIG, resolveWorkers, validateConfig, type BackendName, type ModelName, type RunConfig, type WorkerGroup } from '../core/config';
 import { asError, messageOf } from '../core/errors';
 import type { LoadedDataset } from '../data/sources';
-import type { DatasetInfo, EngineEvent, HardSample, ModelArtifacts, RoundEvent, RunPhase, RunResult, WorkerInfo } from '../protocol';
+import type { DatasetInfo, EngineEvent, HardSample, ModelArtifacts, PoolDecision, RoundEvent, RunPhase, RunResult, WorkerInfo } from '../protocol';
 import { checkResumable, resumedClocks, saveQuietly, snapshot } from './checkpointing';
 import { datasetInfo, hardestSamples, layoutDataset, relayout, type Prepared } from './dataset-memory';
 import { evaluateSplit } from './evaluation';
+import { decidePool } from './pool-check';
 import { seatJoiner, workerInfos } from './roster';
 import { RunClock } from './run-clock';
 import { finishRun, leave, trainRounds, type RunControl } from './run-loop';
@@ -51,6 +52,8 @@ export interface EngineOptions {
   startWorker: WorkerFactory;
   /** Called with every checkpoint (every checkpointEvery rounds, at pause, at the end). */
   onCheckpoint?: (checkpoint: Checkpoint) => Promise<void> | void;
+  /** What `workers: auto` builds on (the page's capability detection); without it `auto` is refused. */
+  detectPool?: () => Promise<{ webgpu: boolean; cores: number }>;
 }
 
 /** Test hooks: each causes a fault a real run can meet, so its handling can be tested. */
@@ -222,7 +225,7 @@ export class Engine {
    * (the benchmark's bare-tfjs baseline). The phase is `profiling` meanwhile.
    */
   async withPool<T>(input: Partial<RunConfig>, message: string, use: (memory: Prepared, workers: readonly WorkerHandle[]) => Promise<T>): Promise<T> {
-    const config = validateConfig(input, DEFAULT_CONFIG);
+    const config = await this.concrete(validateConfig(input, DEFAULT_CONFIG));
     if (this.isRunning()) {
       throw new RunStateError(`Cannot lend the workers while a run is in progress (phase ${this.currentPhase}).`);
     }
@@ -244,7 +247,7 @@ export class Engine {
    * run continues a checkpoint: its model, loss table, round, clocks and history.
    */
   async run(input: Partial<RunConfig>, resume: Checkpoint | null = null): Promise<RunResult> {
-    const config = validateConfig(input, DEFAULT_CONFIG);
+    const config = await this.concrete(validateConfig(input, DEFAULT_CONFIG));
     if (this.isRunning()) {
       throw new RunStateError(`A run is already in progress (phase ${this.currentPhase}); stop it first.`);
     }
@@ -373,7 +376,31 @@ export class Engine {
     return worker;
   }
 
-  private async ensurePool(config: RunConfig, memory: Prepared): Promise<WorkerPool> {
+  /**
+   * The pool to measure for the benchmark: `input`'s pool started and
+   * profiled, then checked as a run with parking auto would check it. Every
+   * algorithm of a comparison then trains on the kept groups (by the backend
+   * each worker asked for), parking off, so no comparison mixes pools.
+   */
+  async checkPool(input: Partial<RunConfig>): Promise<PoolDecision> {
+    const config = await this.concrete(validateConfig(input, DEFAULT_CONFIG));
+    const asked = config.workers;
+    return this.withPool(config, 'Measuring the pool with and without each worker.', async (memory, workers) => ({
+      asked,
+      ...(await decidePool(config, memory, workers)),
+    }));
+  }
+
+  /** `config` with `workers: auto` resolved to groups from what the browser has. */
+  private async concrete(config: RunConfig): Promise<RunConfig & { workers: WorkerGroup[] }> {
+    if (config.workers !== 'auto') return { ...config, workers: config.workers };
+    if (!this.options.detectPool) {
+      throw new ConfigError('workers', 'auto', 'an explicit pool here (nothing detects this platform\'s devices), e.g. cpu:2');
+    }
+    return { ...config, workers: resolveWorkers('auto', await this.options.detectPool()) };
+  }
+
+  private async ensurePool(config: RunConfig & { workers: WorkerGroup[] }, memory: Prepared): Promise<WorkerPool> {
     const key = WorkerPool.keyOf(config.workers, config.fallback, memory.model);
     if (this.pool?.matches(key)) return this.pool;
     this.pool?.terminate();

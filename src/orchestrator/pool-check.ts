@@ -5,9 +5,13 @@
  * each worker puts its model and momentum back after one.
  */
 import { describeVerdict, parkingCandidates, verdict, type ParkingVerdict, type PoolWindow } from '../core/parking';
+import type { RunConfig, WorkerGroup } from '../core/config';
+import { createRng } from '../core/rng';
 import type { MeasureReport } from '../protocol';
+import type { Prepared } from './dataset-memory';
+import { newMember, profileWorkers } from './roster';
 import type { Departure, Member, RunState } from './run-state';
-import { reasonOf } from './worker-handle';
+import { reasonOf, type WorkerHandle } from './worker-handle';
 
 /** A window short enough to cost little, long enough for several steps of a usual worker. */
 export const MIN_WINDOW_MS = 300;
@@ -129,4 +133,31 @@ export async function recheckPool(run: RunState): Promise<{ lost: Departure[]; n
   run.parked = check.parked;
   // Unchanged verdicts are said once, when they were first made; a change is news.
   return { lost: check.lost, notes: changed ? [...check.notes, ...notes] : notes };
+}
+
+/**
+ * Profiles `workers` and checks them as a run with parking auto would, for a
+ * comparison that must train every algorithm on one pool: the kept workers
+ * as groups of the backends they asked for, and the verdicts.
+ */
+export async function decidePool(
+  config: RunConfig,
+  memory: Prepared,
+  workers: readonly WorkerHandle[],
+): Promise<{ kept: WorkerGroup[]; notes: string[] }> {
+  const rng = createRng(config.seed).fork('pool');
+  const profiled = await profileWorkers(workers, config, memory, () => rng.permutation(memory.trainSize));
+  const check = await checkPool(profiled.seated.map((s) => newMember(s.worker, s.profile, s.slowdown, config.tauFast)));
+  const notes = [
+    ...profiled.lost.map((l) => `worker ${l.worker.id} left while profiled: ${l.reason}`),
+    ...check.lost.map((l) => `worker ${l.member.worker.id} left while measured: ${l.reason}`),
+    ...check.notes,
+  ];
+  const kept: WorkerGroup[] = [];
+  for (const m of check.kept) {
+    const group = kept.find((g) => g.backend === m.worker.requested);
+    if (group) group.count++;
+    else kept.push({ backend: m.worker.requested, count: 1 });
+  }
+  return { kept, notes };
 }
