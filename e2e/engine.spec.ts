@@ -42,6 +42,8 @@ test('biased local SGD on webgpu + 2 wasm passes 80% on the backends asked for, 
         { backend: 'wasm', count: 2 },
       ],
       tauFast: 32,
+      // Every worker trains: this is about the backends asked for, not whether the pool would park one.
+      parking: 'off',
       targetAccuracy: 0.8,
       // The whole test set, so reaching the target is the final accuracy.
       evalSamples: 10000,
@@ -75,7 +77,7 @@ test('on the same pool and settings, sync makes every worker take every step and
   await openTandem(page);
   const tauFast = 32;
   const rounds = 2;
-  const same = { workers: 'webgpu:1,wasm:2', tauFast, maxRounds: rounds, evalSamples: 500, seed: 1 };
+  const same = { workers: 'webgpu:1,wasm:2', parking: 'off', tauFast, maxRounds: rounds, evalSamples: 500, seed: 1 };
   const runAndEvents = (algo: 'sync' | 'biased') =>
     page.evaluate(async (config) => {
       const result = await window.tandem.run(config as never);

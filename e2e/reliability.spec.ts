@@ -44,7 +44,7 @@ const notes = (r: RunResult) => r.history.flatMap((h) => h.notes ?? []);
 test('a removed WASM worker and a WebGPU device loss are survived; a NaN model is left out', async ({ page }) => {
   await openTandem(page);
   // A target a few rounds away, so the faults land mid-run.
-  const first = startRun(page, { workers: 'webgpu:1,wasm:2', targetAccuracy: 0.84, maxSeconds: 200, evalSamples: 2000 });
+  const first = startRun(page, { workers: 'webgpu:1,wasm:2', parking: 'off', targetAccuracy: 0.84, maxSeconds: 200, evalSamples: 2000 });
   await waitForRounds(page, 1);
   await page.evaluate(() => window.tandem.diagnostics.injectNaN(2));
   await waitForRounds(page, 2);
@@ -56,7 +56,7 @@ test('a removed WASM worker and a WebGPU device loss are survived; a NaN model i
   expect(notes(a).join('\n')).toContain('worker 1 (wasm) left: removed by request');
   expect(notes(a).join('\n')).toMatch(/worker 2 published NaN\/Infinity: left out of the average/);
 
-  const second = startRun(page, { workers: 'webgpu:1,wasm:2', targetAccuracy: 0.84, maxSeconds: 200, evalSamples: 2000 });
+  const second = startRun(page, { workers: 'webgpu:1,wasm:2', parking: 'off', targetAccuracy: 0.84, maxSeconds: 200, evalSamples: 2000 });
   await waitForRounds(page, 1);
   await page.evaluate(() => window.tandem.diagnostics.simulateDeviceLoss(0));
   const b = await second;
@@ -130,7 +130,7 @@ test('a diverging run stops, restores the last good model and names the setting 
 
 test('a reloaded page resumes from its checkpoint at the same round and accuracy', async ({ page }) => {
   await openTandem(page);
-  void startRun(page, { workers: 'wasm:2', tauFast: 16, checkpointEvery: 2, maxRounds: 10, evalSamples: 1000 }).catch(() => undefined);
+  void startRun(page, { workers: 'wasm:2', parking: 'off', tauFast: 16, checkpointEvery: 2, maxRounds: 10, evalSamples: 1000 }).catch(() => undefined);
   await waitForRounds(page, 5);
   await page.reload();
   await page.waitForFunction(() => window.tandem !== undefined);
@@ -162,7 +162,7 @@ test('a reloaded page resumes from its checkpoint at the same round and accuracy
 
 test('200 rounds leave the tensor count and the heaps flat', async ({ page }) => {
   await openTandem(page);
-  const result = await startRun(page, { workers: 'wasm:2', tauFast: 1, maxRounds: 200, evalEvery: 50, evalSamples: 200 });
+  const result = await startRun(page, { workers: 'wasm:2', parking: 'off', tauFast: 1, maxRounds: 200, evalEvery: 50, evalSamples: 200 });
   expect(result.rounds).toBe(200);
   const events = await page.evaluate(() => window.tandem.events());
   for (const id of [0, 1]) {
@@ -170,7 +170,7 @@ test('200 rounds leave the tensor count and the heaps flat', async ({ page }) =>
     expect(counts.size, `worker ${id} tensors: ${[...counts].join(',')}`).toBe(1);
   }
   const before = await page.evaluate(() => window.tandem.memory());
-  await startRun(page, { workers: 'wasm:2', tauFast: 1, maxRounds: 200, evalEvery: 50, evalSamples: 200 });
+  await startRun(page, { workers: 'wasm:2', parking: 'off', tauFast: 1, maxRounds: 200, evalEvery: 50, evalSamples: 200 });
   const after = await page.evaluate(() => window.tandem.memory());
   const MB = 1 << 20;
   if (before.page !== null && after.page !== null) expect(after.page - before.page).toBeLessThan(32 * MB);

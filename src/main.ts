@@ -2,7 +2,7 @@
 import { createTandemApi } from './api/automation';
 import { ConfigStore } from './api/config-store';
 import { RunArchive } from './api/run-archive';
-import { detectCapabilities } from './backends/capabilities';
+import { detectCapabilities, poolFound } from './backends/capabilities';
 import { DEFAULT_CONFIG } from './core/config';
 import { messageOf } from './core/errors';
 import { cifar10Present, loadDatasetBySpec } from './data/load';
@@ -20,10 +20,7 @@ const engine = new Engine(local.loader(loadDatasetBySpec), {
   startWorker: startBrowserWorker,
   onCheckpoint: saveCheckpoint,
   // workers: auto is built from what this browser has.
-  detectPool: async () => {
-    const caps = await detectCapabilities();
-    return { webgpu: caps.adapter !== null, cores: caps.hardwareConcurrency };
-  },
+  detectPool: async () => poolFound(await detectCapabilities()),
 });
 // The URL holds the whole config; a bad parameter falls back to its default and is reported on the page.
 const fromUrl = parseUrlConfig(location.search);

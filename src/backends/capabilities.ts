@@ -57,6 +57,16 @@ export async function probeWebGpu(): Promise<{ adapter: GPUAdapter | null; repor
   }
 }
 
+/** What `workers: auto` is built from (core/config resolveWorkers): the engine and the page's pool control read it alike. */
+export interface PoolFound {
+  webgpu: boolean;
+  cores: number;
+}
+
+export function poolFound(caps: Pick<Capabilities, 'adapter' | 'hardwareConcurrency'>): PoolFound {
+  return { webgpu: caps.adapter !== null, cores: caps.hardwareConcurrency };
+}
+
 let detected: Promise<Readonly<Capabilities>> | null = null;
 
 export function detectCapabilities(): Promise<Readonly<Capabilities>> {

@@ -13,6 +13,12 @@ export interface SeriesStyle {
   /** Line width in CSS pixels. */
   width?: number;
   dash?: number[];
+  /**
+   * Join the line across missing points (default). Runs on one chart need it
+   * (aligning their x values leaves holes); a worker's rounds without work
+   * (parked, not yet joined, gone) must stay gaps.
+   */
+  spanGaps?: boolean;
 }
 
 export interface LineChartOptions {
@@ -88,7 +94,7 @@ export class LineChart {
           stroke: s.color,
           width: s.width ?? 1.5,
           ...(s.dash ? { dash: s.dash } : {}),
-          spanGaps: true,
+          spanGaps: s.spanGaps ?? true,
           value,
           points: { size: 5 },
         })),

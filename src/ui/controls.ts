@@ -11,12 +11,15 @@ import { el } from './dom';
 import {
   FIELDS,
   GROUPS,
+  POOL_AUTO_LABEL,
   POOL_BACKENDS,
   POOL_MAX,
   fieldKeyOf,
   formatValue,
   type FieldSpec,
 } from './fields';
+import type { PoolFound } from '../backends/capabilities';
+import { explicitFromAuto, poolCounts, poolSummary, startedPool } from './pool-choice';
 
 type Control = HTMLInputElement | HTMLSelectElement;
 
@@ -30,6 +33,9 @@ export class ConfigForm {
   private readonly datalists = new Map<keyof RunConfig, HTMLDataListElement>();
   private readonly biasedGroup: HTMLFieldSetElement;
   private readonly poolSummary: HTMLElement;
+  private readonly pool: { box: HTMLElement; auto: HTMLInputElement; counts: HTMLInputElement[] };
+  /** The machine as auto reads it; null until the capabilities are detected. */
+  private found: PoolFound | null = null;
   /** The field being written from its own control, so the store's echo does not overwrite what is typed. */
   private source: keyof RunConfig | null = null;
 
@@ -53,11 +59,12 @@ export class ConfigForm {
     }
     this.biasedGroup = groups.get('biased') as HTMLFieldSetElement;
     this.poolSummary = el('p', { class: 'note', id: 'pool-summary' });
+    this.pool = this.poolControls();
 
     for (const f of FIELDS) {
       const fieldset = groups.get(f.group);
       if (!fieldset) continue;
-      if (f.kind === 'workers') fieldset.append(this.poolControls(), this.poolSummary, this.message(f.key));
+      if (f.kind === 'workers') fieldset.append(this.pool.box, this.poolSummary, this.message(f.key));
       else fieldset.append(this.fieldControl(f));
     }
 
@@ -139,6 +146,13 @@ export class ConfigForm {
     this.datalists.get(key)?.replaceChildren(...options.map((o) => el('option', { value: o })));
   }
 
+  /** What this machine offers, once detected: the auto pool's counts and summary follow it. */
+  setMachine(found: PoolFound): void {
+    this.found = found;
+    // A refused count the person is fixing stays as typed.
+    this.showPool(this.store.get(), !this.invalid.has('workers'));
+  }
+
   /** Places `node` right after a field's control, so what belongs to it (the dataset file picker) sits beside it. */
   insertAfterField(key: keyof RunConfig, node: HTMLElement): void {
     const field = this.fields.get(key);
@@ -146,8 +160,15 @@ export class ConfigForm {
     else this.element.append(node);
   }
 
-  private poolControls(): HTMLElement {
-    const inputs = POOL_BACKENDS.map((backend) =>
+  /**
+   * The Auto checkbox and one spinbutton per backend. Under auto the
+   * spinbuttons show what auto starts here, dimmed; changing one switches to
+   * an explicit pool (the others keep their counts), unticking Auto keeps
+   * auto's pool as an explicit one.
+   */
+  private poolControls(): { box: HTMLElement; auto: HTMLInputElement; counts: HTMLInputElement[] } {
+    const auto = el('input', { id: 'cfg-workers-auto', name: 'workers-auto', type: 'checkbox', 'aria-describedby': 'pool-summary cfg-workers-error' });
+    const counts = POOL_BACKENDS.map((backend) =>
       el('input', {
         id: `cfg-workers-${backend}`,
         name: `workers-${backend}`,
@@ -159,25 +180,67 @@ export class ConfigForm {
         'aria-describedby': 'pool-summary cfg-workers-error',
       }),
     );
-    this.controls.set('workers', inputs);
+    // The spinbuttons carry the refused-value mark: the checkbox cannot hold a bad value.
+    this.controls.set('workers', counts);
     const read = () => ({
       workers: POOL_BACKENDS.map((backend, i) => {
-        const text = inputs[i]?.value.trim() ?? '';
+        const text = counts[i]?.value.trim() ?? '';
         return { backend, count: text === '' ? text : Number(text) };
       }),
     });
-    for (const input of inputs) input.addEventListener('input', () => this.commit('workers', read));
-    return el(
-      'div',
-      { class: 'pool' },
-      POOL_BACKENDS.map((backend, i) =>
+    const box = el('div', { class: 'pool' }, [
+      el('div', { class: 'field field-checkbox pool-auto' }, [
+        auto,
+        // Text: poolAutoName().
+        el('label', { for: 'cfg-workers-auto' }, [`${POOL_AUTO_LABEL} `, el('code', {}, ['(workers)'])]),
+      ]),
+      ...POOL_BACKENDS.map((backend, i) =>
         el('div', { class: 'field field-integer' }, [
           // Text: poolFieldName(backend).
           el('label', { for: `cfg-workers-${backend}` }, [`${backend} workers `, el('code', {}, ['(workers)'])]),
-          inputs[i] as HTMLInputElement,
+          counts[i] as HTMLInputElement,
         ]),
       ),
-    );
+    ]);
+    for (const input of counts) {
+      input.addEventListener('input', () => {
+        if (auto.checked) {
+          // Typing a count leaves auto. Counts auto had not filled in yet (the machine not yet detected) start at 0.
+          for (const other of counts) if (other !== input && other.value.trim() === '') other.value = '0';
+          // The store keeps auto until the counts are valid; the checkbox already says what was chosen.
+          auto.checked = false;
+          box.classList.remove('auto');
+        }
+        this.commit('workers', read);
+      });
+    }
+    auto.addEventListener('change', () => {
+      box.classList.toggle('auto', auto.checked);
+      this.commit('workers', () => ({ workers: auto.checked ? 'auto' : explicitFromAuto(this.found) }));
+      // The commit's echo skips the field it came from: the counts (auto's pool) are drawn here.
+      this.showPool(this.store.get(), true);
+    });
+    return { box, auto, counts };
+  }
+
+  /**
+   * The pool's checkbox, counts and summary. `controls`: also overwrite the
+   * checkbox and counts (not while the person is typing a count).
+   */
+  private showPool(config: RunConfig, controls: boolean): void {
+    if (controls) {
+      const isAuto = config.workers === 'auto';
+      this.pool.auto.checked = isAuto;
+      this.pool.box.classList.toggle('auto', isAuto);
+      const started = startedPool(config.workers, this.found);
+      const counts = started ? poolCounts(started) : null;
+      this.pool.counts.forEach((input, i) => {
+        // Before detection auto's counts are unknown: empty, with a mark saying so.
+        input.value = counts ? String(counts[i] ?? 0) : '';
+        input.placeholder = counts ? '' : '?';
+      });
+    }
+    this.poolSummary.textContent = poolSummary(config, this.found);
   }
 
   private message(key: keyof RunConfig): HTMLElement {
@@ -229,24 +292,14 @@ export class ConfigForm {
   private show(config: RunConfig): void {
     for (const f of FIELDS) {
       if (f.key === this.source) continue;
-      const controls = this.controls.get(f.key) ?? [];
-      if (f.kind === 'workers') {
-        POOL_BACKENDS.forEach((backend, i) => {
-          const input = controls[i];
-          if (input) input.value = String(config.workers.filter((g) => g.backend === backend).reduce((n, g) => n + g.count, 0));
-        });
-        continue;
-      }
-      const control = controls[0];
+      if (f.kind === 'workers') continue;
+      const control = this.controls.get(f.key)?.[0];
       if (!control) continue;
       const value = config[f.key];
       if (control instanceof HTMLInputElement && control.type === 'checkbox') control.checked = value === true;
       else control.value = formatValue(f.key, value, '');
     }
-    const total = config.workers.reduce((n, g) => n + g.count, 0);
-    this.poolSummary.textContent = `${total} worker${total === 1 ? '' : 's'}, started in this order: ${config.workers
-      .map((g) => `${g.backend}:${g.count}`)
-      .join(',')}.`;
+    this.showPool(config, this.source !== 'workers');
     this.biasedGroup.classList.toggle('inactive', config.algo !== 'biased');
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BACKENDS, CONFIG_KEYS } from '../core/config';
-import { FIELDS, GROUPS, accessibleName, fieldKeyOf, poolFieldName } from './fields';
+import { FIELDS, GROUPS, accessibleName, fieldKeyOf, poolAutoName, poolFieldName } from './fields';
 
 describe('FIELDS', () => {
   it('has exactly one control per config key', () => {
@@ -11,10 +11,12 @@ describe('FIELDS', () => {
     const names = [
       ...FIELDS.filter((f) => f.kind !== 'workers').map(accessibleName),
       ...BACKENDS.map(poolFieldName),
+      poolAutoName(),
     ];
     expect(new Set(names).size).toBe(names.length);
     for (const f of FIELDS) expect(accessibleName(f)).toContain(`(${f.key})`);
     expect(accessibleName({ label: 'tau_F', key: 'tauFast' })).toBe('tau_F (tauFast)');
+    expect(poolAutoName()).toBe('Auto pool (workers)');
   });
 
   it('puts every field in a known group', () => {

@@ -25,7 +25,7 @@ import {
 } from '../core/config';
 import { DATASET_KINDS } from '../core/dataset-spec';
 
-/** `text`: free text the validator parses (lists, dataset specs); `workers`: one spinbutton per backend. */
+/** `text`: free text the validator parses (lists, dataset specs); `workers`: an Auto checkbox and one spinbutton per backend. */
 export type FieldKind = 'select' | 'integer' | 'real' | 'checkbox' | 'text' | 'workers';
 
 export type GroupId = 'data' | 'pool' | 'algorithm' | 'biased' | 'optimizer' | 'length' | 'advanced';
@@ -49,7 +49,11 @@ export interface FieldSpec {
 
 export const GROUPS: readonly { id: GroupId; legend: string; note?: string }[] = [
   { id: 'data', legend: 'Data and model' },
-  { id: 'pool', legend: 'Worker pool', note: 'How many workers of each backend; 1 to 8 in all.' },
+  {
+    id: 'pool',
+    legend: 'Worker pool',
+    note: 'Auto: what this machine has, measured by parking; or how many workers of each backend, 1 to 8 in all.',
+  },
   { id: 'algorithm', legend: 'Algorithm' },
   { id: 'biased', legend: 'Biased local SGD', note: 'Used when algo is biased.' },
   { id: 'optimizer', legend: 'Optimizer and learning-rate schedule' },
@@ -246,6 +250,13 @@ export const POOL_MAX = MAX_WORKERS;
 
 export function poolFieldName(backend: BackendName): string {
   return `${backend} workers (workers)`;
+}
+
+/** The checkbox that sets `workers` to `auto`; its label text, and with the key the accessible name. */
+export const POOL_AUTO_LABEL = 'Auto pool';
+
+export function poolAutoName(): string {
+  return `${POOL_AUTO_LABEL} (workers)`;
 }
 
 /** The field a ConfigError belongs to: `workers[1].count` belongs to `workers`. */

@@ -26,6 +26,8 @@ import { TIMELINE_ROUNDS, renderTimelines } from './timeline';
 const MAX_LOG = 5;
 /** Run events kept on the page (the run's history keeps them all). */
 const MAX_RUN_EVENTS = 200;
+/** A parked worker's line on the per-worker charts, CSS pixels: dash, gap. */
+const PARKED_DASH = [4, 4];
 
 /** One drawing of the figures and readouts. */
 export interface LiveFrame {
@@ -76,7 +78,7 @@ export class LiveView {
 
     const accFig = chartFigure('chart-accuracy', 'Test accuracy', 'every run on this page, each its own line');
     const lossFig = chartFigure('chart-loss', 'Train loss', 'mean over the round’s batches');
-    const tauFig = chartFigure('chart-tau', 'tau_i per worker', 'local steps given each round');
+    const tauFig = chartFigure('chart-tau', 'tau_i per worker', 'local steps given each round; a parked worker is dashed, at 0');
     const speedFig = chartFigure('chart-speed', 'Steps per second per worker', 'steps / busy time');
     this.summaries = { accuracy: accFig.summary, loss: lossFig.summary };
     this.charts = {
@@ -94,7 +96,8 @@ export class LiveView {
       el('figcaption', {}, [
         el('span', { class: 'fig-title' }, ['Who waits? Busy and idle time per worker']),
         el('span', { class: 'fig-note' }, [
-          el('span', { class: 'key busy' }), ' computing ', el('span', { class: 'key idle' }), ' waiting for the others. ',
+          el('span', { class: 'key busy' }), ' computing ', el('span', { class: 'key idle' }), ' waiting for the others ',
+          el('span', { class: 'key parked' }), ' parked (kept started, not training: the pool trains faster without it). ',
           'Each block is one round, drawn to scale. Under sync every worker waits for the slowest at each step; ' +
             'under biased each gets the steps (tau_i) that fill the round. The last finished run of another algorithm is drawn below for comparison.',
         ]),
@@ -177,7 +180,13 @@ export class LiveView {
     this.outputs.wall.value = last ? seconds(last.wallMs) : '–';
 
     const ws = workerSeries(events);
-    const workerStyles = ws.ids.map((id, i) => ({ label: ws.labels[i] ?? `w${id}`, color: colour(id) }));
+    // A parked worker keeps its colour and legend entry, dashed: its tau sits at 0 and its speed breaks off.
+    const workerStyles = ws.ids.map((id, i): SeriesStyle => ({
+      label: ws.labels[i] ?? `w${id}`,
+      color: colour(id),
+      spanGaps: false,
+      ...(ws.parkedNow[i] ? { dash: PARKED_DASH } : {}),
+    }));
     const byRound = (values: (number | null)[][]): Points[] => values.map((ys) => [ws.rounds, ys]);
     this.charts.tau.update(workerStyles, byRound(ws.tau));
     this.charts.speed.update(workerStyles, byRound(ws.stepsPerSecond));

@@ -3,9 +3,9 @@
  * charts and the exports: chart series, the busy/idle timeline, JSON, CSV and
  * the tfjs model.json. Pure (no DOM), tested in Node.
  */
-import { formatWorkerSpec, type RunConfig } from '../core/config';
+import { formatWorkerSpec, type RunConfig, type WorkerGroup } from '../core/config';
 import { percent, seconds } from '../core/format';
-import type { ModelArtifacts, RoundEvent, RunResult, WorkerInfo, WorkerRoundStats } from '../protocol';
+import type { ModelArtifacts, RoundEvent, RunResult, WorkerInfo, WorkerRoundStats, WorkerSummary } from '../protocol';
 
 /** One run as the page saw it: built from the engine's events, kept after it ends for comparison and export. */
 export interface RunRecord {
@@ -50,33 +50,56 @@ export function stepsPerSecond(w: Pick<WorkerRoundStats, 'steps' | 'busyMs'>): n
 
 export interface WorkerSeries {
   ids: number[];
+  /** `w0 webgpu`, with ` (parked)` while the worker is parked. */
   labels: string[];
   rounds: number[];
-  /** Per worker (in `ids` order), per round. */
+  /** Per worker (in `ids` order), per round. A parked round has tau 0: it was given no steps. */
   tau: (number | null)[][];
+  /** Null where the worker did no work, parked rounds included. */
   stepsPerSecond: (number | null)[][];
+  /** Per worker, per round: parked (kept started, not training). */
+  parked: boolean[][];
+  /** Per worker: parked in the last round it appears in. */
+  parkedNow: boolean[];
 }
 
-/** tau_i and steps per second of every worker that appears in the events, by round. */
+/**
+ * tau_i and steps per second of every worker that appears in the events, by
+ * round, parked ones included. Only the current parked state goes in the
+ * label: a chart is rebuilt when its labels change, which a per-round count
+ * would do every round.
+ */
 export function workerSeries(events: readonly RoundEvent[]): WorkerSeries {
-  const backends = new Map<number, string>();
-  for (const e of events) for (const w of e.workers) backends.set(w.id, w.backend);
-  const ids = [...backends.keys()].sort((a, b) => a - b);
+  const latest = new Map<number, WorkerRoundStats>();
+  for (const e of events) for (const w of e.workers) latest.set(w.id, w);
+  const ids = [...latest.keys()].sort((a, b) => a - b);
   const at = (e: RoundEvent, id: number) => e.workers.find((w) => w.id === id);
+  const parkedNow = ids.map((id) => (latest.get(id)?.parked ?? null) !== null);
   return {
     ids,
-    labels: ids.map((id) => workerLabel(id, backends.get(id) ?? '?')),
+    labels: ids.map((id, i) => workerLabel(id, latest.get(id)?.backend ?? '?') + (parkedNow[i] ? ' (parked)' : '')),
     rounds: events.map((e) => e.round),
     tau: ids.map((id) => events.map((e) => at(e, id)?.tau ?? null)),
     stepsPerSecond: ids.map((id) => events.map((e) => {
       const w = at(e, id);
       return w ? stepsPerSecond(w) : null;
     })),
+    parked: ids.map((id) => events.map((e) => (at(e, id)?.parked ?? null) !== null)),
+    parkedNow,
   };
 }
 
 export function workerLabel(id: number, backend: string): string {
   return `w${id} ${backend}`;
+}
+
+/**
+ * A parking verdict without its opening `worker 0 (webgpu) parked: `, for
+ * where the worker is already named and marked parked; other text as it is.
+ */
+export function parkedWhy(reason: string): string {
+  const why = reason.replace(/^worker \d+ \([^)]*\) parked:\s*/, '');
+  return why === '' ? reason : why;
 }
 
 export interface TimelineSegment {
@@ -87,16 +110,22 @@ export interface TimelineSegment {
   busy: number;
   busyMs: number;
   idleMs: number;
+  /** Parked this round: it neither computed nor waited, so the block is neither busy nor idle. */
+  parked: boolean;
 }
 
 export interface TimelineRow {
   id: number;
   backend: string;
-  /** Idle share over the shown rounds, 0..1. */
+  /** Idle share over the shown rounds it trained in, 0..1. */
   idle: number;
-  /** tau_i in the last shown round. */
+  /** tau_i in the last shown round it appears in. */
   tau: number;
   biased: boolean;
+  /** Why it is parked, when it was parked in the last shown round it appears in; else null. */
+  parked: string | null;
+  /** Shown rounds it was parked in. */
+  parkedRounds: number;
   segments: TimelineSegment[];
 }
 
@@ -125,7 +154,8 @@ export function timeline(events: readonly RoundEvent[], maxRounds: number): Time
       const idle = w?.idleMs ?? 0;
       busyMs += busy;
       idleMs += idle;
-      return { round: e.round, width: roundSpan(e) / span, busy: busy + idle > 0 ? busy / (busy + idle) : 0, busyMs: busy, idleMs: idle };
+      const parked = (w?.parked ?? null) !== null;
+      return { round: e.round, width: roundSpan(e) / span, busy: busy + idle > 0 ? busy / (busy + idle) : 0, busyMs: busy, idleMs: idle, parked };
     });
     return {
       id,
@@ -133,6 +163,8 @@ export function timeline(events: readonly RoundEvent[], maxRounds: number): Time
       idle: busyMs + idleMs > 0 ? idleMs / (busyMs + idleMs) : 0,
       tau: latest?.tau ?? 0,
       biased: latest?.biased ?? false,
+      parked: latest?.parked ?? null,
+      parkedRounds: segments.filter((s) => s.parked).length,
       segments,
     };
   });
@@ -144,13 +176,57 @@ function roundSpan(e: RoundEvent): number {
   return Math.max(e.roundMs, ...e.workers.map((w) => w.busyMs + w.idleMs), 0);
 }
 
-/** Short label for a run in legends and lists: number, algorithm and the knobs that matter most. */
-export function runLabel(record: Pick<RunRecord, 'n' | 'config' | 'result'>): string {
+/** What runLabel and poolLabel read of a record; `workers` (the live run's latest) may be absent. */
+export type LabelledRecord = Pick<RunRecord, 'n' | 'config' | 'result'> & { workers?: readonly WorkerInfo[] };
+
+/** Short label for a run in legends and lists: number, algorithm, its pool and the knobs that matter most. */
+export function runLabel(record: LabelledRecord): string {
   const config = record.config ?? record.result?.config ?? null;
   if (!config) return `#${record.n} run`;
-  const parts = [`#${record.n} ${config.algo}`, formatWorkerSpec(config.workers), `τF ${config.tauFast}`];
+  const parts = [`#${record.n} ${config.algo}`, ...poolLabel(record), `τF ${config.tauFast}`];
   if (config.algo === 'biased') parts.push(`λ ${config.lambda}`);
   return parts.join(' · ');
+}
+
+/**
+ * A run's pool for its label: as asked (`webgpu:1,wasm:2`), or `auto` with
+ * what it started once known (`auto: webgpu:1,wasm:2`); then the workers
+ * parked at the end (finished) or now (running), as a part of their own.
+ */
+export function poolLabel(record: Omit<LabelledRecord, 'n'>): string[] {
+  const asked = (record.config ?? record.result?.config)?.workers;
+  if (asked === undefined) return [];
+  const live = record.workers ?? [];
+  // A result's own config holds the concrete pool it started; while running, the workers say what was asked of each.
+  const started: readonly WorkerGroup[] | null =
+    record.result && record.result.config.workers !== 'auto'
+      ? record.result.config.workers
+      : live.length > 0
+        ? groupsOf(live.map((w) => w.requested))
+        : null;
+  const pool = asked !== 'auto' ? formatWorkerSpec(asked) : started ? `auto: ${formatWorkerSpec(started)}` : 'auto';
+  const parked = record.result
+    ? record.result.workers.filter((w) => w.parked !== null && w.left === null)
+    : live.filter((w) => w.parked !== null || w.role === 'parked');
+  return parked.length === 0 ? [pool] : [pool, `${parked.map((w) => workerLabel(w.id, w.backend)).join(', ')} parked`];
+}
+
+/** Consecutive workers of one backend as one group, in start order. */
+function groupsOf(backends: readonly WorkerGroup['backend'][]): WorkerGroup[] {
+  const groups: WorkerGroup[] = [];
+  for (const backend of backends) {
+    const last = groups[groups.length - 1];
+    if (last?.backend === backend) last.count += 1;
+    else groups.push({ backend, count: 1 });
+  }
+  return groups;
+}
+
+/** A finished run's workers for the runs table: each backend, marked when it was parked at the end or left. */
+export function workersText(workers: readonly Pick<WorkerSummary, 'backend' | 'parked' | 'left'>[]): string {
+  return workers
+    .map((w) => w.backend + (w.left !== null ? ' (left)' : w.parked !== null ? ' (parked)' : ''))
+    .join(', ');
 }
 
 /** Why a run ended, as the runs table and the status line say it. */
@@ -191,7 +267,7 @@ export function runJson(record: RunRecord): string {
 }
 
 const CSV_ROUND_COLUMNS = ['round', 'wallMs', 'trainMs', 'roundMs', 'loss', 'accuracy', 'evalMs', 'aggregateMs', 'exchangeMs'] as const;
-const CSV_WORKER_COLUMNS = ['tau', 'steps', 'stepsPerSecond', 'busyMs', 'idleMs', 'stepMs', 'biased'] as const;
+const CSV_WORKER_COLUMNS = ['tau', 'steps', 'stepsPerSecond', 'busyMs', 'idleMs', 'stepMs', 'biased', 'parked'] as const;
 
 function csvCell(value: number | string | boolean | null | undefined): string {
   if (value === null || value === undefined) return '';
@@ -200,7 +276,11 @@ function csvCell(value: number | string | boolean | null | undefined): string {
   return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-/** One row per round; per worker `w<id>_<backend>_<column>` columns. Accuracy is empty in rounds not evaluated. */
+/**
+ * One row per round; per worker `w<id>_<backend>_<column>` columns. Accuracy
+ * is empty in rounds not evaluated; `parked` holds why the worker sat the
+ * round out, empty when it trained.
+ */
 export function runCsv(record: Pick<RunRecord, 'events'>): string {
   const series = workerSeries(record.events);
   const backends = new Map<number, string>();

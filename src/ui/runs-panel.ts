@@ -9,7 +9,17 @@ import { percent, seconds } from '../core/format';
 import type { ModelArtifacts, RunResult } from '../protocol';
 import { colour, download, el } from './dom';
 import type { RunControls } from './run-controls';
-import { TIME_AXIS_LABELS, modelJson, runCsv, runJson, runLabel, stoppedByText, type RunRecord, type TimeAxis } from './run-data';
+import {
+  TIME_AXIS_LABELS,
+  modelJson,
+  runCsv,
+  runJson,
+  runLabel,
+  stoppedByText,
+  workersText,
+  type RunRecord,
+  type TimeAxis,
+} from './run-data';
 
 const MODEL_FILE = 'tandem-model';
 /** Run all's algorithms ticked at first: the comparison the page is about. */
@@ -77,7 +87,7 @@ export class RunsPanel {
         el('div', { class: 'buttons' }, [b.json, b.csv, b.model]),
       ]),
       el('p', { class: 'note' }, [
-        'JSON: the run result with its history and every round event. CSV: one row per round, per-worker tau, steps, steps/s, busy and idle. ',
+        'JSON: the run result with its history and every round event. CSV: one row per round, per-worker tau, steps, steps/s, busy, idle and why it was parked. ',
         `Model: ${MODEL_FILE}.json and ${MODEL_FILE}.weights.bin in the tfjs layers format (tf.loadLayersModel) — the model of the run on the charts, after it is paused or finished.`,
       ]),
       deps.checkpoints,
@@ -110,7 +120,7 @@ export class RunsPanel {
       el('tr', {}, [
         el('th', { scope: 'row' }, [el('span', { class: 'swatch', style: `background:${colour(record.n - 1)}` }), `#${record.n}`]),
         el('td', {}, [r.algo]),
-        el('td', {}, [r.workers.map((w) => w.backend).join(', ')]),
+        el('td', { title: parkedReasons(r) }, [workersText(r.workers)]),
         el('td', {}, [String(r.config.tauFast)]),
         el('td', {}, [r.algo === 'biased' ? String(r.config.lambda) : '–']),
         el('td', {}, [String(r.config.batchSize)]),
@@ -152,6 +162,12 @@ export class RunsPanel {
 export function downloadModel(artifacts: ModelArtifacts): void {
   download(`${MODEL_FILE}.json`, modelJson(artifacts, `${MODEL_FILE}.weights.bin`), 'application/json');
   download(`${MODEL_FILE}.weights.bin`, artifacts.weightData, 'application/octet-stream');
+}
+
+/** The parking verdicts of a run's parked workers, for the Workers cell's tooltip (the cell itself says who). */
+function parkedReasons(r: RunResult): string | undefined {
+  const reasons = r.workers.flatMap((w) => (w.parked !== null && w.left === null ? [w.parked] : []));
+  return reasons.length > 0 ? reasons.join('\n') : undefined;
 }
 
 /**

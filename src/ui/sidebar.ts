@@ -14,6 +14,7 @@ import { el } from './dom';
 import { FIELDS } from './fields';
 import type { LocalDatasets } from './local-dataset';
 import { renderMachine } from './machine';
+import { poolFound } from '../backends/capabilities';
 
 export interface SidebarDeps {
   readonly store: ConfigStore;
@@ -71,10 +72,11 @@ export class Sidebar {
     this.element = el('div', { class: 'sidebar' }, [machine, config]);
   }
 
-  /** What the browser offers; drawn once known, with the workers of the run so far. */
+  /** What the browser offers; drawn once known, with the workers of the run so far, and the pool auto starts here. */
   showCapabilities(caps: Readonly<Capabilities>, workers: readonly WorkerInfo[] | undefined): void {
     this.caps = caps;
     renderMachine(this.machineList, caps, workers);
+    this.form.setMachine(poolFound(caps));
   }
 
   /** The workers actually started, beside what the browser offers (once that is known). */

@@ -106,6 +106,25 @@ describe('formatUrlConfig', () => {
     expect(parseUrlConfig(text)).toEqual({ config, errors: [] });
   });
 
+  it('round-trips workers=auto, over an explicit base too', () => {
+    const explicit = validateConfig({ workers: 'webgpu:1,wasm:2' });
+    const auto = validateConfig({ workers: 'auto' }, explicit);
+    expect(auto.workers).toBe('auto');
+    const text = formatUrlConfig(auto);
+    expect(text.split('&')).toContain('workers=auto');
+    expect(parseUrlConfig(text, explicit)).toEqual({ config: auto, errors: [] });
+    expect(parseUrlConfig('workers=auto', explicit).config.workers).toBe('auto');
+    // And back: an explicit pool in the URL replaces auto.
+    expect(parseUrlConfig(formatUrlConfig(explicit), auto)).toEqual({ config: explicit, errors: [] });
+  });
+
+  it('refuses a misspelt auto by name and keeps the pool it had', () => {
+    const { config, errors } = parseUrlConfig('workers=atuo');
+    expect(errors.map((e) => e.key)).toEqual(['workers']);
+    expect(errors[0]?.allowed).toContain('auto');
+    expect(config.workers).toBe('auto');
+  });
+
   it('round-trips the defaults', () => {
     expect(parseUrlConfig(formatUrlConfig(DEFAULT_CONFIG))).toEqual({ config: validateConfig({}), errors: [] });
   });

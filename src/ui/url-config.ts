@@ -1,7 +1,8 @@
 /**
  * The run config as URL query parameters, one per config key
- * (`?algo=sync&workers=webgpu:1,wasm:2&tauFast=16&targetAccuracy=none`), so a
- * pasted URL reproduces a setup. Pure (no DOM), so Node tests cover it.
+ * (`?algo=sync&workers=webgpu:1,wasm:2&tauFast=16&targetAccuracy=none`, or
+ * `workers=auto`), so a pasted URL reproduces a setup. Pure (no DOM), so
+ * Node tests cover it.
  */
 import { CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, validateConfig, type RunConfig } from '../core/config';
 import { formatValue } from './fields';
@@ -28,9 +29,10 @@ function isConfigKey(name: string): name is keyof RunConfig {
 function fromText(key: keyof RunConfig, text: string): unknown {
   const t = text.trim();
   const standard: unknown = DEFAULT_CONFIG[key];
-  // Lists (workers, slowdown, lrDecayEpochs) are parsed by the validator, which reads `none` as empty.
+  // Lists (slowdown, lrDecayEpochs) are parsed by the validator, which reads `none` as empty.
   if (Array.isArray(standard)) return t;
-  // Before `none` means null: a text key may take `none` as a value of its own (lrScaling).
+  // Before `none` means null: a text key may take `none` as a value of its own (lrScaling). workers
+  // (`auto` or a list like `webgpu:1,wasm:2`) goes here too, its default being `auto`.
   if (typeof standard === 'string') return t;
   if (t === URL_NULL || t === 'null') return null;
   if (typeof standard === 'boolean') return t === 'true' ? true : t === 'false' ? false : t;

@@ -1,10 +1,12 @@
 /**
  * The workers table: each worker's backend, adapter, profiled step time and
- * role, and its Remove button, which is how a worker is taken out of a run.
+ * role (a parked one with why, in words), and its Remove button, which is how
+ * a worker is taken out of a run.
  * The page says when the pool can change; the table remembers who is leaving.
  */
 import type { WorkerInfo } from '../protocol';
 import { colour, el } from './dom';
+import { parkedWhy } from './run-data';
 
 export class WorkersTable {
   /** Open: its Remove buttons are how a worker is taken out of a run. */
@@ -66,17 +68,30 @@ function renderWorkers(
     const remove = el('button', { type: 'button', class: 'small' }, [`Remove worker ${w.id}`]);
     remove.addEventListener('click', () => onRemove(w.id));
     buttons.push({ id: w.id, button: remove });
-    return el('tr', {}, [
+    return el('tr', { class: w.role === 'parked' || w.parked !== null ? 'parked' : undefined }, [
       el('th', { scope: 'row' }, [el('span', { class: 'swatch', style: `background:${colour(w.id)}` }), `w${w.id}`]),
       el('td', {}, [w.backend + (w.backend !== w.requested ? ` (asked for ${w.requested})` : '')]),
       el('td', {}, [w.stepMs === null ? '–' : `${w.stepMs.toFixed(1)} ms`]),
-      el('td', {}, [w.role ?? '–']),
+      el('td', {}, roleCell(w)),
       el('td', {}, [workerDetails(w)]),
       el('td', {}, [remove]),
     ]);
   });
-  table.replaceChildren(el('caption', {}, ['Roles come from measured step times, not from the backend’s name.']), head, ...rows);
+  table.replaceChildren(
+    el('caption', {}, [
+      'Roles come from measured step times, not from the backend’s name. ' +
+        'A parked worker stays started but does not train: the pool was measured to train faster without it.',
+    ]),
+    head,
+    ...rows,
+  );
   return buttons;
+}
+
+/** The role; a parked worker's verdict under it, as text (a tooltip alone would hide it from most people). */
+function roleCell(w: WorkerInfo): (Node | string)[] {
+  if (w.role !== 'parked' && w.parked === null) return [w.role ?? '–'];
+  return [el('strong', {}, ['parked']), el('span', { class: 'why' }, [parkedWhy(w.parked ?? 'the pool trains faster without it')])];
 }
 
 /** The adapter of a WebGPU worker, SIMD and threads of a WASM one, else the tfjs backend; then what failed on the way. */
