@@ -17,7 +17,9 @@ describe('validateConfig', () => {
     expect(c.tauFast).toBe(8);
     expect(c.algo).toBe('sync');
     expect(c.lambda).toBe(DEFAULT_CONFIG.lambda);
-    expect(workerCount(c)).toBe(3);
+    // auto: how many is known once the browser is asked.
+    expect(workerCount(c)).toBeNull();
+    expect(workerCount(validateConfig({ workers: 'webgpu:1,wasm:2' }))).toBe(3);
   });
 
   it.each([
