@@ -9,6 +9,7 @@ import {
   ALGOS,
   ConfigError,
   DEFAULT_CONFIG,
+  formatBatchSizes,
   formatWorkerSpec,
   parseWorkerSpec,
   validateConfig,
@@ -81,6 +82,7 @@ const CONFIG_FLAGS: { [K in ConfigKey]: ConfigFlag } = {
   weightedAggregation: { kind: 'boolean', help: 'biased: weighted aggregation' },
   adaptiveBudgets: { kind: 'boolean', help: 're-measure step times every round' },
   batchSize: { kind: 'number', help: 'samples per SGD step' },
+  batchSizeByBackend: { kind: 'text', help: 'per-backend batch sizes overriding --batch-size, e.g. webgpu:128,wasm:32, or none' },
   learningRate: { kind: 'number', help: 'SGD learning rate' },
   momentum: { kind: 'number', help: 'SGD momentum in [0, 0.999]' },
   weightDecay: { kind: 'number', help: 'L2 weight decay' },
@@ -330,6 +332,7 @@ function configErrorToFlag(error: unknown, raw: ReadonlyMap<ConfigKey, string>):
 function defaultText(key: ConfigKey): string {
   const value = DEFAULT_CONFIG[key];
   if (key === 'workers') return formatWorkerSpec(DEFAULT_CONFIG.workers);
+  if (key === 'batchSizeByBackend') return formatBatchSizes(DEFAULT_CONFIG.batchSizeByBackend);
   return value === null ? 'none' : String(value);
 }
 

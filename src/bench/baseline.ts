@@ -4,7 +4,7 @@
  * tf.train on the same backend and batches. It borrows the engine's pool and
  * shared memory between runs and trains nothing that is kept.
  */
-import { ConfigError, validateConfig, type RunConfig } from '../core/config';
+import { batchSizeOf, ConfigError, validateConfig, type RunConfig } from '../core/config';
 import { createRng } from '../core/rng';
 import { initialTheta, trainingFlops } from '../models/spec';
 import type { Engine } from '../orchestrator/engine';
@@ -25,13 +25,12 @@ export async function measureBaseline(engine: Engine, options: BaselineOptions =
     const { views, model } = memory;
     const rng = createRng(config.seed);
     views.global.set(initialTheta(model, rng.fork('init')));
-    const flopsPerStep = trainingFlops(model, config.batchSize);
     const reports: BaselineReport[] = [];
     for (const w of workers) {
       views.shard(w.id).set(rng.permutation(memory.trainSize).subarray(0, views.spec.shardCapacity));
-      await w.call((a) => a.configure(optimizerSettings(config, model, config.learningRate), true));
+      await w.call((a) => a.configure(optimizerSettings(config, model, config.learningRate, w.report.backend), true));
       const report = await w.call((a) => a.baseline(config.warmupSteps + 3, steps));
-      reports.push({ ...report, model: model.name, dataset: memory.datasetId, flopsPerStep });
+      reports.push({ ...report, model: model.name, dataset: memory.datasetId, flopsPerStep: trainingFlops(model, batchSizeOf(config, w.report.backend)) });
     }
     return reports;
   });

@@ -58,6 +58,9 @@ export interface WorkerGroup {
   count: number;
 }
 
+/** Batch sizes for workers of some backends (flag form `webgpu:128,wasm:32`); the others take batchSize. */
+export type BatchSizes = Partial<Record<BackendName, number>>;
+
 /**
  * The pool to start: explicit groups, or `auto`, built from what the browser
  * has (see resolveWorkers) with parking deciding by measurement.
@@ -103,6 +106,11 @@ export interface RunConfig {
   /** Re-measure step times every round and update tau_i (off = the paper's fixed gamma). */
   adaptiveBudgets: boolean;
   batchSize: number;
+  /**
+   * Per-backend batch sizes overriding batchSize (a GPU at batch 32 is
+   * dispatch-bound); each worker is profiled and trains at its own.
+   */
+  batchSizeByBackend: BatchSizes;
   learningRate: number;
   momentum: number;
   weightDecay: number;
@@ -178,6 +186,7 @@ export const DEFAULT_CONFIG: Readonly<RunConfig> = Object.freeze({
   weightedAggregation: true,
   adaptiveBudgets: true,
   batchSize: 32,
+  batchSizeByBackend: {},
   learningRate: 0.05,
   momentum: 0.9,
   weightDecay: 1e-4,
@@ -345,6 +354,39 @@ export function resolveWorkers(spec: WorkerSpec, found: { webgpu: boolean; cores
   return [...(found.webgpu ? [{ backend: 'webgpu' as const, count: 1 }] : []), { backend: 'wasm', count: wasm }];
 }
 
+/** Accepts {webgpu: 128}, or "webgpu:128,wasm:32", or "" / "none" for none. */
+const batchSizes: Check<BatchSizes> = (key, value) => {
+  const allowed = `backend:size pairs like "webgpu:128,wasm:32" (backends ${BACKENDS.join(', ')}; sizes 1-4096), or none`;
+  let entries: [string, unknown][];
+  if (typeof value === 'string') {
+    const t = value.trim();
+    if (t === '' || t === 'none') return {};
+    entries = t.split(',').map((part) => {
+      const m = /^\s*([a-z]+)\s*:\s*(\d+)\s*$/.exec(part);
+      if (!m) throw new ConfigError(key, value, allowed);
+      return [m[1] ?? '', Number(m[2])];
+    });
+  } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    entries = Object.entries(value);
+  } else throw new ConfigError(key, value, allowed);
+  const out: BatchSizes = {};
+  for (const [backend, size] of entries) {
+    if (!(BACKENDS as readonly string[]).includes(backend) || backend in out) throw new ConfigError(key, value, allowed);
+    out[backend as BackendName] = integer(1, 4096)(`${key}.${backend}`, size);
+  }
+  return out;
+};
+
+export function formatBatchSizes(sizes: BatchSizes): string {
+  const parts = BACKENDS.flatMap((b) => (sizes[b] === undefined ? [] : [`${b}:${sizes[b]}`]));
+  return parts.length > 0 ? parts.join(',') : 'none';
+}
+
+/** The batch size of a worker on `backend` (the one it runs, after any fallback). */
+export function batchSizeOf(config: Pick<RunConfig, 'batchSize' | 'batchSizeByBackend'>, backend: BackendName): number {
+  return config.batchSizeByBackend[backend] ?? config.batchSize;
+}
+
 const dataset: Check<string> = (key, value) => {
   if (typeof value === 'string' && parseDatasetSpec(value)) return value.trim();
   throw new ConfigError(key, value, DATASET_SPEC_HELP);
@@ -413,6 +455,7 @@ const CHECKS: { [K in keyof RunConfig]: Check<RunConfig[K]> } = {
   weightedAggregation: boolean,
   adaptiveBudgets: boolean,
   batchSize: integer(1, 4096),
+  batchSizeByBackend: batchSizes,
   learningRate: real(0, 10, false),
   momentum: real(0, 0.999, true),
   weightDecay: real(0, 1, true),
@@ -455,7 +498,11 @@ export function validateConfig(input: unknown, base: Readonly<RunConfig> = DEFAU
       throw new ConfigError(key, record[key], `a known key (${CONFIG_KEYS.join(', ')})`);
     }
   }
-  const out = { ...base, workers: base.workers === 'auto' ? 'auto' : base.workers.map((g) => ({ ...g })) } as RunConfig;
+  const out = {
+    ...base,
+    workers: base.workers === 'auto' ? 'auto' : base.workers.map((g) => ({ ...g })),
+    batchSizeByBackend: { ...base.batchSizeByBackend },
+  } as RunConfig;
   for (const key of CONFIG_KEYS) {
     if (record[key] === undefined) continue;
     (out as unknown as Record<string, unknown>)[key] = CHECKS[key](key, record[key]);

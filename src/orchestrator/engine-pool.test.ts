@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MeasureReport, RoundEvent } from '../protocol';
 import type { FaultPlan } from './in-process-worker';
-import { nodeEngine, onRound, SMALL_RUN, type NodeEngine } from './testing/node-engine';
+import { differs, nodeEngine, onRound, SMALL_RUN, type NodeEngine } from './testing/node-engine';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
@@ -140,5 +140,53 @@ describe('Engine learning rate for the pool', () => {
     expect(rates(node.rounds())).toEqual([['learning rate 0.075'], ['learning rate 0.1'], []]);
     await node.engine.run({ ...config, algo: 'fast-only' });
     expect(rates(node.rounds().slice(3))).toEqual([[], [], []]);
+  });
+});
+
+describe('Engine with a batch size per backend', () => {
+  let node: NodeEngine | null = null;
+  afterEach(() => {
+    node?.close();
+    node = null;
+  });
+  // Worker 0 "webgpu" at batch 32, worker 1 "wasm" at 16, both computing on the cpu; fixed, faked speeds so the budgets are known.
+  const PAIR = {
+    ...SMALL_RUN,
+    algo: 'biased' as const,
+    workers: [
+      { backend: 'webgpu' as const, count: 1 },
+      { backend: 'wasm' as const, count: 1 },
+    ],
+    batchSize: 16,
+    batchSizeByBackend: { webgpu: 32 },
+    adaptiveBudgets: false,
+    maxRounds: 2,
+  };
+
+  it('trains each worker at its own batch, counts an epoch at the fast worker\'s, and weighs samples apart from steps', async () => {
+    node = nodeEngine({ nameBackends: true, stepTimes: (id) => (id === 0 ? 10 : 20) });
+    const views = await node.views();
+    const bySteps = await node.engine.run({ ...PAIR, aggregation: 'steps' });
+    const thetaSteps = views.global.slice();
+    // Budgets from time: worker 1 steps at half the speed, so half the steps, each of half the samples.
+    expect(bySteps.workers.map((w) => [w.id, w.tau, w.samples / w.steps])).toEqual([
+      [0, 4, 32],
+      [1, 2, 16],
+    ]);
+    // 512 / (32 x 2 workers x 4 steps) = 2 rounds an epoch.
+    expect(bySteps.roundsPerEpoch).toBe(2);
+    await node.engine.run({ ...PAIR, aggregation: 'samples' });
+    // Worker 0 did 2x the steps and 4x the samples: the two weightings now give different models.
+    expect(differs(views.global, thetaSteps)).not.toBeNull();
+    await node.engine.run({ ...PAIR, aggregation: 'steps' });
+    expect(differs(views.global, thetaSteps)).toBeNull();
+  });
+
+  it('refuses a bad entry, naming it', async () => {
+    node = nodeEngine({ nameBackends: true });
+    await expect(node.engine.run({ ...PAIR, batchSizeByBackend: 'gpu:64' as never })).rejects.toThrow(
+      /^Invalid batchSizeByBackend: "gpu:64". Allowed: backend:size pairs like "webgpu:128,wasm:32"/,
+    );
+    await expect(node.engine.run({ ...PAIR, batchSizeByBackend: { wasm: 0 } })).rejects.toThrow(/^Invalid batchSizeByBackend.wasm: 0/);
   });
 });

@@ -24,7 +24,7 @@ function member(id: number, stepMs: number, right: (i: number) => boolean, calls
     call: <T>(f: (a: TrainerCalls) => Promise<T> | T) => Promise.resolve(f(api)),
     terminate: () => undefined,
   } satisfies WorkerHandle;
-  return newMember(worker, { stepMs, measuredStepMs: stepMs }, 1, 1);
+  return newMember(worker, { stepMs, measuredStepMs: stepMs }, 1, 1, 32);
 }
 
 describe('evaluationSlices', () => {

@@ -5,7 +5,7 @@
  * each worker puts its model and momentum back after one.
  */
 import { describeVerdict, parkingCandidates, verdict, type ParkingVerdict, type PoolWindow } from '../core/parking';
-import type { RunConfig, WorkerGroup } from '../core/config';
+import { batchSizeOf, type RunConfig, type WorkerGroup } from '../core/config';
 import { createRng } from '../core/rng';
 import type { MeasureReport } from '../protocol';
 import type { Prepared } from './dataset-memory';
@@ -147,7 +147,7 @@ export async function decidePool(
 ): Promise<{ kept: WorkerGroup[]; notes: string[] }> {
   const rng = createRng(config.seed).fork('pool');
   const profiled = await profileWorkers(workers, config, memory, () => rng.permutation(memory.trainSize));
-  const check = await checkPool(profiled.seated.map((s) => newMember(s.worker, s.profile, s.slowdown, config.tauFast)));
+  const check = await checkPool(profiled.seated.map((s) => newMember(s.worker, s.profile, s.slowdown, config.tauFast, batchSizeOf(config, s.worker.report.backend))));
   const notes = [
     ...profiled.lost.map((l) => `worker ${l.worker.id} left while profiled: ${l.reason}`),
     ...check.lost.map((l) => `worker ${l.member.worker.id} left while measured: ${l.reason}`),

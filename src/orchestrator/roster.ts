@@ -4,7 +4,7 @@
  * and leave between rounds; the fastest member (by the step-time estimate)
  * is the one definition of "fast" for budgets, roles and evaluation.
  */
-import type { BackendName, Mechanisms, RunConfig } from '../core/config';
+import { batchSizeOf, type BackendName, type Mechanisms, type RunConfig } from '../core/config';
 import { selectBiasedWorkers } from '../core/sampler';
 import { computeBudgets, fastestIndex } from '../core/schedule';
 import type { ProfileReport, WorkerInfo } from '../protocol';
@@ -15,9 +15,16 @@ import { planShards, shardsStale } from './shard-planner';
 import { reasonOf, type WorkerHandle } from './worker-handle';
 import type { WorkerPool } from './worker-pool';
 
-export function newMember(worker: WorkerHandle, profile: Pick<ProfileReport, 'stepMs' | 'measuredStepMs'>, slowdown: number, tau: number): Member {
+export function newMember(
+  worker: WorkerHandle,
+  profile: Pick<ProfileReport, 'stepMs' | 'measuredStepMs'>,
+  slowdown: number,
+  tau: number,
+  batch: number,
+): Member {
   return {
     worker,
+    batch,
     estimateMs: profile.stepMs,
     stepMs: profile.stepMs,
     measuredStepMs: profile.measuredStepMs,
@@ -113,12 +120,12 @@ export async function profileWorkers(
 export function ensureShards(run: RunState, stepsOf: (m: Member) => number): void {
   const { members, config } = run;
   const { views, trainSize } = run.memory;
-  const needs = members.map((m) => ({ cursor: m.shard, steps: stepsOf(m), biased: m.biased }));
-  if (!shardsStale(needs, config.batchSize)) return;
+  // In samples: each member reads B_i samples a step, at its own batch size.
+  const needs = members.map((m) => ({ cursor: m.shard, samples: stepsOf(m) * m.batch, biased: m.biased }));
+  if (!shardsStale(needs)) return;
   const plan = planShards({
     needs,
     n: trainSize,
-    batchSize: config.batchSize,
     lambda: config.lambda,
     losses: views.losses,
     rng: run.shardRng,
@@ -166,12 +173,12 @@ export async function seatJoiner(run: RunState, pool: WorkerPool, backend: Backe
   const worker = await pool.add(backend);
   try {
     const slowdown = slowdownOf(run.config, worker.id, run.round + 1);
-    await worker.call((a) => a.configure(optimizerSettings(run.config, run.memory.model, run.learningRate), true));
+    await worker.call((a) => a.configure(optimizerSettings(run.config, run.memory.model, run.learningRate, worker.report.backend), true));
     const views = run.memory.views;
     views.shard(worker.id).set(run.shardRng.permutation(run.memory.trainSize));
     const profile = await worker.call((a) => a.profile(run.config.warmupSteps, run.config.profileSteps, slowdown));
     await worker.call((a) => a.loadGlobal(true));
-    const member = newMember(worker, profile, slowdown, run.config.tauFast);
+    const member = newMember(worker, profile, slowdown, run.config.tauFast, batchSizeOf(run.config, worker.report.backend));
     run.members.push(member);
     assignBudgets(run.members, run.config, run.mech);
     return member;

@@ -3,7 +3,7 @@
  * the learning-rate schedule, emulated slowdowns, optimizer settings, and
  * the divergence guard. Kept apart so they are unit-tested in Node.
  */
-import type { RunConfig } from '../core/config';
+import { batchSizeOf, type BackendName, type RunConfig } from '../core/config';
 import type { ModelSpec } from '../models/spec';
 import type { OptimizerSettings } from '../protocol';
 
@@ -42,14 +42,15 @@ export function slowdownOf(config: Pick<RunConfig, 'slowdown'>, id: number, roun
 }
 
 
-export function optimizerSettings(config: RunConfig, model: ModelSpec, learningRate: number): OptimizerSettings {
+/** A worker's optimizer settings: the run's, at the batch size of the backend it runs (`backend`). */
+export function optimizerSettings(config: RunConfig, model: ModelSpec, learningRate: number, backend: BackendName): OptimizerSettings {
   const colour = model.inputShape[2] === 3;
   const augment = config.augmentation === 'on' || (config.augmentation === 'auto' && colour);
   return {
     learningRate,
     momentum: config.momentum,
     weightDecay: config.weightDecay,
-    batchSize: config.batchSize,
+    batchSize: batchSizeOf(config, backend),
     augment: augment ? { cropPadding: 4, flip: true } : { cropPadding: 0, flip: false },
     seed: config.seed,
   };

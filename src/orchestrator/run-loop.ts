@@ -197,9 +197,12 @@ async function applySchedule(run: RunState, round: number): Promise<void> {
   const rate = scheduledRate(run.config, run.clock.epochAt(round), { round, averaged });
   if (rate !== run.learningRate) {
     run.learningRate = rate;
-    const settings = optimizerSettings(run.config, run.memory.model, rate);
-    // A worker that cannot take it fails its round and leaves then.
-    await Promise.all(run.members.map((m) => m.worker.call((a) => a.configure(settings, false)).catch(() => undefined)));
+    // A worker that cannot take it fails its round and leaves then; parked ones stay ready to come back.
+    await Promise.all(
+      [...run.members, ...run.parked.map((p) => p.member)].map((m) =>
+        m.worker.call((a) => a.configure(optimizerSettings(run.config, run.memory.model, rate, m.worker.report.backend), false)).catch(() => undefined),
+      ),
+    );
     run.notes.push(`learning rate ${Number(rate.toPrecision(6))}`);
   }
   for (const m of run.members) m.slowdown = slowdownOf(run.config, m.worker.id, round);

@@ -4,7 +4,7 @@
  * the members seated with budgets and roles. Nothing here trains rounds.
  */
 import type { Checkpoint } from '../checkpoint/format';
-import { mechanismsOf, type RunConfig } from '../core/config';
+import { batchSizeOf, mechanismsOf, type RunConfig } from '../core/config';
 import { createRng } from '../core/rng';
 import { uniformStream } from '../core/sampler';
 import { initialTheta } from '../models/spec';
@@ -47,9 +47,10 @@ export async function openRun(input: {
     views.losses.fill(Number.POSITIVE_INFINITY);
   }
   const learningRate = resume ? resume.learningRate : config.learningRate;
-  const settings = optimizerSettings(config, model, learningRate);
   const lost: { worker: WorkerHandle; reason: string }[] = [];
-  const configured = await Promise.allSettled(workers.map((w) => w.call((a) => a.configure(settings, true))));
+  const configured = await Promise.allSettled(
+    workers.map((w) => w.call((a) => a.configure(optimizerSettings(config, model, learningRate, w.report.backend), true))),
+  );
   const ready = workers.filter((w, i) => {
     const c = configured[i];
     if (c?.status === 'rejected') lost.push({ worker: w, reason: reasonOf(c.reason) });
@@ -60,7 +61,7 @@ export async function openRun(input: {
   const profileRng = rng.fork('profile');
   const profiled = await clock.profiling(() => profileWorkers(ready, config, memory, () => profileRng.permutation(memory.trainSize)));
   lost.push(...profiled.lost);
-  let members = profiled.seated.map((s) => newMember(s.worker, s.profile, s.slowdown, config.tauFast));
+  let members = profiled.seated.map((s) => newMember(s.worker, s.profile, s.slowdown, config.tauFast, batchSizeOf(config, s.worker.report.backend)));
   // Parking is decided before the epoch's pool size is: every algorithm counts epochs with the pool that trains.
   let parked: RunState['parked'] = [];
   const poolNotes: string[] = [];
@@ -82,14 +83,16 @@ export async function openRun(input: {
   // Under slowWorkers fill the fast worker may take more than tauFast steps a round; an epoch counts its steps.
   const tauFast = assignBudgets(members, config, mech);
   const loaded = await Promise.allSettled(members.map((m) => m.worker.call((a) => a.loadGlobal(true))));
-  const departures: Departure[] = lost.map(({ worker, reason }) => ({ member: newMember(worker, { stepMs: 1, measuredStepMs: 1 }, 1, config.tauFast), reason }));
+  const departures: Departure[] = lost.map(({ worker, reason }) => ({ member: newMember(worker, { stepMs: 1, measuredStepMs: 1 }, 1, config.tauFast, config.batchSize), reason }));
   members = members.filter((m, i) => {
     const l = loaded[i];
     if (l?.status === 'rejected') departures.push({ member: m, reason: reasonOf(l.reason) });
     return l?.status === 'fulfilled';
   });
 
-  clock.roundsPerEpoch = roundsPerEpoch(memory.trainSize, { batchSize: config.batchSize, tauFast }, poolSize);
+  // The fast worker's batch: an epoch is its tauFast steps times K a round (ALGORITHM.md, with per-backend batches).
+  const fastBatch = fastestMember(members)?.batch ?? config.batchSize;
+  clock.roundsPerEpoch = roundsPerEpoch(memory.trainSize, { batchSize: fastBatch, tauFast }, poolSize);
   const run: RunState = {
     config,
     mech,

@@ -27,6 +27,8 @@ export interface ShardCursor {
 /** One worker within one run. The roster adds and removes members; strategies update the counters. */
 export interface Member {
   worker: WorkerHandle;
+  /** Samples per step: batchSize, or its backend's entry in batchSizeByBackend. */
+  batch: number;
   /** Step time that sets budgets and roles, ms: profiled, then smoothed each round when budgets are adaptive. */
   estimateMs: number;
   /** Median step time of the member's last round, emulated slowdown included, ms. */

@@ -12,14 +12,14 @@ const cursor = (offset: number, length: number, builtBiased: boolean) => ({ offs
 describe('shardsStale', () => {
   it('asks for new shards when none were built, when a round would run past one, or when a role flipped', () => {
     const fine: ShardNeed[] = [
-      { cursor: cursor(0, 64, false), steps: 2, biased: false },
-      { cursor: cursor(32, 64, true), steps: 1, biased: true },
+      { cursor: cursor(0, 64, false), samples: 32, biased: false },
+      { cursor: cursor(32, 64, true), samples: 16, biased: true },
     ];
-    expect(shardsStale(fine, 16)).toBe(false);
-    expect(shardsStale([{ cursor: cursor(0, 0, false), steps: 1, biased: false }], 16)).toBe(true);
-    expect(shardsStale([{ cursor: cursor(40, 64, false), steps: 2, biased: false }], 16)).toBe(true);
+    expect(shardsStale(fine)).toBe(false);
+    expect(shardsStale([{ cursor: cursor(0, 0, false), samples: 16, biased: false }])).toBe(true);
+    expect(shardsStale([{ cursor: cursor(40, 64, false), samples: 32, biased: false }])).toBe(true);
     // The fastest worker changed: the formerly biased worker is now unbiased, and the other way round.
-    expect(shardsStale([{ ...fine[0]!, biased: true }, { ...fine[1]!, biased: false }], 16)).toBe(true);
+    expect(shardsStale([{ ...fine[0]!, biased: true }, { ...fine[1]!, biased: false }])).toBe(true);
   });
 });
 
@@ -28,10 +28,11 @@ describe('planShards', () => {
     const n = 40;
     const losses = new Float32Array(n).map((_, i) => i);
     const needs: ShardNeed[] = [
-      { cursor: cursor(0, 0, false), steps: 8, biased: false },
-      { cursor: cursor(0, 0, false), steps: 4, biased: true },
+      // B = 16: 8 and 4 steps.
+      { cursor: cursor(0, 0, false), samples: 128, biased: false },
+      { cursor: cursor(0, 0, false), samples: 64, biased: true },
     ];
-    const plan = planShards({ needs, n, batchSize: 16, lambda: 0.5, losses, rng: createRng(3), capacity: n, ...AUTHORS });
+    const plan = planShards({ needs, n, lambda: 0.5, losses, rng: createRng(3), capacity: n, ...AUTHORS });
     const full = buildShards({
       n, batchSize: 16, taus: [8, 4], rounds: roundsPerPeriod(n, 16, [8, 4]), biased: [false, true], lambda: 0.5, losses, rng: createRng(3),
     });
@@ -51,8 +52,8 @@ describe('planShards', () => {
   it('stores a shard that fits as it is', () => {
     const n = 1000;
     const plan = planShards({
-      needs: [{ cursor: cursor(0, 0, false), steps: 2, biased: false }],
-      n, batchSize: 10, lambda: 1, losses: new Float32Array(n), rng: createRng(1), capacity: n, ...AUTHORS,
+      needs: [{ cursor: cursor(0, 0, false), samples: 20, biased: false }],
+      n, lambda: 1, losses: new Float32Array(n), rng: createRng(1), capacity: n, ...AUTHORS,
     });
     expect(plan.cursors[0]).toEqual({ offset: 0, length: 1000, stored: 1000, builtBiased: false });
     expect(new Set(plan.stored[0]).size).toBe(1000);
@@ -64,8 +65,8 @@ describe('planShards', () => {
     const seen: number[] = [];
     for (let round = 0; round < 5; round++) {
       const plan = planShards({
-        needs: [{ cursor: cursor(0, 0, false), steps: 2, biased: false }],
-        n, batchSize: 10, lambda: 1, losses: new Float32Array(n), rng: createRng(round), capacity: n,
+        needs: [{ cursor: cursor(0, 0, false), samples: 20, biased: false }],
+        n, lambda: 1, losses: new Float32Array(n), rng: createRng(round), capacity: n,
         resampleEvery: 1, pool: 'seen', stream, note: () => undefined,
       });
       expect(plan.cursors[0]?.length).toBe(20);

@@ -3,7 +3,7 @@
  * typed arrays: the sampler (core/sampler.ts) chooses the samples; this
  * decides when, and fits each shard into its fixed-size region.
  *
- * A shard holds B * tau_i * rounds-per-period samples (resampleEvery rounds,
+ * A shard holds B_i * tau_i * rounds-per-period samples (resampleEvery rounds,
  * or about one pass over the data). The region holds at
  * most N (the training set). A longer shard only arises when B * tau_i > N,
  * and then the sampler's shard repeats with period N (every N-long window is
@@ -19,8 +19,8 @@ import type { ShardCursor } from './run-state';
 /** What the planner needs of one member. */
 export interface ShardNeed {
   cursor: ShardCursor;
-  /** Steps the member takes before the next check. */
-  steps: number;
+  /** Samples the member reads before the next check: its steps times its batch size. */
+  samples: number;
   biased: boolean;
 }
 
@@ -29,11 +29,8 @@ export interface ShardNeed {
  * role has changed since its shard was built (roles follow the fastest
  * worker, which adaptive budgets can change).
  */
-export function shardsStale(needs: readonly ShardNeed[], batchSize: number): boolean {
-  return needs.some(
-    ({ cursor, steps, biased }) =>
-      cursor.length === 0 || cursor.offset + steps * batchSize > cursor.length || cursor.builtBiased !== biased,
-  );
+export function shardsStale(needs: readonly ShardNeed[]): boolean {
+  return needs.some(({ cursor, samples, biased }) => cursor.length === 0 || cursor.offset + samples > cursor.length || cursor.builtBiased !== biased);
 }
 
 export interface ShardPlan {
@@ -47,7 +44,6 @@ export interface ShardPlan {
 export function planShards(input: {
   needs: readonly ShardNeed[];
   n: number;
-  batchSize: number;
   lambda: number;
   losses: Float32Array;
   rng: Rng;
@@ -59,13 +55,14 @@ export function planShards(input: {
   stream: UniformStream;
   note: (text: string) => void;
 }): ShardPlan {
-  const { needs, n, batchSize, capacity } = input;
-  const taus = needs.map((w) => w.steps);
+  const { needs, n, capacity } = input;
+  // Counted in samples (batch 1, "steps" of B_i x tau_i samples): members may read different batch sizes.
+  const perRound = needs.map((w) => w.samples);
   const shards = buildShards({
     n,
-    batchSize,
-    taus,
-    rounds: input.resampleEvery > 0 ? input.resampleEvery : roundsPerPeriod(n, batchSize, taus),
+    batchSize: 1,
+    taus: perRound,
+    rounds: input.resampleEvery > 0 ? input.resampleEvery : roundsPerPeriod(n, 1, perRound),
     pool: input.pool,
     stream: input.stream,
     note: input.note,

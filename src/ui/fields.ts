@@ -18,6 +18,7 @@ import {
   SLOW_WORKER_POLICIES,
   MODELS,
   TEST_SIZE,
+  formatBatchSizes,
   formatSlowdown,
   formatWorkerSpec,
   type BackendName,
@@ -147,6 +148,13 @@ const SPECS: { [K in keyof RunConfig]: Spec } = {
     hint: 'With adaptive budgets and parking on: measure again so a worker that became useful comes back; 0: only when workers join or leave.',
   },
   batchSize: { label: 'Batch size', kind: 'integer', group: 'optimizer', min: 1, max: 4096 },
+  batchSizeByBackend: {
+    label: 'Batch size by backend',
+    kind: 'text',
+    group: 'optimizer',
+    suggestions: ['none', 'webgpu:128', 'webgpu:128,wasm:32'],
+    hint: 'e.g. webgpu:128: a GPU at batch 32 waits on dispatch; the others keep the batch size above. Each worker is profiled at its own.',
+  },
   learningRate: { label: 'Learning rate', kind: 'real', group: 'optimizer', min: 0, max: 10 },
   momentum: { label: 'Momentum', kind: 'real', group: 'optimizer', min: 0, max: 0.999 },
   weightDecay: { label: 'Weight decay', kind: 'real', group: 'optimizer', min: 0, max: 1 },
@@ -270,6 +278,10 @@ export function fieldKeyOf(errorKey: string): string {
  */
 export function formatValue<K extends keyof RunConfig>(key: K, value: RunConfig[K], empty: string): string {
   if (value === null) return empty;
+  if (key === 'batchSizeByBackend') {
+    const sizes = value as RunConfig['batchSizeByBackend'];
+    return Object.keys(sizes).length === 0 ? empty : formatBatchSizes(sizes);
+  }
   if (Array.isArray(value)) {
     if (value.length === 0) return empty;
     if (key === 'workers') return formatWorkerSpec(value as RunConfig['workers']);

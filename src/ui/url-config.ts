@@ -31,6 +31,8 @@ function fromText(key: keyof RunConfig, text: string): unknown {
   const standard: unknown = DEFAULT_CONFIG[key];
   // Lists (slowdown, lrDecayEpochs) are parsed by the validator, which reads `none` as empty.
   if (Array.isArray(standard)) return t;
+  // So are maps (batchSizeByBackend: `webgpu:128`, or `none`).
+  if (typeof standard === 'object' && standard !== null) return t;
   // Before `none` means null: a text key may take `none` as a value of its own (lrScaling). workers
   // (`auto` or a list like `webgpu:1,wasm:2`) goes here too, its default being `auto`.
   if (typeof standard === 'string') return t;

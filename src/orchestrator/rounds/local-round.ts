@@ -35,7 +35,6 @@ interface Progress {
 
 export async function localRound(run: RunState, hooks: RoundHooks): Promise<RoundOutcome> {
   const { views } = run.memory;
-  const batch = run.config.batchSize;
   const round = run.round;
   ensureShards(run, (m) => m.tau);
   const lost: Departure[] = [];
@@ -63,7 +62,7 @@ export async function localRound(run: RunState, hooks: RoundHooks): Promise<Roun
           a.runRound({
             round,
             steps,
-            shardOffset: p.member.shard.offset + p.steps * batch,
+            shardOffset: p.member.shard.offset + p.steps * p.member.batch,
             shardStored: p.member.shard.stored,
             slowdown: p.member.slowdown,
             resume: started,
@@ -110,8 +109,8 @@ export async function localRound(run: RunState, hooks: RoundHooks): Promise<Roun
     const m = p.member;
     const stepMs = p.steps > 0 ? p.stepMsSum / p.steps : m.stepMs;
     const idleMs = Math.max(0, wall - p.busyMs);
-    const own = memberWork(m, { tau: m.tau, steps: p.steps, samples: p.steps * batch, busyMs: p.busyMs, idleMs, stepMs, biased: m.biased });
-    m.shard.offset += p.steps * batch;
+    const own = memberWork(m, { tau: m.tau, steps: p.steps, samples: p.steps * m.batch, busyMs: p.busyMs, idleMs, stepMs, biased: m.biased });
+    m.shard.offset += p.steps * m.batch;
     addWork(m, own);
     if (p.steps > 0) {
       m.stepMs = stepMs;
@@ -175,7 +174,7 @@ function average(run: RunState, active: readonly Progress[]): boolean {
   const weights = aggregationWeights(
     run.mech.aggregation,
     active.map((p) => p.steps),
-    active.map((p) => p.steps * run.config.batchSize),
+    active.map((p) => p.steps * p.member.batch),
     included,
   );
   weightedAverageInto(views.global, active.map((p) => views.slot(p.member.worker.id)), weights);

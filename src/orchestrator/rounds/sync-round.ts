@@ -5,7 +5,7 @@
  * throughout; the fastest waits for the slowest at every step, and that wait
  * is measured (busy vs wall per step), not estimated.
  */
-import { averageInto } from '../../core/aggregate';
+import { weightedAverageInto } from '../../core/aggregate';
 import { addWork, memberWork } from '../reports';
 import { ensureShards } from '../roster';
 import type { Departure, Member, MemberWork, RoundOutcome, RunState } from '../run-state';
@@ -15,7 +15,6 @@ import type { RoundHooks } from './round-strategy';
 export async function syncRound(run: RunState, hooks: RoundHooks): Promise<RoundOutcome> {
   const { config } = run;
   const { views } = run.memory;
-  const batch = config.batchSize;
   let members = run.members.slice();
   const lost: Departure[] = [];
   const busy = new Map<Member, number>(members.map((m) => [m, 0]));
@@ -48,7 +47,9 @@ export async function syncRound(run: RunState, hooks: RoundHooks): Promise<Round
     const grads = await settle((m) => m.worker.call((a) => a.computeGradient(m.shard.offset, m.shard.stored, m.slowdown)));
     if (members.length === 0) break;
     const ta = performance.now();
-    averageInto(views.gradient, members.map((m) => views.slot(m.worker.id)));
+    // Each gradient is its batch's mean: weighted by batch size, the average is the mean over every sample of the step.
+    const samples = members.reduce((n, m) => n + m.batch, 0);
+    weightedAverageInto(views.gradient, members.map((m) => views.slot(m.worker.id)), Float64Array.from(members, (m) => m.batch / samples));
     aggregateMs += performance.now() - ta;
     const applied = await settle((m) => m.worker.call((a) => a.applyGradient()));
     const stepWall = performance.now() - stepStart;
@@ -56,7 +57,7 @@ export async function syncRound(run: RunState, hooks: RoundHooks): Promise<Round
       const ownMs = (grads.get(m)?.busyMs ?? 0) + (applied.get(m) ?? 0);
       busy.set(m, (busy.get(m) ?? 0) + ownMs);
       idle.set(m, (idle.get(m) ?? 0) + Math.max(0, stepWall - ownMs));
-      m.shard.offset += batch;
+      m.shard.offset += m.batch;
       lossSum += (grads.get(m)?.loss ?? Number.NaN) / members.length;
     }
     steps++;
@@ -95,7 +96,7 @@ export async function syncRound(run: RunState, hooks: RoundHooks): Promise<Round
     const own = memberWork(m, {
       tau: config.tauFast,
       steps,
-      samples: steps * batch,
+      samples: steps * m.batch,
       busyMs,
       idleMs: idle.get(m) ?? 0,
       stepMs: steps > 0 ? busyMs / steps : m.stepMs,

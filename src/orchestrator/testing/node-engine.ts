@@ -44,6 +44,16 @@ export const cpuBackend: BackendStarter = async (_id, backend): Promise<BackendR
   return { requested: backend, backend: 'cpu', failures: [], adapter: null, wasm: null, tfBackend: tf.getBackend() };
 };
 
+/**
+ * The cpu backend, reported as the backend asked for: workers the engine
+ * tells apart by backend (per-backend settings) while every one computes on
+ * the cpu in this thread.
+ */
+export const namedCpuBackend: BackendStarter = async (id, backend, ...rest): Promise<BackendReport> => ({
+  ...(await cpuBackend(id, backend, ...rest)),
+  backend,
+});
+
 /** Reads public/data files from disk as the page would fetch them; null for a missing file (a 404). */
 async function fetchFromDisk(url: string): Promise<Uint8Array | null> {
   if (!url.startsWith(DATA_DIR)) throw new Error(`Test fetch outside ${DATA_DIR}: ${url}.`);
@@ -112,6 +122,8 @@ export const SMALL_RUN: Readonly<Partial<RunConfig>> = Object.freeze<Partial<Run
 });
 
 export interface NodeEngineOptions {
+  /** Each worker reports the backend it asked for (all compute on the cpu): for per-backend settings. */
+  nameBackends?: boolean;
   /** Trainer calls to replace, per worker id (to make a worker fail on purpose). */
   faults?: FaultPlan;
   onCheckpoint?: (checkpoint: Checkpoint) => Promise<void> | void;
@@ -150,7 +162,7 @@ export interface NodeEngine {
 export function nodeEngine(options: NodeEngineOptions = {}): NodeEngine {
   const started: WorkerHandle[] = [];
   let starts = 0;
-  const inner = inProcessWorkers(cpuBackend, options.faults);
+  const inner = inProcessWorkers(options.nameBackends ? namedCpuBackend : cpuBackend, options.faults);
   const startWorker: WorkerFactory = async (...args) => {
     const handle = await inner(...args);
     started.push(handle);
