@@ -134,11 +134,13 @@ export interface BaselineTiming {
   bareStepMs: number;
 }
 
-/** What measuring a pool decided: the pool asked (empty for auto), the groups kept, one line per verdict. */
+/** What measuring a pool decided: the pool started, the groups kept, one line per verdict, and what deciding took. */
 export interface PoolDecision {
   asked: WorkerGroup[];
   kept: WorkerGroup[];
   notes: string[];
+  /** Profiling and the measurement windows, ms (a run with parking auto has them on its training clock). */
+  measureMs: number;
 }
 
 /** A baseline timing with what was timed: the run's own model and dataset. */

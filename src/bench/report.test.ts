@@ -193,10 +193,11 @@ describe('the pool the runs trained on', () => {
         asked: [],
         kept: [{ backend: 'wasm', count: 2 }],
         notes: ['worker 0 (webgpu) parked: the pool trains 2.57x the samples per second without it (5914 vs 2304 samples/s); it did 1.1% of them'],
+        measureMs: 3140,
       },
     });
     expect(text).toContain('Pool: auto started; measured with and without its least contributing workers:\n  worker 0 (webgpu) parked: the pool trains 2.57x');
-    expect(text).toContain('Every algorithm trained on wasm:2 (parking off during the runs, so all compare on one pool).');
+    expect(text).toContain('Every algorithm trained on wasm:2 (parking off during the runs, so all compare on one pool). Deciding took 3.1 s');
     expect(formatTable(file([run('biased', 2000)]))).not.toContain('Pool:');
   });
 });

@@ -64,7 +64,9 @@ export function poolLines(pool: PoolDecision): string[] {
   return [
     `Pool: ${asked} started; measured with and without its least contributing workers:`,
     ...pool.notes.map((n) => `  ${n}`),
-    `Every algorithm trained on ${formatWorkerSpec(pool.kept)} (parking off during the runs, so all compare on one pool).`,
+    `Every algorithm trained on ${formatWorkerSpec(pool.kept)} (parking off during the runs, so all compare on one pool). ` +
+      `Deciding took ${(pool.measureMs / 1000).toFixed(1)} s (profiling and the measurement windows), before the runs and on none of their clocks; ` +
+      'a run with parking auto has it on its training clock.',
   ];
 }
 

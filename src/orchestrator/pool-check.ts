@@ -144,7 +144,8 @@ export async function decidePool(
   config: RunConfig,
   memory: Prepared,
   workers: readonly WorkerHandle[],
-): Promise<{ kept: WorkerGroup[]; notes: string[] }> {
+): Promise<{ kept: WorkerGroup[]; notes: string[]; measureMs: number }> {
+  const t0 = performance.now();
   const rng = createRng(config.seed).fork('pool');
   const profiled = await profileWorkers(workers, config, memory, () => rng.permutation(memory.trainSize));
   const check = await checkPool(profiled.seated.map((s) => newMember(s.worker, s.profile, s.slowdown, config.tauFast, batchSizeOf(config, s.worker.report.backend))));
@@ -159,5 +160,5 @@ export async function decidePool(
     if (group) group.count++;
     else kept.push({ backend: m.worker.requested, count: 1 });
   }
-  return { kept, notes };
+  return { kept, notes, measureMs: performance.now() - t0 };
 }

@@ -142,18 +142,21 @@ export async function localRound(run: RunState, hooks: RoundHooks): Promise<Roun
 /**
  * The next stretch: the steps each unfinished member fits into `dueInMs` of
  * training clock at the step time of its last round (measured beside the
- * others, so contention is in it; profiled alone it would overrun), at least
- * one so the round always moves; all its remaining steps when no evaluation
- * falls in the round.
+ * others, so contention is in it; profiled alone it would overrun); all its
+ * remaining steps when no evaluation falls in the round. A stretch lasts at
+ * least one step of its slowest member: shorter, and the others would wait
+ * at the pause for a step that cannot be split (the evaluation then comes
+ * that much later).
  */
 function stretch(active: readonly Progress[], dueInMs: number): { p: Progress; steps: number }[] {
-  return active
-    .filter((p) => p.steps < p.member.tau)
-    .map((p) => {
-      const left = p.member.tau - p.steps;
-      const fits = Number.isFinite(dueInMs) ? Math.max(1, Math.round(dueInMs / Math.max(1e-3, p.member.stepMs))) : left;
-      return { p, steps: Math.min(left, fits) };
-    });
+  const unfinished = active.filter((p) => p.steps < p.member.tau);
+  const stepOf = (p: Progress): number => Math.max(1e-3, p.member.stepMs);
+  const span = Math.max(dueInMs, ...unfinished.map(stepOf));
+  return unfinished.map((p) => {
+    const left = p.member.tau - p.steps;
+    const fits = Number.isFinite(span) ? Math.max(1, Math.round(span / stepOf(p))) : left;
+    return { p, steps: Math.min(left, fits) };
+  });
 }
 
 function add(p: Progress, r: RoundReport): void {
