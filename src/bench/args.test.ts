@@ -2,19 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ALGOS, CONFIG_KEYS } from '../core/config';
 import { BenchArgsError, KNOWN_FLAGS, MAX_SEEDS, benchItems, defaultOutPath, flagName, parseBenchArgs, usage } from './args';
+import { failure, NOW, parse } from './args-fixture';
 
-const NOW = new Date('2025-03-04T05:06:07.890Z');
-const parse = (...argv: string[]) => parseBenchArgs(argv, NOW);
-
-function failure(argv: string[]): BenchArgsError {
-  try {
-    parseBenchArgs(argv, NOW);
-  } catch (error) {
-    expect(error).toBeInstanceOf(BenchArgsError);
-    return error as BenchArgsError;
-  }
-  throw new Error(`expected ${argv.join(' ')} to be rejected`);
-}
 
 describe('parseBenchArgs', () => {
   it('uses defaults for an empty command line', () => {

@@ -3,23 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { CONFIG_KEYS, DEFAULT_CONFIG, type Algo } from '../core/config';
 import type { RunResult } from '../protocol';
 import { BenchArgsError, parseBenchArgs, usage } from './args';
+import { failure, NOW, parse } from './args-fixture';
 import { formatTable, type BenchFile } from './report';
 import { FIXTURE_ENV, fakeRun } from './run-fixture';
 import { MAX_SWEEP_VALUES, bestValue, bestRuns, formatSweep, groupSweep, judgeSweep, sweepItems, withSweepValue, type Sweep, type SweepGroup } from './sweep';
 import { BEST_MARK } from './sweep-report';
 
-const NOW = new Date('2025-03-04T05:06:07.890Z');
-const parse = (...argv: string[]) => parseBenchArgs(argv, NOW);
-
-function failure(argv: string[]): BenchArgsError {
-  try {
-    parseBenchArgs(argv, NOW);
-  } catch (error) {
-    expect(error).toBeInstanceOf(BenchArgsError);
-    return error as BenchArgsError;
-  }
-  throw new Error(`expected ${argv.join(' ')} to be rejected`);
-}
 
 /** The message for `--sweep text`, checked to name the flag and the text. */
 function sweepError(text: string, ...argv: string[]): string {

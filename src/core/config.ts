@@ -148,6 +148,13 @@ export interface RunConfig {
    * it), so the time to target lies within this fraction of its value; 0 = off.
    */
   targetResolution: number;
+  /**
+   * The most of the time evaluation may take: the next evaluation (at a
+   * round's end or inside one) waits until the training clock since the last
+   * one is its cost x (1 - share) / share; 0 = no cap. Short rounds would
+   * otherwise spend more time evaluating than training.
+   */
+  maxEvalShare: number;
   /** Test samples per evaluation (the first ones of the fixed test split). */
   evalSamples: number;
   /** Timed steps per worker when profiling (after warm-up). */
@@ -203,6 +210,7 @@ export const DEFAULT_CONFIG: Readonly<RunConfig> = Object.freeze({
   evalEvery: 1,
   evalEverySeconds: 5,
   targetResolution: 0.1,
+  maxEvalShare: 0.15,
   evalSamples: 2000,
   profileSteps: 5,
   warmupSteps: 2,
@@ -472,6 +480,7 @@ const CHECKS: { [K in keyof RunConfig]: Check<RunConfig[K]> } = {
   evalEvery: integer(1, 10_000),
   evalEverySeconds: real(0, 86_400, true),
   targetResolution: real(0, 1, true),
+  maxEvalShare: real(0, 0.99, true),
   evalSamples: integer(1, TEST_SIZE),
   profileSteps: integer(1, 100),
   warmupSteps: integer(0, 100),

@@ -91,6 +91,31 @@ describe('RunClock', () => {
     expect(clockOf({ targetAccuracy: 0.8, evalEverySeconds: 0, targetResolution: 0 }).clock.msUntilEvaluation()).toBe(Infinity);
   });
 
+  it('waits after an evaluation until evaluating stays within maxEvalShare of the time', async () => {
+    const { clock, advance } = clockOf({ targetAccuracy: 0.8, evalEverySeconds: 5, targetResolution: 0.1, maxEvalShare: 0.2 });
+    await clock.round(async () => advance(10_000));
+    // An evaluation costing 500 ms: the next may come 500 x 0.8 / 0.2 = 2000 ms of training later, not 1000 (10%).
+    await clock.evaluation(async () => {
+      advance(500);
+      clock.evaluated(clock.trainMs, false);
+    });
+    expect(clock.msUntilEvaluation()).toBe(2000);
+    await clock.round(async () => advance(1999));
+    expect(clock.evaluationAffordable()).toBe(false);
+    await clock.round(async () => advance(1));
+    expect(clock.evaluationAffordable()).toBe(true);
+    expect(clock.evaluationDue()).toBe(true);
+    // No cap: the cadence alone.
+    const free = clockOf({ targetAccuracy: 0.8, evalEverySeconds: 5, targetResolution: 0.1, maxEvalShare: 0 });
+    await free.clock.round(async () => free.advance(10_000));
+    await free.clock.evaluation(async () => {
+      free.advance(500);
+      free.clock.evaluated(free.clock.trainMs, false);
+    });
+    expect(free.clock.msUntilEvaluation()).toBe(1000);
+    expect(free.clock.evaluationAffordable()).toBe(true);
+  });
+
   it('finds a resumed run\'s time to target in its history, probes included, on whole-test-set figures only', () => {
     const event = (round: number, trainMs: number, accuracy: number | null, fullAccuracy: number | null, probes: RoundEvent['probes'] = []) =>
       ({ round, trainMs, accuracy, fullAccuracy, probes }) as RoundEvent;

@@ -53,6 +53,8 @@ export class RunClock {
   roundsPerEpoch = 1;
   /** Training clock at the last evaluation (for the cadence and the crossing's interval). */
   private lastEvalTrainMs = 0;
+  /** Wall ms the last evaluation took (for maxEvalShare). */
+  private lastEvalCostMs = 0;
   /** Start of the round in progress, and time spent off the training clock inside it. */
   private round$: { start: number; offMs: number } | null = null;
 
@@ -110,8 +112,23 @@ export class RunClock {
     } finally {
       const ms = this.now() - t0;
       this.evalMs += ms;
+      this.lastEvalCostMs = ms;
       if (this.round$) this.round$.offMs += ms;
     }
+  }
+
+  /**
+   * Training-clock ms that must pass after an evaluation costing `lastEvalCostMs`
+   * so that evaluating stays within maxEvalShare of the time: cost x (1 - s) / s.
+   */
+  private costGapMs(): number {
+    const share = this.config.maxEvalShare;
+    return share > 0 ? (this.lastEvalCostMs * (1 - share)) / share : 0;
+  }
+
+  /** True when maxEvalShare lets an evaluation come now (a round's end every evalEvery rounds asks this). */
+  evaluationAffordable(): boolean {
+    return this.trainMsNow() - this.lastEvalTrainMs >= this.costGapMs();
   }
 
   /** True when an evaluation is due by the training-clock cadence. */
@@ -125,7 +142,7 @@ export class RunClock {
    * since the last evaluation; and, while a target is pending, a growth of
    * targetResolution over the last evaluation's time (at least
    * MIN_PROBE_GAP_MS later), which puts the crossing's interval within that
-   * fraction of the time to target.
+   * fraction of the time to target. Either waits for maxEvalShare.
    */
   msUntilEvaluation(): number {
     const { evalEverySeconds, targetResolution, targetAccuracy } = this.config;
@@ -134,7 +151,8 @@ export class RunClock {
     if (targetAccuracy !== null && this.timeToTargetMs === null && targetResolution > 0) {
       gap = Math.min(gap, Math.max(MIN_PROBE_GAP_MS, this.lastEvalTrainMs * targetResolution));
     }
-    return gap - since;
+    // The cost cap stretches every rule: the time to target's interval widens instead (tables print it).
+    return Math.max(gap, this.costGapMs()) - since;
   }
 
   /**

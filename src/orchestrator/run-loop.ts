@@ -84,7 +84,7 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
       run.committedRound = round;
     }
     // After a probe that reached the target the round ended there: its evaluation stands for the round.
-    const due = round % config.evalEvery === 0 || run.clock.evaluationDue();
+    const due = (round % config.evalEvery === 0 && run.clock.evaluationAffordable()) || run.clock.evaluationDue();
     const probedEnd = probes.length > 0 && outcome.endedEarly;
     const evaluation = diverged || run.members.length === 0 || !due || probedEnd ? null : await evaluateRound(run, round);
     const workers = await Promise.all([

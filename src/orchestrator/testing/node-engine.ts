@@ -118,6 +118,8 @@ export const SMALL_RUN: Readonly<Partial<RunConfig>> = Object.freeze<Partial<Run
   checkpointEvery: 0,
   // In-thread trainers share one thread: measured with or without each other they train alike, so parking would be a coin toss.
   parking: 'off',
+  // Every evaluation the cadence asks for happens, whatever it costs next to these tiny rounds.
+  maxEvalShare: 0,
   seed: 7,
 });
 
