@@ -67,7 +67,7 @@ test('a removed WASM worker and a WebGPU device loss are survived; a NaN model i
 
 test('workers join a run; with none left the run pauses with its model and goes on from it when one joins', async ({ page }) => {
   await openTandem(page);
-  const running = startRun(page, { workers: 'wasm:1', tauFast: 8, maxRounds: 12, evalSamples: 500 });
+  const running = startRun(page, { workers: 'wasm:1', tauFast: 8, maxRounds: 12, evalSamples: 500, maxEvalShare: 0, parking: 'off' });
   await waitForRounds(page, 1);
   const joined = await page.evaluate(() => window.tandem.addWorker('wasm'));
   expect(joined).toBe(1);
@@ -130,7 +130,7 @@ test('a diverging run stops, restores the last good model and names the setting 
 
 test('a reloaded page resumes from its checkpoint at the same round and accuracy', async ({ page }) => {
   await openTandem(page);
-  void startRun(page, { workers: 'wasm:2', parking: 'off', tauFast: 16, checkpointEvery: 2, maxRounds: 10, evalSamples: 1000 }).catch(() => undefined);
+  void startRun(page, { workers: 'wasm:2', parking: 'off', maxEvalShare: 0, tauFast: 16, checkpointEvery: 2, maxRounds: 10, evalSamples: 1000 }).catch(() => undefined);
   await waitForRounds(page, 5);
   await page.reload();
   await page.waitForFunction(() => window.tandem !== undefined);
