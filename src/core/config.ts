@@ -210,7 +210,7 @@ export const DEFAULT_CONFIG: Readonly<RunConfig> = Object.freeze({
   evalEvery: 1,
   evalEverySeconds: 5,
   targetResolution: 0.1,
-  maxEvalShare: 0.15,
+  maxEvalShare: 0,
   evalSamples: 2000,
   profileSteps: 5,
   warmupSteps: 2,
