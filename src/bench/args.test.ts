@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ALGOS, CONFIG_KEYS } from '../core/config';
+import { ALGOS, CONFIG_KEYS, validateConfig } from '../core/config';
 import { BenchArgsError, KNOWN_FLAGS, MAX_SEEDS, benchItems, defaultOutPath, flagName, parseBenchArgs, usage } from './args';
 import { failure, NOW, parse } from './args-fixture';
 
@@ -166,6 +166,14 @@ describe('parseBenchArgs', () => {
 
   it('accepts spaces around algo names', () => {
     expect(parse('--algos', 'sync, biased').algos).toEqual(['sync', 'biased']);
+  });
+
+  it('takes workers auto (resolved in the page) and per-backend batch sizes', () => {
+    const { config } = parse('--workers', 'auto', '--batch-size-by-backend', 'webgpu:128,wasm:32');
+    expect(config.workers).toBe('auto');
+    // Text flags go to the page as written; the one validator reads them there.
+    expect(validateConfig(config).batchSizeByBackend).toEqual({ webgpu: 128, wasm: 32 });
+    expect(failure(['--batch-size-by-backend', 'webgpu:0']).message).toBe('Invalid --batch-size-by-backend: "webgpu:0". Allowed: batchSizeByBackend.webgpu to be an integer from 1 to 4096.');
   });
 
   it.each([

@@ -67,7 +67,7 @@ const CONFIG_FLAGS: { [K in ConfigKey]: ConfigFlag } = {
   lrDecayFactor: { kind: 'number', help: 'learning-rate decay factor in (0, 1]' },
   epochs: { kind: 'number-or-none', help: 'stop after this many epochs (floor(N / (B*K*tauFast)) rounds each), or none' },
   slowdown: { kind: 'text', help: 'emulated slow workers worker:factor[@fromRound], e.g. 1:8 or 2:4@10, or none' },
-  workers: { kind: 'workers', help: 'worker pool, e.g. webgpu:1,wasm:2 (backends: webgpu, wasm, cpu)' },
+  workers: { kind: 'workers', help: 'worker pool: auto (one webgpu worker with an adapter, a wasm worker per core) or e.g. webgpu:1,wasm:2 (backends: webgpu, wasm, cpu)' },
   tauFast: { kind: 'number', help: 'local steps of the fastest worker per round' },
   lambda: { kind: 'number', help: 'high-loss ratio in (0, 1]; 1 = no bias' },
   biasDirection: { kind: 'text', help: 'which workers get the high-loss samples: slow | fast' },
@@ -291,6 +291,8 @@ function parseValue(key: ConfigKey, value: string): unknown {
     case 'text':
       return value;
     case 'workers':
+      // auto is resolved in the page, from what the browser there has.
+      if (value.trim() === 'auto') return 'auto';
       try {
         return parseWorkerSpec(value, flag);
       } catch (error) {
