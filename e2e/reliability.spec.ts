@@ -94,7 +94,9 @@ test('workers join a run; with none left the run pauses with its model and goes 
   // Training before the pause moved the loss well away from the fresh model's, so the two can be told apart.
   expect(before.loss, losses).toBeLessThan(0.75 * fresh.loss);
   expect(Math.abs(after.loss - before.loss), losses).toBeLessThan(Math.abs(after.loss - fresh.loss));
-  expect(after.accuracy ?? 0, `accuracy after the pause vs ${before.accuracy} before`).toBeGreaterThan((before.accuracy ?? 1) - 0.05);
+  // One round of 8 steps moves 500-image accuracy by a few points either way; a fresh model would be back at round 1's.
+  expect(after.accuracy ?? 0, `accuracy after the pause vs ${before.accuracy} before`).toBeGreaterThan((before.accuracy ?? 1) - 0.1);
+  expect(after.accuracy ?? 0, `accuracy after the pause vs ${fresh.accuracy} after round 1`).toBeGreaterThan(fresh.accuracy ?? 1);
 });
 
 test('a diverging run stops, restores the last good model and names the setting to lower', async ({ page }) => {
