@@ -148,6 +148,8 @@ test('sync trains one model across workers: a step’s losses all come from the 
     model: 'cnn',
     augmentation: 'off',
     workers: 'wasm:2',
+    // Both workers train: this is about what sync's steps share, not whether the pool would park one.
+    parking: 'off',
     batchSize,
     tauFast,
     maxRounds: 1,

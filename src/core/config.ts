@@ -5,13 +5,31 @@
  * benchmark's flags (`--tau-fast` <-> `tauFast`).
  */
 
+import { boolean, ConfigError, integer, nullable, oneOf, real, type Check } from './config-checks';
 import { DATASET_SPEC_HELP, parseDatasetSpec } from './dataset-spec';
+import { BACKENDS, batchSizes, MAX_WORKERS, workers, type BackendName, type BatchSizes, type WorkerSpec } from './pool-spec';
+
+// One import path for what a config is made of.
+export { ConfigError } from './config-checks';
+export {
+  BACKEND_FALLBACK,
+  BACKENDS,
+  MAX_WORKERS,
+  batchSizeOf,
+  formatBatchSizes,
+  formatWorkerSpec,
+  parseWorkerSpec,
+  resolveWorkers,
+  type BackendName,
+  type BatchSizes,
+  type WorkerGroup,
+  type WorkerSpec,
+} from './pool-spec';
 
 export type Algo = 'biased' | 'local' | 'sync' | 'fast-only';
 export type ModelName = 'mlp' | 'cnn' | 'resnet20';
 /** `auto`: on for colour images (CIFAR-10: random crop with 4-pixel padding, flip), off for grey ones. */
 export type AugmentationMode = 'auto' | 'on' | 'off';
-export type BackendName = 'webgpu' | 'wasm' | 'cpu';
 export type AggregationMode = 'steps' | 'samples' | 'uniform';
 export type BiasDirection = 'slow' | 'fast';
 /**
@@ -37,7 +55,6 @@ export type FallbackPolicy = 'fallback' | 'refuse';
 export const ALGOS: readonly Algo[] = ['biased', 'local', 'sync', 'fast-only'];
 export const MODELS: readonly ModelName[] = ['mlp', 'cnn', 'resnet20'];
 export const AUGMENTATION_MODES: readonly AugmentationMode[] = ['auto', 'on', 'off'];
-export const BACKENDS: readonly BackendName[] = ['webgpu', 'wasm', 'cpu'];
 export const AGGREGATION_MODES: readonly AggregationMode[] = ['steps', 'samples', 'uniform'];
 export const BIAS_DIRECTIONS: readonly BiasDirection[] = ['slow', 'fast'];
 export const FALLBACK_POLICIES: readonly FallbackPolicy[] = ['fallback', 'refuse'];
@@ -45,27 +62,6 @@ export const BIAS_POOLS: readonly BiasPool[] = ['seen', 'all'];
 export const SLOW_WORKER_POLICIES: readonly SlowWorkerPolicy[] = ['wait', 'fill'];
 export const PARKING_POLICIES: readonly ParkingPolicy[] = ['auto', 'off'];
 export const LR_SCALINGS: readonly LrScaling[] = ['none', 'linear', 'sqrt'];
-/** Next backend to try when one cannot start (fallback policy). */
-export const BACKEND_FALLBACK: Readonly<Record<BackendName, BackendName | null>> = {
-  webgpu: 'wasm',
-  wasm: 'cpu',
-  cpu: null,
-};
-
-/** How many workers of one backend the pool starts. */
-export interface WorkerGroup {
-  backend: BackendName;
-  count: number;
-}
-
-/** Batch sizes for workers of some backends (flag form `webgpu:128,wasm:32`); the others take batchSize. */
-export type BatchSizes = Partial<Record<BackendName, number>>;
-
-/**
- * The pool to start: explicit groups, or `auto`, built from what the browser
- * has (see resolveWorkers) with parking deciding by measurement.
- */
-export type WorkerSpec = WorkerGroup[] | 'auto';
 
 /**
  * Heterogeneity emulation: from round `fromRound` on, worker `worker` waits
@@ -171,7 +167,6 @@ export interface RunConfig {
 
 export const TRAIN_SIZE = 60_000;
 export const TEST_SIZE = 10_000;
-export const MAX_WORKERS = 8;
 
 export const DEFAULT_CONFIG: Readonly<RunConfig> = Object.freeze({
   algo: 'biased',
@@ -220,179 +215,8 @@ export const DEFAULT_CONFIG: Readonly<RunConfig> = Object.freeze({
   divergenceFactor: 10,
 } satisfies RunConfig);
 
-/** A bad configuration value: names the key, the value and what is allowed. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(
-    readonly key: string,
-    readonly value: unknown,
-    readonly allowed: string,
-  ) {
-    super(`Invalid ${key}: ${show(value)}. Allowed: ${allowed}.`);
-  }
-}
-
-function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
-    return String(value);
-  }
-  try {
-    const text = JSON.stringify(value);
-    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
-
-type Check<T> = (key: string, value: unknown) => T;
-
-function oneOf<T extends string>(allowed: readonly T[]): Check<T> {
-  return (key, value) => {
-    if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
-    throw new ConfigError(key, value, `one of ${allowed.join(', ')}`);
-  };
-}
-
-function integer(min: number, max: number): Check<number> {
-  return (key, value) => {
-    if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
-    throw new ConfigError(key, value, `an integer from ${min} to ${max}`);
-  };
-}
-
-/** A finite number in (min, max], or [min, max] when minInclusive. */
-function real(min: number, max: number, minInclusive: boolean): Check<number> {
-  return (key, value) => {
-    if (
-      typeof value === 'number' &&
-      Number.isFinite(value) &&
-      (minInclusive ? value >= min : value > min) &&
-      value <= max
-    ) {
-      return value;
-    }
-    throw new ConfigError(key, value, `a number in ${minInclusive ? '[' : '('}${min}, ${max}]`);
-  };
-}
-
-function nullable<T>(check: Check<T>, allowed: string): Check<T | null> {
-  return (key, value) => {
-    if (value === null) return null;
-    try {
-      return check(key, value);
-    } catch {
-      throw new ConfigError(key, value, `${allowed}, or null`);
-    }
-  };
-}
-
-const boolean: Check<boolean> = (key, value) => {
-  if (typeof value === 'boolean') return value;
-  throw new ConfigError(key, value, 'true or false');
-};
-
-const workers: Check<WorkerSpec> = (key, value) => {
-  if (typeof value === 'string' && value.trim() === 'auto') return 'auto';
-  return workerGroups(key, value);
-};
-
-const workerGroups: Check<WorkerGroup[]> = (key, value) => {
-  if (typeof value === 'string') {
-    const groups = parseWorkerSpec(value, key);
-    try {
-      return workerGroups(key, groups);
-    } catch (e) {
-      // Report the text the user typed, not the parsed form.
-      throw new ConfigError(key, value, e instanceof ConfigError ? `${e.allowed} (${e.key})` : 'a list like "webgpu:1,wasm:2"');
-    }
-  }
-  const groups = value;
-  if (!Array.isArray(groups) || groups.length === 0) {
-    throw new ConfigError(key, value, 'auto, or a non-empty list like "webgpu:1,wasm:2" or [{backend, count}]');
-  }
-  const out: WorkerGroup[] = [];
-  for (const [i, group] of groups.entries()) {
-    if (typeof group !== 'object' || group === null) {
-      throw new ConfigError(`${key}[${i}]`, group, 'an object {backend, count}');
-    }
-    const g = group as Record<string, unknown>;
-    const backend = oneOf(BACKENDS)(`${key}[${i}].backend`, g['backend']);
-    const count = integer(0, MAX_WORKERS)(`${key}[${i}].count`, g['count']);
-    if (count > 0) out.push({ backend, count });
-  }
-  const total = out.reduce((n, g) => n + g.count, 0);
-  if (total < 1 || total > MAX_WORKERS) {
-    throw new ConfigError(key, value, `between 1 and ${MAX_WORKERS} workers in all`);
-  }
-  return out;
-};
-
-/** Parses the flag/URL form `webgpu:1,wasm:2`. */
-export function parseWorkerSpec(text: string, key = 'workers'): WorkerGroup[] {
-  const allowed = `auto, or a list like "webgpu:1,wasm:2" with backends ${BACKENDS.join(', ')}`;
-  const groups: WorkerGroup[] = [];
-  for (const part of text.split(',')) {
-    const match = /^\s*([a-z]+)\s*(?::\s*(\d+))?\s*$/.exec(part);
-    if (!match) throw new ConfigError(key, text, allowed);
-    const backend = match[1] ?? '';
-    if (!(BACKENDS as readonly string[]).includes(backend)) throw new ConfigError(key, text, allowed);
-    groups.push({ backend: backend as BackendName, count: match[2] === undefined ? 1 : Number(match[2]) });
-  }
-  return groups;
-}
-
 export function formatSlowdown(rules: readonly SlowdownRule[]): string {
   return rules.map((r) => `${r.worker}:${r.factor}${r.fromRound > 1 ? `@${r.fromRound}` : ''}`).join(',');
-}
-
-export function formatWorkerSpec(spec: WorkerSpec | readonly WorkerGroup[]): string {
-  return spec === 'auto' ? 'auto' : spec.map((g) => `${g.backend}:${g.count}`).join(',');
-}
-
-/**
- * The pool `auto` starts: one WebGPU worker when there is an adapter (a
- * hardware one is expected to be the fast worker; a fallback adapter is
- * still tried, and parking measures whether it helps), and a WASM worker
- * per logical core.
- */
-export function resolveWorkers(spec: WorkerSpec, found: { webgpu: boolean; cores: number }): WorkerGroup[] {
-  if (spec !== 'auto') return spec.map((g) => ({ ...g }));
-  const wasm = Math.max(1, Math.min(MAX_WORKERS - (found.webgpu ? 1 : 0), Math.floor(found.cores) || 1));
-  return [...(found.webgpu ? [{ backend: 'webgpu' as const, count: 1 }] : []), { backend: 'wasm', count: wasm }];
-}
-
-/** Accepts {webgpu: 128}, or "webgpu:128,wasm:32", or "" / "none" for none. */
-const batchSizes: Check<BatchSizes> = (key, value) => {
-  const allowed = `backend:size pairs like "webgpu:128,wasm:32" (backends ${BACKENDS.join(', ')}; sizes 1-4096), or none`;
-  let entries: [string, unknown][];
-  if (typeof value === 'string') {
-    const t = value.trim();
-    if (t === '' || t === 'none') return {};
-    entries = t.split(',').map((part) => {
-      const m = /^\s*([a-z]+)\s*:\s*(\d+)\s*$/.exec(part);
-      if (!m) throw new ConfigError(key, value, allowed);
-      return [m[1] ?? '', Number(m[2])];
-    });
-  } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-    entries = Object.entries(value);
-  } else throw new ConfigError(key, value, allowed);
-  const out: BatchSizes = {};
-  for (const [backend, size] of entries) {
-    if (!(BACKENDS as readonly string[]).includes(backend) || backend in out) throw new ConfigError(key, value, allowed);
-    out[backend as BackendName] = integer(1, 4096)(`${key}.${backend}`, size);
-  }
-  return out;
-};
-
-export function formatBatchSizes(sizes: BatchSizes): string {
-  const parts = BACKENDS.flatMap((b) => (sizes[b] === undefined ? [] : [`${b}:${sizes[b]}`]));
-  return parts.length > 0 ? parts.join(',') : 'none';
-}
-
-/** The batch size of a worker on `backend` (the one it runs, after any fallback). */
-export function batchSizeOf(config: Pick<RunConfig, 'batchSize' | 'batchSizeByBackend'>, backend: BackendName): number {
-  return config.batchSizeByBackend[backend] ?? config.batchSize;
 }
 
 const dataset: Check<string> = (key, value) => {

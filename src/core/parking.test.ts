@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeVerdict, parkingCandidates, throughputOf, verdict, type PoolWindow } from './parking';
+import { describeVerdict, PARK_MARGIN, parkingCandidates, throughputOf, verdict, type PoolWindow } from './parking';
 
 /** A 1 s window in which each worker trained `samples`. */
 const windowOf = (samples: Record<number, number>, wallMs = 1000): PoolWindow => ({
@@ -32,6 +32,13 @@ describe('parking', () => {
     expect(describeVerdict(v, 'webgpu')).toBe(
       'worker 0 (webgpu) parked: the pool trains 2.57x the samples per second without it (5914 vs 2304 samples/s); it did 1.1% of them',
     );
+  });
+
+  it('keeps a worker whose absence gains less than the margin: measurement noise between equal workers', () => {
+    const v = verdict(1, windowOf({ 0: 1000, 1: 950 }), windowOf({ 0: 2000 }, 950));
+    expect(v.without / v.withIt).toBeLessThan(1 + PARK_MARGIN);
+    expect(v.park).toBe(false);
+    expect(describeVerdict(v, 'wasm')).toMatch(/^worker 1 \(wasm\) trains: the pool is only 1\.08x as fast without it \(2105 vs 1950 samples\/s\), within the 10% margin/);
   });
 
   it('keeps a worker that adds samples, however few', () => {

@@ -50,16 +50,19 @@ export interface ParkingVerdict {
 }
 
 /**
- * Park `id` when the pool trains more samples per second without it. No
- * margin: a worker whose absence costs nothing measurable adds nothing
- * either, and parking keeps it ready to come back.
+ * How much faster the pool must train without a worker to park it: two
+ * equal WASM workers on two cores measure within a few percent of one
+ * alone, and without a margin that noise decided which to park.
  */
+export const PARK_MARGIN = 0.1;
+
+/** Park `id` when the pool trains more than PARK_MARGIN more samples per second without it. */
 export function verdict(id: number, withIt: PoolWindow, without: PoolWindow): ParkingVerdict {
   const total = withIt.workers.reduce((sum, w) => sum + w.samples, 0);
   const own = withIt.workers.find((w) => w.id === id)?.samples ?? 0;
   const a = throughputOf(withIt);
   const b = throughputOf(without);
-  return { id, park: b > a, withIt: a, without: b, share: total > 0 ? own / total : 0 };
+  return { id, park: b > a * (1 + PARK_MARGIN), withIt: a, without: b, share: total > 0 ? own / total : 0 };
 }
 
 /** For people: `worker 0 (webgpu) parked: the pool trains 2.4x the samples per second without it (4800 vs 2000/s); it did 1% of them`. */
@@ -67,7 +70,9 @@ export function describeVerdict(v: ParkingVerdict, backend: string): string {
   const ratio = v.withIt > 0 ? v.without / v.withIt : Number.POSITIVE_INFINITY;
   const rates = `${Math.round(v.without)} vs ${Math.round(v.withIt)} samples/s`;
   const share = `it did ${(v.share * 100).toFixed(v.share < 0.1 ? 1 : 0)}% of them`;
-  return v.park
-    ? `worker ${v.id} (${backend}) parked: the pool trains ${ratio.toFixed(2)}x the samples per second without it (${rates}); ${share}`
-    : `worker ${v.id} (${backend}) trains: the pool is faster with it (${Math.round(v.withIt)} vs ${Math.round(v.without)} samples/s without); ${share}`;
+  if (v.park) return `worker ${v.id} (${backend}) parked: the pool trains ${ratio.toFixed(2)}x the samples per second without it (${rates}); ${share}`;
+  if (v.without > v.withIt) {
+    return `worker ${v.id} (${backend}) trains: the pool is only ${ratio.toFixed(2)}x as fast without it (${rates}), within the ${PARK_MARGIN * 100}% margin; ${share}`;
+  }
+  return `worker ${v.id} (${backend}) trains: the pool is faster with it (${Math.round(v.withIt)} vs ${Math.round(v.without)} samples/s without); ${share}`;
 }

@@ -123,8 +123,7 @@ export async function recheckPool(run: RunState): Promise<{ lost: Departure[]; n
   const notes: string[] = [];
   for (const m of check.kept) {
     if (before.has(m)) continue;
-    m.shard = { offset: 0, length: 0, stored: 0, builtBiased: false };
-    await m.worker.call((a) => a.loadGlobal(true)).catch((e: unknown) => check.lost.push({ member: m, reason: reasonOf(e) }));
+    await unpark(m).catch((e: unknown) => check.lost.push({ member: m, reason: reasonOf(e) }));
     notes.push(`worker ${m.worker.id} (${m.worker.report.backend}) trains again`);
   }
   const kept = check.kept.filter((m) => !check.lost.some((l) => l.member === m));
@@ -161,4 +160,10 @@ export async function decidePool(
     else kept.push({ backend: m.worker.requested, count: 1 });
   }
   return { kept, notes, measureMs: performance.now() - t0 };
+}
+
+/** A parked worker about to train again: from theta_bar with fresh momentum, on a new shard (its old one is stale). */
+export async function unpark(m: Member): Promise<void> {
+  m.shard = { offset: 0, length: 0, stored: 0, builtBiased: false };
+  await m.worker.call((a) => a.loadGlobal(true));
 }

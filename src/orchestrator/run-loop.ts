@@ -7,7 +7,7 @@
 import { messageOf } from '../core/errors';
 import type { RoundEvent, RunPhase, RunResult } from '../protocol';
 import { evaluateForRun, evaluateWholeSet, type Evaluation } from './evaluation';
-import { poolCheckDue, recheckPool } from './pool-check';
+import { poolCheckDue, recheckPool, unpark } from './pool-check';
 import { assignBudgets, dropDeparted } from './roster';
 import { memberWork, parkedWork, roundEvent, runResult } from './reports';
 import { strategyFor, type RoundHooks } from './rounds/round-strategy';
@@ -161,10 +161,8 @@ export async function finishRun(run: RunState, stoppedBy: StopReason, control: R
 async function checkPoolBefore(run: RunState, round: number, control: RunControl): Promise<void> {
   if (run.members.length === 0 && run.parked.length > 0) {
     const back = run.parked.splice(0).map((p) => p.member);
-    for (const m of back) {
-      m.shard = { offset: 0, length: 0, stored: 0, builtBiased: false };
-      await m.worker.call((a) => a.loadGlobal(true)).catch(() => undefined);
-    }
+    // One that cannot load fails its round and leaves then.
+    for (const m of back) await unpark(m).catch(() => undefined);
     run.members = back;
     tell(run, back.map((m) => `worker ${m.worker.id} (${m.worker.report.backend}) trains again: no other worker is left`));
   } else if (poolCheckDue(run, round)) {

@@ -14,6 +14,7 @@ import type { ModelSpec } from '../models/spec';
 import { bareStepTimes } from './bare-baseline';
 import { BatchSource } from './batch-source';
 import { layersArtifacts } from './layers-export';
+import { evaluatePass } from './evaluation-pass';
 import { ModelParams, writeFlat } from './model-params';
 import type {
   BackendReport,
@@ -30,7 +31,6 @@ import type {
   WorkerInit,
 } from '../protocol';
 import { SharedViews } from '../shared-memory/layout';
-import { EVAL_BATCH } from '../protocol';
 
 /** Starts a tfjs backend; injected so Node tests can use cpu/wasm without the browser setup. */
 export type BackendStarter = (
@@ -253,32 +253,7 @@ export class TrainerCore implements TrainerApi {
       const t0 = performance.now();
       this.params().load(views.global);
       const base = views.spec.trainSize + start;
-      // Per batch, its hits and summed loss stay on the device; one read at the end (a read is a sync point, costly on WebGPU).
-      const sums: tf.Tensor[] = [];
-      let totals: Float32Array | Int32Array | Uint8Array = new Float32Array(2);
-      try {
-        for (let at = 0; at < count; at += EVAL_BATCH) {
-          const n = Math.min(EVAL_BATCH, count - at);
-          const indices = Int32Array.from({ length: n }, (_, k) => base + at + k);
-          const [x, y] = this.batchTensors(indices);
-          sums.push(
-            tf.tidy(() => {
-              const { logits } = forward(this.model, this.params().vars, x, false);
-              const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'float32'));
-              return tf.stack([hits, tf.sum(perSampleLoss(logits, y, this.model.classes))]);
-            }),
-          );
-          x.dispose();
-          y.dispose();
-        }
-        if (sums.length > 0) sums.push(tf.addN(sums));
-        const total = sums.at(-1);
-        if (total) totals = await total.data();
-      } finally {
-        tf.dispose(sums);
-      }
-      const correct = Math.round(totals[0] ?? 0);
-      const lossSum = totals[1] ?? 0;
+      const { correct, lossSum } = await evaluatePass(this.model, this.params().vars, base, count, (indices) => this.batchTensors(indices));
       return { accuracy: correct / count, loss: lossSum / count, samples: count, evalMs: performance.now() - t0 };
     } finally {
       this.leave();

@@ -98,9 +98,12 @@ export async function localRound(run: RunState, hooks: RoundHooks): Promise<Roun
     }
   }
 
-  const t0 = performance.now();
-  average(run, active);
-  aggregateMs += performance.now() - t0;
+  // Ended by an evaluation that reached the target: theta_bar already holds that average.
+  if (!endedEarly) {
+    const t0 = performance.now();
+    average(run, active);
+    aggregateMs += performance.now() - t0;
+  }
 
   const work = new Map<Member, MemberWork>();
   let lossSum = 0;
