@@ -145,6 +145,15 @@ export interface RunConfig {
    */
   targetResolution: number;
   /**
+   * How close (in accuracy, 0.05 = five points) the last evaluation must be
+   * to the target for targetResolution to apply; further below it the
+   * cadence is FAR_RESOLUTION_FACTOR times coarser, since a crossing is not
+   * near and each evaluation costs the user time. A jump over the whole
+   * window between two coarse evaluations widens the reported interval (it
+   * is always reported). 1 = always the fine cadence.
+   */
+  targetWindow: number;
+  /**
    * The most of the time evaluation may take: the next evaluation (at a
    * round's end or inside one) waits until the training clock since the last
    * one is its cost x (1 - share) / share; 0 = no cap. Short rounds would
@@ -205,6 +214,7 @@ export const DEFAULT_CONFIG: Readonly<RunConfig> = Object.freeze({
   evalEvery: 1,
   evalEverySeconds: 5,
   targetResolution: 0.1,
+  targetWindow: 0.05,
   maxEvalShare: 0,
   evalSamples: 2000,
   profileSteps: 5,
@@ -304,6 +314,7 @@ const CHECKS: { [K in keyof RunConfig]: Check<RunConfig[K]> } = {
   evalEvery: integer(1, 10_000),
   evalEverySeconds: real(0, 86_400, true),
   targetResolution: real(0, 1, true),
+  targetWindow: real(0, 1, true),
   maxEvalShare: real(0, 0.99, true),
   evalSamples: integer(1, TEST_SIZE),
   profileSteps: integer(1, 100),

@@ -125,7 +125,7 @@ export async function evaluateForRun(run: RunState, atMs: number): Promise<Evalu
       fullAccuracy = (await evaluateWholeSet(run)).accuracy;
     }
     run.lastAccuracy = fullAccuracy ?? first.accuracy;
-    run.clock.evaluated(atMs, target !== null && fullAccuracy !== null && fullAccuracy >= target);
+    run.clock.evaluated(atMs, target !== null && fullAccuracy !== null && fullAccuracy >= target, run.lastAccuracy);
     return { accuracy: first.accuracy, fullAccuracy, evalMs: performance.now() - t0 };
   });
 }

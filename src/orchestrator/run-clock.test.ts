@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, validateConfig, type RunConfig } from '../core/config';
 import type { RoundEvent } from '../protocol';
-import { MIN_PROBE_GAP_MS, RunClock, roundsPerEpoch } from './run-clock';
+import { FAR_RESOLUTION_FACTOR, MIN_PROBE_GAP_MS, RunClock, roundsPerEpoch } from './run-clock';
 
 /** A clock whose `now` the test moves by hand. */
 function clockOf(partial: Partial<RunConfig>, resumed: { trainMs: number; wallMs: number } | null = null) {
@@ -89,6 +89,30 @@ describe('RunClock', () => {
     expect(clock.msUntilEvaluation()).toBe(5000);
     expect(clockOf({ targetAccuracy: null, evalEverySeconds: 5 }).clock.msUntilEvaluation()).toBe(5000);
     expect(clockOf({ targetAccuracy: 0.8, evalEverySeconds: 0, targetResolution: 0 }).clock.msUntilEvaluation()).toBe(Infinity);
+  });
+
+  it('evaluates FAR_RESOLUTION_FACTOR times less often while the last accuracy is more than targetWindow below the target', async () => {
+    const { clock, advance } = clockOf({ targetAccuracy: 0.85, evalEverySeconds: 0, targetResolution: 0.1, targetWindow: 0.05 });
+    await clock.round(async () => advance(10_000));
+    clock.evaluated(clock.trainMs, false, 0.7);
+    expect(clock.msUntilEvaluation()).toBeCloseTo(10_000 * 0.1 * FAR_RESOLUTION_FACTOR, 6);
+    // At the window's edge and inside it: the fine cadence.
+    clock.evaluated(clock.trainMs, false, 0.8);
+    expect(clock.msUntilEvaluation()).toBe(1000);
+    clock.evaluated(clock.trainMs, false, 0.84);
+    expect(clock.msUntilEvaluation()).toBe(1000);
+    // No accuracy given: the last one stands.
+    clock.evaluated(clock.trainMs, false);
+    expect(clock.msUntilEvaluation()).toBe(1000);
+    // Before any evaluation nothing says the target is far: fine.
+    const fresh = clockOf({ targetAccuracy: 0.85, evalEverySeconds: 0, targetResolution: 0.1, targetWindow: 0.05 });
+    await fresh.clock.round(async () => fresh.advance(10_000));
+    expect(fresh.clock.msUntilEvaluation()).toBe(MIN_PROBE_GAP_MS - 10_000);
+    // targetWindow 1: always fine.
+    const always = clockOf({ targetAccuracy: 0.85, evalEverySeconds: 0, targetResolution: 0.1, targetWindow: 1 });
+    await always.clock.round(async () => always.advance(10_000));
+    always.clock.evaluated(always.clock.trainMs, false, 0.1);
+    expect(always.clock.msUntilEvaluation()).toBe(1000);
   });
 
   it('waits after an evaluation until evaluating stays within maxEvalShare of the time', async () => {

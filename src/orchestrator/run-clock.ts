@@ -29,6 +29,14 @@ export type StopReason = RunResult['stoppedBy'];
  */
 export const MIN_PROBE_GAP_MS = 250;
 
+/**
+ * How much coarser the target cadence is while the last evaluation is more
+ * than targetWindow below the target: far from it, a tenth of the time
+ * between evaluations buys resolution nobody reads, at the cost of an
+ * evaluation every few rounds.
+ */
+export const FAR_RESOLUTION_FACTOR = 3;
+
 /** Rounds per epoch as ALGORITHM.md counts them: floor(N / (B * K * tauFast)), at least 1. */
 export function roundsPerEpoch(n: number, config: Pick<RunConfig, 'batchSize' | 'tauFast'>, workers: number): number {
   return Math.max(1, Math.floor(n / (config.batchSize * Math.max(1, workers) * config.tauFast)));
@@ -53,6 +61,8 @@ export class RunClock {
   roundsPerEpoch = 1;
   /** Training clock at the last evaluation (for the cadence and the crossing's interval). */
   private lastEvalTrainMs = 0;
+  /** Accuracy of the last evaluation (subset or whole set), null before the first. */
+  private lastAccuracy: number | null = null;
   /** Wall ms the last evaluation took (for maxEvalShare). */
   private lastEvalCostMs = 0;
   /** Start of the round in progress, and time spent off the training clock inside it. */
@@ -142,14 +152,18 @@ export class RunClock {
    * since the last evaluation; and, while a target is pending, a growth of
    * targetResolution over the last evaluation's time (at least
    * MIN_PROBE_GAP_MS later), which puts the crossing's interval within that
-   * fraction of the time to target. Either waits for maxEvalShare.
+   * fraction of the time to target; FAR_RESOLUTION_FACTOR times that growth
+   * while the last accuracy is more than targetWindow below the target.
+   * Either waits for maxEvalShare.
    */
   msUntilEvaluation(): number {
-    const { evalEverySeconds, targetResolution, targetAccuracy } = this.config;
+    const { evalEverySeconds, targetResolution, targetAccuracy, targetWindow } = this.config;
     const since = this.trainMsNow() - this.lastEvalTrainMs;
     let gap = evalEverySeconds > 0 ? evalEverySeconds * 1000 : Infinity;
     if (targetAccuracy !== null && this.timeToTargetMs === null && targetResolution > 0) {
-      gap = Math.min(gap, Math.max(MIN_PROBE_GAP_MS, this.lastEvalTrainMs * targetResolution));
+      const far = this.lastAccuracy !== null && this.lastAccuracy < targetAccuracy - targetWindow;
+      const growth = targetResolution * (far ? FAR_RESOLUTION_FACTOR : 1);
+      gap = Math.min(gap, Math.max(MIN_PROBE_GAP_MS, this.lastEvalTrainMs * growth));
     }
     // The cost cap stretches every rule: the time to target's interval widens instead (tables print it).
     return Math.max(gap, this.costGapMs()) - since;
@@ -158,9 +172,11 @@ export class RunClock {
   /**
    * Records an evaluation at training clock `atMs`. `confirmed`: the whole
    * test set puts the model at or above the target (the caller confirms a
-   * crossing seen on a subset before saying so).
+   * crossing seen on a subset before saying so). `accuracy`: the figure the
+   * evaluation measured, for the cadence (null: leave the last one).
    */
-  evaluated(atMs: number, confirmed: boolean): void {
+  evaluated(atMs: number, confirmed: boolean, accuracy: number | null = null): void {
+    if (accuracy !== null) this.lastAccuracy = accuracy;
     if (confirmed && this.timeToTargetMs === null) {
       this.timeToTargetMs = atMs;
       this.targetAfterMs = this.lastEvalTrainMs;

@@ -224,6 +224,14 @@ const SPECS: { [K in keyof RunConfig]: Spec } = {
     max: 1,
     hint: 'While the target is pending, evaluate whenever the training clock has grown by this fraction (local-SGD rounds pause at a step for it), so the time to target is exact to this fraction; 0 = off.',
   },
+  targetWindow: {
+    label: 'Fine resolution within',
+    kind: 'real',
+    group: 'advanced',
+    min: 0,
+    max: 1,
+    hint: 'The resolution above applies once the last accuracy is within this much of the target (0.05 = five points); further below it evaluations come three times less often. 1 = always.',
+  },
   maxEvalShare: {
     label: 'Most of the time spent evaluating',
     kind: 'real',
