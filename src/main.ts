@@ -6,7 +6,7 @@ import { detectCapabilities, poolFound } from './backends/capabilities';
 import { DEFAULT_CONFIG } from './core/config';
 import { messageOf } from './core/errors';
 import { cifar10Present, loadDatasetBySpec } from './data/load';
-import { saveCheckpoint } from './checkpoint/store';
+import { browserSaves } from './checkpoint/store';
 import { Engine } from './orchestrator/engine';
 import { startBrowserWorker } from './orchestrator/browser-worker';
 import { measureBaseline } from './bench/baseline';
@@ -18,7 +18,8 @@ import { parseUrlConfig } from './ui/url-config';
 const local = new LocalDatasets();
 const engine = new Engine(local.loader(loadDatasetBySpec), {
   startWorker: startBrowserWorker,
-  onCheckpoint: saveCheckpoint,
+  // Saved per run (checkpoint.runId): the last config.keepSaves of each run are kept.
+  onCheckpoint: (checkpoint) => browserSaves.save(checkpoint),
   // workers: auto is built from what this browser has.
   detectPool: async () => poolFound(await detectCapabilities()),
 });
@@ -57,7 +58,7 @@ const archive = new RunArchive();
 engine.on((event) => {
   if (event.type === 'done') archive.add(event.result);
 });
-const api = createTandemApi(engine, ready, capabilities, store, archive, (options) => measureBaseline(engine, options));
+const api = createTandemApi(engine, ready, capabilities, store, archive, (options) => measureBaseline(engine, options), browserSaves);
 window.tandem = api;
 mountPage(document.getElementById('app') as HTMLElement, {
   engine,
@@ -70,4 +71,5 @@ mountPage(document.getElementById('app') as HTMLElement, {
   cifar10: cifar10Present(),
   local,
   api,
+  saves: browserSaves,
 });

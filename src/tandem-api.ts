@@ -94,23 +94,74 @@ export interface TandemApi {
   };
   /** Live tensors and JS heap per worker, and the page's own heap (bytes; null where the browser does not tell). */
   memory(): Promise<{ page: number | null; workers: { id: number; tensors: number; heapBytes: number | null }[] }>;
-  /** The checkpoint saved in this browser (IndexedDB), summarised, or null. */
+  /**
+   * The newest save in this browser (IndexedDB) of any run, summarised, or
+   * null when nothing readable is saved. Rejects with the reason when saves
+   * exist but every one is damaged. Kept for scripts written before
+   * savedRuns(); savedRuns() lists them all.
+   */
   savedCheckpoint(): Promise<CheckpointSummary | null>;
-  /** Continues the saved checkpoint's run (its config, model, loss table, round and history). */
-  resumeSaved(): Promise<RunResult>;
+  /**
+   * Every run saved in this browser, whichever tab saved it, newest first:
+   * one entry per run (its newest readable save), and one entry per damaged
+   * save, with why it cannot be read. Nothing is left out.
+   */
+  savedRuns(): Promise<SavedEntry[]>;
+  /**
+   * Continues a saved run (its config, model, loss table, round and
+   * history): `key` from savedRuns(), or the newest save when omitted. The
+   * save is checked as an import is before the page's config is touched; a
+   * refused resume leaves the config as it was.
+   */
+  resumeSaved(key?: string): Promise<RunResult>;
+  /** Deletes what `key` names: a run entry's key, every save of that run; a damaged entry's key, that save only. */
+  discardSaved(key: string): Promise<void>;
   /** The current or last run's checkpoint as file bytes (for download). */
   exportCheckpoint(): Uint8Array;
-  /** Reads checkpoint file bytes (refused by name if truncated or foreign) and saves them as this browser's checkpoint. */
+  /**
+   * Reads checkpoint file bytes and stores them beside the saves already in
+   * this browser (never over them). Refused with the reason, and nothing
+   * stored, when the file is truncated, foreign, fails its checksum, does not
+   * fit its model and dataset or holds a non-finite weight, and while a run
+   * is active.
+   */
   importCheckpoint(bytes: Uint8Array, name?: string): Promise<CheckpointSummary>;
 }
 
+/** One saved run as the page and scripts see it: what would be resumed. */
 export interface CheckpointSummary {
+  /** Names this run for resumeSaved(key) and discardSaved(key). */
+  key: string;
+  /** The run the save belongs to (every save of a run, in any tab, has the same id). */
+  runId: string;
   savedAt: string;
   round: number;
   trainMs: number;
   algo: RunConfig['algo'];
   dataset: string;
   model: string;
-  /** Last evaluated accuracy in its history. */
+  /** The saved model's accuracy on the whole test set, when it was measured; null otherwise. */
+  fullAccuracy: number | null;
+  /** Last accuracy in its history, measured on `evalSamples` test images (a subset), or null. */
   accuracy: number | null;
+  /** How many test images `accuracy` was measured on (the run's config.evalSamples). */
+  evalSamples: number;
+  /** Saves of this run kept in this browser (at most its config.keepSaves, more after an import). */
+  saves: number;
+  /** False for a version-1 file, which has no checksum to verify. */
+  verified: boolean;
 }
+
+/** A save that cannot be read, listed with the reason instead of being dropped. */
+export interface DamagedSave {
+  /** Names this save alone, for discardSaved(key). */
+  key: string;
+  runId: string;
+  /** When it was stored (from its key: its own header may be unreadable). */
+  savedAt: string;
+  /** Why it cannot be read (e.g. a checksum mismatch). */
+  reason: string;
+}
+
+/** An entry of savedRuns(): a resumable run, or a damaged save. */
+export type SavedEntry = ({ state: 'ok' } & CheckpointSummary) | ({ state: 'damaged' } & DamagedSave);

@@ -5,26 +5,25 @@
  */
 import { DEFAULT_CONFIG, validateConfig, type RunConfig } from '../core/config';
 import type { Capabilities } from '../backends/capabilities';
-import type { Engine } from '../orchestrator/engine';
+import { RunStateError, type Engine } from '../orchestrator/engine';
 import type { EnvironmentInfo, TandemApi } from '../protocol';
 import type { ConfigStore } from './config-store';
 import type { RunArchive } from './run-archive';
-import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../checkpoint/format';
-import { loadCheckpoint, saveCheckpoint } from '../checkpoint/store';
-import type { CheckpointSummary } from '../protocol';
+import { encodeCheckpoint, type Checkpoint } from '../checkpoint/format';
+import type { SaveStore } from '../checkpoint/store';
+import { checkImport } from '../checkpoint/validate';
 import { resumeSaved } from './run-sequence';
 
-export function summarize(c: Checkpoint): CheckpointSummary {
-  const evaluated = c.history.filter((e) => e.accuracy !== null);
-  return {
-    savedAt: c.savedAt,
-    round: c.round,
-    trainMs: c.trainMs,
-    algo: c.config.algo,
-    dataset: c.datasetId,
-    model: c.model,
-    accuracy: evaluated.at(-1)?.accuracy ?? null,
-  };
+/**
+ * Throws unless `c` may be resumed: the engine is free, and the save passes
+ * the checks an imported file passes (its weights fit its model and dataset,
+ * none is NaN). Run before the page's config is touched.
+ */
+export function checkResumeSaved(engine: Pick<Engine, 'isRunning' | 'phase'>, c: Checkpoint): void {
+  if (engine.isRunning()) {
+    throw new RunStateError(`Cannot resume a saved run while a run is active (phase ${engine.phase()}); stop it first.`);
+  }
+  checkImport(c, `saved run ${c.runId}`);
 }
 
 export function createTandemApi(
@@ -34,6 +33,7 @@ export function createTandemApi(
   store: ConfigStore,
   archive: RunArchive,
   baseline: TandemApi['baseline'],
+  saves: SaveStore,
 ): TandemApi {
   const api: TandemApi = {
     ready: () => ready,
@@ -95,23 +95,43 @@ export function createTandemApi(
       const heap = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory;
       return { page: heap ? heap.usedJSHeapSize : null, workers: await engine.memoryReport() };
     },
-    async savedCheckpoint() {
-      const c = await loadCheckpoint();
-      return c ? summarize(c) : null;
-    },
-    async resumeSaved() {
+    savedCheckpoint: () => saves.newest(),
+    savedRuns: () => saves.entries(),
+    async resumeSaved(key?: string) {
       await ready;
-      return resumeSaved({ load: loadCheckpoint, store, run: (config, saved) => engine.run(config, saved) });
+      let started = false;
+      const off = engine.on((event) => {
+        if (event.type === 'phase' && event.phase === 'starting') started = true;
+      });
+      try {
+        return await resumeSaved(
+          {
+            load: (k) => saves.load(k),
+            check: (c) => checkResumeSaved(engine, c),
+            store,
+            run: (config, saved) => engine.run(config, saved),
+            started: () => started,
+          },
+          key,
+        );
+      } finally {
+        off();
+      }
     },
+    discardSaved: (key: string) => saves.discard(key),
     exportCheckpoint() {
       const c = engine.checkpoint();
       if (!c) throw new Error('No run to export: start a run first.');
       return encodeCheckpoint(c);
     },
     async importCheckpoint(bytes: Uint8Array, name = 'imported file') {
-      const c = decodeCheckpoint(name, bytes);
-      await saveCheckpoint(c);
-      return summarize(c);
+      // The file would be stored beside the run's saves, but a person who imports mid-run expects to resume it now.
+      if (engine.isRunning()) {
+        throw new RunStateError(
+          `Checkpoint ${name} was not imported: a run is active (phase ${engine.phase()}). Stop the run or let it finish, then import.`,
+        );
+      }
+      return saves.import(bytes, name);
     },
   };
   return Object.freeze(api);

@@ -178,6 +178,57 @@ describe('resumeSaved', () => {
     await expect(resumeSaved({ load: async () => bad, store, run: async () => void runs++ })).rejects.toBeInstanceOf(ConfigError);
     expect(runs).toBe(0);
   });
+
+  it('loads the save the key names', async () => {
+    const store = new ConfigStore();
+    const keys: (string | undefined)[] = [];
+    const load = async (key?: string) => {
+      keys.push(key);
+      return saved;
+    };
+    await resumeSaved({ load, store, run: async () => 1 }, 'run:abc');
+    await resumeSaved({ load, store, run: async () => 1 });
+    expect(keys).toEqual(['run:abc', undefined]);
+  });
+
+  it('leaves the config alone when the check refuses the save', async () => {
+    const store = new ConfigStore({ tauFast: 16 });
+    const changes: number[] = [];
+    store.subscribe((c) => changes.push(c.tauFast));
+    let runs = 0;
+    const check = () => {
+      throw new Error('Checkpoint saved run: theta[3] is NaN');
+    };
+    await expect(resumeSaved({ load: async () => saved, check, store, run: async () => void runs++ })).rejects.toThrow('theta[3] is NaN');
+    expect(runs).toBe(0);
+    expect(changes).toEqual([]);
+    expect(store.get().tauFast).toBe(16);
+  });
+
+  it('gives the config back when the run is refused before it began, and keeps the run\'s once it had begun', async () => {
+    const store = new ConfigStore({ tauFast: 16 });
+    const refused = resumeSaved({
+      load: async () => saved,
+      store,
+      started: () => false,
+      run: async () => {
+        throw new Error('A run is already in progress (phase training); stop it first.');
+      },
+    });
+    await expect(refused).rejects.toThrow('already in progress');
+    expect(store.get()).toMatchObject({ tauFast: 16, algo: 'biased' });
+
+    const failed = resumeSaved({
+      load: async () => saved,
+      store,
+      started: () => true,
+      run: async () => {
+        throw new Error('worker 0 failed');
+      },
+    });
+    await expect(failed).rejects.toThrow('worker 0 failed');
+    expect(store.get()).toMatchObject({ tauFast: 8, algo: 'sync' });
+  });
 });
 
 describe('run-sequence.ts', () => {

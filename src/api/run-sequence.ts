@@ -109,12 +109,28 @@ export class NoSavedRunError extends Error {
 
 /** What `resumeSaved` needs; a Checkpoint is a SavedRun. */
 export interface ResumeDeps<S extends SavedRun, R> {
-  /** The saved run, or null when there is none (src/checkpoint/store.ts's loadCheckpoint on the page). */
-  readonly load: () => Promise<S | null>;
+  /**
+   * The save `key` names, or the newest save with no key; null when nothing
+   * is saved (SaveStore.load on the page). Throws when what it names is damaged.
+   */
+  readonly load: (key?: string) => Promise<S | null>;
+  /**
+   * Throws when `saved` would be refused (an engine that is busy, a
+   * checkpoint that does not fit its model and dataset): called before the
+   * store is touched.
+   */
+  readonly check?: (saved: S) => void;
   /** The page's config store: the controls and the URL show the resumed run's config. */
-  readonly store: { set(config: Partial<RunConfig>): unknown };
+  readonly store: { get(): RunConfig; set(config: Partial<RunConfig>): unknown };
   /** Continues `saved` (the engine's `run(config, saved)`). */
   readonly run: (config: RunConfig, saved: S) => Promise<R>;
+  /**
+   * True once the engine has begun the run (announced its start). A run
+   * that rejects before then was refused, and the store gets its config
+   * back; one that fails later keeps the run's config on show. Without it,
+   * every rejection counts as a refusal.
+   */
+  readonly started?: () => boolean;
 }
 
 export interface SavedRun {
@@ -122,13 +138,21 @@ export interface SavedRun {
 }
 
 /**
- * Loads the saved run, puts its config in the store, then runs it. Throws
- * NoSavedRunError when nothing is saved; a config the store refuses
- * (ConfigError) stops it before the run starts.
+ * Loads the save `key` names (the newest without one), checks it, puts its
+ * config in the store, then runs it. Throws NoSavedRunError when nothing is
+ * saved; a refusal (`check`, a config the store refuses, a run rejected
+ * before it began) leaves the store's config as it was.
  */
-export async function resumeSaved<S extends SavedRun, R>(deps: ResumeDeps<S, R>): Promise<R> {
-  const saved = await deps.load();
+export async function resumeSaved<S extends SavedRun, R>(deps: ResumeDeps<S, R>, key?: string): Promise<R> {
+  const saved = await deps.load(key);
   if (!saved) throw new NoSavedRunError();
+  deps.check?.(saved);
+  const before = deps.store.get();
   deps.store.set(saved.config);
-  return deps.run(saved.config, saved);
+  try {
+    return await deps.run(saved.config, saved);
+  } catch (e) {
+    if (!(deps.started?.() ?? false)) deps.store.set(before);
+    throw e;
+  }
 }

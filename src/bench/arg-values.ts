@@ -4,6 +4,8 @@
  * args.ts, which maps the config keys to flags.
  */
 import type { Algo } from '../core/config';
+import { parseDecimal } from '../core/config-checks';
+import { quote } from '../core/errors';
 
 /** A bad command line: names the flag, the value given and what is allowed. */
 export class BenchArgsError extends Error {
@@ -12,18 +14,16 @@ export class BenchArgsError extends Error {
     readonly flag: string,
     readonly value: string | undefined,
     readonly allowed: string,
-    message = `Invalid ${flag}: ${value === undefined ? '(no value)' : JSON.stringify(value)}. Allowed: ${allowed}.`,
+    message = `Invalid ${flag}: ${value === undefined ? '(no value)' : quote(value)}. Allowed: ${allowed}.`,
   ) {
     super(message);
   }
 }
 
-/** Rejects what Number() would accept loosely: '', ' ', '0x10', '12abc', 'Infinity'. */
-const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-
+/** A flag's number, read by the same rule as a URL parameter's (parseDecimal: decimal only, no `0x10`). */
 export function parseNumber(flag: string, value: string, allowed: string): number {
-  const n = Number(value);
-  if (!DECIMAL.test(value) || !Number.isFinite(n)) throw new BenchArgsError(flag, value, allowed);
+  const n = parseDecimal(value);
+  if (n === null) throw new BenchArgsError(flag, value, allowed);
   return n;
 }
 
@@ -39,11 +39,11 @@ const SEEDS_ALLOWED = `a comma-separated list of 1 to ${MAX_SEEDS} distinct inte
  */
 export function parseSeedFlags(seeds: string | undefined, repeat: string | undefined, seedGiven: boolean, seed: number): number[] {
   if (seeds !== undefined && repeat !== undefined) {
-    throw new BenchArgsError('--repeat', repeat, 'either --seeds or --repeat', `--repeat ${JSON.stringify(repeat)} cannot be combined with --seeds: --seeds lists the seeds, --repeat N runs N seeds from --seed. Give one of them.`);
+    throw new BenchArgsError('--repeat', repeat, 'either --seeds or --repeat', `--repeat ${quote(repeat)} cannot be combined with --seeds: --seeds lists the seeds, --repeat N runs N seeds from --seed. Give one of them.`);
   }
   if (seeds !== undefined) {
     if (seedGiven) {
-      throw new BenchArgsError('--seeds', seeds, 'either --seeds or --seed', `--seeds ${JSON.stringify(seeds)} cannot be combined with --seed: --seeds lists every seed. Give one of them.`);
+      throw new BenchArgsError('--seeds', seeds, 'either --seeds or --seed', `--seeds ${quote(seeds)} cannot be combined with --seed: --seeds lists every seed. Give one of them.`);
     }
     return parseSeedList(seeds);
   }

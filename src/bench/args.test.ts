@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ALGOS, CONFIG_KEYS, validateConfig } from '../core/config';
+import { DECIMAL_SYNTAX } from '../core/config-checks';
+import { parseUrlConfig } from '../ui/url-config';
 import { BenchArgsError, KNOWN_FLAGS, MAX_SEEDS, benchItems, defaultOutPath, flagName, parseBenchArgs, usage } from './args';
 import { failure, NOW, parse } from './args-fixture';
 
@@ -104,7 +106,8 @@ describe('parseBenchArgs', () => {
       targetAccuracy: null,
       maxRounds: null,
     });
-    expect(failure(['--max-seconds', 'none']).message).toBe('Invalid --max-seconds: "none". Allowed: a decimal number.');
+    expect(failure(['--max-seconds', 'none']).message).toBe(`Invalid --max-seconds: "none". Allowed: ${DECIMAL_SYNTAX}.`);
+    expect(failure(['--max-rounds', 'x']).message).toBe(`Invalid --max-rounds: "x". Allowed: ${DECIMAL_SYNTAX}, or none.`);
   });
 
   it('takes switches and the runner options', () => {
@@ -135,7 +138,7 @@ describe('parseBenchArgs', () => {
     const error = failure(['--tau-fast', text]);
     expect(error.flag).toBe('--tau-fast');
     expect(error.value).toBe(text);
-    expect(error.message).toBe(`Invalid --tau-fast: ${JSON.stringify(text)}. Allowed: a decimal number.`);
+    expect(error.message).toBe(`Invalid --tau-fast: ${JSON.stringify(text)}. Allowed: ${DECIMAL_SYNTAX}.`);
   });
 
   it('reports range errors from validateConfig under the flag name', () => {
@@ -189,10 +192,31 @@ describe('parseBenchArgs', () => {
 
   it('rejects a repeated flag, a positional argument, a bad port and an empty out path', () => {
     expect(failure(['--seed', '1', '--seed', '2']).message).toBe('Flag --seed is given more than once; give it once.');
-    expect(failure(['biased']).message).toContain("Unexpected argument 'biased'");
+    expect(failure(['biased']).message).toBe('Unexpected argument "biased": this command takes flags only. See --help.');
     expect(failure(['--port', '70000']).flag).toBe('--port');
     expect(failure(['--port', '80a']).flag).toBe('--port');
     expect(failure(['--out', '']).flag).toBe('--out');
+  });
+
+  it('names an unknown flag that every object has', () => {
+    for (const name of ['constructor', '__proto__', 'toString']) {
+      const error = failure([`--${name}`, 'x']);
+      expect(error.flag).toBe(`--${name}`);
+      expect(error.message).toMatch(new RegExp(`^Unknown flag --${name}\\. Known flags: `));
+    }
+  });
+
+  it('cuts very long values, flags and arguments in its messages', () => {
+    const long = 'x'.repeat(500);
+    expect(failure(['--tau-fast', long]).message).toBe(`Invalid --tau-fast: "${'x'.repeat(80)}"… (500 characters). Allowed: ${DECIMAL_SYNTAX}.`);
+    expect(failure([`--${long}`]).message).toMatch(new RegExp(`^Unknown flag --${'x'.repeat(78)}… \\(502 characters\\)\\. Known flags`));
+    expect(failure([long]).message).toBe(`Unexpected argument "${'x'.repeat(80)}"… (500 characters): this command takes flags only. See --help.`);
+    // The validator's message, relayed under the flag.
+    expect(failure(['--dataset', long]).message).toMatch(/^Invalid --dataset: "x{80}"… \(500 characters\)\. Allowed: /);
+    expect(failure(['--seeds', '1,2', '--repeat', long]).message).toMatch(/^--repeat "x{80}"… \(500 characters\) cannot be combined/);
+    for (const argv of [['--tau-fast', long], [`--${long}`], [long], ['--dataset', long], ['--slowdown', long]]) {
+      expect(failure(argv).message).not.toContain('x'.repeat(81));
+    }
   });
 
   it('validates for every listed algorithm before anything starts', () => {
@@ -284,5 +308,58 @@ describe('parseBenchArgs on arbitrary command lines', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+/**
+ * One table for both ways of typing a number: a URL parameter (url-config.ts)
+ * and a flag (args.ts) go through parseDecimal, so each input is taken as the
+ * same number, or refused by both with the same words.
+ */
+describe('numbers read the same in a URL and as a flag', () => {
+  const REFUSED = 'refused';
+  it.each([
+    ['16', 16],
+    ['1e3', 1000],
+    ['1E-1', 0.1],
+    [' 5 ', 5],
+    ['.5', 0.5],
+    ['5.', 5],
+    ['+5', 5],
+    ['', REFUSED],
+    [' ', REFUSED],
+    ['0x10', REFUSED],
+    ['0X1A', REFUSED],
+    ['0o7', REFUSED],
+    ['0b1', REFUSED],
+    ['1_000', REFUSED],
+    ['1,5', REFUSED],
+    ['12abc', REFUSED],
+    ['Infinity', REFUSED],
+    ['1e999', REFUSED],
+    ['NaN', REFUSED],
+    ['five', REFUSED],
+  ])('%j: %s', (text, expected) => {
+    const url = parseUrlConfig(`maxSeconds=${encodeURIComponent(text)}`);
+    let flag: number | BenchArgsError;
+    try {
+      flag = parseBenchArgs([`--max-seconds=${text}`], NOW).config.maxSeconds as number;
+    } catch (error) {
+      flag = error as BenchArgsError;
+    }
+    if (expected === REFUSED) {
+      expect(url.errors.map((e) => e.message)).toEqual([`Invalid maxSeconds: ${JSON.stringify(text)}. Allowed: ${DECIMAL_SYNTAX}.`]);
+      expect(flag).toBeInstanceOf(BenchArgsError);
+      expect((flag as BenchArgsError).message).toBe(`Invalid --max-seconds: ${JSON.stringify(text)}. Allowed: ${DECIMAL_SYNTAX}.`);
+    } else {
+      expect(url.errors).toEqual([]);
+      expect(url.config.maxSeconds).toBe(expected);
+      expect(flag).toBe(expected);
+    }
+  });
+
+  it('and out of range, both refuse with the range', () => {
+    expect(parseUrlConfig('maxSeconds=-5').errors[0]?.message).toBe('Invalid maxSeconds: -5. Allowed: a number in (0, 86400].');
+    expect(failure(['--max-seconds=-5']).message).toBe('Invalid --max-seconds: "-5". Allowed: a number in (0, 86400].');
   });
 });

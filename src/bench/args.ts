@@ -16,7 +16,8 @@ import {
   type Algo,
   type RunConfig,
 } from '../core/config';
-import { asError, messageOf } from '../core/errors';
+import { DECIMAL_SYNTAX } from '../core/config-checks';
+import { asError, clip, messageOf, quote } from '../core/errors';
 import { BenchArgsError, MAX_SEEDS, benchItems, parseNumber, parseSeedFlags, type BenchItem } from './arg-values';
 import { MAX_SWEEP_VALUES, parseSweep, type NumericKey, type Sweep, type SweepValue } from './sweep';
 
@@ -103,6 +104,7 @@ const CONFIG_FLAGS: { [K in ConfigKey]: ConfigFlag } = {
   seed: { kind: 'number', help: 'random seed (the first of --repeat N; not with --seeds)' },
   fallback: { kind: 'text', help: 'when a backend cannot start: fallback | refuse' },
   checkpointEvery: { kind: 'number', help: 'checkpoint every this many rounds (0 = only at pause/stop)' },
+  keepSaves: { kind: 'number', help: "checkpoints of a run kept in the browser; a new one deletes the run's oldest beyond this many" },
   divergenceFactor: { kind: 'number', help: 'stop as diverged when the loss exceeds this multiple of the best so far' },
 };
 
@@ -265,12 +267,17 @@ function parseError(error: unknown, argv: string[]): Error {
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
     // Re-parse leniently to learn exactly which flag was unknown.
     const { tokens } = parseArgs({ args: argv, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
-    const unknown = tokens.find((t) => t.kind === 'option' && !(t.name in OPTIONS));
+    // Own keys only: `--constructor` is not a flag because every object has one.
+    const unknown = tokens.find((t) => t.kind === 'option' && !Object.hasOwn(OPTIONS, t.name));
     const flag = unknown?.kind === 'option' ? unknown.rawName : '(unknown)';
-    return new BenchArgsError(flag, undefined, KNOWN_FLAGS.join(', '), `Unknown flag ${flag}. Known flags: ${KNOWN_FLAGS.join(', ')}. See --help.`);
+    return new BenchArgsError(flag, undefined, KNOWN_FLAGS.join(', '), `Unknown flag ${clip(flag)}. Known flags: ${KNOWN_FLAGS.join(', ')}. See --help.`);
   }
   if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
-    return new BenchArgsError('(argument)', undefined, 'flags only', `${message}. See --help.`);
+    // Node's message repeats the argument whole; ours cuts a long one.
+    const { tokens } = parseArgs({ args: argv, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
+    const positional = tokens.find((t) => t.kind === 'positional');
+    const text = positional?.kind === 'positional' ? positional.value : '';
+    return new BenchArgsError('(argument)', text, 'flags only', `Unexpected argument ${quote(text)}: this command takes flags only. See --help.`);
   }
   // Missing or ambiguous values, or a value given to a switch: node's message already names the flag.
   const flag = /'(--?[\w-]+)/.exec(message)?.[1] ?? '(flags)';
@@ -282,9 +289,9 @@ function parseValue(key: ConfigKey, value: string): unknown {
   const kind = CONFIG_FLAGS[key].kind;
   switch (kind) {
     case 'number':
-      return parseNumber(flag, value, 'a decimal number');
+      return parseNumber(flag, value, DECIMAL_SYNTAX);
     case 'number-or-none':
-      return value === 'none' ? null : parseNumber(flag, value, 'a decimal number, or none');
+      return value.trim() === 'none' ? null : parseNumber(flag, value, `${DECIMAL_SYNTAX}, or none`);
     case 'boolean':
       if (value === 'true') return true;
       if (value === 'false') return false;

@@ -5,11 +5,13 @@
  * value too: sweep.ts sweepItems) in Chromium through
  * `window.tandem`, in one page, or a new one after a run that hung or crashed
  * it. Prints progress, a summary table, and writes the BenchFile JSON. Exit
- * codes: 0 all runs clean, 1 a run failed, 2 bad flags, 130 interrupted.
+ * codes: 0 all runs clean, 1 a run failed, 2 bad flags (paths included:
+ * checked before the build, see local-files.ts), 130 interrupted.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runSequence } from '../api/run-sequence';
 import { ConfigError, DEFAULT_CONFIG, validateConfig } from '../core/config';
@@ -33,7 +35,7 @@ import {
   warn,
   type RunOutcome,
 } from './browser-runs';
-import { localDataset } from './local-files';
+import { checkBenchPaths, type LocalDataset } from './local-files';
 import { baselineTable, describeAdapter, formatTable, poolLines, type BaselineRow, type BenchFailure, type BenchFile } from './report';
 import { formatSweepValue, sweepItems, withSweepValue, type SweepValue } from './sweep';
 
@@ -52,7 +54,26 @@ function resolvedConfig(options: BenchOptions): BenchFile['config'] {
   return { ...rest, seed: options.seeds[0] ?? rest.seed, algos: options.algos, seeds: options.seeds, ...(sweep ? { sweep } : {}) };
 }
 
-async function bench(options: BenchOptions, root: string, resources: Resources, interrupt: AbortSignal): Promise<number> {
+/**
+ * Writes the result file; if that fails after all (the disk filled, the
+ * folder went away), writes it to the temp folder instead and says where:
+ * a finished benchmark's results are not thrown away. Returns the path written.
+ */
+async function writeResults(out: string, text: string): Promise<string> {
+  try {
+    await mkdir(dirname(out), { recursive: true });
+    await writeFile(out, text);
+    return out;
+  } catch (error) {
+    const rescue = join(tmpdir(), basename(out));
+    await writeFile(rescue, text);
+    warn(`could not write ${out} (${messageOf(error)}); wrote the results to ${rescue} instead.`);
+    return rescue;
+  }
+}
+
+/** `local`: the dataset folder to serve, from checkBenchPaths; null when the dataset is not a local folder. */
+async function bench(options: BenchOptions, local: LocalDataset | null, root: string, resources: Resources, interrupt: AbortSignal): Promise<number> {
   const startedAt = new Date().toISOString();
   if (options.skipBuild) {
     if (!existsSync(join(root, 'dist', 'index.html'))) {
@@ -63,7 +84,6 @@ async function bench(options: BenchOptions, root: string, resources: Resources, 
     await buildPage(root);
   }
   // A local dataset folder is served to the page under a URL prefix.
-  const local = localDataset(options.config.dataset);
   if (local) options.config = { ...options.config, dataset: local.dataset };
   const { server, url } = await startPreview(root, options.port);
   resources.server = server;
@@ -183,28 +203,30 @@ async function bench(options: BenchOptions, root: string, resources: Resources, 
   };
   console.log(`\n${formatTable(file)}\n`);
   const out = resolve(options.out);
-  await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, `${JSON.stringify(file, null, 2)}\n`);
-  console.log(`Wrote ${out}`);
+  const written = await writeResults(out, `${JSON.stringify(file, null, 2)}\n`);
+  console.log(`Wrote ${written}`);
   if (interrupt.aborted) return 130;
-  return failures.length > 0 ? 1 : 0;
+  return failures.length > 0 || written !== out ? 1 : 0;
 }
 
 /** `root`: the Vite project to build and serve; the project itself unless a caller names another. */
 export async function main(argv: string[], root: string = PROJECT_ROOT): Promise<number> {
   let options: BenchOptions;
+  let local: LocalDataset | null;
   try {
     options = parseBenchArgs(argv);
+    if (options.help) {
+      console.log(usage());
+      return 0;
+    }
+    // Before the build and the browser: a bad --out would otherwise fail only once every run is done.
+    local = checkBenchPaths(options);
   } catch (error) {
     if (error instanceof BenchArgsError || error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
       return 2;
     }
     throw error;
-  }
-  if (options.help) {
-    console.log(usage());
-    return 0;
   }
 
   const resources = new Resources();
@@ -225,7 +247,7 @@ export async function main(argv: string[], root: string = PROJECT_ROOT): Promise
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
   try {
-    return await bench(options, root, resources, interrupt.signal);
+    return await bench(options, local, root, resources, interrupt.signal);
   } catch (error) {
     warn(stackOf(error));
     return interrupt.signal.aborted ? 130 : 1;

@@ -27,7 +27,7 @@ import {
   startPreview,
   warn,
 } from './browser-runs';
-import { localDataset } from './local-files';
+import { checkOutputFolder, localDataset } from './local-files';
 import { suiteMarkdown, type ExperimentResult, type SuiteResults, type VariantResult } from './paper-report';
 import {
   COMPARE_SECONDS_PER_EPOCH,
@@ -180,6 +180,8 @@ async function runSuite(argv: string[], root: string, resources: Resources, inte
     const text = formatSweep(bench.sweep);
     throw new BenchArgsError('--sweep', text, 'npm run bench only', `--sweep ${JSON.stringify(text)} is a flag of npm run bench, not of bench:paper: each experiment names its own variants. Sweep with npm run bench -- --sweep ${text}.`);
   }
+  // Now, not after the last experiment: a folder that cannot be written would lose the suite's results.
+  checkOutputFolder('--out-dir', options.outDir);
   // A --max-seconds given on the command line caps compare's runs too.
   if (bench.config.maxSeconds !== undefined) options.suite.compareMaxSeconds = bench.config.maxSeconds;
   const seeds = bench.seeds;

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { quote } from '../core/errors';
 import { CONFIG_KEYS, DEFAULT_CONFIG, type Algo } from '../core/config';
 import type { RunResult } from '../protocol';
 import { BenchArgsError, parseBenchArgs, usage } from './args';
@@ -74,7 +75,7 @@ describe('--sweep on the command line', () => {
     expect(sweepError('learningRate=')).toMatch(/"" is not a valid learningRate/);
     expect(sweepError('learningRate=0.1,0.2,0.10')).toBe(`Invalid --sweep: "learningRate=0.1,0.2,0.10": learningRate 0.1 is listed twice. ${allowed}`);
     const many = Array.from({ length: MAX_SWEEP_VALUES + 1 }, (_, i) => (i + 1) / 100).join(',');
-    expect(sweepError(`learningRate=${many}`)).toBe(`Invalid --sweep: ${JSON.stringify(`learningRate=${many}`)}. ${allowed}`);
+    expect(sweepError(`learningRate=${many}`)).toBe(`Invalid --sweep: ${quote(`learningRate=${many}`)}. ${allowed}`);
     const most = Array.from({ length: MAX_SWEEP_VALUES }, (_, i) => (i + 1) / 100).join(',');
     expect(parse('--sweep', `learningRate=${most}`).sweep?.values).toHaveLength(MAX_SWEEP_VALUES);
   });

@@ -9,6 +9,7 @@
  */
 import type { Algo, RunConfig } from '../core/config';
 import type { RunResult } from '../protocol';
+import { quote } from '../core/errors';
 import { BenchArgsError, type BenchItem } from './arg-values';
 import type { ConfigKey } from './args';
 import { groupBy, median, present, type Group } from './stats';
@@ -73,7 +74,7 @@ export function parseSweep(text: string, rules: SweepRules): Sweep {
   if (key === undefined) throw new BenchArgsError(FLAG, text, form);
   const refused = NOT_SWEPT[key];
   if (refused !== undefined) {
-    throw new BenchArgsError(FLAG, text, form, `Invalid ${FLAG}: ${JSON.stringify(text)}: ${key} cannot be swept: ${refused}. Allowed: ${form}.`);
+    throw new BenchArgsError(FLAG, text, form, `Invalid ${FLAG}: ${quote(text)}: ${key} cannot be swept: ${refused}. Allowed: ${form}.`);
   }
   if (rules.flagGiven(key)) {
     const own = `--${rules.flagName(key)}`;
@@ -81,7 +82,7 @@ export function parseSweep(text: string, rules: SweepRules): Sweep {
       FLAG,
       text,
       'a key not also given as its own flag',
-      `${FLAG} ${JSON.stringify(text)} cannot be combined with ${own}: the sweep sets ${key} in every run. Give one of them.`,
+      `${FLAG} ${quote(text)} cannot be combined with ${own}: the sweep sets ${key} in every run. Give one of them.`,
     );
   }
   const list = `${key}=V1,V2,... with 2 to ${MAX_SWEEP_VALUES} distinct values`;
@@ -93,10 +94,10 @@ export function parseSweep(text: string, rules: SweepRules): Sweep {
       value = rules.value(key, item);
     } catch (error) {
       if (!(error instanceof BenchArgsError)) throw error;
-      throw new BenchArgsError(FLAG, text, error.allowed, `Invalid ${FLAG}: ${JSON.stringify(text)}: ${JSON.stringify(item)} is not a valid ${key}. Allowed: ${error.allowed}.`);
+      throw new BenchArgsError(FLAG, text, error.allowed, `Invalid ${FLAG}: ${quote(text)}: ${quote(item)} is not a valid ${key}. Allowed: ${error.allowed}.`);
     }
     if (values.includes(value)) {
-      throw new BenchArgsError(FLAG, text, list, `Invalid ${FLAG}: ${JSON.stringify(text)}: ${key} ${formatSweepValue(value)} is listed twice. Allowed: ${list}.`);
+      throw new BenchArgsError(FLAG, text, list, `Invalid ${FLAG}: ${quote(text)}: ${key} ${formatSweepValue(value)} is listed twice. Allowed: ${list}.`);
     }
     values.push(value);
   }

@@ -1,8 +1,10 @@
 /**
  * The validator's building blocks: the error every bad value raises (it
- * names the key, the value and what is allowed) and the checks config keys
- * are made of. No config knowledge here.
+ * names the key, the value and what is allowed), the checks config keys
+ * are made of, and the one reading of a number typed as text (URL, flags).
+ * No config knowledge here.
  */
+import { clip, quote } from './errors';
 
 /** A bad configuration value: names the key, the value and what is allowed. */
 export class ConfigError extends Error {
@@ -11,22 +13,44 @@ export class ConfigError extends Error {
     readonly key: string,
     readonly value: unknown,
     readonly allowed: string,
+    message = `Invalid ${clip(key)}: ${showValue(value)}. Allowed: ${allowed}.`,
   ) {
-    super(`Invalid ${key}: ${show(value)}. Allowed: ${allowed}.`);
+    super(message);
   }
 }
 
-function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+/** A value as an error message repeats it: strings quoted, anything long cut (errors.ts clip). */
+export function showValue(value: unknown): string {
+  if (typeof value === 'string') return quote(value);
   if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
     return String(value);
   }
   try {
-    const text = JSON.stringify(value);
-    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+    // undefined for functions and symbols.
+    const text: string | undefined = JSON.stringify(value);
+    return text === undefined ? String(value) : clip(text);
   } catch {
     return Object.prototype.toString.call(value);
   }
+}
+
+/**
+ * The one rule for a number typed as text, in a URL parameter and in a flag
+ * alike: decimal notation (a sign, digits, a fraction, an exponent), spaces
+ * around it ignored. Number() would also take `0x10` (16), `0b1`, `0o7`, ''
+ * and ' ' (0), which surprise more than they help.
+ */
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/** What parseDecimal accepts, for error messages. */
+export const DECIMAL_SYNTAX = 'a decimal number';
+
+/** The number `text` spells in decimal, or null when it is not one (see DECIMAL) or is not finite (1e999). */
+export function parseDecimal(text: string): number | null {
+  const t = text.trim();
+  if (!DECIMAL.test(t)) return null;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : null;
 }
 
 export type Check<T> = (key: string, value: unknown) => T;
@@ -75,3 +99,26 @@ export const boolean: Check<boolean> = (key, value) => {
   if (typeof value === 'boolean') return value;
   throw new ConfigError(key, value, 'true or false');
 };
+
+/** A rule that names a worker by index (a slowdown rule), with the rule as written. */
+export interface WorkerRule {
+  worker: number;
+  text: string;
+}
+
+/**
+ * Rules must name workers the pool has: workers are numbered from 0 in the
+ * order of the `workers` list. `poolSize` null is an `auto` pool, whose size
+ * is known only once the browser is asked, so it is not checked here.
+ */
+export function checkWorkerRules(key: string, value: unknown, rules: readonly WorkerRule[], poolSize: number | null): void {
+  if (poolSize === null) return;
+  const bad = rules.find((rule) => rule.worker >= poolSize);
+  if (bad === undefined) return;
+  throw new ConfigError(
+    key,
+    value,
+    `rules for workers 0 to ${poolSize - 1} (the pool has ${poolSize} worker${poolSize === 1 ? '' : 's'}, numbered from 0 in the order of workers); ` +
+      `rule ${clip(bad.text)} names worker ${bad.worker}`,
+  );
+}

@@ -10,6 +10,8 @@ import {
   validateConfig,
   workerCount,
 } from './config';
+import { checkWorkerRules, DECIMAL_SYNTAX, parseDecimal } from './config-checks';
+import { clip, MAX_ECHO_CHARS, quote } from './errors';
 
 describe('validateConfig', () => {
   it('fills defaults and keeps given values', () => {
@@ -121,5 +123,88 @@ describe('mechanismsOf', () => {
     expect(mechanismsOf(validateConfig({ weightedAggregation: false })).aggregation).toBe('uniform');
     expect(mechanismsOf(validateConfig({ lambda: 1 })).biasedSampling).toBe(false);
     expect(mechanismsOf(validateConfig({ aggregation: 'samples' })).aggregation).toBe('samples');
+  });
+});
+
+describe('echoed input is cut', () => {
+  it('keeps short text whole and cuts long text after MAX_ECHO_CHARS, saying how long it was', () => {
+    expect(clip('abc')).toBe('abc');
+    expect(clip('a'.repeat(MAX_ECHO_CHARS))).toBe('a'.repeat(MAX_ECHO_CHARS));
+    expect(clip('a'.repeat(200))).toBe(`${'a'.repeat(80)}… (200 characters)`);
+    expect(quote('ab"c')).toBe('"ab\\"c"');
+    expect(quote('a'.repeat(200))).toBe(`"${'a'.repeat(80)}"… (200 characters)`);
+    // A surrogate pair is not split: the emoji at 80..81 goes whole or not at all.
+    expect(clip(`${'a'.repeat(79)}😀${'b'.repeat(50)}`)).toBe(`${'a'.repeat(79)}… (131 characters)`);
+  });
+
+  it.each([
+    ['a long string', { dataset: 'x'.repeat(5000) }, 'dataset', /^Invalid dataset: "x{80}"… \(5000 characters\)\. Allowed: /],
+    ['a long list', { slowdown: Array.from({ length: 500 }, () => ({ worker: 99, factor: 1 })) }, 'slowdown', /^Invalid slowdown: \[\{"worker":99.{60,}… \(\d+ characters\)\. Allowed: /],
+    ['a long unknown key', { ['k'.repeat(300)]: 1 }, 'k'.repeat(300), /^Invalid k{80}… \(300 characters\): 1\. Allowed: a known key/],
+  ])('in ConfigError: %s', (_what, input, key, message) => {
+    try {
+      validateConfig(input);
+      expect.unreachable('should have thrown');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      // The key stays whole for code; the message cuts what the user gave.
+      expect((e as ConfigError).key).toBe(key);
+      expect((e as ConfigError).message).toMatch(message);
+    }
+  });
+});
+
+describe('parseDecimal: the one rule for numbers typed as text (URL parameters, flags)', () => {
+  it.each([
+    ['16', 16], ['-2.5', -2.5], ['+5', 5], ['.5', 0.5], ['5.', 5], ['1e3', 1000], ['1E-3', 0.001], [' 7\t', 7],
+    ['', null], ['  ', null], ['0x10', null], ['0b1', null], ['0o7', null], ['1_000', null], ['1,5', null],
+    ['12abc', null], ['Infinity', null], ['-Infinity', null], ['NaN', null], ['1e999', null], ['e3', null], ['.', null], ['--1', null],
+  ])('%j -> %s', (text, expected) => {
+    expect(parseDecimal(text)).toBe(expected);
+  });
+
+  it('agrees with Number() on every decimal it accepts', () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (n) => {
+        expect(parseDecimal(String(n))).toBe(Number(String(n)));
+      }),
+    );
+    expect(DECIMAL_SYNTAX).toMatch(/decimal/);
+  });
+});
+
+describe('checkWorkerRules: slowdown rules name workers of the pool', () => {
+  const rule = (worker: number, text = `${worker}:4`) => ({ worker, text });
+
+  it('refuses a rule past the pool, naming the rule, the worker and the pool size', () => {
+    expect(() => checkWorkerRules('slowdown', '5:4', [rule(5)], 3)).toThrow(
+      new ConfigError(
+        'slowdown',
+        '5:4',
+        'rules for workers 0 to 2 (the pool has 3 workers, numbered from 0 in the order of workers); rule 5:4 names worker 5',
+      ),
+    );
+    try {
+      checkWorkerRules('slowdown', '0:2,1:8@10', [rule(0, '0:2'), rule(1, '1:8@10')], 1);
+    } catch (e) {
+      expect((e as ConfigError).message).toBe(
+        'Invalid slowdown: "0:2,1:8@10". Allowed: rules for workers 0 to 0 (the pool has 1 worker, numbered from 0 in the order of workers); rule 1:8@10 names worker 1.',
+      );
+    }
+    expect.assertions(2);
+  });
+
+  it('validateConfig refuses a slowdown rule past an explicit pool, and leaves an auto pool to the engine', () => {
+    expect(() => validateConfig({ workers: 'webgpu:1,wasm:2', slowdown: '5:4' })).toThrow(
+      'Invalid slowdown: "5:4". Allowed: rules for workers 0 to 2 (the pool has 3 workers, numbered from 0 in the order of workers); rule 5:4 names worker 5.',
+    );
+    expect(() => validateConfig({ workers: 'webgpu:1,wasm:2', slowdown: '2:4' })).not.toThrow();
+    expect(() => validateConfig({ workers: 'auto', slowdown: '5:4' })).not.toThrow();
+  });
+
+  it('accepts rules within the pool, and any rule for an auto pool (its size is known in the browser)', () => {
+    expect(() => checkWorkerRules('slowdown', '2:4', [rule(0), rule(2)], 3)).not.toThrow();
+    expect(() => checkWorkerRules('slowdown', '7:4', [rule(7)], null)).not.toThrow();
+    expect(() => checkWorkerRules('slowdown', 'none', [], 1)).not.toThrow();
   });
 });

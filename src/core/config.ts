@@ -5,7 +5,7 @@
  * benchmark's flags (`--tau-fast` <-> `tauFast`).
  */
 
-import { boolean, ConfigError, integer, nullable, oneOf, real, type Check } from './config-checks';
+import { boolean, checkWorkerRules, ConfigError, integer, nullable, oneOf, real, type Check } from './config-checks';
 import { DATASET_SPEC_HELP, parseDatasetSpec } from './dataset-spec';
 import { BACKENDS, batchSizes, MAX_WORKERS, workers, type BackendName, type BatchSizes, type WorkerSpec } from './pool-spec';
 
@@ -129,8 +129,14 @@ export interface RunConfig {
   maxSeconds: number;
   /** Round limit; null = none. */
   maxRounds: number | null;
-  /** Evaluate the global model every this many rounds. */
-  evalEvery: number;
+  /**
+   * Evaluate the global model every this many rounds. null (the default):
+   * every round while no target is pending; while one is, only when the
+   * time cadence (evalEverySeconds, targetResolution) asks, since rounds of
+   * a few hundred ms each evaluated would spend a third of the wall clock
+   * evaluating.
+   */
+  evalEvery: number | null;
   /**
    * Also evaluate once the training clock has run this many seconds since
    * the last evaluation (sync: between steps, since its workers share one
@@ -170,6 +176,8 @@ export interface RunConfig {
   fallback: FallbackPolicy;
   /** Save a checkpoint every this many rounds (and at pause and stop); 0 = only at pause and stop. */
   checkpointEvery: number;
+  /** Saves of this run kept in the browser: a new one deletes the run's oldest beyond this many (never another run's). */
+  keepSaves: number;
   /** The run stops as diverged when the round loss exceeds this multiple of the best loss so far (or is not finite). */
   divergenceFactor: number;
 }
@@ -211,7 +219,7 @@ export const DEFAULT_CONFIG: Readonly<RunConfig> = Object.freeze({
   stopAtTarget: true,
   maxSeconds: 300,
   maxRounds: null,
-  evalEvery: 1,
+  evalEvery: null,
   evalEverySeconds: 5,
   targetResolution: 0.1,
   targetWindow: 0.05,
@@ -222,6 +230,7 @@ export const DEFAULT_CONFIG: Readonly<RunConfig> = Object.freeze({
   seed: 1,
   fallback: 'fallback',
   checkpointEvery: 10,
+  keepSaves: 3,
   divergenceFactor: 10,
 } satisfies RunConfig);
 
@@ -311,7 +320,7 @@ const CHECKS: { [K in keyof RunConfig]: Check<RunConfig[K]> } = {
   targetAccuracy: nullable(real(0, 1, false), 'a number in (0, 1]'),
   maxSeconds: real(0, 86_400, false),
   maxRounds: nullable(integer(1, 1_000_000), 'an integer from 1 to 1000000'),
-  evalEvery: integer(1, 10_000),
+  evalEvery: nullable(integer(1, 10_000), 'an integer from 1 to 10000'),
   evalEverySeconds: real(0, 86_400, true),
   targetResolution: real(0, 1, true),
   targetWindow: real(0, 1, true),
@@ -322,6 +331,7 @@ const CHECKS: { [K in keyof RunConfig]: Check<RunConfig[K]> } = {
   seed: integer(0, 2 ** 32 - 1),
   fallback: oneOf(FALLBACK_POLICIES),
   checkpointEvery: integer(0, 1_000_000),
+  keepSaves: integer(1, 100),
   divergenceFactor: real(1, 1e9, false),
 };
 
@@ -351,6 +361,8 @@ export function validateConfig(input: unknown, base: Readonly<RunConfig> = DEFAU
     if (record[key] === undefined) continue;
     (out as unknown as Record<string, unknown>)[key] = CHECKS[key](key, record[key]);
   }
+  // Across keys: a slowdown rule names a worker of an explicit pool (an auto pool is checked by the engine once resolved).
+  checkSlowdownWorkers(out, workerCount(out));
   return out;
 }
 
@@ -391,4 +403,14 @@ export function mechanismsOf(config: RunConfig): Mechanisms {
       throw new ConfigError('algo', never, `one of ${ALGOS.join(', ')}`);
     }
   }
+}
+
+/** Refuses a slowdown rule for a worker past the pool's end (`poolSize` null: not known yet). */
+export function checkSlowdownWorkers(config: Pick<RunConfig, 'slowdown'>, poolSize: number | null): void {
+  checkWorkerRules(
+    'slowdown',
+    formatSlowdown(config.slowdown),
+    config.slowdown.map((r) => ({ worker: r.worker, text: formatSlowdown([r]) })),
+    poolSize,
+  );
 }

@@ -86,18 +86,37 @@ export function encodeIdx(dims: readonly number[], data: Uint8Array): Uint8Array
   return out;
 }
 
-/** Gunzips when the bytes start with the gzip magic 1f 8b; otherwise returns them as they are. */
+/**
+ * Gunzips when the bytes start with the gzip magic 1f 8b; otherwise returns
+ * them as they are. Bad gzip data (truncated, garbled, a wrong checksum)
+ * throws `<name>: corrupt gzip data (<the decompressor's reason>)`.
+ */
 export async function maybeGunzip(bytes: Uint8Array, name = 'data'): Promise<Uint8Array> {
   if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
   // Copied so that a view of a SharedArrayBuffer is accepted as a BlobPart.
   const stream = new Blob([bytes.slice()]).stream().pipeThrough(new DecompressionStream('gzip'));
+  // Read directly, not through `new Response(stream)`: Chrome reports a body
+  // stream's error as "Failed to fetch" and drops the decompressor's reason.
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
   try {
-    return new Uint8Array(await new Response(stream).arrayBuffer());
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      length += value.length;
+    }
   } catch (e) {
-    throw new DatasetFileError(
-      `${name}: starts with the gzip magic but does not decompress: ${messageOf(e)}`,
-    );
+    throw new DatasetFileError(`${name}: corrupt gzip data (${messageOf(e)})`, { cause: e });
   }
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
 }
 
 /** Tries `name`, then `name.gz`; null when neither is there. */

@@ -16,7 +16,7 @@
  * restored to the last good one. Checkpoints let a reloaded page resume.
  */
 import type { Checkpoint } from '../checkpoint/format';
-import { ConfigError, DEFAULT_CONFIG, resolveWorkers, validateConfig, type BackendName, type ModelName, type RunConfig, type WorkerGroup } from '../core/config';
+import { checkSlowdownWorkers, ConfigError, DEFAULT_CONFIG, resolveWorkers, validateConfig, type BackendName, type ModelName, type RunConfig, type WorkerGroup } from '../core/config';
 import { asError, messageOf } from '../core/errors';
 import type { LoadedDataset } from '../data/sources';
 import type { DatasetInfo, EngineEvent, HardSample, ModelArtifacts, PoolDecision, RoundEvent, RunPhase, RunResult, WorkerInfo } from '../protocol';
@@ -143,11 +143,16 @@ export class Engine {
     return next;
   }
 
-  /** Stops after the current round (or before the first); the trained global model stays. */
+  /**
+   * Stops at once: the round in progress ends at the step each worker is
+   * taking (an emulated slowdown's wait is cut short) and is averaged as the
+   * shorter round it was; profiling ends likewise. The trained global model stays.
+   */
   stop(): void {
     if (this.isRunning() && this.currentPhase !== 'stopping') {
       this.stopRequested = true;
-      this.setPhase('stopping', 'Stopping after the current round.');
+      this.prepared?.views.interrupt();
+      this.setPhase('stopping', 'Stopping: each worker ends the step it is taking.');
       this.resumeWaiter?.();
     }
   }
@@ -258,9 +263,14 @@ export class Engine {
     this.current = null;
     this.stopRequested = false;
     this.pauseRequested = false;
+    let stopWatch = (): void => undefined;
     try {
       this.setPhase('starting', `Preparing ${config.dataset} for ${config.model}.`);
       const memory = await this.prepare(config.dataset, config.model);
+      // A stop asked while loading holds; else the last run's interrupt is cleared.
+      if (this.stopRequested) memory.views.interrupt();
+      else memory.views.clearInterrupt();
+      stopWatch = clock.watchTimeLimit(() => memory.views.interrupt());
       this.setPhase('starting', 'Starting workers.');
       const pool = await this.ensurePool(config, memory);
       const opened = await openRun({
@@ -280,8 +290,9 @@ export class Engine {
       leave(run, opened.lost, control);
       this.publishWorkers(run);
       if (resume) await this.announceResume(run, resume);
-      let stoppedBy: RunResult['stoppedBy'] = 'user';
-      if (!this.stopRequested) {
+      // Profiling cut short by stop() or the time limit: no round is trained.
+      let stoppedBy: RunResult['stoppedBy'] = this.stopRequested ? 'user' : 'time';
+      if (!this.stopRequested && !memory.views.interrupted()) {
         this.setPhase('training', `Training with ${config.algo}.`);
         stoppedBy = await trainRounds(run, control);
       }
@@ -293,6 +304,7 @@ export class Engine {
       this.setPhase('failed', messageOf(e));
       throw e;
     } finally {
+      stopWatch();
       for (const j of this.joining.splice(0)) j.reject(new RunStateError('The run ended before the worker could join.'));
     }
   }
@@ -397,7 +409,9 @@ export class Engine {
     if (!this.options.detectPool) {
       throw new ConfigError('workers', 'auto', 'an explicit pool here (nothing detects this platform\'s devices), e.g. cpu:2');
     }
-    return { ...config, workers: resolveWorkers('auto', await this.options.detectPool()) };
+    const workers = resolveWorkers('auto', await this.options.detectPool());
+    checkSlowdownWorkers(config, workers.reduce((n, g) => n + g.count, 0));
+    return { ...config, workers };
   }
 
   private async ensurePool(config: RunConfig & { workers: WorkerGroup[] }, memory: Prepared): Promise<WorkerPool> {

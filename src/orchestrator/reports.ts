@@ -3,7 +3,7 @@
  * a round, the round event, and the run result. Built in one place so the
  * local round, the sync round and idle members report the same fields.
  */
-import type { RoundEvent, RunResult } from '../protocol';
+import type { RoundEvent, RunResult, WorkerSummary } from '../protocol';
 import type { RunClock, StopReason } from './run-clock';
 import type { Member, MemberWork, RunState } from './run-state';
 
@@ -50,21 +50,24 @@ export function runResult(run: RunState, history: readonly RoundEvent[], stopped
   return {
     algo: config.algo,
     config,
-    workers: [...run.members, ...run.parked.map((p) => p.member), ...run.departed].map((m) => ({
-      id: m.worker.id,
-      backend: m.worker.report.backend,
-      requested: m.worker.requested,
-      stepMs: m.stepMs,
-      measuredStepMs: m.measuredStepMs,
-      slowdown: m.slowdown,
-      tau: m.tau,
-      steps: m.steps,
-      samples: m.samples,
-      busyMs: m.busyMs,
-      idleMs: m.idleMs,
-      left: run.departed.includes(m) ? (m.worker.lostReason() ?? 'left') : null,
-      parked: run.parked.find((p) => p.member === m)?.reason ?? null,
-    })),
+    workers: withPriorWork(
+      run,
+      [...run.members, ...run.parked.map((p) => p.member), ...run.departed].map((m) => ({
+        id: m.worker.id,
+        backend: m.worker.report.backend,
+        requested: m.worker.requested,
+        stepMs: m.stepMs,
+        measuredStepMs: m.measuredStepMs,
+        slowdown: m.slowdown,
+        tau: m.tau,
+        steps: m.steps,
+        samples: m.samples,
+        busyMs: m.busyMs,
+        idleMs: m.idleMs,
+        left: run.departed.includes(m) ? (m.worker.lostReason() ?? 'left') : null,
+        parked: run.parked.find((p) => p.member === m)?.reason ?? null,
+      })),
+    ),
     rounds: run.round,
     wallMs: clock.wallMs(),
     trainMs: clock.trainMs,
@@ -92,6 +95,32 @@ export function runResult(run: RunState, history: readonly RoundEvent[], stopped
       ...(e.notes.length > 0 ? { notes: e.notes } : {}),
     })),
   };
+}
+
+/**
+ * A resumed run's workers with the work of the run's earlier part added (by
+ * worker id, which the pool keeps across page loads); a worker of the
+ * earlier part that is not in this pool is listed as having left then.
+ */
+function withPriorWork(run: RunState, now: WorkerSummary[]): WorkerSummary[] {
+  const out = now.map((w) => ({ ...w }));
+  for (const prior of run.priorWork) {
+    const w = out.find((x) => x.id === prior.id);
+    if (w) {
+      w.steps += prior.steps;
+      w.samples += prior.samples;
+      w.busyMs += prior.busyMs;
+      w.idleMs += prior.idleMs;
+    } else {
+      const backend = prior.backend as WorkerSummary['backend'];
+      out.push({
+        id: prior.id, backend, requested: backend, stepMs: 0, measuredStepMs: 0, slowdown: 1, tau: 0,
+        steps: prior.steps, samples: prior.samples, busyMs: prior.busyMs, idleMs: prior.idleMs,
+        left: 'not in the pool after the resume', parked: null,
+      });
+    }
+  }
+  return out;
 }
 
 function wholeTestSetOf(clock: RunClock): RunResult['wholeTestSet'] {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CONFIG, validateConfig, type RunConfig } from '../core/config';
 import type { RoundEvent } from '../protocol';
 import { FAR_RESOLUTION_FACTOR, MIN_PROBE_GAP_MS, RunClock, roundsPerEpoch } from './run-clock';
@@ -113,6 +113,42 @@ describe('RunClock', () => {
     await always.clock.round(async () => always.advance(10_000));
     always.clock.evaluated(always.clock.trainMs, false, 0.1);
     expect(always.clock.msUntilEvaluation()).toBe(1000);
+  });
+
+  it('calls the time limit once the training clock passes maxSeconds, in the middle of a round or of profiling, not during evaluation', async () => {
+    vi.useFakeTimers();
+    try {
+      const { clock, advance } = clockOf({ maxSeconds: 2 });
+      let expired = 0;
+      const cancel = clock.watchTimeLimit(() => expired++);
+      await clock.profiling(async () => {
+        advance(500);
+        vi.advanceTimersByTime(1000);
+      });
+      expect(expired).toBe(0);
+      await clock.round(async () => {
+        advance(1000);
+        await clock.evaluation(async () => advance(5000));
+        vi.advanceTimersByTime(1000);
+        // 1.5 s on the training clock: the evaluation does not count.
+        expect(expired).toBe(0);
+        advance(600);
+        vi.advanceTimersByTime(1000);
+        expect(expired).toBe(1);
+      });
+      vi.advanceTimersByTime(10_000);
+      expect(expired).toBe(1);
+      cancel();
+      // Cancelled before the limit: never called.
+      const other = clockOf({ maxSeconds: 2 });
+      let late = 0;
+      other.clock.watchTimeLimit(() => late++)();
+      await other.clock.round(async () => other.advance(3000));
+      vi.advanceTimersByTime(10_000);
+      expect(late).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('waits after an evaluation until evaluating stays within maxEvalShare of the time', async () => {

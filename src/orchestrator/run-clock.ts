@@ -17,6 +17,7 @@
  * discrete, so the crossing lies after the evaluation before it: both are
  * kept, and the wall clock at the confirmation.
  */
+import type { RunTotals } from '../checkpoint/format';
 import type { RunConfig } from '../core/config';
 import type { RoundEvent, RunResult } from '../protocol';
 
@@ -42,6 +43,14 @@ export function roundsPerEpoch(n: number, config: Pick<RunConfig, 'batchSize' | 
   return Math.max(1, Math.floor(n / (config.batchSize * Math.max(1, workers) * config.tauFast)));
 }
 
+/** Where a resumed run's clocks go on from (see resumedClocks in checkpointing.ts). */
+export interface ResumedClocks {
+  trainMs: number;
+  wallMs: number;
+  /** The sums of the run's earlier part; null when the checkpoint does not have them. */
+  totals: RunTotals | null;
+}
+
 export class RunClock {
   private readonly startedAt: number;
   trainMs: number;
@@ -65,15 +74,23 @@ export class RunClock {
   private lastAccuracy: number | null = null;
   /** Wall ms the last evaluation took (for maxEvalShare). */
   private lastEvalCostMs = 0;
-  /** Start of the round in progress, and time spent off the training clock inside it. */
+  /** Start of the round (or profiling) in progress, and time spent off the training clock inside it. */
   private round$: { start: number; offMs: number } | null = null;
 
   constructor(
     private readonly config: RunConfig,
-    resumed: { trainMs: number; wallMs: number } | null = null,
+    resumed: ResumedClocks | { trainMs: number; wallMs: number } | null = null,
     private readonly now: () => number = () => performance.now(),
   ) {
     this.trainMs = resumed?.trainMs ?? 0;
+    const totals = resumed && 'totals' in resumed ? resumed.totals : null;
+    if (totals) {
+      this.profileMs = totals.profileMs;
+      this.evalMs = totals.evalMs;
+      this.aggregateMs = totals.aggregateMs;
+      this.exchangeMs = totals.exchangeMs;
+      Object.assign(this.wholeTestSet, totals.wholeTestSet);
+    }
     this.lastEvalTrainMs = this.trainMs;
     this.startedAt = this.now() - (resumed?.wallMs ?? 0);
   }
@@ -90,14 +107,38 @@ export class RunClock {
 
   /** Times profiling: on the training clock. */
   async profiling<T>(work: () => Promise<T>): Promise<T> {
-    const t0 = this.now();
+    const r = { start: this.now(), offMs: 0 };
+    this.round$ = r;
     try {
       return await work();
     } finally {
-      const ms = this.now() - t0;
+      this.round$ = null;
+      const ms = this.now() - r.start;
       this.profileMs += ms;
       this.trainMs += ms;
     }
+  }
+
+  /**
+   * Calls `expire` once the training clock passes maxSeconds, also in the
+   * middle of a round or of profiling (which then end at the step in
+   * progress); returns the cancel. Polled: evaluations pause the clock.
+   */
+  watchTimeLimit(expire: () => void): () => void {
+    const limitMs = this.config.maxSeconds * 1000;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const check = (): void => {
+      const left = limitMs - this.trainMsNow();
+      if (left <= 0) {
+        timer = null;
+        expire();
+      } else timer = setTimeout(check, Math.min(Math.max(left, 20), 1000));
+    };
+    check();
+    return () => {
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+    };
   }
 
   /** Times `work` as a round: on the training clock, less what it spent in `offClock`. */
@@ -141,6 +182,11 @@ export class RunClock {
     return this.trainMsNow() - this.lastEvalTrainMs >= this.costGapMs();
   }
 
+  /** True while a target is set, not yet reached, and its cadence (targetResolution) on. */
+  targetPending(): boolean {
+    return this.config.targetAccuracy !== null && this.timeToTargetMs === null && this.config.targetResolution > 0;
+  }
+
   /** True when an evaluation is due by the training-clock cadence. */
   evaluationDue(): boolean {
     return this.msUntilEvaluation() <= 0;
@@ -160,7 +206,7 @@ export class RunClock {
     const { evalEverySeconds, targetResolution, targetAccuracy, targetWindow } = this.config;
     const since = this.trainMsNow() - this.lastEvalTrainMs;
     let gap = evalEverySeconds > 0 ? evalEverySeconds * 1000 : Infinity;
-    if (targetAccuracy !== null && this.timeToTargetMs === null && targetResolution > 0) {
+    if (targetAccuracy !== null && this.targetPending()) {
       const far = this.lastAccuracy !== null && this.lastAccuracy < targetAccuracy - targetWindow;
       const growth = targetResolution * (far ? FAR_RESOLUTION_FACTOR : 1);
       gap = Math.min(gap, Math.max(MIN_PROBE_GAP_MS, this.lastEvalTrainMs * growth));

@@ -57,9 +57,18 @@ export function optimizerSettings(config: RunConfig, model: ModelSpec, learningR
 }
 
 /**
- * Watches the round loss: a loss that is not finite, or above `factor` times
- * the best so far, is divergence. Otherwise the round's model is the last
- * good one.
+ * A round loss this many times an untrained classifier's (ln classes) is
+ * divergence whatever came before: guessing uniformly does better, and no
+ * healthy run's round averages that far above it (a fresh model starts near
+ * 1x). `factor` x the best so far cannot see it when the first round already
+ * blew up (learning rate 10: 16.4, then about 5, for ten classes).
+ */
+export const EXPLODED_FACTOR = 3;
+
+/**
+ * Watches the round loss: a loss that is not finite, above `factor` times
+ * the best so far, or above EXPLODED_FACTOR times an untrained model's, is
+ * divergence. Otherwise the round's model is the last good one.
  */
 export class DivergenceGuard {
   private best: number;
@@ -71,7 +80,7 @@ export class DivergenceGuard {
    */
   constructor(
     private readonly factor: number,
-    reference = Number.POSITIVE_INFINITY,
+    private readonly reference = Number.POSITIVE_INFINITY,
   ) {
     this.best = reference;
   }
@@ -79,6 +88,9 @@ export class DivergenceGuard {
   /** Null when the loss is fine, else why it is not. */
   check(loss: number): string | null {
     if (!Number.isFinite(loss)) return `loss is ${loss}`;
+    if (Number.isFinite(this.reference) && loss > EXPLODED_FACTOR * this.reference) {
+      return `loss ${loss.toPrecision(4)} is over ${EXPLODED_FACTOR}x an untrained model's (${this.reference.toPrecision(4)}): worse than guessing`;
+    }
     if (Number.isFinite(this.best) && loss > this.factor * this.best) {
       return `loss ${loss.toPrecision(4)} is over ${this.factor}x the best so far (${this.best.toPrecision(4)})`;
     }

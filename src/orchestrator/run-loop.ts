@@ -73,8 +73,9 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
     run.clock.exchangeMs += outcome.exchangeMs;
     leave(run, outcome.lost, control);
 
-    // A round where every model held NaN is divergence; one where every worker left is not.
-    const diverged = outcome.work.size > 0 || outcome.nonFinite > 0 ? run.guard.check(outcome.loss) : null;
+    // A round where every model held NaN is divergence; one where every worker left, or a stop came before any step, is not.
+    const trained = [...outcome.work.values()].some((w) => w.steps > 0);
+    const diverged = trained || outcome.nonFinite > 0 ? run.guard.check(outcome.loss) : null;
     if (diverged) {
       // Undone before anyone hears of the round: theta_bar and the loss table are the last good round's.
       views.global.set(run.lastGood);
@@ -84,7 +85,8 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
       run.committedRound = round;
     }
     // After a probe that reached the target the round ended there: its evaluation stands for the round.
-    const due = (round % config.evalEvery === 0 && run.clock.evaluationAffordable()) || run.clock.evaluationDue();
+    const everyRounds = config.evalEvery ?? (run.clock.targetPending() ? null : 1);
+    const due = (everyRounds !== null && round % everyRounds === 0 && run.clock.evaluationAffordable()) || run.clock.evaluationDue();
     const probedEnd = probes.length > 0 && outcome.endedEarly;
     const evaluation = diverged || run.members.length === 0 || !due || probedEnd ? null : await evaluateRound(run, round);
     const workers = await Promise.all([
@@ -147,11 +149,40 @@ export async function finishRun(run: RunState, stoppedBy: StopReason, control: R
     finalAccuracy = run.fullEval.accuracy;
   } else if (run.members.length > 0) {
     const report = await run.clock.evaluation(() => evaluateWholeSet(run)).catch(() => null);
-    if (report) finalAccuracy = report.accuracy;
+    if (report) {
+      finalAccuracy = report.accuracy;
+      // theta_bar is the committed round's (a diverged round is undone): the last save carries this figure.
+      run.fullEval = { round: run.committedRound, accuracy: report.accuracy };
+    }
+  }
+  const chance = atChance(run, finalAccuracy);
+  if (chance && run.message === null) {
+    run.message = chance;
+    run.log('warn', chance);
   }
   // A run stopped before its first round has nothing new: the saved run it would replace stays.
   if (run.round > 0) await control.checkpoint();
   return runResult(run, control.history, stoppedBy, finalAccuracy);
+}
+
+/** Rounds after which a model still at chance is not learning (a round or two can be too short to tell). */
+export const CHANCE_AFTER_ROUNDS = 3;
+
+/**
+ * Why the run's model is no better than guessing (accuracy within half of
+ * chance above 1 / classes, after CHANCE_AFTER_ROUNDS rounds), or null. A
+ * learning rate too high for the guard to call divergence ends this way.
+ */
+export function atChance(run: Pick<RunState, 'committedRound' | 'memory' | 'config'>, accuracy: number | null): string | null {
+  const classes = run.memory.classes;
+  if (accuracy === null || run.committedRound < CHANCE_AFTER_ROUNDS || classes < 2) return null;
+  const chance = 1 / classes;
+  if (accuracy > 1.5 * chance) return null;
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  return (
+    `After ${run.committedRound} rounds the model sits at chance: ${pct(accuracy)} on the whole test set, where guessing gets ${pct(chance)}. ` +
+    `It is not learning: lower learningRate (now ${run.config.learningRate}) or check the data.`
+  );
 }
 
 /**

@@ -94,6 +94,8 @@ export async function openRun(input: {
   const fastBatch = fastestMember(members)?.batch ?? config.batchSize;
   clock.roundsPerEpoch = roundsPerEpoch(memory.trainSize, { batchSize: fastBatch, tauFast }, poolSize);
   const run: RunState = {
+    runId: resume?.runId ?? newRunId(),
+    priorWork: resume?.totals?.workers ?? [],
     config,
     mech,
     memory,
@@ -118,4 +120,13 @@ export async function openRun(input: {
     fullEval: null,
   };
   return { run, lost: departures };
+}
+
+/**
+ * A run id unique enough to key saves across tabs and page loads: time and
+ * random bits (crypto.randomUUID needs a secure context; getRandomValues does not).
+ */
+export function newRunId(): string {
+  const bits = crypto.getRandomValues(new Uint32Array(2));
+  return `${Date.now().toString(36)}-${Array.from(bits, (b) => b.toString(36)).join('')}`;
 }

@@ -3,6 +3,7 @@
  * round strategies and the roster. Types only: who changes what is said on
  * each field.
  */
+import type { RunTotals } from '../checkpoint/format';
 import type { Mechanisms, RunConfig } from '../core/config';
 import type { Rng } from '../core/rng';
 import type { UniformStream } from '../core/sampler';
@@ -74,6 +75,10 @@ export interface RoundOutcome {
 
 /** Everything one run carries from round to round. */
 export interface RunState {
+  /** Identifies the run across its saves and resumes. */
+  readonly runId: string;
+  /** Per-worker work of a resumed run's earlier part (from its checkpoint's totals), for whole-run totals. */
+  readonly priorWork: readonly RunTotals['workers'][number][];
   readonly config: RunConfig;
   readonly mech: Mechanisms;
   readonly memory: Prepared;

@@ -75,3 +75,48 @@ describe('SharedViews', () => {
     expect(() => new SharedViews(new SharedArrayBuffer(16), spec)).toThrow(/needs/);
   });
 });
+
+describe('SharedViews interrupt', () => {
+  const small = { ...PARAMS, paramCount: 4, trainSize: 4, testSize: 1, sampleBytes: 1, shardCapacity: 4 };
+
+  it('wakes a thread sleeping its emulated slowdown at once, and leaves the slot versions alone', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const spec = computeLayout(small);
+    const views = new SharedViews(new SharedArrayBuffer(spec.totalBytes), spec);
+    views.publishSlot(0, 7);
+    // The sleeper waits on the interrupt word as a trainer does, for up to an hour.
+    const sleeper = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const control = new Int32Array(workerData.buffer, workerData.offset, 1);
+       parentPort.postMessage('sleeping');
+       parentPort.postMessage(Atomics.wait(control, 0, 0, 3600000));`,
+      { eval: true, workerData: { buffer: views.buffer, offset: spec.control.offset } },
+    );
+    try {
+      const messages: string[] = [];
+      const woke = new Promise<string>((resolve) =>
+        sleeper.on('message', (m: string) => {
+          messages.push(m);
+          if (m === 'sleeping') setTimeout(() => views.interrupt(), 50);
+          else resolve(m);
+        }),
+      );
+      expect(await woke).toMatch(/^(ok|not-equal)$/);
+      expect(views.interrupted()).toBe(true);
+      expect(views.slotVersion(0)).toBe(7);
+      views.clearInterrupt();
+      expect(views.interrupted()).toBe(false);
+    } finally {
+      await sleeper.terminate();
+    }
+  });
+
+  it('does not sleep once interrupted', () => {
+    const spec = computeLayout(small);
+    const views = new SharedViews(new SharedArrayBuffer(spec.totalBytes), spec);
+    views.interrupt();
+    // An hour, unless the interrupt word cuts it short (the test would time out).
+    views.sleepUnlessInterrupted(3_600_000);
+    expect(views.interrupted()).toBe(true);
+  });
+});

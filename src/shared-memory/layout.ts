@@ -5,7 +5,7 @@
  * layout is known anywhere else.
  *
  * Regions (byte offsets, each aligned to 16):
- *   control   Int32[CONTROL_WORDS]         slot versions, Atomics only
+ *   control   Int32[CONTROL_WORDS]         interrupt word, slot versions; Atomics only
  *   global    Float32[paramCount]          theta_bar, written by the orchestrator
  *   gradient  Float32[paramCount]          averaged gradient (sync SGD)
  *   slots     Float32[slots * paramCount]  theta_i (or g_i for sync), one per worker
@@ -28,10 +28,18 @@
  * version (Atomics.store by the worker after writing its slot) is a check,
  * not a lock: the orchestrator refuses a slot whose version is not the round
  * it asked for (a call that answered for a different round).
+ *
+ * Interrupt: the one word written while calls are in flight. The
+ * orchestrator sets it (stop(), the time limit) and wakes every thread
+ * sleeping on it; a trainer checks it before each step and sleeps its
+ * emulated slowdown on it, so a stop ends a long step's wait at once instead
+ * of after it. The orchestrator clears it before the next run.
  */
 
 /** Int32 words in the control region. */
 export const CONTROL_WORDS = 64;
+/** Control word INTERRUPT_WORD: non-zero while the orchestrator asks every trainer to stop early. */
+export const INTERRUPT_WORD = 0;
 /** Control words SLOT_VERSION_BASE + i: version of worker i's slot. */
 export const SLOT_VERSION_BASE = 16;
 
@@ -154,6 +162,28 @@ export class SharedViews {
   publishSlot(worker: number, version: number): void {
     this.checked(this.slotViews, worker, 'slot');
     Atomics.store(this.control, SLOT_VERSION_BASE + worker, version);
+  }
+
+  /** Asks every trainer to end its current call early, and wakes those sleeping an emulated slowdown. */
+  interrupt(): void {
+    Atomics.store(this.control, INTERRUPT_WORD, 1);
+    Atomics.notify(this.control, INTERRUPT_WORD);
+  }
+
+  clearInterrupt(): void {
+    Atomics.store(this.control, INTERRUPT_WORD, 0);
+  }
+
+  interrupted(): boolean {
+    return Atomics.load(this.control, INTERRUPT_WORD) !== 0;
+  }
+
+  /**
+   * Sleeps up to `ms` on the interrupt word (frees the core, as a slower
+   * device would); returns at once when interrupted.
+   */
+  sleepUnlessInterrupted(ms: number): void {
+    if (ms > 0) Atomics.wait(this.control, INTERRUPT_WORD, 0, ms);
   }
 
   slotVersion(worker: number): number {

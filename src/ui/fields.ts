@@ -207,7 +207,15 @@ const SPECS: { [K in keyof RunConfig]: Spec } = {
     hint: 'Off: keep training after the target accuracy is reached (time to target is still recorded).',
   },
   seed: { label: 'Seed', kind: 'integer', group: 'length', min: 0, max: 2 ** 32 - 1 },
-  evalEvery: { label: 'Evaluate every N rounds', kind: 'integer', group: 'advanced', min: 1, max: 10_000 },
+  evalEvery: {
+    label: 'Evaluate every N rounds',
+    kind: 'integer',
+    group: 'advanced',
+    min: 1,
+    max: 10_000,
+    nullable: true,
+    hint: 'Empty: every round, except while a target is pending, when the time-to-target cadence below decides.',
+  },
   evalEverySeconds: {
     label: 'Evaluate every N training seconds',
     kind: 'real',
@@ -250,6 +258,14 @@ const SPECS: { [K in keyof RunConfig]: Spec } = {
     min: 0,
     max: 1_000_000,
     hint: 'Also at pause and stop; 0: only then.',
+  },
+  keepSaves: {
+    label: 'Saves kept per run',
+    kind: 'integer',
+    group: 'advanced',
+    min: 1,
+    max: 100,
+    hint: "A new save deletes this run's oldest beyond this many; other runs' saves are never touched.",
   },
   divergenceFactor: {
     label: 'Divergence factor',

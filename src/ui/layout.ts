@@ -3,9 +3,10 @@
  * live "Training" panel and the "Compare and export" panel. The parts build
  * their own elements; this arranges them and owns the alert area.
  */
-import { DEFAULT_CONFIG, type ConfigError, type RunConfig } from '../core/config';
+import type { ConfigError } from '../core/config';
+import { clip } from '../core/errors';
 import { el, errorAlert } from './dom';
-import { fieldKeyOf, formatValue } from './fields';
+import { urlErrorText } from './url-config';
 
 /** The live panel's parts, top to bottom. */
 export interface LivePanelParts {
@@ -68,11 +69,7 @@ function urlErrorAlert(errors: readonly ConfigError[]): HTMLElement {
     el(
       'ul',
       {},
-      errors.map((e) => {
-        const key = fieldKeyOf(e.key);
-        const fallback = key in DEFAULT_CONFIG ? ` Using the default, ${formatValue(key as keyof RunConfig, DEFAULT_CONFIG[key as keyof RunConfig], 'none')}.` : ' Ignored.';
-        return el('li', {}, [el('code', {}, [e.key]), `: ${e.message}${fallback}`]);
-      }),
+      errors.map((e) => el('li', {}, [el('code', {}, [clip(e.key)]), `: ${urlErrorText(e)}`])),
     ),
   ]);
   const dismiss = el('button', { type: 'button' }, ['Dismiss']);

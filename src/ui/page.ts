@@ -7,19 +7,22 @@
  */
 import type { ConfigStore } from '../api/config-store';
 import type { RunArchive } from '../api/run-archive';
+import { checkResumeSaved } from '../api/automation';
 import type { Capabilities } from '../backends/capabilities';
-import { loadCheckpoint } from '../checkpoint/store';
+import type { SaveStore } from '../checkpoint/store';
 import type { Algo, BackendName, ConfigError } from '../core/config';
 import { messageOf } from '../core/errors';
 import type { Engine } from '../orchestrator/engine';
-import type { EngineEvent, RunPhase, TandemApi } from '../protocol';
+import type { EngineEvent, RunPhase, RunResult, TandemApi } from '../protocol';
 import { CheckpointControls } from './checkpoints';
 import { PageLayout } from './layout';
 import type { LocalDatasets } from './local-dataset';
 import { LiveView } from './live-view';
+import { restoredEvents } from './loss-text';
 import { RunBook } from './run-book';
 import { RunControls, controlState, isActive } from './run-controls';
 import { finishedText, type TimeAxis } from './run-data';
+import { finalModel, layersModelFiles, modelMetadata, RunModels, type FinalModel } from './run-models';
 import { RunStarter } from './run-starter';
 import { RunsPanel, downloadModel } from './runs-panel';
 import { Sidebar } from './sidebar';
@@ -42,6 +45,8 @@ export interface PageDeps {
   local: LocalDatasets;
   /** The automation API, for what the page shares with scripts: saved and exported checkpoints. */
   api: TandemApi;
+  /** The runs saved in this browser (the same store the API and the engine's checkpoints use). */
+  saves: SaveStore;
 }
 
 /** Hardest samples shown. */
@@ -58,6 +63,8 @@ class TrainerPage {
   private isReady = false;
   private phase: RunPhase = 'idle';
   private readonly book = new RunBook();
+  /** Each finished run's final weights, for Download model. */
+  private readonly models = new RunModels();
   private readonly starter: RunStarter;
   private modelExporting = false;
   private axis: TimeAxis = 'wall';
@@ -74,11 +81,16 @@ class TrainerPage {
     this.engine = deps.engine;
     this.store = deps.store;
     this.archive = deps.archive;
-    this.checkpoints = new CheckpointControls({ api: deps.api, resume: () => void this.starter.resumeSaved() });
+    this.checkpoints = new CheckpointControls({
+      api: deps.api,
+      loadNewest: () => deps.saves.load(),
+      resume: (key) => void this.starter.resumeSaved(key),
+    });
     this.starter = new RunStarter({
       engine: deps.engine,
       store: deps.store,
-      loadSaved: loadCheckpoint,
+      loadSaved: (key) => deps.saves.load(key),
+      checkSaved: (saved) => checkResumeSaved(deps.engine, saved),
       engineBusy: () => isActive(this.phase),
       say: (text, error) => this.view.say(text, error),
       changed: () => this.refresh(),
@@ -166,6 +178,10 @@ class TrainerPage {
     this.store.subscribe((config) => {
       history.replaceState(history.state, '', `${location.pathname}?${formatUrlConfig(config)}${location.hash}`);
     });
+    // Another tab of this origin may have saved or discarded runs meanwhile.
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible' && !isActive(this.phase)) void this.checkpoints.refreshSaved();
+    });
   }
 
   private onEngine(event: EngineEvent): void {
@@ -178,6 +194,8 @@ class TrainerPage {
         const live = this.book.live;
         if (event.phase === 'failed' && live && !live.result) live.error = event.message;
         this.view.say(this.starter.prefix() + event.message, event.phase === 'failed');
+        // The run's last save is written before it ends: list it with the others.
+        if (event.phase === 'done' || event.phase === 'failed') void this.checkpoints.refreshSaved();
         break;
       }
       case 'workers':
@@ -194,6 +212,7 @@ class TrainerPage {
         this.view.addLog(event.level, event.message);
         break;
       case 'done': {
+        this.keepModel(event.result);
         const live = this.book.live;
         if (live && !live.result) this.book.recordOf(event.result, this.phase);
         this.view.say(`${this.starter.prefix()}${finishedText(live?.n ?? null, event.result)}`);
@@ -212,12 +231,12 @@ class TrainerPage {
   private beginRun(): void {
     // A resumed run starts with its checkpoint's history (the engine has it already): charts, readouts and
     // run events continue from the saved round instead of starting over.
-    const history = this.engine.events();
+    const history = restoredEvents(this.engine.events());
     this.book.begin(this.starter.takePendingConfig(), history);
     this.view.clearLog();
     this.view.showRunEvents(history);
     this.workers.clear();
-    // The new run's checkpoints will replace the saved run; the banner would offer what is about to go.
+    // Out of the way while the run trains; its end lists the saved runs again, this one included.
     this.checkpoints.hideBanner();
     this.schedule();
   }
@@ -291,11 +310,43 @@ class TrainerPage {
     this.runs.show(this.archive.list().map((result) => ({ result, record: this.book.recordOf(result, this.phase) })));
   }
 
+  /** Keeps a finished run's final weights for Download model: the engine's model is replaced by the next run's. */
+  private keepModel(result: RunResult): void {
+    const checkpoint = this.engine.checkpoint();
+    if (!checkpoint) return;
+    try {
+      this.models.keep(result, finalModel(checkpoint, this.engine.datasetInfo()));
+    } catch (e) {
+      this.view.addLog('warn', `The run's model was not kept for Download model: ${messageOf(e)}`);
+    }
+  }
+
+  /**
+   * Downloads the final model of the run chosen under "Run to export"; before
+   * any run has finished, the paused run's model as it stands.
+   */
   private async exportModel(): Promise<void> {
     this.modelExporting = true;
     this.refresh();
     try {
-      downloadModel(await this.engine.exportModel());
+      const chosen = this.runs.chosenRun();
+      let model: FinalModel;
+      let run: number | null;
+      let accuracy: number | null;
+      if (chosen) {
+        const kept = this.models.of(chosen.result);
+        if (!kept) throw new Error(`run #${chosen.record.n}'s weights were not kept (it did not end on this page).`);
+        model = kept;
+        run = chosen.record.n;
+        accuracy = chosen.result.finalAccuracy ?? kept.fullAccuracy;
+      } else {
+        const checkpoint = this.engine.checkpoint();
+        if (!checkpoint) throw new Error('No model yet: run training first.');
+        model = finalModel(checkpoint, this.engine.datasetInfo());
+        run = this.book.live?.n ?? null;
+        accuracy = model.fullAccuracy;
+      }
+      downloadModel(await layersModelFiles(model), modelMetadata(model, run, accuracy));
     } catch (e) {
       this.view.say(`Could not export the model: ${messageOf(e)}`);
     } finally {

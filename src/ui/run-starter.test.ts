@@ -29,8 +29,9 @@ class FakeEngine implements RunEngine {
 /** Lets the starter's awaits run until the next run has started (or the sequence ended). */
 const tick = () => new Promise((wake) => setTimeout(wake, 0));
 
-function setup(saved: Checkpoint | null = null) {
+function setup(saved: Checkpoint | null = null, checkSaved: (c: Checkpoint) => void = () => undefined) {
   const engine = new FakeEngine();
+  const loaded: (string | undefined)[] = [];
   const store = new ConfigStore({ tauFast: 16 });
   const said: [string, boolean][] = [];
   let changes = 0;
@@ -39,7 +40,11 @@ function setup(saved: Checkpoint | null = null) {
   const starter = new RunStarter({
     engine,
     store,
-    loadSaved: async () => saved,
+    loadSaved: async (key) => {
+      loaded.push(key);
+      return saved;
+    },
+    checkSaved,
     engineBusy: () => engineBusy,
     say: (text, error) => said.push([text, error]),
     changed: () => changes++,
@@ -48,6 +53,7 @@ function setup(saved: Checkpoint | null = null) {
   return {
     engine,
     store,
+    loaded,
     said,
     starter,
     changes: () => changes,
@@ -151,5 +157,47 @@ describe('RunStarter', () => {
     expect(said).toEqual([['The saved run could not go on: No run is saved in this browser.', true]]);
     expect(offeredAgain()).toBe(1);
     expect(starter.active).toBe(false);
+  });
+
+  it('resumes the save the key names', async () => {
+    const saved = { config: validateConfig({ algo: 'sync' }), round: 6 } as Checkpoint;
+    const { engine, starter, loaded } = setup(saved);
+    const done = starter.resumeSaved('run:abc');
+    await tick();
+    expect(loaded).toEqual(['run:abc']);
+    engine.runs[0]?.settle();
+    await done;
+  });
+
+  it('leaves the controls alone when the save is refused, or the engine refuses the run before it begins', async () => {
+    const saved = { config: validateConfig({ algo: 'sync', tauFast: 8 }), round: 6 } as Checkpoint;
+    const refusing = setup(saved, () => {
+      throw new Error('Checkpoint saved run r1: theta[0] is NaN');
+    });
+    await refusing.starter.resumeSaved();
+    expect(refusing.engine.runs).toHaveLength(0);
+    expect(refusing.store.get().tauFast).toBe(16);
+    expect(refusing.said).toEqual([['The saved run could not go on: Checkpoint saved run r1: theta[0] is NaN', true]]);
+
+    // The engine rejects before announcing the run (the page never took its config): the controls get theirs back.
+    const { engine, starter, store, said } = setup(saved);
+    const done = starter.resumeSaved();
+    await tick();
+    expect(store.get().tauFast).toBe(8);
+    engine.runs[0]?.settle(new Error('The checkpoint is of cnn on mnist, but the config asks for cnn on fashion-mnist.'));
+    await done;
+    expect(store.get().tauFast).toBe(16);
+    expect(said.at(-1)?.[1]).toBe(true);
+  });
+
+  it('keeps the resumed config on show when the run fails after it began', async () => {
+    const saved = { config: validateConfig({ algo: 'sync', tauFast: 8 }), round: 6 } as Checkpoint;
+    const { engine, starter, store } = setup(saved);
+    const done = starter.resumeSaved();
+    await tick();
+    expect(starter.takePendingConfig()).toBe(saved.config);
+    engine.runs[0]?.settle(new Error('worker 0 lost'));
+    await done;
+    expect(store.get().tauFast).toBe(8);
   });
 });

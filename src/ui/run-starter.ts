@@ -19,9 +19,11 @@ export interface RunEngine {
 export interface RunStarterDeps {
   readonly engine: RunEngine;
   /** The page's config store: a resumed run's config goes into the controls and the URL. */
-  readonly store: { set(config: Partial<RunConfig>): unknown };
-  /** The run saved in this browser, or null. */
-  readonly loadSaved: () => Promise<Checkpoint | null>;
+  readonly store: { get(): RunConfig; set(config: Partial<RunConfig>): unknown };
+  /** The save `key` names (a run's newest), or the newest of any run without one; null when nothing is saved. */
+  readonly loadSaved: (key?: string) => Promise<Checkpoint | null>;
+  /** Throws when a save must not be resumed (it fails the checks an import passes); before the config is touched. */
+  readonly checkSaved: (saved: Checkpoint) => void;
   /** True while a run holds the engine, whoever started it (a script's run included). */
   readonly engineBusy: () => boolean;
   /** The status line; `error` marks it as a failure. */
@@ -85,13 +87,28 @@ export class RunStarter {
     }
   }
 
-  /** Continues the run saved in this browser: its config goes into the controls, its history onto the charts. */
-  async resumeSaved(): Promise<void> {
+  /**
+   * Continues the run `key` names (the newest saved without one): its config
+   * goes into the controls, its history onto the charts. A save that is
+   * refused, or a run the engine refuses before it begins, leaves the
+   * controls as they were.
+   */
+  async resumeSaved(key?: string): Promise<void> {
     if (this.busy()) return;
     this.begin([]);
     let failed = false;
     try {
-      await resumeSaved({ load: this.deps.loadSaved, store: this.deps.store, run: (config, saved) => this.start(config, saved) });
+      await resumeSaved(
+        {
+          load: this.deps.loadSaved,
+          check: this.deps.checkSaved,
+          store: this.deps.store,
+          run: (config, saved) => this.start(config, saved),
+          // The page takes the pending config when the engine announces the run: from then on it has begun.
+          started: () => this.pending === null,
+        },
+        key,
+      );
     } catch (e) {
       failed = true;
       this.deps.say(`The saved run could not go on: ${messageOf(e)}`, true);

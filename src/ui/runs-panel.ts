@@ -9,9 +9,9 @@ import { percent, seconds } from '../core/format';
 import type { ModelArtifacts, RunResult } from '../protocol';
 import { colour, download, el } from './dom';
 import type { RunControls } from './run-controls';
+import { modelFileJson, type TandemModelMetadata } from './run-models';
 import {
   TIME_AXIS_LABELS,
-  modelJson,
   runCsv,
   runJson,
   runLabel,
@@ -88,7 +88,8 @@ export class RunsPanel {
       ]),
       el('p', { class: 'note' }, [
         'JSON: the run result with its history and every round event. CSV: one row per round, per-worker tau, steps, steps/s, busy, idle and why it was parked. ',
-        `Model: ${MODEL_FILE}.json and ${MODEL_FILE}.weights.bin in the tfjs layers format (tf.loadLayersModel) — the model of the run on the charts, after it is paused or finished.`,
+        `Model: ${MODEL_FILE}.json and ${MODEL_FILE}.weights.bin in the tfjs layers format (tf.loadLayersModel) — the final model of the run to export ` +
+          '(before any run has finished, the paused run’s); model.json names the run, and says the model takes float32 images scaled by 1/255 and outputs logits.',
       ]),
       deps.checkpoints,
     ]);
@@ -101,6 +102,11 @@ export class RunsPanel {
 
   hasSelection(): boolean {
     return this.exportSelect.value !== '';
+  }
+
+  /** The finished run chosen under "Run to export", or null when none has finished. */
+  chosenRun(): FinishedRun | null {
+    return this.exportSelect.value === '' ? null : (this.shown[Number(this.exportSelect.value)] ?? null);
   }
 
   /** Draws the finished runs table and the export list. */
@@ -150,7 +156,7 @@ export class RunsPanel {
 
   /** Downloads the chosen run as `tandem-run-<n>-<algo>.json` or `.csv`. */
   exportRun(kind: 'json' | 'csv'): void {
-    const run = this.shown[Number(this.exportSelect.value)];
+    const run = this.chosenRun();
     if (!run) return;
     const name = `tandem-run-${run.record.n}-${run.result.algo}`;
     if (kind === 'json') download(`${name}.json`, runJson(run.record), 'application/json');
@@ -158,9 +164,13 @@ export class RunsPanel {
   }
 }
 
-/** Downloads the model as MODEL_FILE.json and its weights file: the tfjs layers format, which tf.loadLayersModel reads. */
-export function downloadModel(artifacts: ModelArtifacts): void {
-  download(`${MODEL_FILE}.json`, modelJson(artifacts, `${MODEL_FILE}.weights.bin`), 'application/json');
+/**
+ * Downloads the model as MODEL_FILE.json and its weights file: the tfjs
+ * layers format, which tf.loadLayersModel reads; `metadata` says which run
+ * it is (model.getUserDefinedMetadata()).
+ */
+export function downloadModel(artifacts: ModelArtifacts, metadata: TandemModelMetadata): void {
+  download(`${MODEL_FILE}.json`, modelFileJson(artifacts, `${MODEL_FILE}.weights.bin`, metadata), 'application/json');
   download(`${MODEL_FILE}.weights.bin`, artifacts.weightData, 'application/octet-stream');
 }
 

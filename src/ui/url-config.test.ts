@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, validateConfig } from '../core/config';
-import { formatUrlConfig, parseUrlConfig } from './url-config';
+import { formatUrlConfig, parseUrlConfig, urlErrorText } from './url-config';
 
 describe('parseUrlConfig', () => {
   it('gives the defaults for an empty query', () => {
@@ -78,6 +78,51 @@ describe('parseUrlConfig', () => {
     expect(errors[0]?.key).toBe('batchSize');
   });
 
+  it('ignores settings that every object has, never using one as a value', () => {
+    const { config, errors } = parseUrlConfig('__proto__=1&constructor=x&toString=y&hasOwnProperty=z&tauFast.x=1&tauFast=8');
+    expect(config).toEqual(validateConfig({ tauFast: 8 }));
+    expect(errors.map((e) => e.key)).toEqual(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'tauFast.x']);
+    expect(errors.map((e) => urlErrorText(e))).toEqual([
+      'Ignored: unknown setting __proto__.',
+      'Ignored: unknown setting constructor.',
+      'Ignored: unknown setting toString.',
+      'Ignored: unknown setting hasOwnProperty.',
+      'Ignored: unknown setting tauFast.x.',
+    ]);
+    expect(({} as Record<string, unknown>)['tauFast']).toBeUndefined();
+  });
+
+  it('quotes __proto__ and constructor given as values, and names the default used instead', () => {
+    const { config, errors } = parseUrlConfig('tauFast=__proto__&dataset=constructor&workers=__proto__&slowdown=constructor');
+    expect(config).toEqual(validateConfig({}));
+    expect(errors.map((e) => urlErrorText(e))).toEqual([
+      'Invalid tauFast: "__proto__". Allowed: a decimal number. Using the default, 32.',
+      expect.stringMatching(/^Invalid dataset: "constructor"\. Allowed: .* Using the default, fashion-mnist\.$/),
+      expect.stringMatching(/^Invalid workers: "__proto__"\. Allowed: .* Using the default, auto\.$/),
+      expect.stringMatching(/^Invalid slowdown: "constructor"\. Allowed: .* Using the default, none\.$/),
+    ]);
+  });
+
+  it('names the setting a sub-key error belongs to, and the value kept over another base', () => {
+    const [error] = parseUrlConfig('workers=wasm:9').errors;
+    expect(urlErrorText(error!)).toMatch(/^Invalid workers: "wasm:9"\. Allowed: .* Using the default, auto\.$/);
+    const base = validateConfig({ tauFast: 4 });
+    expect(urlErrorText(parseUrlConfig('tauFast=0', base).errors[0]!, base)).toBe('Invalid tauFast: 0. Allowed: an integer from 1 to 4096. Using the previous value, 4.');
+  });
+
+  it('says a repeated parameter is ignored, not replaced by the default', () => {
+    const { errors } = parseUrlConfig('tauFast=8&tauFast=9');
+    expect(urlErrorText(errors[0]!)).toBe('Ignored: tauFast=9; tauFast is given more than once and the first value is used.');
+  });
+
+  it('cuts a very long value or name in its messages', () => {
+    const long = '9'.repeat(500);
+    const [value, name] = parseUrlConfig(`dataset=${long}&${'k'.repeat(300)}=1`).errors;
+    expect(value?.message).toContain(`"${'9'.repeat(80)}"… (500 characters)`);
+    expect(value?.message.length).toBeLessThan(300);
+    expect(name?.message).toBe(`Ignored: unknown setting ${'k'.repeat(80)}… (300 characters).`);
+  });
+
   it('reads over another base', () => {
     const base = validateConfig({ tauFast: 4 });
     expect(parseUrlConfig('seed=3', base).config).toMatchObject({ tauFast: 4, seed: 3 });
@@ -140,7 +185,10 @@ describe('parseUrlConfig on any input', () => {
       expect(e).toBeInstanceOf(ConfigError);
       expect(e.name).toBe('ConfigError');
       expect(names.has(e.key)).toBe(true);
-      expect(e.message).toContain(`Invalid ${e.key}:`);
+      expect(urlErrorText(e)).toContain(e.message);
+      if (e.message.startsWith('Ignored:')) expect(e.message).toMatch((CONFIG_KEYS as string[]).includes(e.key) ? /is given more than once/ : /^Ignored: unknown setting /);
+      else expect(e.message).toContain(`Invalid ${e.key.length > 80 ? e.key.slice(0, 40) : e.key}`);
+      expect(urlErrorText(e)).not.toContain('[object');
     }
   }
 

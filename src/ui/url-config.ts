@@ -5,7 +5,9 @@
  * Node tests cover it.
  */
 import { CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, validateConfig, type RunConfig } from '../core/config';
-import { formatValue } from './fields';
+import { DECIMAL_SYNTAX, parseDecimal } from '../core/config-checks';
+import { clip } from '../core/errors';
+import { fieldKeyOf, formatValue } from './fields';
 
 /** How an absent limit (no target accuracy, no round limit) is written; `null` is read too. */
 export const URL_NULL = 'none';
@@ -17,14 +19,23 @@ export interface UrlConfig {
   errors: ConfigError[];
 }
 
+/**
+ * A list lookup, not `name in DEFAULT_CONFIG`: `__proto__`, `constructor` and
+ * `toString` are in every object and are no settings.
+ */
 function isConfigKey(name: string): name is keyof RunConfig {
   return (CONFIG_KEYS as string[]).includes(name);
 }
 
+/** `allowed` of the errors for a parameter that is no setting, or is given twice; urlErrorText tells them apart by these. */
+const UNKNOWN = `a config key (${CONFIG_KEYS.join(', ')})`;
+const REPEATED = 'one value per parameter (the first one is used)';
+
 /**
  * Turns a parameter's text into the value the validator expects. Text that
  * is not of the key's type is passed on as text, so the validator's error
- * quotes exactly what was in the URL.
+ * quotes exactly what was in the URL. A number is read as a flag's is
+ * (parseDecimal); text that is not one is refused here, naming that rule.
  */
 function fromText(key: keyof RunConfig, text: string): unknown {
   const t = text.trim();
@@ -38,8 +49,10 @@ function fromText(key: keyof RunConfig, text: string): unknown {
   if (typeof standard === 'string') return t;
   if (t === URL_NULL || t === 'null') return null;
   if (typeof standard === 'boolean') return t === 'true' ? true : t === 'false' ? false : t;
-  const n = Number(t);
-  return t !== '' && Number.isFinite(n) ? n : t;
+  // A number, or null (epochs, targetAccuracy, maxRounds: null by default, a number when set).
+  const n = parseDecimal(t);
+  if (n === null) throw new ConfigError(key, text, standard === null ? `${DECIMAL_SYNTAX}, or ${URL_NULL}` : DECIMAL_SYNTAX);
+  return n;
 }
 
 /** Reads a query string (with or without the leading `?`) over `base`; each parameter is checked on its own. */
@@ -49,11 +62,11 @@ export function parseUrlConfig(search: string, base: Readonly<RunConfig> = DEFAU
   const seen = new Set<string>();
   for (const [name, text] of new URLSearchParams(search)) {
     if (!isConfigKey(name)) {
-      errors.push(new ConfigError(name, text, `a config key (${CONFIG_KEYS.join(', ')})`));
+      errors.push(new ConfigError(name, text, UNKNOWN, `Ignored: unknown setting ${clip(name)}.`));
       continue;
     }
     if (seen.has(name)) {
-      errors.push(new ConfigError(name, text, 'one value per parameter (the first one is used)'));
+      errors.push(new ConfigError(name, text, REPEATED, `Ignored: ${name}=${clip(text)}; ${name} is given more than once and the first value is used.`));
       continue;
     }
     seen.add(name);
@@ -65,6 +78,20 @@ export function parseUrlConfig(search: string, base: Readonly<RunConfig> = DEFAU
     }
   }
   return { config, errors };
+}
+
+/**
+ * What the page says about one refused parameter: the error, and for a
+ * setting whose value was refused, the value used instead (`base`'s, as
+ * parseUrlConfig keeps it). An unknown or repeated parameter says Ignored
+ * and nothing more.
+ */
+export function urlErrorText(error: ConfigError, base: Readonly<RunConfig> = DEFAULT_CONFIG): string {
+  if (error.allowed === UNKNOWN || error.allowed === REPEATED) return error.message;
+  // `workers[0].count` is the workers setting.
+  const key = fieldKeyOf(error.key);
+  if (!isConfigKey(key)) return error.message;
+  return `${error.message} Using ${base === DEFAULT_CONFIG ? 'the default' : 'the previous value'}, ${formatValue(key, base[key], URL_NULL)}.`;
 }
 
 /**

@@ -116,6 +116,25 @@ describe('TrainerCore', () => {
     expect([...measured]).toEqual([...plain]);
   });
 
+  it('interrupted, ends a round at the steps taken and profiling after one step, and sleeps no emulated slowdown', async () => {
+    views.interrupt();
+    try {
+      // A slowdown of 1e6 would sleep for hours per step if the interrupt did not cut it short.
+      const report = await core.runRound({ round: 401, steps: 5, shardOffset: 0, shardStored: TRAIN, slowdown: 1e6, resume: false });
+      expect(report.steps).toBe(0);
+      expect(report.samples).toBe(0);
+      expect(report.finite).toBe(true);
+      expect(views.slotVersion(0)).toBe(401);
+      const profile = await core.profile(2, 5, 1e6);
+      expect(profile.samplesMs).toHaveLength(1);
+      expect(Number.isFinite(profile.stepMs)).toBe(true);
+    } finally {
+      views.clearInterrupt();
+    }
+    const after = await core.runRound({ round: 402, steps: 3, shardOffset: 0, shardStored: TRAIN, slowdown: 1, resume: false });
+    expect(after.steps).toBe(3);
+  });
+
   it('records each sample’s own loss, at its index, from the forward pass before its step (local rounds and sync gradients)', async () => {
     const theta0 = initialTheta(model, createRng(11));
     const shard = views.shard(0);

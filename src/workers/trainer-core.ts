@@ -61,8 +61,6 @@ export class TrainerCore implements TrainerApi {
     seed: 0,
   };
   private readonly batches = new BatchSource();
-  /** Atomics.wait needs an Int32Array on shared memory; nothing ever wakes it. */
-  private readonly sleeper = new Int32Array(new SharedArrayBuffer(4));
   private lostReason: string | null = null;
 
   private modelSpec: ModelSpec | null = null;
@@ -133,13 +131,19 @@ export class TrainerCore implements TrainerApi {
       // Profiling trains on the shard like any step, from theta_bar; the
       // orchestrator reloads theta_bar before the first round.
       this.params().load(this.shared().global);
-      for (let s = 0; s < warmupSteps + timedSteps; s++) {
+      // Interrupted (stop, time limit): the steps so far, warm-up ones too if no timed step came.
+      let last = { ms: Number.NaN, measuredMs: Number.NaN };
+      for (let s = 0; s < warmupSteps + timedSteps && !(s > 0 && this.shared().interrupted()); s++) {
         const indices = this.cyclicBatch(shard, s);
-        const timed = await this.timedStep(indices, false, slowdown);
+        last = await this.timedStep(indices, false, slowdown);
         if (s >= warmupSteps) {
-          measured.push(timed.measuredMs);
-          times.push(timed.ms);
+          measured.push(last.measuredMs);
+          times.push(last.ms);
         }
+      }
+      if (times.length === 0) {
+        times.push(last.ms);
+        measured.push(last.measuredMs);
       }
       return { id: this.id, stepMs: median(times), measuredStepMs: median(measured), samplesMs: times };
     } finally {
@@ -156,7 +160,7 @@ export class TrainerCore implements TrainerApi {
       const times: number[] = [];
       do {
         times.push((await this.timedStep(this.cyclicBatch(shard, times.length), false, slowdown)).ms);
-      } while (performance.timeOrigin + performance.now() < untilMs);
+      } while (performance.timeOrigin + performance.now() < untilMs && !this.shared().interrupted());
       const steps = times.length;
       return { id: this.id, steps, samples: steps * this.settings.batchSize, ms: performance.now() - t0, stepMs: median(times) };
     } finally {
@@ -179,8 +183,10 @@ export class TrainerCore implements TrainerApi {
       const stepTimes: number[] = [];
       const measured: number[] = [];
       let lossSum = 0;
-      for (let s = 0; s < order.steps; s++) {
-        const indices = shardWindow(shard, order.shardStored, order.shardOffset + s * batch, batch);
+      // Interrupted (stop, time limit): the round ends at the steps taken, published as any round.
+      let steps = 0;
+      for (; steps < order.steps && !views.interrupted(); steps++) {
+        const indices = shardWindow(shard, order.shardStored, order.shardOffset + steps * batch, batch);
         const timed = await this.timedStep(indices, true, order.slowdown);
         lossSum += timed.loss;
         measured.push(timed.measuredMs);
@@ -193,13 +199,14 @@ export class TrainerCore implements TrainerApi {
       return {
         id: this.id,
         round: order.round,
-        steps: order.steps,
-        samples: order.steps * batch,
+        steps,
+        samples: steps * batch,
         busyMs: performance.now() - t0,
-        stepMs: median(stepTimes),
-        measuredStepMs: median(measured),
+        // No step (interrupted before the first): no time; weighted by 0 steps where it is summed.
+        stepMs: steps > 0 ? median(stepTimes) : 0,
+        measuredStepMs: steps > 0 ? median(measured) : 0,
         exchangeMs: loadMs + publishMs,
-        loss: order.steps > 0 ? lossSum / order.steps : Number.NaN,
+        loss: steps > 0 ? lossSum / steps : Number.NaN,
         finite,
       };
     } finally {
@@ -388,10 +395,11 @@ export class TrainerCore implements TrainerApi {
   /**
    * Emulated heterogeneity: sleep so that a step that took `ms` takes
    * `factor` times as long. The thread sleeps (frees its core), as a slower
-   * device would leave the CPU to the others.
+   * device would leave the CPU to the others. A stop wakes it (see
+   * INTERRUPT_WORD in the layout).
    */
   private stretch(ms: number, factor: number): void {
-    if (factor > 1) Atomics.wait(this.sleeper, 0, 0, ms * (factor - 1));
+    if (factor > 1) this.shared().sleepUnlessInterrupted(ms * (factor - 1));
   }
 
   /** A batch from shared memory, scaled to [0, 1]; augmented only for training when configured. */
@@ -399,11 +407,17 @@ export class TrainerCore implements TrainerApi {
     return this.batches.tensors(this.shared(), this.model.inputShape, indices, train ? this.settings.augment : null);
   }
 
+  /**
+   * A loss that is NaN (a model gone bad) is recorded as +Infinity, "not
+   * seen": the sample comes back first, and the table never holds a value
+   * that would make its checkpoint unreadable.
+   */
   private recordLosses(indices: Int32Array, losses: ArrayLike<number>): void {
     const table = this.shared().losses;
     for (let b = 0; b < indices.length; b++) {
       const index = indices[b] ?? 0;
-      if (index < table.length) table[index] = losses[b] ?? Number.NaN;
+      const loss = losses[b] ?? Number.NaN;
+      if (index < table.length) table[index] = Number.isNaN(loss) ? Number.POSITIVE_INFINITY : loss;
     }
   }
 

@@ -84,7 +84,8 @@ export async function localRound(run: RunState, hooks: RoundHooks): Promise<Roun
     });
     active = active.filter((p) => !lost.some((l) => l.member === p.member));
     const unfinished = active.some((p) => p.steps < p.member.tau);
-    if (!unfinished || active.length === 0) break;
+    // Interrupted (stop, time limit): the round ends at the steps taken and is averaged as such.
+    if (!unfinished || active.length === 0 || views.interrupted()) break;
     // Paused for an evaluation: averaging where the members are is off the training clock, like the evaluation.
     const verdict = await hooks.probe(async () => {
       const t0 = performance.now();
@@ -172,11 +173,16 @@ function add(p: Progress, r: RoundReport): void {
   p.finite = r.finite;
 }
 
-/** theta_bar := the weighted average of the members' published models, finite ones only; false when none is finite. */
+/**
+ * theta_bar := the weighted average of the members' published models, finite
+ * ones that took a step only (one interrupted before its first step holds
+ * theta_bar as it was); false when none is finite.
+ */
 function average(run: RunState, active: readonly Progress[]): boolean {
   const { views } = run.memory;
-  const included = active.map((p) => p.finite);
-  if (!included.some(Boolean)) return false;
+  if (!active.some((p) => p.finite)) return false;
+  const included = active.map((p) => p.finite && p.steps > 0);
+  if (!included.some(Boolean)) return true;
   const weights = aggregationWeights(
     run.mech.aggregation,
     active.map((p) => p.steps),

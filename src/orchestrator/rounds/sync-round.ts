@@ -40,7 +40,8 @@ export async function syncRound(run: RunState, hooks: RoundHooks): Promise<Round
   const tl = performance.now();
   await settle((m) => m.worker.call((a) => a.loadGlobal(false)));
   let exchangeMs = performance.now() - tl;
-  for (let s = 0; s < config.tauFast && members.length > 0; s++) {
+  // Interrupted (stop, time limit): the round ends after the step in progress, counted as the steps it took.
+  for (let s = 0; s < config.tauFast && members.length > 0 && !views.interrupted(); s++) {
     run.members = members;
     ensureShards(run, () => 1);
     const stepStart = performance.now();
