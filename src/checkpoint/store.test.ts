@@ -210,6 +210,8 @@ describe('SaveStore', () => {
     await store.save(checkpoint('A', 1));
     await store.save(checkpoint('A', 2, {}, { fullAccuracy: 0.875 }));
     await store.save(checkpoint('B', 7, { evalSamples: 500 }));
+    // Evaluated on all its test images at its own round: that figure is the whole test set's.
+    await store.save(checkpoint('C', 5, {}, { history: [{ round: 5, loss: 0.4, accuracy: 0.9, fullAccuracy: 0.9 } as RoundEvent] }));
     await store.save(checkpoint('A', 3));
     // A's newest save is damaged: A is listed at round 2, the damaged save beside it.
     const newestA = [...backend.saves.values()].filter((s) => s.id[0] === 'A').at(-1) as RawSave;
@@ -220,19 +222,21 @@ describe('SaveStore', () => {
     const entries = await store.entries();
     expect(entries.map((e) => [e.state, e.runId])).toEqual([
       ['damaged', 'A'],
+      ['ok', 'C'],
       ['ok', 'B'],
       ['ok', 'A'],
       ['damaged', 'Z'],
     ]);
-    const [damagedA, b, a, z] = entries;
+    const [damagedA, c, b, a, z] = entries;
+    expect(c).toMatchObject({ key: 'run:C', fullAccuracy: 0.9 });
     expect(damagedA).toMatchObject({ key: saveKey(newestA.id), reason: expect.stringMatching(/run A, .*: checksum mismatch/) as unknown });
     expect(b).toMatchObject({ key: 'run:B', round: 7, accuracy: 0.7, evalSamples: 500, fullAccuracy: null, saves: 1 });
     expect(a).toMatchObject({ key: 'run:A', round: 2, fullAccuracy: 0.875, saves: 3 });
     expect(z).toMatchObject({ key: 'save:["Z",1,"n"]', reason: expect.stringContaining('the stored value is string, not checkpoint bytes') as unknown });
 
     // The newest readable save of any run; a damaged save named by its key says why it cannot be resumed.
-    expect((await store.newest())?.runId).toBe('B');
-    expect((await store.load())?.runId).toBe('B');
+    expect((await store.newest())?.runId).toBe('C');
+    expect((await store.load())?.runId).toBe('C');
     await expect(store.load(damagedA?.key)).rejects.toThrow('checksum mismatch');
     await expect(store.load('run:nobody')).rejects.toBeInstanceOf(SaveNotFoundError);
   });

@@ -127,6 +127,8 @@ export function readStored(id: SaveId, value: unknown): StoredSave {
 /** What the page and `window.tandem` show of one save; `saves` counts its run's saves. */
 export function summarize(c: DecodedCheckpoint, key: string, saves: number): CheckpointSummary {
   const evaluated = c.history.filter((e) => typeof e.accuracy === 'number');
+  // The whole test set's figure for the saved model: the checkpoint's own, or its round's (when evalSamples covered the whole set).
+  const atRound = c.history.find((e) => e.round === c.round && typeof e.fullAccuracy === 'number');
   return {
     key,
     runId: c.runId,
@@ -136,7 +138,7 @@ export function summarize(c: DecodedCheckpoint, key: string, saves: number): Che
     algo: c.config.algo,
     dataset: c.datasetId,
     model: c.model,
-    fullAccuracy: c.fullAccuracy,
+    fullAccuracy: c.fullAccuracy ?? atRound?.fullAccuracy ?? null,
     accuracy: evaluated.at(-1)?.accuracy ?? null,
     evalSamples: c.config.evalSamples,
     saves,

@@ -134,3 +134,33 @@ describe('Engine stop in the middle of a round (in-thread cpu workers)', () => {
   });
 
 });
+
+describe('Engine workers while a run profiles (in-thread cpu workers)', () => {
+  let node: NodeEngine;
+
+  beforeAll(() => {
+    node = nodeEngine();
+  });
+  afterAll(() => node.close());
+
+  it('lists the workers while they profile, takes a worker asked for then, and refuses a backend that does not exist', async () => {
+    let listed: number[] = [];
+    let joined: Promise<number> | null = null;
+    const off = node.engine.on((e) => {
+      if (e.type === 'phase' && e.phase === 'profiling' && joined === null) {
+        listed = node.engine.workers().map((w) => w.id);
+        joined = node.engine.addWorker('cpu');
+      }
+    });
+    const result = await node.engine.run({ ...SMALL_RUN, algo: 'biased', maxRounds: 2 }).finally(off);
+    expect(listed).toEqual([0, 1]);
+    expect(await joined).toBe(2);
+    expect(result.workers.map((w) => w.id).sort()).toEqual([0, 1, 2]);
+    expect(node.rounds().at(-1)?.workers.map((w) => w.id)).toEqual([0, 1, 2]);
+
+    for (const bad of [['wasm'], null, 'gpu', '']) {
+      await expect(node.engine.addWorker(bad as never)).rejects.toThrow(/^Invalid addWorker backend: .+\. Allowed: one of webgpu, wasm, cpu\.$/);
+    }
+    await expect(node.engine.addWorker('cpu')).rejects.toThrow(/start a run first/);
+  });
+});

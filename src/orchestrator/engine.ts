@@ -16,7 +16,7 @@
  * restored to the last good one. Checkpoints let a reloaded page resume.
  */
 import type { Checkpoint } from '../checkpoint/format';
-import { checkSlowdownWorkers, ConfigError, DEFAULT_CONFIG, resolveWorkers, validateConfig, type BackendName, type ModelName, type RunConfig, type WorkerGroup } from '../core/config';
+import { BACKENDS, checkSlowdownWorkers, ConfigError, DEFAULT_CONFIG, resolveWorkers, validateConfig, type BackendName, type ModelName, type RunConfig, type WorkerGroup } from '../core/config';
 import { asError, messageOf } from '../core/errors';
 import type { LoadedDataset } from '../data/sources';
 import type { DatasetInfo, EngineEvent, HardSample, ModelArtifacts, PoolDecision, RoundEvent, RunPhase, RunResult, WorkerInfo } from '../protocol';
@@ -179,14 +179,21 @@ export class Engine {
     this.resumeWaiter?.();
   }
 
-  /** Adds a worker to the running run: started, profiled, given theta_bar and a shard; trains from the next round. */
+  /**
+   * Adds a worker to the running run (also while it starts or profiles):
+   * started, profiled, given theta_bar and a shard; trains from the next
+   * round (the first, if asked before it).
+   */
   addWorker(backend: BackendName): Promise<number> {
-    if (!this.current || !this.isRunning()) {
+    if (typeof backend !== 'string' || !(BACKENDS as readonly string[]).includes(backend)) {
+      return Promise.reject(new ConfigError('addWorker backend', backend, `one of ${BACKENDS.join(', ')}`));
+    }
+    if (!this.isRunning()) {
       return Promise.reject(new RunStateError('No run to join: start a run first (to change the pool of the next run, set its workers).'));
     }
     const joined = new Promise<number>((resolve, reject) => this.joining.push({ backend, resolve, reject }));
     // A run paused for want of workers goes on once one joins.
-    if (this.currentPhase === 'paused' && this.current.members.length === 0) this.resume();
+    if (this.currentPhase === 'paused' && this.current?.members.length === 0) this.resume();
     return joined;
   }
 
@@ -281,6 +288,8 @@ export class Engine {
         resume,
         log: (level, message) => this.emit({ type: 'log', level, message }),
         onProfiling: () => {
+          // Listed while they profile, so the page can offer Remove then.
+          this.publishProfiling(pool);
           if (!this.stopRequested) this.setPhase('profiling', 'Measuring each worker’s step time.');
         },
       });
@@ -351,6 +360,13 @@ export class Engine {
       }
     }
     this.publishWorkers(run);
+  }
+
+  private publishProfiling(pool: WorkerPool): void {
+    this.workerInfo = pool.workers
+      .filter((w) => w.lostReason() === null)
+      .map((w) => ({ id: w.id, requested: w.requested, backend: w.report.backend, report: w.report, stepMs: null, role: null, parked: null }));
+    this.emit({ type: 'workers', workers: this.workers() });
   }
 
   private publishWorkers(run: RunState): void {

@@ -58,6 +58,15 @@ describe('evaluateSplit', () => {
     expect(calls.map(([id]) => id).sort()).toEqual([0, 1]);
   });
 
+  it('evaluates a range that starts past the first image (a confirmation evaluates only what the subset did not)', async () => {
+    const calls: number[][] = [];
+    // Right only from index 1000 on: a range starting at 0 would score 0.5.
+    const report = await evaluateSplit([member(0, 10, (i) => i >= 1000, calls), member(1, 10, (i) => i >= 1000, calls)], 1000, 1000);
+    expect(report.accuracy).toBe(1);
+    expect(report.samples).toBe(1000);
+    expect(calls.map(([, start, count]) => [start, count]).sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0))).toEqual([[1000, 500], [1500, 500]]);
+  });
+
   it('has a failed slice evaluated again by a member that answered', async () => {
     const calls: number[][] = [];
     const report = await evaluateSplit([member(0, 10, right, calls, true), member(1, 10, right, calls)], 1000);

@@ -39,14 +39,14 @@ export interface SplitEvaluation extends EvalReport {
 }
 
 /**
- * theta_bar's accuracy and loss on the first `count` test samples, every
- * member evaluating its slice at once; a slice whose member fails is
- * evaluated again by the others, fastest first.
+ * theta_bar's accuracy and loss on `count` test samples from test index
+ * `from`, every member evaluating its slice at once; a slice whose member
+ * fails is evaluated again by the others, fastest first.
  */
-export async function evaluateSplit(members: readonly Member[], count: number): Promise<SplitEvaluation> {
+export async function evaluateSplit(members: readonly Member[], count: number, from = 0): Promise<SplitEvaluation> {
   if (members.length === 0) throw new Error('No worker is left to evaluate the model.');
   const t0 = performance.now();
-  const slices = evaluationSlices(members, count);
+  const slices = evaluationSlices(members, count).map((s) => ({ ...s, start: s.start + from }));
   const settled = await Promise.allSettled(slices.map((s) => s.member.worker.call((a) => a.evaluate(s.start, s.count))));
   let correct = 0;
   let lossSum = 0;
@@ -89,12 +89,19 @@ export async function evaluateSplit(members: readonly Member[], count: number): 
 /** evaluateSplit on the whole test set, counted in the run's wholeTestSet figures. */
 export async function evaluateWholeSet(run: RunState): Promise<SplitEvaluation> {
   const e = await evaluateSplit(run.members, run.memory.testSize);
+  countWholeSet(run, [e]);
+  return e;
+}
+
+/** Counts a whole-test-set evaluation made of `parts` (one pass, or a subset and the rest) in the run's figures. */
+function countWholeSet(run: RunState, parts: readonly SplitEvaluation[]): void {
   const w = run.clock.wholeTestSet;
   w.evaluations++;
-  w.workers = e.slices;
-  w.ms += e.evalMs;
-  w.sliceMs += e.sliceMs;
-  return e;
+  w.workers = Math.max(...parts.map((p) => p.slices));
+  for (const p of parts) {
+    w.ms += p.evalMs;
+    w.sliceMs += p.sliceMs;
+  }
 }
 
 /** One evaluation of theta_bar at training clock `atMs`, as round events and the target rule see it. */
@@ -122,7 +129,10 @@ export async function evaluateForRun(run: RunState, atMs: number): Promise<Evalu
     const first = subset === testSize ? await evaluateWholeSet(run) : await evaluateSplit(run.members, subset);
     let fullAccuracy = subset === testSize ? first.accuracy : null;
     if (fullAccuracy === null && target !== null && first.accuracy >= target && run.clock.timeToTargetMs === null) {
-      fullAccuracy = (await evaluateWholeSet(run)).accuracy;
+      // The subset is the test set's first images: the confirmation evaluates only the rest (a fifth less, by default).
+      const rest = await evaluateSplit(run.members, testSize - subset, subset);
+      countWholeSet(run, [first, rest]);
+      fullAccuracy = (Math.round(first.accuracy * subset) + Math.round(rest.accuracy * rest.samples)) / testSize;
     }
     run.lastAccuracy = fullAccuracy ?? first.accuracy;
     run.clock.evaluated(atMs, target !== null && fullAccuracy !== null && fullAccuracy >= target, run.lastAccuracy);

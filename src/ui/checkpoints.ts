@@ -26,7 +26,8 @@ export interface CheckpointDeps {
 /** The saved model's accuracy, saying what it was measured on: the whole test set, or the evalSamples images of its last evaluation. */
 export function savedAccuracyText(s: Pick<CheckpointSummary, 'fullAccuracy' | 'accuracy' | 'evalSamples'>): string {
   if (s.fullAccuracy !== null) return `accuracy ${percent(s.fullAccuracy)} (whole test set)`;
-  if (s.accuracy !== null) return `accuracy ${percent(s.accuracy)} (on ${s.evalSamples.toLocaleString('en-US')} test images)`;
+  // evalSamples may exceed a small test set, so the count is not stated: the label says which figure it is.
+  if (s.accuracy !== null) return `accuracy ${percent(s.accuracy)} (evalSamples subset of the test set)`;
   return 'no accuracy measured yet';
 }
 

@@ -4,6 +4,7 @@
  * accuracy and loss of every run, tau and speed per worker, hardest samples).
  * It draws what the page hands it; it keeps no run state of its own.
  */
+import { lossText } from './loss-text';
 import { percent, seconds } from '../core/format';
 import type { HardSample, RoundEvent } from '../protocol';
 import { LineChart, type SeriesStyle } from './charts';
@@ -171,11 +172,11 @@ export class LiveView {
         (lastEval ? `, latest ${percent(lastEval.accuracy)} after ${seconds(lastEval.wallMs)}.` : '.') +
         (finished.length > 0 ? ` ${shown}` : '')
       : shown;
-    this.summaries.loss.textContent = last ? `Run #${live?.n ?? ''}: loss ${last.loss.toFixed(3)} in round ${last.round}.` : '';
+    this.summaries.loss.textContent = last ? `Run #${live?.n ?? ''}: loss ${lossText(last.loss)} in round ${last.round}.` : '';
 
     this.outputs.round.value = last ? String(last.round) : '–';
     this.outputs.accuracy.value = lastEval ? percent(lastEval.accuracy) : '–';
-    this.outputs.loss.value = last ? last.loss.toFixed(3) : '–';
+    this.outputs.loss.value = last ? lossText(last.loss) : '–';
     this.outputs.train.value = last ? seconds(last.trainMs) : '–';
     this.outputs.wall.value = last ? seconds(last.wallMs) : '–';
 

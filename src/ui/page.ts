@@ -1,7 +1,8 @@
 /**
  * The trainer page: builds its parts and wires them to the engine. It learns
  * about training only from the engine's events (and asks the engine for the
- * hardest samples and the model export); it changes the config only through
+ * hardest samples, and for each run's checkpoint when it ends, whose weights
+ * Download model writes); it changes the config only through
  * the ConfigStore, which `window.tandem` shares, so a script's setConfig
  * shows in the controls and the URL. What the run buttons do is RunStarter's.
  */
@@ -285,6 +286,7 @@ class TrainerPage {
       liveHasRounds: (live?.events.length ?? 0) > 0,
       archiveSize: this.archive.list().length,
       exportSelected: this.runs.hasSelection(),
+      exportModelKept: ((chosen) => chosen !== null && this.models.of(chosen.result) !== null)(this.runs.chosenRun()),
       modelExporting: this.modelExporting,
     });
     this.controls.apply(state, this.sidebar.form.firstError());

@@ -13,6 +13,7 @@ const BASE: ControlInput = {
   liveHasRounds: true,
   archiveSize: 1,
   exportSelected: true,
+  exportModelKept: true,
   modelExporting: false,
 };
 
@@ -26,12 +27,12 @@ const runningCheckpoints = { active: true, running: true, exportable: false };
 
 /** Every phase, so a new phase fails to compile until its buttons are decided. */
 const BY_PHASE: Record<RunPhase, Expected> = {
-  idle: { start: true, pause: false, resume: false, stop: false, reset: true, model: false, pool: false, checkpoints: idleCheckpoints },
-  starting: { start: false, pause: false, resume: false, stop: true, reset: false, model: false, pool: false, checkpoints: runningCheckpoints },
-  profiling: { start: false, pause: false, resume: false, stop: true, reset: false, model: false, pool: false, checkpoints: runningCheckpoints },
-  training: { start: false, pause: true, resume: false, stop: true, reset: false, model: false, pool: true, checkpoints: runningCheckpoints },
+  idle: { start: true, pause: false, resume: false, stop: false, reset: true, model: true, pool: false, checkpoints: idleCheckpoints },
+  starting: { start: false, pause: false, resume: false, stop: true, reset: false, model: true, pool: false, checkpoints: runningCheckpoints },
+  profiling: { start: false, pause: false, resume: false, stop: true, reset: false, model: true, pool: false, checkpoints: runningCheckpoints },
+  training: { start: false, pause: true, resume: false, stop: true, reset: false, model: true, pool: true, checkpoints: runningCheckpoints },
   // Stop waits until the pause has taken: the engine ignores it while pausing.
-  pausing: { start: false, pause: false, resume: true, stop: false, reset: false, model: false, pool: true, checkpoints: runningCheckpoints },
+  pausing: { start: false, pause: false, resume: true, stop: false, reset: false, model: true, pool: true, checkpoints: runningCheckpoints },
   paused: {
     start: false,
     pause: false,
@@ -42,9 +43,9 @@ const BY_PHASE: Record<RunPhase, Expected> = {
     pool: true,
     checkpoints: { active: true, running: true, exportable: true },
   },
-  stopping: { start: false, pause: false, resume: false, stop: false, reset: false, model: false, pool: false, checkpoints: runningCheckpoints },
+  stopping: { start: false, pause: false, resume: false, stop: false, reset: false, model: true, pool: false, checkpoints: runningCheckpoints },
   done: { start: true, pause: false, resume: false, stop: false, reset: true, model: true, pool: false, checkpoints: idleCheckpoints },
-  failed: { start: true, pause: false, resume: false, stop: false, reset: true, model: false, pool: false, checkpoints: idleCheckpoints },
+  failed: { start: true, pause: false, resume: false, stop: false, reset: true, model: true, pool: false, checkpoints: idleCheckpoints },
 };
 
 describe('controlState', () => {
@@ -90,14 +91,21 @@ describe('controlState', () => {
   });
 
   it('enables Reset and the checkpoint export only with a run on the charts', () => {
-    const s = controlState({ ...BASE, phase: 'done', hasLive: false, liveHasRounds: false });
+    const s = controlState({ ...BASE, phase: 'done', hasLive: false, liveHasRounds: false, exportSelected: false });
     expect(s.buttons.reset).toBe(false);
     expect(s.buttons.model).toBe(false);
     expect(s.checkpoints.exportable).toBe(false);
   });
 
-  it('offers the model only once the live run has a round, and not twice at once', () => {
-    expect(controlState({ ...BASE, phase: 'paused', liveHasRounds: false }).buttons.model).toBe(false);
+  it('offers the chosen run’s kept model in any phase, also after Reset; with none chosen, the live run’s once it has a round; never twice at once', () => {
+    for (const phase of ['idle', 'training', 'failed'] as const) {
+      expect(controlState({ ...BASE, phase, hasLive: false, liveHasRounds: false }).buttons.model).toBe(true);
+      expect(controlState({ ...BASE, phase, exportModelKept: false }).buttons.model).toBe(false);
+    }
+    const live = { ...BASE, exportSelected: false, exportModelKept: false };
+    expect(controlState({ ...live, phase: 'paused' }).buttons.model).toBe(true);
+    expect(controlState({ ...live, phase: 'paused', liveHasRounds: false }).buttons.model).toBe(false);
+    expect(controlState({ ...live, phase: 'training' }).buttons.model).toBe(false);
     expect(controlState({ ...BASE, phase: 'done', modelExporting: true }).buttons.model).toBe(false);
   });
 

@@ -45,6 +45,8 @@ export interface ControlInput {
   readonly archiveSize: number;
   /** A run is chosen in "Run to export". */
   readonly exportSelected: boolean;
+  /** The run chosen in "Run to export" has its final weights kept on this page. */
+  readonly exportModelKept: boolean;
   /** A model download is being prepared. */
   readonly modelExporting: boolean;
 }
@@ -75,7 +77,8 @@ export function controlState(s: ControlInput): ControlState {
       clear: s.archiveSize > 0,
       json: exportRun,
       csv: exportRun,
-      model: s.hasLive && s.liveHasRounds && MODEL_READY.includes(s.phase) && !s.modelExporting,
+      // The chosen run's kept weights (also after Reset), else the live run's model once it has one.
+      model: !s.modelExporting && (s.exportSelected ? s.exportModelKept : s.hasLive && s.liveHasRounds && MODEL_READY.includes(s.phase)),
     },
     addWorker: poolEditable,
     removeWorker: poolEditable,

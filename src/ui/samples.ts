@@ -1,4 +1,5 @@
 /** The training samples the loss table currently ranks hardest, drawn as images with their labels. */
+import { lossText } from './loss-text';
 import type { HardSample } from '../protocol';
 import { el } from './dom';
 
@@ -15,7 +16,7 @@ export function renderSamples(host: HTMLElement, samples: readonly HardSample[])
         width: String(width),
         height: String(height),
         role: 'img',
-        'aria-label': `${name}, training sample ${s.index}, loss ${s.loss.toFixed(2)}`,
+        'aria-label': `${name}, training sample ${s.index}, loss ${lossText(s.loss, 2)}`,
       });
       const ctx = canvas.getContext('2d');
       if (ctx) {
@@ -32,7 +33,7 @@ export function renderSamples(host: HTMLElement, samples: readonly HardSample[])
       }
       return el('figure', { class: 'sample' }, [
         canvas,
-        el('figcaption', {}, [el('span', { class: 'sample-label' }, [name]), ` ${s.loss.toFixed(2)}`]),
+        el('figcaption', {}, [el('span', { class: 'sample-label' }, [name]), ` ${lossText(s.loss, 2)}`]),
       ]);
     }),
   );
