@@ -149,6 +149,16 @@ test('a reloaded page resumes from its checkpoint at the same round and accuracy
   // The resumed model starts where it was: its first new evaluation is not back at chance.
   expect(firstNew?.accuracy ?? 0).toBeGreaterThan((saved?.accuracy ?? 0) - 0.05);
 
+  // One timeline: the wall clock keeps increasing across the reload, and every total covers the whole run.
+  const exported = await exportedCheckpoint(page);
+  const walls = exported.history.map((e) => e.wallMs);
+  for (let i = 1; i < walls.length; i++) expect(walls[i], `wall clock at round ${i + 1}`).toBeGreaterThan(walls[i - 1] ?? Infinity);
+  expect(resumed.wallMs).toBeGreaterThanOrEqual(walls.at(-1) ?? Infinity);
+  const stepsOf = (id: number) => exported.history.reduce((n, e) => n + (e.workers.find((w) => w.id === id)?.steps ?? 0), 0);
+  for (const w of resumed.workers) expect(w.steps, `worker ${w.id}'s steps over rounds 1-10`).toBe(stepsOf(w.id));
+  expect(exported.totals?.workers.map((w) => w.steps)).toEqual(resumed.workers.map((w) => w.steps));
+  expect(exported.fullAccuracy).toBe(resumed.finalAccuracy);
+
   // A checkpoint file round-trips through export and import; a foreign file is refused by name.
   const bytes = await page.evaluate(() => Array.from(window.tandem.exportCheckpoint()));
   const summary = await page.evaluate((b) => window.tandem.importCheckpoint(Uint8Array.from(b), 'run.tandem'), bytes);

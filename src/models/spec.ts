@@ -246,3 +246,57 @@ export function trainingFlops(spec: ModelSpec, batchSize: number): number {
   walk(spec.layers, spec.inputShape);
   return (3 * forward - (first ?? 0)) * batchSize;
 }
+
+/**
+ * Floats of every layer's output for one sample: what a training step keeps
+ * for the backward pass (BatchNorm and ReLU outputs included, a residual
+ * block's body and its sum), the bulk of its memory at large batches.
+ */
+export function activationFloats(spec: ModelSpec): number {
+  let total = 0;
+  const walk = (layers: readonly LayerPlan[], shape: [number, number, number]): [number, number, number] => {
+    let [h, w, c] = shape;
+    for (const layer of layers) {
+      switch (layer.op) {
+        case 'conv': {
+          const [, , , cout = 1] = spec.params[layer.kernel]?.shape ?? [];
+          h = Math.ceil(h / layer.stride);
+          w = Math.ceil(w / layer.stride);
+          c = cout;
+          break;
+        }
+        case 'dense': {
+          const [, units = 1] = spec.params[layer.kernel]?.shape ?? [];
+          [h, w, c] = [1, 1, units];
+          break;
+        }
+        case 'maxpool':
+          h = Math.floor(h / 2);
+          w = Math.floor(w / 2);
+          break;
+        case 'flatten':
+          [h, w, c] = [1, 1, h * w * c];
+          break;
+        case 'global-avgpool':
+          [h, w] = [1, 1];
+          break;
+        case 'residual':
+          [h, w, c] = walk(layer.body, [h, w, c]);
+          // The sum and its ReLU.
+          total += h * w * c;
+          break;
+        case 'batchnorm':
+        case 'relu':
+          break;
+        default: {
+          const never: never = layer;
+          throw new Error(`Unknown layer ${JSON.stringify(never)}`);
+        }
+      }
+      if (layer.op !== 'residual') total += h * w * c;
+    }
+    return [h, w, c];
+  };
+  walk(spec.layers, spec.inputShape);
+  return total;
+}

@@ -39,6 +39,17 @@ describe('Engine stops and resumes (in-thread cpu workers)', () => {
     if (result.stoppedBy !== 'diverged') expect(result.message).toMatch(/sits at chance/);
   });
 
+  it('refuses, before starting any worker, a batch whose step cannot fit a WASM worker, naming the batch that would', async () => {
+    const starts = node.starts();
+    await expect(node.engine.run({ ...SMALL_RUN, model: 'resnet20', workers: [{ backend: 'wasm', count: 2 }], batchSize: 1024 })).rejects.toThrow(
+      /^Invalid batchSize: 1024\. resnet20 on 28x28x1 images at batch 1024 needs about [0-9.]+ GiB per wasm worker .* Use a batch of at most \d+ for wasm/,
+    );
+    await expect(node.engine.run({ ...SMALL_RUN, model: 'resnet20', workers: [{ backend: 'cpu', count: 1 }, { backend: 'wasm', count: 1 }], batchSizeByBackend: { wasm: 2048 } })).rejects.toThrow(
+      /^Invalid batchSizeByBackend\.wasm: 2048\./,
+    );
+    expect(node.starts()).toBe(starts);
+  });
+
   it('refuses to resume a checkpoint whose model holds NaN, naming the weight, and saves nothing over the good save', async () => {
     saved.length = 0;
     await node.engine.run({ ...SMALL_RUN, algo: 'biased', maxRounds: 2, checkpointEvery: 1 });

@@ -16,9 +16,10 @@
  * restored to the last good one. Checkpoints let a reloaded page resume.
  */
 import type { Checkpoint } from '../checkpoint/format';
-import { BACKENDS, checkSlowdownWorkers, ConfigError, DEFAULT_CONFIG, resolveWorkers, validateConfig, type BackendName, type ModelName, type RunConfig, type WorkerGroup } from '../core/config';
+import { BACKENDS, batchSizeOf, checkSlowdownWorkers, ConfigError, DEFAULT_CONFIG, resolveWorkers, validateConfig, type BackendName, type ModelName, type RunConfig, type WorkerGroup } from '../core/config';
 import { asError, messageOf } from '../core/errors';
 import type { LoadedDataset } from '../data/sources';
+import { memoryRefusal } from '../models/memory';
 import type { DatasetInfo, EngineEvent, HardSample, ModelArtifacts, PoolDecision, RoundEvent, RunPhase, RunResult, WorkerInfo } from '../protocol';
 import { checkResumable, resumedClocks, saveQuietly, snapshot } from './checkpointing';
 import { datasetInfo, hardestSamples, layoutDataset, relayout, type Prepared } from './dataset-memory';
@@ -274,6 +275,7 @@ export class Engine {
     try {
       this.setPhase('starting', `Preparing ${config.dataset} for ${config.model}.`);
       const memory = await this.prepare(config.dataset, config.model);
+      refuseWhatCannotFit(config, memory);
       // A stop asked while loading holds; else the last run's interrupt is cleared.
       if (this.stopRequested) memory.views.interrupt();
       else memory.views.clearInterrupt();
@@ -461,5 +463,19 @@ export class Engine {
         console.error('Tandem event listener failed', e);
       }
     }
+  }
+}
+
+/**
+ * Refuses, before any worker starts, a batch whose training step cannot fit
+ * a worker's memory (models/memory.ts): a WASM worker would abort and be lost.
+ */
+function refuseWhatCannotFit(config: RunConfig & { workers: WorkerGroup[] }, memory: Prepared): void {
+  for (const backend of new Set(config.workers.map((g) => g.backend))) {
+    const batch = batchSizeOf(config, backend);
+    const why = memoryRefusal(memory.model, backend, batch);
+    if (why === null) continue;
+    const key = config.batchSizeByBackend[backend] === undefined ? 'batchSize' : `batchSizeByBackend.${backend}`;
+    throw new ConfigError(key, batch, `a batch that fits a ${backend} worker's memory`, `Invalid ${key}: ${batch}. ${why}`);
   }
 }

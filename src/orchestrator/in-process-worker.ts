@@ -5,7 +5,7 @@
  * asynchronously, so the engine cannot tell the difference.
  */
 import type { BackendReport, TrainerApi } from '../protocol';
-import { TrainerCore, type BackendStarter } from '../workers/trainer-core';
+import { reportingFailures, TrainerCore, type BackendStarter } from '../workers/trainer-core';
 import { guardedHandle, initHandle, type TrainerCalls, type WorkerFactory, type WorkerHandle } from './worker-handle';
 
 /** Replaces some of a trainer's calls, to make it fail on purpose (tests). */
@@ -23,12 +23,13 @@ export function inProcessWorkers(startBackend: BackendStarter, faults: FaultPlan
   return async (id, backend, policy, model, views) => {
     let leaveNow: (reason: string) => void = () => undefined;
     const core = new TrainerCore(startBackend, (reason) => leaveNow(reason));
+    const calls = reportingFailures(core);
     const overrides = faults(id);
     const api = Object.fromEntries(
       TRAINER_METHODS.map((name) => {
         const own = overrides[name];
         const forward = (...args: unknown[]): Promise<unknown> =>
-          Promise.resolve().then(() => (core[name] as (...a: unknown[]) => unknown)(...args));
+          Promise.resolve().then(() => (calls[name] as (...a: unknown[]) => unknown)(...args));
         return [name, own ?? forward];
       }),
     ) as unknown as TrainerCalls;

@@ -29,7 +29,7 @@ const runningCheckpoints = { active: true, running: true, exportable: false };
 const BY_PHASE: Record<RunPhase, Expected> = {
   idle: { start: true, pause: false, resume: false, stop: false, reset: true, model: true, pool: false, checkpoints: idleCheckpoints },
   starting: { start: false, pause: false, resume: false, stop: true, reset: false, model: true, pool: false, checkpoints: runningCheckpoints },
-  profiling: { start: false, pause: false, resume: false, stop: true, reset: false, model: true, pool: false, checkpoints: runningCheckpoints },
+  profiling: { start: false, pause: false, resume: false, stop: true, reset: false, model: true, pool: true, checkpoints: runningCheckpoints },
   training: { start: false, pause: true, resume: false, stop: true, reset: false, model: true, pool: true, checkpoints: runningCheckpoints },
   // Stop waits until the pause has taken: the engine ignores it while pausing.
   pausing: { start: false, pause: false, resume: true, stop: false, reset: false, model: true, pool: true, checkpoints: runningCheckpoints },

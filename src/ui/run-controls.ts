@@ -12,7 +12,8 @@ import { el } from './dom';
 /** Phases in which a run holds the engine, from 'starting' until it has ended. */
 export const ACTIVE_PHASES: readonly RunPhase[] = ['starting', 'profiling', 'training', 'pausing', 'paused', 'stopping'];
 /** Phases in which the run's pool can change: a worker joins at the next round, or leaves. */
-const POOL_EDITABLE: readonly RunPhase[] = ['training', 'pausing', 'paused'];
+// From profiling on: the engine lists the workers while they profile, and one added then joins at round 1.
+const POOL_EDITABLE: readonly RunPhase[] = ['profiling', 'training', 'pausing', 'paused'];
 /** Phases between rounds or after a run, when the run's checkpoint is whole (not mid-round). */
 const SETTLED: readonly RunPhase[] = ['paused', 'done', 'failed', 'idle'];
 /** The engine ignores stop while pausing; it takes it once paused. */

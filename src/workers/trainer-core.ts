@@ -30,7 +30,9 @@ import type {
   TrainerApi,
   WorkerInit,
 } from '../protocol';
+import { EVAL_BATCH } from '../protocol';
 import { SharedViews } from '../shared-memory/layout';
+import { isOutOfMemory, outOfMemoryReason } from './out-of-memory';
 
 /** Starts a tfjs backend; injected so Node tests can use cpu/wasm without the browser setup. */
 export type BackendStarter = (
@@ -440,6 +442,58 @@ export class TrainerCore implements TrainerApi {
     return this.views;
   }
 
+  /**
+   * The error a failed call reports: running out of memory is named (with the
+   * worker, model and batch) and ends this trainer, since its backend is dead;
+   * the host hears of it as of a lost device, so the pool replaces it.
+   */
+  failure(error: unknown, call: string): Error {
+    const e = error instanceof Error ? error : new Error(String(error));
+    if (this.state === 'lost' || !isOutOfMemory(e)) return e;
+    const reason = outOfMemoryReason({
+      id: this.id,
+      backend: this.backendName,
+      model: this.modelSpec?.name ?? 'the model',
+      batch: call === 'evaluate' ? EVAL_BATCH : this.settings.batchSize,
+      call,
+      raw: e.message,
+    });
+    this.lostReason = reason;
+    this.state = 'lost';
+    this.onLost(reason);
+    return new TrainerError(reason);
+  }
+
+  /**
+   * `failure`, and for a WebGPU trainer a wait of up to DEVICE_LOSS_GRACE_MS
+   * for its device's loss notice: a destroyed device fails the call in
+   * progress ("Buffer was unmapped before mapping was resolved") a moment
+   * before the notice says why, and the why is what a person must read.
+   */
+  async failureOf(error: unknown, call: string): Promise<Error> {
+    const named = this.failure(error, call);
+    if (this.state === 'lost' || this.backendName !== 'webgpu') return named;
+    const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+    if (!device) return named;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const info = await Promise.race([
+      device.lost,
+      new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), DEVICE_LOSS_GRACE_MS))),
+    ]).finally(() => clearTimeout(timer));
+    if (info !== null) {
+      return new TrainerError(`Worker ${this.id}: ${call} failed: WebGPU device lost (${info.reason}): ${info.message || named.message}`);
+    }
+    // Chrome may not settle `lost` for a while; these failures only come from a device that is gone.
+    if (DEVICE_GONE.test(named.message)) {
+      const reason = `WebGPU device lost: ${call} failed with "${named.message}"`;
+      this.lostReason = reason;
+      this.state = 'lost';
+      this.onLost(reason);
+      return new TrainerError(`Worker ${this.id}: ${reason}`);
+    }
+    return named;
+  }
+
   private enter(what: string): void {
     if (this.state === 'ready') {
       this.state = 'busy';
@@ -460,4 +514,31 @@ function mean(values: ArrayLike<number>): number {
   let sum = 0;
   for (let i = 0; i < values.length; i++) sum += values[i] ?? 0;
   return values.length > 0 ? sum / values.length : Number.NaN;
+}
+
+/** What a WebGPU call fails with when its device was destroyed or lost under it. */
+const DEVICE_GONE = /unmapped before mapping was resolved|device (is |was )?(lost|destroyed)|Instance dropped/i;
+
+/** How long a failed WebGPU call waits for its device's loss notice (see failureOf). */
+export const DEVICE_LOSS_GRACE_MS = 1000;
+
+/**
+ * `core`'s calls with failures as `failureOf` reports them: what both worker
+ * entries (the browser Worker and the in-thread one) expose.
+ */
+export function reportingFailures(core: TrainerCore): TrainerCore {
+  return new Proxy(core, {
+    get(target, name, receiver) {
+      const value: unknown = Reflect.get(target, name, receiver);
+      if (typeof value !== 'function' || name === 'failure' || name === 'failureOf') return value;
+      return (...args: unknown[]): unknown => {
+        try {
+          const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
+          return result instanceof Promise ? result.catch(async (e: unknown) => Promise.reject(await target.failureOf(e, String(name)))) : result;
+        } catch (e) {
+          throw target.failure(e, String(name));
+        }
+      };
+    },
+  });
 }

@@ -2,6 +2,6 @@
 import { expose } from 'comlink';
 import { startBackend } from '../backends/setup';
 import { DEVICE_LOST_MESSAGE } from '../protocol';
-import { TrainerCore } from './trainer-core';
+import { reportingFailures, TrainerCore } from './trainer-core';
 
-expose(new TrainerCore(startBackend, (reason) => self.postMessage({ type: DEVICE_LOST_MESSAGE, reason })));
+expose(reportingFailures(new TrainerCore(startBackend, (reason) => self.postMessage({ type: DEVICE_LOST_MESSAGE, reason }))));
