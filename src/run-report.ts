@@ -80,6 +80,8 @@ export interface DatasetInfo {
   shape: [number, number, number];
   classes: number;
   classNames: string[] | null;
+  /** A text dataset's context length, vocabulary (ids in order) and its training text's unigram entropy (bits per character). */
+  text: { contextLength: number; vocabulary: string[]; unigramBitsPerChar: number } | null;
 }
 
 export type EngineEvent =

@@ -104,6 +104,11 @@ const CONFIG_FLAGS: { [K in ConfigKey]: ConfigFlag } = {
   seed: { kind: 'number', help: 'random seed (the first of --repeat N; not with --seeds)' },
   fallback: { kind: 'text', help: 'when a backend cannot start: fallback | refuse' },
   checkpointEvery: { kind: 'number', help: 'checkpoint every this many rounds (0 = only at pause/stop)' },
+  contextLength: { kind: 'number', help: 'text datasets: characters per sample window' },
+  layers: { kind: 'number', help: 'transformer blocks' },
+  dModel: { kind: 'number', help: 'transformer width' },
+  heads: { kind: 'number', help: 'transformer attention heads (dividing dModel)' },
+  mlpWidth: { kind: 'number', help: 'transformer MLP width' },
   keepSaves: { kind: 'number', help: "checkpoints of a run kept in the browser; a new one deletes the run's oldest beyond this many" },
   divergenceFactor: { kind: 'number', help: 'stop as diverged when the loss exceeds this multiple of the best so far' },
 };

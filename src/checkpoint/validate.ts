@@ -23,7 +23,7 @@ export interface KnownDataset {
  * The engine derives these from the files it loads (src/data/sources.ts);
  * validate.test.ts loads the embedded files, when present, to hold them equal.
  */
-const KNOWN: Readonly<Record<Exclude<DatasetKind, 'idx'>, KnownDataset>> = {
+const KNOWN: Readonly<Record<Exclude<DatasetKind, 'idx' | 'moby-dick' | 'text'>, KnownDataset>> = {
   // 70,000 images (scripts/prepare-data.mjs), 1,000 per class held out for testing (sources.ts EMBEDDED).
   'fashion-mnist': { shape: [28, 28, 1], classes: 10, trainSize: 70_000 - 10 * 1_000 },
   // The `mnist` package's 10,000 digits, 100 per class held out.
@@ -32,10 +32,15 @@ const KNOWN: Readonly<Record<Exclude<DatasetKind, 'idx'>, KnownDataset>> = {
   cifar10: { shape: [CIFAR10_SIDE, CIFAR10_SIDE, CIFAR10_CHANNELS], classes: CIFAR10_CLASSES.length, trainSize: null },
 };
 
-/** The shape, classes and training-set size of `dataset` (a dataset spec), or null when only loading it tells (idx:LOCATION). */
+/**
+ * The shape, classes and training-set size of `dataset` (a dataset spec), or
+ * null when only loading it tells (idx:LOCATION; text, whose vocabulary and
+ * windows follow from the text and the context length).
+ */
 export function knownDataset(dataset: string): KnownDataset | null {
   const spec = parseDatasetSpec(dataset);
-  return spec === null || spec.kind === 'idx' ? null : KNOWN[spec.kind];
+  if (spec === null || spec.kind === 'idx' || spec.kind === 'moby-dick' || spec.kind === 'text') return null;
+  return KNOWN[spec.kind];
 }
 
 /**

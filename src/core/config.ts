@@ -27,7 +27,7 @@ export {
 } from './pool-spec';
 
 export type Algo = 'biased' | 'local' | 'sync' | 'fast-only';
-export type ModelName = 'mlp' | 'cnn' | 'resnet20';
+export type ModelName = 'mlp' | 'cnn' | 'resnet20' | 'transformer';
 /** `auto`: on for colour images (CIFAR-10: random crop with 4-pixel padding, flip), off for grey ones. */
 export type AugmentationMode = 'auto' | 'on' | 'off';
 export type AggregationMode = 'steps' | 'samples' | 'uniform';
@@ -53,7 +53,9 @@ export type LrScaling = 'none' | 'linear' | 'sqrt';
 export type FallbackPolicy = 'fallback' | 'refuse';
 
 export const ALGOS: readonly Algo[] = ['biased', 'local', 'sync', 'fast-only'];
-export const MODELS: readonly ModelName[] = ['mlp', 'cnn', 'resnet20'];
+export const MODELS: readonly ModelName[] = ['mlp', 'cnn', 'resnet20', 'transformer'];
+/** Models of images, and of text (a text dataset takes a transformer, an image dataset any other). */
+export const IMAGE_MODELS: readonly ModelName[] = ['mlp', 'cnn', 'resnet20'];
 export const AUGMENTATION_MODES: readonly AugmentationMode[] = ['auto', 'on', 'off'];
 export const AGGREGATION_MODES: readonly AggregationMode[] = ['steps', 'samples', 'uniform'];
 export const BIAS_DIRECTIONS: readonly BiasDirection[] = ['slow', 'fast'];
@@ -78,6 +80,13 @@ export interface RunConfig {
   /** `fashion-mnist`, `mnist`, `cifar10[:LOCATION]` or `idx:LOCATION`. */
   dataset: string;
   model: ModelName;
+  /** Text datasets: the characters a sample's window gives the model; it predicts the next one at each. */
+  contextLength: number;
+  /** Transformer: blocks, width, attention heads (dividing dModel), MLP width. */
+  layers: number;
+  dModel: number;
+  heads: number;
+  mlpWidth: number;
   augmentation: AugmentationMode;
   /** Worker pool, in start order; flag form `webgpu:1,wasm:2`, or `auto`. A run's own config holds the pool it started. */
   workers: WorkerSpec;
@@ -189,6 +198,11 @@ export const DEFAULT_CONFIG: Readonly<RunConfig> = Object.freeze({
   algo: 'biased',
   dataset: 'fashion-mnist',
   model: 'cnn',
+  contextLength: 64,
+  layers: 2,
+  dModel: 64,
+  heads: 4,
+  mlpWidth: 256,
   augmentation: 'auto',
   workers: 'auto',
   tauFast: 32,
@@ -290,6 +304,11 @@ const CHECKS: { [K in keyof RunConfig]: Check<RunConfig[K]> } = {
   algo: oneOf(ALGOS),
   dataset,
   model: oneOf(MODELS),
+  contextLength: integer(8, 512),
+  layers: integer(1, 12),
+  dModel: integer(8, 512),
+  heads: integer(1, 16),
+  mlpWidth: integer(8, 4096),
   augmentation: oneOf(AUGMENTATION_MODES),
   workers,
   tauFast: integer(1, 4096),
@@ -363,6 +382,7 @@ export function validateConfig(input: unknown, base: Readonly<RunConfig> = DEFAU
   }
   // Across keys: a slowdown rule names a worker of an explicit pool (an auto pool is checked by the engine once resolved).
   checkSlowdownWorkers(out, workerCount(out));
+  checkModelFitsData(out);
   return out;
 }
 
@@ -413,4 +433,24 @@ export function checkSlowdownWorkers(config: Pick<RunConfig, 'slowdown'>, poolSi
     config.slowdown.map((r) => ({ worker: r.worker, text: formatSlowdown([r]) })),
     poolSize,
   );
+}
+
+/** True for datasets of text (`moby-dick`, `text:FILE`): samples are windows of characters. */
+export function isTextDataset(dataset: string): boolean {
+  const kind: string | undefined = parseDatasetSpec(dataset)?.kind;
+  return kind === 'moby-dick' || kind === 'text';
+}
+
+/** A text dataset takes the transformer and an image dataset an image model; the heads divide dModel. */
+function checkModelFitsData(config: RunConfig): void {
+  const text = isTextDataset(config.dataset);
+  if (text && config.model !== 'transformer') {
+    throw new ConfigError('model', config.model, `transformer for the text dataset ${config.dataset}`);
+  }
+  if (!text && config.model === 'transformer') {
+    throw new ConfigError('model', config.model, `${IMAGE_MODELS.join(', ')} for the image dataset ${config.dataset} (transformer reads text: moby-dick or text:FILE)`);
+  }
+  if (config.dModel % config.heads !== 0) {
+    throw new ConfigError('heads', config.heads, `a divisor of dModel (${config.dModel})`);
+  }
 }

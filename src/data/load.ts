@@ -23,10 +23,10 @@ export const fetchBytes: FetchBytes = async (url) => {
   return new Uint8Array(await response.arrayBuffer());
 };
 
-export async function loadDatasetBySpec(dataset: string): Promise<LoadedDataset> {
+export async function loadDatasetBySpec(dataset: string, options: { contextLength?: number } = {}): Promise<LoadedDataset> {
   const spec = parseDatasetSpec(dataset);
   if (!spec) throw new DatasetFileError(`Invalid dataset: ${JSON.stringify(dataset)}. Allowed: ${DATASET_SPEC_HELP}.`);
-  return loadDataset(spec, fetchBytes, DATA_BASE);
+  return loadDataset(spec, fetchBytes, DATA_BASE, options);
 }
 
 /** True when the default CIFAR-10 folder (public/data/cifar10/) holds the test file: the page lists cifar10 only then. */

@@ -1,10 +1,11 @@
 /**
  * Models as plain data: the parameters (shapes, initialisation) and a plan of
- * layers that refers to them by index. The flat model state theta is every
- * parameter in `params` order, each row-major in tfjs' layout, BatchNorm
- * running statistics included, so the orchestrator can lay out shared memory,
- * seed weights and average models without tfjs, and a worker's forward pass
- * (src/models/forward.ts) only interprets the plan.
+ * layers (for the transformer, a sequence plan) that refers to them by index.
+ * The flat model state theta is every parameter in `params` order, each
+ * row-major in tfjs' layout, BatchNorm running statistics included, so the
+ * orchestrator can lay out shared memory, seed weights and average models
+ * without tfjs, and a worker's forward pass (src/models/forward.ts, or
+ * src/models/transformer.ts for a sequence plan) only interprets the plan.
  */
 import { MODELS, type ModelName } from '../core/config';
 import type { Rng } from '../core/rng';
@@ -14,7 +15,8 @@ export interface ParamSpec {
   shape: number[];
   /** Inputs feeding one output unit; scales He initialisation. */
   fanIn: number;
-  init: 'he' | 'zeros' | 'ones';
+  /** `normal`: N(0, NORMAL_INIT_STD^2) whatever the fan-in, for the transformer. */
+  init: 'he' | 'zeros' | 'ones' | 'normal';
   /** `weight`: trained by SGD. `state`: BatchNorm running statistics, set by the forward pass. */
   role: 'weight' | 'state';
 }
@@ -33,17 +35,58 @@ export type LayerPlan =
   /** out = relu(body(x) + shortcut(x)); `subsample` halves H and W and zero-pads channels (ResNet option A). */
   | { op: 'residual'; body: LayerPlan[]; shortcut: 'identity' | { subsample: true; padChannels: number } };
 
+/** Parameter indices of one pre-LayerNorm transformer block. */
+export interface TransformerBlockPlan {
+  norm1: { gamma: number; beta: number };
+  /** Queries, keys and values in one [dModel, 3 * dModel] kernel, in that order along its columns. */
+  qkv: { kernel: number; bias: number };
+  projection: { kernel: number; bias: number };
+  norm2: { gamma: number; beta: number };
+  mlpIn: { kernel: number; bias: number };
+  mlpOut: { kernel: number; bias: number };
+}
+
+/**
+ * A decoder-only transformer over character ids: its sizes, and the indices
+ * of its parameters. src/models/transformer.ts interprets it.
+ */
+export interface SequencePlan {
+  /** Characters the model sees; a sample is a window of contextLength + 1 ids. */
+  contextLength: number;
+  /** Distinct character ids, at most 256 (ids are stored as bytes); the logits' width. */
+  vocab: number;
+  layers: number;
+  dModel: number;
+  heads: number;
+  mlpWidth: number;
+  tokenEmbedding: number;
+  positionEmbedding: number;
+  /** One per layer. */
+  blocks: TransformerBlockPlan[];
+  finalNorm: { gamma: number; beta: number };
+  /** Untied from the token embedding. */
+  output: { kernel: number; bias: number };
+}
+
 export interface ModelSpec {
   name: ModelName;
+  /** For a sequence model [1, contextLength + 1, 1]: one window of character ids, one byte each. */
   inputShape: [height: number, width: number, channels: number];
+  /** For a sequence model, the vocabulary. */
   classes: number;
   params: ParamSpec[];
+  /** Empty for a sequence model. */
   layers: LayerPlan[];
+  /** Present only for a sequence model, whose forward pass is src/models/transformer.ts, not forward.ts. */
+  sequence?: SequencePlan;
 }
 
 /** BatchNorm's running-average factor (PyTorch's momentum 0.1) and epsilon. */
 export const BN_MOMENTUM = 0.1;
 export const BN_EPSILON = 1e-5;
+
+/** Standard deviation of `normal` initialisation: GPT-2's, right for small transformers behind LayerNorm. */
+export const NORMAL_INIT_STD = 0.02;
 
 class Builder {
   readonly params: ParamSpec[] = [];
@@ -136,7 +179,90 @@ export function resnet20Spec(inputShape: InputShape = [32, 32, 3], classes = 10)
   return { name: 'resnet20', inputShape, classes, params: b.params, layers };
 }
 
-export function modelSpec(name: ModelName, inputShape: InputShape, classes: number): ModelSpec {
+/** The sizes of a transformer; vocab and contextLength come from the data. */
+export interface TransformerOptions {
+  vocab: number;
+  contextLength: number;
+  /** Blocks; default 2. */
+  layers?: number;
+  /** Width of the residual stream; default 64. */
+  dModel?: number;
+  /** Attention heads, dividing dModel; default 4. */
+  heads?: number;
+  /** Hidden units of each block's MLP; default 256. */
+  mlpWidth?: number;
+}
+
+/** The most character ids a byte can hold. */
+const MAX_VOCAB = 256;
+
+/**
+ * A small decoder-only transformer (GPT-2's layout): token and learned
+ * position embeddings, pre-LayerNorm blocks of causal multi-head attention
+ * and a GELU MLP, a final LayerNorm and an untied output projection giving
+ * next-character logits at every position. Kernels and embeddings are
+ * N(0, 0.02^2), biases and LayerNorm beta 0, gamma 1.
+ */
+export function transformerSpec(options: TransformerOptions): ModelSpec {
+  const { vocab, contextLength, layers = 2, dModel = 64, heads = 4, mlpWidth = 256 } = options;
+  const sizes = { vocab, contextLength, layers, dModel, heads, mlpWidth };
+  for (const [field, value] of Object.entries(sizes)) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new Error(`Transformer ${field} ${String(value)} is not allowed: it must be a positive integer.`);
+    }
+  }
+  if (vocab < 2 || vocab > MAX_VOCAB) {
+    throw new Error(`Transformer vocab ${vocab} is not allowed: it must be 2 to ${MAX_VOCAB} (character ids are bytes).`);
+  }
+  if (dModel % heads !== 0) {
+    throw new Error(`Transformer heads ${heads} does not divide dModel ${dModel}: choose heads among the divisors of dModel.`);
+  }
+  const b = new Builder();
+  const norm = (name: string) => ({
+    gamma: b.add(`${name}/gamma`, [dModel], 1, 'ones'),
+    beta: b.add(`${name}/beta`, [dModel], 1, 'zeros'),
+  });
+  const dense = (name: string, fanIn: number, units: number) => ({
+    kernel: b.add(`${name}/kernel`, [fanIn, units], fanIn, 'normal'),
+    bias: b.add(`${name}/bias`, [units], 1, 'zeros'),
+  });
+  // An embedding row feeds its unit alone: fan-in 1.
+  const tokenEmbedding = b.add('token_embedding', [vocab, dModel], 1, 'normal');
+  const positionEmbedding = b.add('position_embedding', [contextLength, dModel], 1, 'normal');
+  const blocks: TransformerBlockPlan[] = [];
+  for (let i = 0; i < layers; i++) {
+    const name = `block${i + 1}`;
+    blocks.push({
+      norm1: norm(`${name}/ln1`),
+      qkv: dense(`${name}/attention/qkv`, dModel, 3 * dModel),
+      projection: dense(`${name}/attention/output`, dModel, dModel),
+      norm2: norm(`${name}/ln2`),
+      mlpIn: dense(`${name}/mlp/in`, dModel, mlpWidth),
+      mlpOut: dense(`${name}/mlp/out`, mlpWidth, dModel),
+    });
+  }
+  const finalNorm = norm('ln_final');
+  const output = dense('output', dModel, vocab);
+  return {
+    name: 'transformer',
+    inputShape: [1, contextLength + 1, 1],
+    classes: vocab,
+    params: b.params,
+    layers: [],
+    sequence: { ...sizes, tokenEmbedding, positionEmbedding, blocks, finalNorm, output },
+  };
+}
+
+/** The transformer's sizes other than those the data sets (vocab, context). */
+export type TransformerShape = Omit<TransformerOptions, 'vocab' | 'contextLength'>;
+
+/**
+ * The spec of model `name` for samples of `inputShape` and `classes` classes.
+ * A transformer reads its context from inputShape ([1, contextLength + 1, 1])
+ * and its vocabulary from classes; `shape` sets its other sizes and is
+ * ignored by the image models.
+ */
+export function modelSpec(name: ModelName, inputShape: InputShape, classes: number, shape: TransformerShape = {}): ModelSpec {
   switch (name) {
     case 'mlp':
       return mlpSpec(inputShape, classes);
@@ -144,6 +270,15 @@ export function modelSpec(name: ModelName, inputShape: InputShape, classes: numb
       return cnnSpec(inputShape, classes);
     case 'resnet20':
       return resnet20Spec(inputShape, classes);
+    case 'transformer': {
+      const [height, width, channels] = inputShape;
+      if (height !== 1 || channels !== 1 || width < 2) {
+        throw new Error(
+          `Transformer input shape ${inputShape.join('x')} is not allowed: it must be 1x(contextLength + 1)x1 with contextLength at least 1.`,
+        );
+      }
+      return transformerSpec({ ...shape, vocab: classes, contextLength: width - 1 });
+    }
     default: {
       const never: never = name;
       throw new Error(`Unknown model ${JSON.stringify(never)}. Known: ${MODELS.join(', ')}.`);
@@ -173,7 +308,10 @@ export function paramOffsets(spec: ModelSpec): number[] {
   });
 }
 
-/** He-normal weights, zero biases, BatchNorm gamma 1 and running variance 1; same seed, same theta. */
+/**
+ * He-normal weights (N(0, 0.02^2) for `normal` ones), zero biases, BatchNorm
+ * and LayerNorm gamma 1, running variance 1; same seed, same theta.
+ */
 export function initialTheta(spec: ModelSpec, rng: Rng): Float32Array {
   const theta = new Float32Array(paramCount(spec));
   const offsets = paramOffsets(spec);
@@ -181,8 +319,8 @@ export function initialTheta(spec: ModelSpec, rng: Rng): Float32Array {
     const start = offsets[i] ?? 0;
     const end = start + paramSize(p);
     if (p.init === 'ones') theta.fill(1, start, end);
-    if (p.init !== 'he') return;
-    const std = Math.sqrt(2 / p.fanIn);
+    if (p.init !== 'he' && p.init !== 'normal') return;
+    const std = p.init === 'he' ? Math.sqrt(2 / p.fanIn) : NORMAL_INIT_STD;
     for (let k = start; k < end; k++) theta[k] = rng.normal() * std;
   });
   return theta;
@@ -194,6 +332,7 @@ export function initialTheta(spec: ModelSpec, rng: Rng): Float32Array {
  * first layer's (nothing needs the gradient of the images). For GFLOP/s figures.
  */
 export function trainingFlops(spec: ModelSpec, batchSize: number): number {
+  if (spec.sequence) return sequenceTrainingFlops(spec.sequence) * batchSize;
   let forward = 0;
   /** Forward FLOPs of the first layer with weights: its input gradient is never computed. */
   let first: number | null = null;
@@ -253,6 +392,7 @@ export function trainingFlops(spec: ModelSpec, batchSize: number): number {
  * block's body and its sum), the bulk of its memory at large batches.
  */
 export function activationFloats(spec: ModelSpec): number {
+  if (spec.sequence) return sequenceActivationFloats(spec.sequence);
   let total = 0;
   const walk = (layers: readonly LayerPlan[], shape: [number, number, number]): [number, number, number] => {
     let [h, w, c] = shape;
@@ -299,4 +439,35 @@ export function activationFloats(spec: ModelSpec): number {
   };
   walk(spec.layers, spec.inputShape);
   return total;
+}
+
+/**
+ * Training FLOPs of one window: every matrix product (2 per multiply-add)
+ * three times, forward, weight or left-operand gradient, input or
+ * right-operand gradient. Unlike the image models nothing is skipped: the
+ * first product's input gradient reaches the embeddings. LayerNorm, softmax,
+ * GELU and the embedding lookup are not counted.
+ */
+function sequenceTrainingFlops(s: SequencePlan): number {
+  const { contextLength: t, dModel: d, mlpWidth: m, vocab } = s;
+  const block =
+    2 * t * d * 3 * d + // fused QKV
+    2 * t * t * d + // scores, all heads: heads x (T x dHead) x (dHead x T)
+    2 * t * t * d + // scores times values
+    2 * t * d * d + // attention output projection
+    2 * 2 * t * d * m; // MLP in and out
+  return 3 * (s.layers * block + 2 * t * d * vocab);
+}
+
+/**
+ * Floats of one window's activations as activationFloats counts an image
+ * model's: each step's output. Embedding lookup and sum; per block
+ * LayerNorm, QKV, attention scores and their softmax, the attended values,
+ * projection, residual sum, LayerNorm, MLP hidden and its GELU, MLP output,
+ * residual sum; the final LayerNorm and the logits.
+ */
+function sequenceActivationFloats(s: SequencePlan): number {
+  const { contextLength: t, dModel: d, heads, mlpWidth: m, vocab } = s;
+  const block = 10 * t * d + 2 * heads * t * t + 2 * t * m;
+  return 2 * t * d + s.layers * block + t * d + t * vocab;
 }

@@ -22,7 +22,7 @@ import type { LoadedDataset } from '../data/sources';
 import { memoryRefusal } from '../models/memory';
 import type { DatasetInfo, EngineEvent, HardSample, ModelArtifacts, PoolDecision, RoundEvent, RunPhase, RunResult, WorkerInfo } from '../protocol';
 import { checkResumable, resumedClocks, saveQuietly, snapshot } from './checkpointing';
-import { datasetInfo, hardestSamples, layoutDataset, relayout, type Prepared } from './dataset-memory';
+import { datasetInfo, hardestSamples, holds, layoutDataset, relayout, sameData, type ModelShape, type Prepared } from './dataset-memory';
 import { evaluateSplit } from './evaluation';
 import { decidePool } from './pool-check';
 import { seatJoiner, workerInfos } from './roster';
@@ -45,8 +45,8 @@ export class RunStateError extends Error {
   override readonly name = 'RunStateError';
 }
 
-/** Reads a dataset by its spec string (`fashion-mnist`, `cifar10:/files/`, ...). */
-export type DatasetLoader = (dataset: string) => Promise<LoadedDataset>;
+/** Reads a dataset by its spec string (`fashion-mnist`, `cifar10:/files/`, `moby-dick`, ...); text is cut in windows of contextLength + 1. */
+export type DatasetLoader = (dataset: string, options: { contextLength: number }) => Promise<LoadedDataset>;
 
 export interface EngineOptions {
   /** Starts one trainer: a browser Worker on the page, an in-thread trainer in Node. */
@@ -129,14 +129,14 @@ export class Engine {
    * model on the same dataset copies it from the current layout). New shared
    * memory means a new worker pool on the next run.
    */
-  async prepare(dataset: string, model: ModelName): Promise<Prepared> {
+  async prepare(dataset: string, model: ModelName, shape: ModelShape = DEFAULT_CONFIG): Promise<Prepared> {
     const now = this.prepared;
-    if (now && now.datasetId === dataset && now.model.name === model) return now;
+    if (now && holds(now, dataset, model, shape)) return now;
     let next: Prepared;
-    if (now && now.datasetId === dataset) next = relayout(now, model);
+    if (now && sameData(now, dataset, shape)) next = relayout(now, model, shape);
     else {
       this.emit({ type: 'log', level: 'info', message: `Loading dataset ${dataset}.` });
-      next = layoutDataset(await this.loadDataset(dataset), model);
+      next = layoutDataset(await this.loadDataset(dataset, { contextLength: shape.contextLength }), model, shape);
     }
     this.pool?.terminate();
     this.pool = null;
@@ -244,7 +244,7 @@ export class Engine {
     }
     this.setPhase('profiling', message);
     try {
-      const memory = await this.prepare(config.dataset, config.model);
+      const memory = await this.prepare(config.dataset, config.model, config);
       const pool = await this.ensurePool(config, memory);
       const result = await use(memory, pool.workers);
       this.setPhase('idle', 'Measured.');
@@ -274,7 +274,7 @@ export class Engine {
     let stopWatch = (): void => undefined;
     try {
       this.setPhase('starting', `Preparing ${config.dataset} for ${config.model}.`);
-      const memory = await this.prepare(config.dataset, config.model);
+      const memory = await this.prepare(config.dataset, config.model, config);
       refuseWhatCannotFit(config, memory);
       // A stop asked while loading holds; else the last run's interrupt is cleared.
       if (this.stopRequested) memory.views.interrupt();

@@ -74,7 +74,12 @@ const SPECS: { [K in keyof RunConfig]: Spec } = {
     suggestions: DATASET_KINDS.filter((k) => k === 'fashion-mnist' || k === 'mnist'),
     hint: 'fashion-mnist, mnist, cifar10, cifar10:LOCATION or idx:LOCATION; or your own files, picked with Dataset files.',
   },
-  model: { label: 'Model', kind: 'select', group: 'data', options: MODELS },
+  model: { label: 'Model', kind: 'select', group: 'data', options: MODELS, hint: 'transformer: for text (moby-dick, text:FILE); the others for images.' },
+  contextLength: { label: 'Context (characters)', kind: 'integer', group: 'data', min: 8, max: 512, hint: 'Text: characters a sample holds; the model predicts the next at each.' },
+  layers: { label: 'Transformer blocks', kind: 'integer', group: 'advanced', min: 1, max: 12 },
+  dModel: { label: 'Transformer width (dModel)', kind: 'integer', group: 'advanced', min: 8, max: 512 },
+  heads: { label: 'Attention heads', kind: 'integer', group: 'advanced', min: 1, max: 16, hint: 'Must divide dModel.' },
+  mlpWidth: { label: 'Transformer MLP width', kind: 'integer', group: 'advanced', min: 8, max: 4096 },
   augmentation: {
     label: 'Augmentation',
     kind: 'select',

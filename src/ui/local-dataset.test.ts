@@ -58,7 +58,7 @@ describe('LocalDatasets', () => {
     const served = async (): Promise<never> => {
       throw new Error('the fallback must not be asked for a local spec');
     };
-    await expect(local.loader(served)(picked.spec)).resolves.toBe(picked.dataset);
+    await expect(local.loader(served)(picked.spec, { contextLength: 64 })).resolves.toBe(picked.dataset);
   });
 
   it('reads the four IDX files, plain or gzipped', async () => {
@@ -90,10 +90,10 @@ describe('LocalDatasets', () => {
     const loader = local.loader(async (d) => {
       throw new Error(`fallback ${d}`);
     });
-    await expect(loader('mnist')).rejects.toThrow('fallback mnist');
-    await expect(loader('cifar10:local/0badf00d/')).rejects.toThrow(/in an earlier visit.*Pick the same files again/);
+    await expect(loader('mnist', { contextLength: 64 })).rejects.toThrow('fallback mnist');
+    await expect(loader('cifar10:local/0badf00d/', { contextLength: 64 })).rejects.toThrow(/in an earlier visit.*Pick the same files again/);
     await local.pick([file('test_batch.bin', cifarBatch(2)), file('data_batch_1.bin', cifarBatch(2))]);
-    await expect(loader('cifar10:local/0badf00d')).rejects.toThrow(/before the ones picked last/);
+    await expect(loader('cifar10:local/0badf00d', { contextLength: 64 })).rejects.toThrow(/before the ones picked last/);
   });
 
   it('gives the same files the same spec and different files another', () => {

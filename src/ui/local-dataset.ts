@@ -102,9 +102,11 @@ export class LocalDatasets {
   }
 
   /** The engine's loader: local specs from the last pick, everything else from `fallback`. */
-  loader(fallback: (dataset: string) => Promise<LoadedDataset>): (dataset: string) => Promise<LoadedDataset> {
-    return async (dataset) => {
-      if (!isLocalSpec(dataset)) return fallback(dataset);
+  loader(
+    fallback: (dataset: string, options: { contextLength: number }) => Promise<LoadedDataset>,
+  ): (dataset: string, options: { contextLength: number }) => Promise<LoadedDataset> {
+    return async (dataset, options) => {
+      if (!isLocalSpec(dataset)) return fallback(dataset, options);
       const spec = parseDatasetSpec(dataset);
       const canonical = spec ? formatDatasetSpec(spec) : dataset;
       if (this.latest && this.latest.spec === canonical) return this.latest.dataset;

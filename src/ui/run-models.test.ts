@@ -16,6 +16,7 @@ const INFO: DatasetInfo = {
   shape: [28, 28, 1],
   classes: 10,
   classNames: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
+  text: null,
 };
 
 function kept(seed: number): FinalModel {

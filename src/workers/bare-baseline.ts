@@ -36,6 +36,8 @@ export function layersModel(spec: ModelSpec): tf.Sequential {
     case 'resnet20':
       // Option-A shortcuts (zero-padded channels) have no tf.layers equivalent.
       throw new Error('No tf.layers form for model resnet20 (its option-A shortcuts have no layer); mlp and cnn have one.');
+    case 'transformer':
+      throw new Error('No tf.layers form for model transformer (causal attention has no tfjs layer); mlp and cnn have one.');
     default: {
       const never: never = spec.name;
       throw new Error(`Unknown model ${JSON.stringify(never)}`);

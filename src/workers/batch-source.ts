@@ -8,11 +8,13 @@ import { createRng, type Rng } from '../core/rng';
 import { NO_AUGMENTATION, augmentInto } from '../data/augment';
 import type { OptimizerSettings } from '../protocol';
 import type { SharedViews } from '../shared-memory/layout';
+import { windowTensors } from '../models/transformer';
 
 export class BatchSource {
   private rng: Rng = createRng(0);
   private x = new Float32Array(0);
   private y = new Int32Array(0);
+  private bytes = new Uint8Array(0);
 
   /** Restarts the augmentation stream of trainer `id` from `seed` (a run's start, so runs with one seed match). */
   restart(seed: number, id: number): void {
@@ -37,5 +39,12 @@ export class BatchSource {
       tf.tensor4d(this.x.slice(0, indices.length * size), [indices.length, h, w, c]),
       tf.tensor1d(this.y.slice(0, indices.length), 'int32'),
     ];
+  }
+
+  /** Text windows `indices` of `views` (each `width` character ids) as ids [n, width - 1] and the next ids. */
+  windows(views: SharedViews, width: number, indices: Int32Array): [tf.Tensor2D, tf.Tensor2D] {
+    if (this.bytes.length < indices.length * width) this.bytes = new Uint8Array(indices.length * width);
+    for (let b = 0; b < indices.length; b++) this.bytes.set(views.image(indices[b] ?? 0), b * width);
+    return windowTensors(this.bytes.subarray(0, indices.length * width), indices.length, width);
   }
 }

@@ -1,22 +1,26 @@
 /**
  * A trainer's evaluation of its current variables on a range of test
- * images, batch by batch: hits and summed loss stay on the device and are
+ * samples, batch by batch: hits and summed loss stay on the device and are
  * read once at the end (a read is a sync point, costly on WebGPU).
  */
 import * as tf from '@tensorflow/tfjs';
-import { forward, perSampleLoss } from '../models/forward';
 import type { ModelSpec } from '../models/spec';
 import { EVAL_BATCH } from '../protocol';
+import { modelLosses } from './model-losses';
 
-/** Correct predictions and summed loss over `count` samples from global index `base`; `batchOf` builds a batch's tensors. */
+/**
+ * Correct predictions, predictions made and summed per-sample loss over
+ * `count` samples from global index `base`; `batchOf` builds a batch's tensors.
+ */
 export async function evaluatePass(
   model: ModelSpec,
   vars: readonly tf.Variable[],
   base: number,
   count: number,
-  batchOf: (indices: Int32Array) => [tf.Tensor4D, tf.Tensor1D],
-): Promise<{ correct: number; lossSum: number }> {
+  batchOf: (indices: Int32Array) => [tf.Tensor, tf.Tensor],
+): Promise<{ correct: number; predictions: number; lossSum: number }> {
   const sums: tf.Tensor[] = [];
+  let predictions = 0;
   let totals: Float32Array | Int32Array | Uint8Array = new Float32Array(2);
   try {
     for (let at = 0; at < count; at += EVAL_BATCH) {
@@ -25,9 +29,9 @@ export async function evaluatePass(
       const [x, y] = batchOf(indices);
       sums.push(
         tf.tidy(() => {
-          const { logits } = forward(model, vars, x, false);
-          const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'float32'));
-          return tf.stack([hits, tf.sum(perSampleLoss(logits, y, model.classes))]);
+          const out = modelLosses(model, vars, x, y, false);
+          predictions += out.predictions;
+          return tf.stack([out.hits, tf.sum(out.perSample)]);
         }),
       );
       x.dispose();
@@ -39,5 +43,5 @@ export async function evaluatePass(
   } finally {
     tf.dispose(sums);
   }
-  return { correct: Math.round(totals[0] ?? 0), lossSum: totals[1] ?? 0 };
+  return { correct: Math.round(totals[0] ?? 0), predictions, lossSum: totals[1] ?? 0 };
 }

@@ -9,13 +9,13 @@ import type { BackendName, FallbackPolicy } from '../core/config';
 import { median } from '../core/schedule';
 import { NO_AUGMENTATION } from '../data/augment';
 import { shardWindow } from '../core/sampler';
-import { forward, perSampleLoss } from '../models/forward';
 import type { ModelSpec } from '../models/spec';
 import { bareStepTimes } from './bare-baseline';
 import { BatchSource } from './batch-source';
 import { layersArtifacts } from './layers-export';
 import { evaluatePass } from './evaluation-pass';
 import { ModelParams, writeFlat } from './model-params';
+import { modelLosses } from './model-losses';
 import type {
   BackendReport,
   BaselineTiming,
@@ -262,8 +262,9 @@ export class TrainerCore implements TrainerApi {
       const t0 = performance.now();
       this.params().load(views.global);
       const base = views.spec.trainSize + start;
-      const { correct, lossSum } = await evaluatePass(this.model, this.params().vars, base, count, (indices) => this.batchTensors(indices));
-      return { accuracy: correct / count, loss: lossSum / count, samples: count, evalMs: performance.now() - t0 };
+      const { correct, predictions, lossSum } = await evaluatePass(this.model, this.params().vars, base, count, (indices) => this.batchTensors(indices));
+      // Per prediction: a label an image, a next character every position of a text window.
+      return { accuracy: predictions > 0 ? correct / predictions : 0, loss: lossSum / count, samples: count, evalMs: performance.now() - t0 };
     } finally {
       this.leave();
     }
@@ -284,7 +285,8 @@ export class TrainerCore implements TrainerApi {
       }
       // Tandem's step builds its batch from shared memory inside the timed
       // region; the bare loop gets ready tensors, which favours bare tfjs.
-      const batches = windows.map((indices) => this.batchTensors(indices));
+      // Image models only (bareStepTimes has no tf.layers form for the transformer and says so).
+      const batches = windows.map((indices) => this.batchTensors(indices) as [tf.Tensor4D, tf.Tensor1D]);
       try {
         const bare = await bareStepTimes(this.model, batches, warmupSteps, this.settings);
         return { id: this.id, backend: this.backendName, tandemStepMs: median(own), bareStepMs: bare.stepMs };
@@ -374,12 +376,11 @@ export class TrainerCore implements TrainerApi {
     const vars = this.params().vars;
     const trainable = vars.filter((v) => v.trainable);
     const { value, grads } = tf.variableGrads(() => {
-      const out = forward(this.model, vars, x, true);
+      const out = modelLosses(this.model, vars, x, y, true);
       for (const t of out.stateUpdates.values()) tf.keep(t);
       state = out.stateUpdates;
-      const losses = perSampleLoss(out.logits, y, this.model.classes);
-      perSample = tf.keep(losses);
-      return tf.mean(losses) as tf.Scalar;
+      perSample = tf.keep(out.perSample);
+      return tf.mean(out.perSample) as tf.Scalar;
     }, trainable);
     value.dispose();
     x.dispose();
@@ -404,8 +405,13 @@ export class TrainerCore implements TrainerApi {
     if (factor > 1) this.shared().sleepUnlessInterrupted(ms * (factor - 1));
   }
 
-  /** A batch from shared memory, scaled to [0, 1]; augmented only for training when configured. */
-  private batchTensors(indices: Int32Array, train = false): [tf.Tensor4D, tf.Tensor1D] {
+  /**
+   * A batch from shared memory: images scaled to [0, 1] (augmented only for
+   * training when configured) and labels, or a text model's windows as ids
+   * and next ids.
+   */
+  private batchTensors(indices: Int32Array, train = false): [tf.Tensor, tf.Tensor] {
+    if (this.model.sequence) return this.batches.windows(this.shared(), this.model.inputShape[1], indices);
     return this.batches.tensors(this.shared(), this.model.inputShape, indices, train ? this.settings.augment : null);
   }
 

@@ -8,7 +8,9 @@
  * - Conv2DBackpropInput: one XNNPACK forward conv of dy, spread by the
  *   stride, with the flipped filter (NCHW and a numeric pad larger than the
  *   filter keep the backend's own);
- * - MaxPoolGrad: our SIMD kernel (simd/max-pool-grad.wat).
+ * - MaxPoolGrad: our SIMD kernel (simd/max-pool-grad.wat);
+ * - UnsortedSegmentSum, which the backend lacks: the gradient of tf.gather
+ *   (an embedding lookup), a loop over the heap (unsorted-segment-sum.ts).
  *
  * None refuses what tfjs accepts (fallbacks.test.ts): int32 and bool inputs
  * are cast to float32, and a dy larger than the output the attributes give
@@ -28,6 +30,7 @@ import { filterGradMemoryBytes, registerConv2dBackpropFilter } from './conv2d-ba
 import { registerConv2dBackpropInput } from './conv2d-backprop-input';
 import { maxPoolGradMemoryBytes, registerMaxPoolGrad } from './max-pool-grad';
 import type { WasmKernelBinaries } from './simd/module';
+import { registerUnsortedSegmentSum } from './unsorted-segment-sum';
 
 export type { WasmKernelBinaries } from './simd/module';
 
@@ -36,6 +39,7 @@ export async function registerWasmTrainingKernels(binaries: WasmKernelBinaries):
   await registerConv2dBackpropFilter(binaries.filterGrad);
   await registerMaxPoolGrad(binaries.maxPoolGrad);
   registerConv2dBackpropInput();
+  registerUnsortedSegmentSum();
 }
 
 /** Bytes held by the SIMD kernels' own memories; they grow to the largest shapes seen and stay. */

@@ -12,3 +12,8 @@ export function values(length: number, seed: number): Float32Array {
   }
   return out;
 }
+
+/** Deterministic integers in [min, max], from the same xorshift32 stream as `values`. */
+export function integers(length: number, min: number, max: number, seed: number): Int32Array {
+  return Int32Array.from(values(length, seed), (v) => min + Math.min(max - min, Math.floor(((v + 1) / 2) * (max - min + 1))));
+}

@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Checkpoint } from '../../checkpoint/format';
 import type { ModelName, RunConfig } from '../../core/config';
 import type { ImageDataset } from '../../data/dataset-file';
+import { buildTextDataset } from '../../data/text';
 import { loadDataset, type LoadedDataset } from '../../data/sources';
 import type { BackendReport, EngineEvent, RoundEvent, RunPhase, RunResult } from '../../protocol';
 import type { SharedViews } from '../../shared-memory/layout';
@@ -88,10 +89,22 @@ function loadSlices(): Promise<Record<string, LoadedDataset>> {
   return slices;
 }
 
-/** The engine's DatasetLoader for FASHION and TINY. */
-export async function testDatasets(id: string): Promise<LoadedDataset> {
+/**
+ * A small text for the transformer: a few sentences repeated with a counter,
+ * so it has structure to learn in seconds and enough windows for both splits.
+ * Named as a `text:` spec; the loader below builds it in memory.
+ */
+export const TEXT = 'text:tandem-test.txt';
+const TEXT_BODY = Array.from({ length: 120 }, (_, i) => `the ${['cat', 'dog', 'whale', 'ship'][i % 4]} sat on the mat number ${i % 10}.\n`).join('');
+
+/** The engine's DatasetLoader for FASHION, TINY and TEXT. */
+export async function testDatasets(id: string, options: { contextLength: number } = { contextLength: 16 }): Promise<LoadedDataset> {
+  if (id === TEXT) {
+    const { train, test, textInfo } = buildTextDataset(new TextEncoder().encode(TEXT_BODY), { file: 'tandem-test.txt', name: TEXT, contextLength: options.contextLength });
+    return { id: TEXT, train, test, classNames: textInfo.vocabulary, textInfo };
+  }
   const set = (await loadSlices())[id];
-  if (!set) throw new Error(`Unknown test dataset ${JSON.stringify(id)}. Allowed: ${FASHION}, ${TINY}.`);
+  if (!set) throw new Error(`Unknown test dataset ${JSON.stringify(id)}. Allowed: ${FASHION}, ${TINY}, ${TEXT}.`);
   return set;
 }
 
