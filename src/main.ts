@@ -11,6 +11,7 @@ import { Engine } from './orchestrator/engine';
 import { startBrowserWorker } from './orchestrator/browser-worker';
 import { measureBaseline } from './bench/baseline';
 import { LocalDatasets } from './ui/local-dataset';
+import { withModelForDataset } from './ui/fields';
 import { mountPage } from './ui/page';
 import { parseUrlConfig } from './ui/url-config';
 
@@ -38,14 +39,16 @@ const startup = (async (): Promise<string | null> => {
   }
   const initial = store.get();
   try {
-    await engine.prepare(initial.dataset, initial.model);
+    // With the config's shape: a text dataset is cut into windows of its contextLength.
+    await engine.prepare(initial.dataset, initial.model, initial);
     return null;
   } catch (e) {
     if (initial.dataset === DEFAULT_CONFIG.dataset) throw e;
     // A link to a dataset this page cannot load (CIFAR-10 not served here, files picked in an earlier visit)
     // must not leave the page unable to train: take the default and say why.
-    store.set({ dataset: DEFAULT_CONFIG.dataset });
-    await engine.prepare(DEFAULT_CONFIG.dataset, initial.model);
+    // An image default after a text link takes an image model too (withModelForDataset).
+    const fallback = store.set(withModelForDataset({ dataset: DEFAULT_CONFIG.dataset }, initial));
+    await engine.prepare(fallback.dataset, fallback.model, fallback);
     return (
       `The dataset in the link, ${initial.dataset}, could not be loaded, so ${DEFAULT_CONFIG.dataset} is loaded instead: ` +
       messageOf(e)

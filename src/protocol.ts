@@ -170,6 +170,12 @@ export interface TrainerApi {
   /** Sync SGD: apply the averaged gradient in the global gradient region; returns ms spent. */
   applyGradient(): Promise<number>;
   evaluate(start: number, count: number): Promise<EvalReport>;
+  /**
+   * Text models: continues `prompt` (character ids) by `length` characters
+   * sampled from theta_bar at `temperature` (seeded); the continuation's ids.
+   * Loads theta_bar into the worker's model, as the start of a round does.
+   */
+  generate(prompt: number[], length: number, temperature: number, seed: number): Promise<number[]>;
   /** Step times of this worker's own step and of the same model in bare tfjs, on the same batches. */
   baseline(warmupSteps: number, timedSteps: number): Promise<BaselineTiming>;
   /** theta_bar as a tfjs layers model (for download). */

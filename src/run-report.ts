@@ -35,6 +35,12 @@ export interface RoundEvent {
   /** Accuracy on the whole test set, when this round was evaluated on it (a target confirmation, or evalSamples = all). */
   fullAccuracy: number | null;
   /**
+   * Mean test loss (nats a sample) of the evaluation behind `accuracy`, or
+   * null. For text, a sample's loss is its window's mean per character, so
+   * bits per character = testLoss / ln 2.
+   */
+  testLoss: number | null;
+  /**
    * Evaluations inside the round, when the cadence (evalEverySeconds,
    * targetResolution) fell in it: sync between steps, local SGD on the
    * average of where its workers were. The training clock and accuracy at each.
@@ -170,9 +176,32 @@ export interface RunResult {
   /** True when `config.epochs` was set and the run ended before completing them (time cap, stop, divergence). */
   cutShort: boolean;
   finalAccuracy: number | null;
+  /** Mean loss of the final model on the whole test set (nats a sample; text: / ln 2 = bits per character), or null. */
+  finalLoss: number | null;
   aggregation: AggregationMode;
   stoppedBy: 'target' | 'time' | 'rounds' | 'epochs' | 'user' | 'diverged';
   /** Why the run ended early (divergence), for people. */
   message: string | null;
-  history: { round: number; trainMs: number; loss: number; accuracy: number | null; notes?: string[] }[];
+  history: { round: number; trainMs: number; loss: number; accuracy: number | null; testLoss?: number | null; notes?: string[] }[];
+}
+
+/** What a text model is asked to write (engine.generate, window.tandem.generate). */
+export interface GenerateRequest {
+  /** The text to continue: characters of the dataset's vocabulary, at most 1000. */
+  prompt: string;
+  /** Characters to write, 1-1000. */
+  length: number;
+  /** Softmax temperature, (0, 5]: lower is more predictable. */
+  temperature: number;
+  /** Sampling seed (the same model, prompt and seed write the same text); default 0. */
+  seed?: number;
+}
+
+export interface GenerateResult {
+  /** The continuation only (the prompt is not repeated). */
+  text: string;
+  /** The round whose global model wrote it (0: untrained). */
+  round: number;
+  /** Wall time the writing took, ms (on the wall clock only: between rounds, off the training clock). */
+  ms: number;
 }

@@ -4,7 +4,7 @@
  */
 import type { ModelName, RunConfig, WorkerGroup } from './core/config';
 import type { AdapterReport, BaselineTiming } from './protocol';
-import type { HardSample, RoundEvent, RunPhase, RunResult, WorkerInfo } from './run-report';
+import type { GenerateRequest, GenerateResult, HardSample, RoundEvent, RunPhase, RunResult, WorkerInfo } from './run-report';
 
 /** What measuring a pool decided: the pool started, the groups kept, one line per verdict, and what deciding took. */
 export interface PoolDecision {
@@ -67,6 +67,17 @@ export interface TandemApi {
   clearRuns(): void;
   /** The k training samples ranked hardest by the loss table. */
   hardestSamples(k: number): HardSample[];
+  /**
+   * The current (or last) text run's global model continues `prompt` by
+   * `length` characters (the continuation only comes back, with the round
+   * whose model wrote it); during a run it is written between rounds, off
+   * the training clock. Rejects with a ConfigError naming the field, the
+   * value and what is allowed (prompt: 1 to 1000 characters of the
+   * dataset's vocabulary; length: an integer from 1 to 1000; temperature: a
+   * number in (0, 5]; seed: a whole number of at least 0), and when there is
+   * no text model to write with.
+   */
+  generate(request: GenerateRequest): Promise<GenerateResult>;
   events(): RoundEvent[];
   workers(): WorkerInfo[];
   phase(): RunPhase;

@@ -5,14 +5,27 @@
  */
 import { DEFAULT_CONFIG, validateConfig, type RunConfig } from '../core/config';
 import type { Capabilities } from '../backends/capabilities';
-import { RunStateError, type Engine } from '../orchestrator/engine';
-import type { EnvironmentInfo, TandemApi } from '../protocol';
+import { checkGenerateRequest, RunStateError, type Engine } from '../orchestrator/engine';
+import type { EnvironmentInfo, GenerateRequest, TandemApi } from '../protocol';
 import type { ConfigStore } from './config-store';
 import type { RunArchive } from './run-archive';
 import { encodeCheckpoint, type Checkpoint } from '../checkpoint/format';
 import type { SaveStore } from '../checkpoint/store';
 import { checkImport } from '../checkpoint/validate';
 import { resumeSaved } from './run-sequence';
+
+/** Longest continuation `generate` writes, characters (engine.checkGenerateRequest decides; the page's controls use these as hints). */
+export const GENERATE_MAX_LENGTH = 1000;
+/** Longest prompt `generate` reads, characters (code points). */
+export const GENERATE_MAX_PROMPT = 1000;
+
+/**
+ * The rule `tandem.generate` and the page's "Watch it write" panel check a
+ * request with, before anything waits: the engine's own, so the API, the
+ * panel and the engine cannot disagree. A ConfigError names the field, the
+ * value and what is allowed.
+ */
+export { checkGenerateRequest };
 
 /**
  * Throws unless `c` may be resumed: the engine is free, and the save passes
@@ -75,6 +88,12 @@ export function createTandemApi(
     runs: () => archive.list(),
     clearRuns: () => archive.clear(),
     hardestSamples: (k: number) => engine.hardestSamples(k),
+    async generate(request: GenerateRequest) {
+      // Checked before waiting for the dataset, so a bad call fails at once.
+      const checked = checkGenerateRequest(request);
+      await ready;
+      return engine.generate(checked);
+    },
     events: () => engine.events(),
     workers: () => engine.workers(),
     phase: () => engine.phase(),

@@ -2,7 +2,9 @@
  * Kernel benchmark on the wasm backend, one thread, in Node: at each layer
  * shape, the forward op against our gradient kernels (Conv2DBackpropFilter,
  * Conv2DBackpropInput, MaxPoolGrad) and, where tfjs-wasm has its own, that
- * one; plus the backend's own matMul as a ceiling for what one core can do.
+ * one; the transformer's embedding gradient (UnsortedSegmentSum) against its
+ * forward lookup plus output projection; plus the backend's own matMul as a
+ * ceiling for what one core can do.
  *
  *   npx tsx src/bench/kernels.ts [--json results.json] [--reps 30]
  */
@@ -83,6 +85,36 @@ interface PoolResult {
   gradMs: number;
   /** tfjs-wasm's own MaxPoolGrad. */
   backendGradMs: number;
+}
+
+/** The character transformer's token embedding (src/models/transformer.ts) at batch 32. */
+interface EmbeddingShape {
+  name: string;
+  vocab: number;
+  dModel: number;
+  batch: number;
+  time: number;
+}
+
+const EMBEDDING_SHAPES: readonly EmbeddingShape[] = [
+  { name: 'embedding vocab 80', vocab: 80, dModel: 64, batch: 32, time: 64 },
+  { name: 'embedding vocab 100', vocab: 100, dModel: 64, batch: 32, time: 64 },
+];
+
+interface EmbeddingResult {
+  name: string;
+  /** Our UnsortedSegmentSum: dy [batch * time, dModel] into vocab rows. */
+  gradMs: number;
+  /** The alternative: oneHot(ids, vocab)^T . dy as tf.matMul(oneHot, dy, true, false). */
+  oneHotMatMulMs: number;
+  /** The same with the one-hot matrix transposed first, so the matMul takes XNNPACK's path. */
+  oneHotTransposedMs: number;
+  /** The forward lookup: tf.gather of [vocab, dModel] at ids [batch, time]. */
+  gatherMs: number;
+  /** The output projection: [batch * time, dModel] x [dModel, vocab]. */
+  outputMatMulMs: number;
+  /** gradMs / (gatherMs + outputMatMulMs): the target is at most TARGET_RATIO. */
+  ratio: number;
 }
 
 interface MatMulResult {
@@ -200,6 +232,33 @@ function benchPool(s: PoolShape, reps: number, own: BackendKernels): PoolResult 
   return { name: s.name, forwardMs, gradMs, backendGradMs };
 }
 
+function benchEmbedding(s: EmbeddingShape, reps: number): EmbeddingResult {
+  const rows = s.batch * s.time;
+  const table = tf.randomNormal([s.vocab, s.dModel], 0, 0.02, 'float32', 9);
+  const ids = tf.randomUniform([s.batch, s.time], 0, s.vocab, 'int32', 10);
+  const flatIds = tf.reshape(ids, [rows]) as tf.Tensor1D;
+  const dy = tf.randomNormal([rows, s.dModel], 0, 1, 'float32', 11) as tf.Tensor2D;
+  const kernel = tf.randomNormal([s.dModel, s.vocab], 0, 0.02, 'float32', 12) as tf.Tensor2D;
+  const [gradMs = NaN, oneHotMatMulMs = NaN, oneHotTransposedMs = NaN, gatherMs = NaN, outputMatMulMs = NaN] =
+    interleavedMedians(reps, [
+      () => tf.unsortedSegmentSum(dy, flatIds, s.vocab),
+      () => tf.tidy(() => tf.matMul(tf.oneHot(flatIds, s.vocab), dy, true, false)),
+      () => tf.tidy(() => tf.matMul(tf.transpose(tf.oneHot(flatIds, s.vocab)), dy)),
+      () => tf.gather(table, ids),
+      () => tf.matMul(dy, kernel),
+    ]);
+  tf.dispose([table, ids, flatIds, dy, kernel]);
+  return {
+    name: s.name,
+    gradMs,
+    oneHotMatMulMs,
+    oneHotTransposedMs,
+    gatherMs,
+    outputMatMulMs,
+    ratio: gradMs / (gatherMs + outputMatMulMs),
+  };
+}
+
 function benchMatMul(n: number, reps: number): MatMulResult {
   const a = tf.randomNormal([n, n], 0, 1, 'float32', 4);
   const b = tf.randomNormal([n, n], 0, 1, 'float32', 5);
@@ -219,6 +278,7 @@ async function main(): Promise<void> {
 
   const conv = CONV_SHAPES.map((s) => benchConv(s, reps, own));
   const pool = POOL_SHAPES.map((s) => benchPool(s, reps, own));
+  const embedding = EMBEDDING_SHAPES.map((s) => benchEmbedding(s, reps));
   const matMul = MATMUL_SIZES.map((n) => benchMatMul(n, reps));
 
   console.log(`wasm backend, 1 thread, median of ${reps} after ${WARMUP} warm-up runs`);
@@ -244,12 +304,29 @@ async function main(): Promise<void> {
       'tfjs grad ms': fmt(r.backendGradMs, 2),
     })),
   );
+  console.table(
+    embedding.map((r) => ({
+      'embedding grad': r.name,
+      'ours ms': fmt(r.gradMs, 3),
+      'one-hot matMul ms': fmt(r.oneHotMatMulMs, 3),
+      'one-hot, transposed ms': fmt(r.oneHotTransposedMs, 3),
+      'gather ms': fmt(r.gatherMs, 3),
+      'out matMul ms': fmt(r.outputMatMulMs, 3),
+      'ours/(gather+matMul)': fmt(r.ratio, 3),
+    })),
+  );
   console.table(matMul.map((r) => ({ matMul: `${r.n}^2`, ms: fmt(r.ms, 2), 'GFLOP/s': fmt(r.gflops, 1) })));
   const over = conv.filter((r) => r.ratio > TARGET_RATIO).map((r) => r.name);
   console.log(
     over.length === 0
       ? `dW <= ${TARGET_RATIO}x forward at every shape.`
       : `dW > ${TARGET_RATIO}x forward at: ${over.join(', ')}.`,
+  );
+  const slowEmbeddings = embedding.filter((r) => r.ratio > TARGET_RATIO).map((r) => r.name);
+  console.log(
+    slowEmbeddings.length === 0
+      ? `Embedding gradient <= ${TARGET_RATIO}x (gather + output matMul) at every shape.`
+      : `Embedding gradient > ${TARGET_RATIO}x (gather + output matMul) at: ${slowEmbeddings.join(', ')}.`,
   );
 
   if (json !== undefined) {
@@ -262,6 +339,7 @@ async function main(): Promise<void> {
       node: process.version,
       conv,
       pool,
+      embedding,
       matMul,
     };
     writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);

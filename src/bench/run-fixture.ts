@@ -49,6 +49,7 @@ export function fakeRun(algo: Algo, timeToTargetMs: number | null, extra: Partia
     epochsDone: 1,
     cutShort: false,
     finalAccuracy: 0.8612,
+    finalLoss: null,
     aggregation: 'steps',
     stoppedBy: timeToTargetMs === null ? 'time' : 'target',
     message: null,

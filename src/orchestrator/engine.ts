@@ -20,7 +20,19 @@ import { BACKENDS, batchSizeOf, checkSlowdownWorkers, ConfigError, DEFAULT_CONFI
 import { asError, messageOf } from '../core/errors';
 import type { LoadedDataset } from '../data/sources';
 import { memoryRefusal } from '../models/memory';
-import type { DatasetInfo, EngineEvent, HardSample, ModelArtifacts, PoolDecision, RoundEvent, RunPhase, RunResult, WorkerInfo } from '../protocol';
+import type {
+  DatasetInfo,
+  EngineEvent,
+  GenerateRequest,
+  GenerateResult,
+  HardSample,
+  ModelArtifacts,
+  PoolDecision,
+  RoundEvent,
+  RunPhase,
+  RunResult,
+  WorkerInfo,
+} from '../protocol';
 import { checkResumable, resumedClocks, saveQuietly, snapshot } from './checkpointing';
 import { datasetInfo, hardestSamples, holds, layoutDataset, relayout, sameData, type ModelShape, type Prepared } from './dataset-memory';
 import { evaluateSplit } from './evaluation';
@@ -85,6 +97,8 @@ export class Engine {
   /** The run in progress, or the last one (its model and checkpoint stay until the next run). */
   private current: RunState | null = null;
   private joining: JoinRequest[] = [];
+  /** Texts asked for during a run: written between rounds, off the training clock. */
+  private writing: { prompt: number[]; request: GenerateRequest; resolve: (r: GenerateResult) => void; reject: (e: Error) => void }[] = [];
 
   /** Faults caused on purpose, for tests and the console; not part of training. */
   readonly diagnostics: Diagnostics = {
@@ -204,6 +218,62 @@ export class Engine {
     this.pool?.remove(id, 'removed by request');
   }
 
+  /**
+   * A text model continues `request.prompt` with the current global model.
+   * During a run the text is written between rounds (off the training clock,
+   * on the wall clock); otherwise at once, on a worker of the pool.
+   */
+  generate(request: GenerateRequest): Promise<GenerateResult> {
+    let prompt: number[];
+    try {
+      prompt = this.encodePrompt(checkGenerateRequest(request));
+    } catch (e) {
+      return Promise.reject(asError(e));
+    }
+    if (WRITES_BETWEEN_ROUNDS.includes(this.currentPhase)) {
+      return new Promise((resolve, reject) => this.writing.push({ prompt, request, resolve, reject }));
+    }
+    const worker = this.pool?.workers.find((w) => w.lostReason() === null);
+    if (!worker) return Promise.reject(new RunStateError('No worker to write with: start a run first (the pool starts with it).'));
+    return this.write(worker, prompt, request);
+  }
+
+  /** The prompt as character ids of the text dataset in shared memory; a character outside its vocabulary is refused by name. */
+  private encodePrompt(request: GenerateRequest): number[] {
+    const text = this.prepared?.text;
+    if (!text || this.prepared?.model.name !== 'transformer') {
+      throw new RunStateError('Only a text model writes: run the transformer on a text dataset (moby-dick or text:FILE) first.');
+    }
+    const ids = new Map(text.vocabulary.map((c, i) => [c, i]));
+    return Array.from(request.prompt, (c) => {
+      const id = ids.get(c) ?? (text.otherId ?? undefined);
+      if (id === undefined) {
+        throw new ConfigError('prompt', c, `characters of the dataset's vocabulary (${text.vocabulary.length} of them, e.g. ${text.vocabulary.slice(0, 20).join('')})`);
+      }
+      return id;
+    });
+  }
+
+  private async write(worker: WorkerHandle, prompt: number[], request: GenerateRequest): Promise<GenerateResult> {
+    const t0 = performance.now();
+    const vocabulary = this.prepared?.text?.vocabulary ?? [];
+    const ids = await worker.call((a) => a.generate(prompt, request.length, request.temperature, request.seed ?? 0));
+    return { text: ids.map((id) => vocabulary[id] ?? '').join(''), round: this.current?.committedRound ?? 0, ms: performance.now() - t0 };
+  }
+
+  /** Writes the texts asked for during the run, on its fastest member (or, with none, any worker left). */
+  private async serveWriting(run: RunState | null): Promise<void> {
+    for (const job of this.writing.splice(0)) {
+      const member = run ? [...run.members].sort((a, b) => a.estimateMs - b.estimateMs)[0] : undefined;
+      const worker = member?.worker ?? this.pool?.workers.find((w) => w.lostReason() === null);
+      if (!worker) {
+        job.reject(new RunStateError('No worker is left to write with.'));
+        continue;
+      }
+      await this.write(worker, job.prompt, job.request).then(job.resolve, (e: unknown) => job.reject(asError(e)));
+    }
+  }
+
   /** Live tensors and heap bytes per worker, for leak checks. */
   async memoryReport(): Promise<{ id: number; tensors: number; heapBytes: number | null }[]> {
     const workers = this.pool?.workers.filter((w) => w.lostReason() === null) ?? [];
@@ -317,6 +387,8 @@ export class Engine {
     } finally {
       stopWatch();
       for (const j of this.joining.splice(0)) j.reject(new RunStateError('The run ended before the worker could join.'));
+      // Texts asked for in the run's last moments: written now, with the final model.
+      void this.serveWriting(this.current);
     }
   }
 
@@ -333,6 +405,7 @@ export class Engine {
         this.history.push(event);
         this.emit({ type: 'round', event });
       },
+      betweenRounds: () => this.serveWriting(run),
       admitJoiners: () => this.admitJoiners(run),
       rosterChanged: () => this.publishWorkers(run),
       checkpoint: () => this.saveCheckpoint(run),
@@ -478,4 +551,26 @@ function refuseWhatCannotFit(config: RunConfig & { workers: WorkerGroup[] }, mem
     const key = config.batchSizeByBackend[backend] === undefined ? 'batchSize' : `batchSizeByBackend.${backend}`;
     throw new ConfigError(key, batch, `a batch that fits a ${backend} worker's memory`, `Invalid ${key}: ${batch}. ${why}`);
   }
+}
+
+/** Phases in which a text asked for waits for the end of the round in progress. */
+const WRITES_BETWEEN_ROUNDS: readonly RunPhase[] = ['starting', 'profiling', 'training', 'pausing', 'stopping'];
+
+/** `request` if every field is allowed, else a ConfigError naming the field, the value and what is allowed. */
+export function checkGenerateRequest(request: unknown): GenerateRequest {
+  if (typeof request !== 'object' || request === null) throw new ConfigError('generate', request, 'an object {prompt, length, temperature, seed?}');
+  const r = request as Record<string, unknown>;
+  if (typeof r['prompt'] !== 'string' || r['prompt'].length === 0 || [...r['prompt']].length > 1000) {
+    throw new ConfigError('prompt', r['prompt'], 'a text of 1 to 1000 characters');
+  }
+  if (typeof r['length'] !== 'number' || !Number.isInteger(r['length']) || r['length'] < 1 || r['length'] > 1000) {
+    throw new ConfigError('length', r['length'], 'an integer from 1 to 1000');
+  }
+  if (typeof r['temperature'] !== 'number' || !(r['temperature'] > 0 && r['temperature'] <= 5)) {
+    throw new ConfigError('temperature', r['temperature'], 'a number in (0, 5]');
+  }
+  if (r['seed'] !== undefined && (typeof r['seed'] !== 'number' || !Number.isSafeInteger(r['seed']) || r['seed'] < 0)) {
+    throw new ConfigError('seed', r['seed'], 'a whole number of at least 0');
+  }
+  return { prompt: r['prompt'], length: r['length'], temperature: r['temperature'], ...(r['seed'] === undefined ? {} : { seed: r['seed'] as number }) };
 }

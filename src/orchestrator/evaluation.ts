@@ -108,8 +108,11 @@ function countWholeSet(run: RunState, parts: readonly SplitEvaluation[]): void {
 export interface Evaluation {
   /** On the first evalSamples test images. */
   accuracy: number;
+  /** Mean loss a sample on them. */
+  loss: number;
   /** On the whole test set, when measured (evalSamples = all, or a crossing to confirm). */
   fullAccuracy: number | null;
+  fullLoss: number | null;
   evalMs: number;
 }
 
@@ -128,14 +131,25 @@ export async function evaluateForRun(run: RunState, atMs: number): Promise<Evalu
   return run.clock.evaluation(async () => {
     const first = subset === testSize ? await evaluateWholeSet(run) : await evaluateSplit(run.members, subset);
     let fullAccuracy = subset === testSize ? first.accuracy : null;
+    let fullLoss = subset === testSize ? first.loss : null;
     if (fullAccuracy === null && target !== null && first.accuracy >= target && run.clock.timeToTargetMs === null) {
       // The subset is the test set's first images: the confirmation evaluates only the rest (a fifth less, by default).
       const rest = await evaluateSplit(run.members, testSize - subset, subset);
       countWholeSet(run, [first, rest]);
-      fullAccuracy = (Math.round(first.accuracy * subset) + Math.round(rest.accuracy * rest.samples)) / testSize;
+      fullAccuracy = combined(first, rest, (e) => e.accuracy);
+      fullLoss = (first.loss * subset + rest.loss * rest.samples) / testSize;
     }
     run.lastAccuracy = fullAccuracy ?? first.accuracy;
     run.clock.evaluated(atMs, target !== null && fullAccuracy !== null && fullAccuracy >= target, run.lastAccuracy);
-    return { accuracy: first.accuracy, fullAccuracy, evalMs: performance.now() - t0 };
+    return { accuracy: first.accuracy, loss: first.loss, fullAccuracy, fullLoss, evalMs: performance.now() - t0 };
   });
+}
+
+/**
+ * The accuracy of two evaluated parts taken together, weighted by the
+ * predictions each made (samples for images; a text window's positions are
+ * the same in every window, so samples weigh them alike).
+ */
+function combined(a: SplitEvaluation, b: SplitEvaluation, f: (e: SplitEvaluation) => number): number {
+  return (f(a) * a.samples + f(b) * b.samples) / (a.samples + b.samples);
 }

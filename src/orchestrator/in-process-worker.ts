@@ -14,7 +14,7 @@ export type FaultPlan = (id: number) => Partial<TrainerCalls>;
 /** Every method of TrainerApi is forwarded; `satisfies` makes a method added there a compile error here until listed. */
 const TRAINER_METHODS = Object.keys({
   init: true, configure: true, loadGlobal: true, publishModel: true, profile: true, measure: true, runRound: true,
-  computeGradient: true, applyGradient: true, evaluate: true, baseline: true, exportModel: true,
+  computeGradient: true, applyGradient: true, evaluate: true, generate: true, baseline: true, exportModel: true,
   simulateDeviceLoss: true, injectNaN: true, numTensors: true, heapBytes: true, dispose: true,
 } satisfies Record<keyof TrainerApi, true>) as (keyof TrainerApi)[];
 

@@ -44,7 +44,13 @@ export function roundEvent(clock: RunClock, round: Omit<RoundEvent, 'wallMs' | '
   return { ...round, wallMs: clock.wallMs(), trainMs: clock.trainMs };
 }
 
-export function runResult(run: RunState, history: readonly RoundEvent[], stoppedBy: StopReason, finalAccuracy: number | null): RunResult {
+export function runResult(
+  run: RunState,
+  history: readonly RoundEvent[],
+  stoppedBy: StopReason,
+  finalAccuracy: number | null,
+  finalLoss: number | null = null,
+): RunResult {
   const { clock, config } = run;
   const epochsDone = run.committedRound / clock.roundsPerEpoch;
   return {
@@ -82,6 +88,7 @@ export function runResult(run: RunState, history: readonly RoundEvent[], stopped
     epochsDone,
     cutShort: config.epochs !== null && run.committedRound < (clock.epochRounds() ?? 0),
     finalAccuracy,
+    finalLoss,
     aggregation: run.mech.aggregation,
     emulated: config.slowdown.length > 0,
     roundsPerEpoch: clock.roundsPerEpoch,
@@ -92,6 +99,7 @@ export function runResult(run: RunState, history: readonly RoundEvent[], stopped
       trainMs: e.trainMs,
       loss: e.loss,
       accuracy: e.accuracy,
+      ...(e.testLoss !== null && e.testLoss !== undefined ? { testLoss: e.testLoss } : {}),
       ...(e.notes.length > 0 ? { notes: e.notes } : {}),
     })),
   };

@@ -26,6 +26,8 @@ export interface RunControl {
   pauseUntilResumed(message: string): Promise<void>;
   setPhase(phase: RunPhase, message: string): void;
   round(event: RoundEvent): void;
+  /** Work asked for during the run that waits for a round's end (texts to write): off the training clock. */
+  betweenRounds(): Promise<void>;
   /** Seats the workers asked for since the last round. */
   admitJoiners(): Promise<void>;
   /** The run's roster changed (joins, departures, budgets): tell listeners. */
@@ -64,7 +66,7 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
         probes.push({ trainMs: at, accuracy: e.accuracy, fullAccuracy: e.fullAccuracy });
         const stop = run.clock.timeToTargetMs !== null && config.stopAtTarget;
         // The round ends here, so this whole-test-set figure is the round's.
-        if (stop && e.fullAccuracy !== null) run.fullEval = { round, accuracy: e.fullAccuracy };
+        if (stop && e.fullAccuracy !== null) run.fullEval = { round, accuracy: e.fullAccuracy, loss: e.fullLoss };
         return stop ? 'stop' : 'go';
       },
     };
@@ -103,6 +105,7 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
         loss: outcome.loss,
         accuracy: evaluation?.accuracy ?? null,
         fullAccuracy: evaluation?.fullAccuracy ?? null,
+        testLoss: evaluation?.loss ?? null,
         probes,
         evalMs: evaluation?.evalMs ?? 0,
         aggregateMs: outcome.aggregateMs,
@@ -111,6 +114,8 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
         notes: run.notes.splice(0),
       }),
     );
+
+    await control.betweenRounds();
 
     if (diverged) {
       const goodRound = round - 1;
@@ -145,14 +150,17 @@ export async function finishRun(run: RunState, stoppedBy: StopReason, control: R
   leave(run, [], control);
   const { testSize } = run.memory;
   let finalAccuracy = run.lastAccuracy;
+  let finalLoss: number | null = null;
   if (run.fullEval?.round === run.round && stoppedBy !== 'diverged') {
     finalAccuracy = run.fullEval.accuracy;
+    finalLoss = run.fullEval.loss;
   } else if (run.members.length > 0) {
     const report = await run.clock.evaluation(() => evaluateWholeSet(run)).catch(() => null);
     if (report) {
       finalAccuracy = report.accuracy;
+      finalLoss = report.loss;
       // theta_bar is the committed round's (a diverged round is undone): the last save carries this figure.
-      run.fullEval = { round: run.committedRound, accuracy: report.accuracy };
+      run.fullEval = { round: run.committedRound, accuracy: report.accuracy, loss: report.loss };
     }
   }
   const chance = atChance(run, finalAccuracy);
@@ -162,7 +170,7 @@ export async function finishRun(run: RunState, stoppedBy: StopReason, control: R
   }
   // A run stopped before its first round has nothing new: the saved run it would replace stays.
   if (run.round > 0) await control.checkpoint();
-  return runResult(run, control.history, stoppedBy, finalAccuracy);
+  return runResult(run, control.history, stoppedBy, finalAccuracy, finalLoss);
 }
 
 /** Rounds after which a model still at chance is not learning (a round or two can be too short to tell). */
@@ -241,7 +249,7 @@ async function applySchedule(run: RunState, round: number): Promise<void> {
 async function evaluateRound(run: RunState, round: number): Promise<Evaluation | null> {
   try {
     const e = await evaluateForRun(run, run.clock.trainMs);
-    if (e.fullAccuracy !== null) run.fullEval = { round, accuracy: e.fullAccuracy };
+    if (e.fullAccuracy !== null) run.fullEval = { round, accuracy: e.fullAccuracy, loss: e.fullLoss };
     return e;
   } catch (e) {
     run.notes.push(`evaluation failed: ${messageOf(e)}`);

@@ -119,5 +119,5 @@ export interface RunState {
   /** Tells people (the engine's log events). */
   readonly log: (level: 'info' | 'warn' | 'error', message: string) => void;
   /** The round after which theta_bar was last evaluated on the whole test set, with that accuracy. */
-  fullEval: { round: number; accuracy: number } | null;
+  fullEval: { round: number; accuracy: number; loss: number | null } | null;
 }

@@ -4,7 +4,7 @@
  * `window.tandem`); a refused value stays in its control, marked invalid with
  * the validator's message, and the store keeps its last valid config.
  */
-import { ConfigError, type RunConfig } from '../core/config';
+import { ConfigError, isTextDataset, type RunConfig } from '../core/config';
 import type { ConfigStore } from '../api/config-store';
 import { asError } from '../core/errors';
 import { el } from './dom';
@@ -16,6 +16,7 @@ import {
   POOL_MAX,
   fieldKeyOf,
   formatValue,
+  withModelForDataset,
   type FieldSpec,
 } from './fields';
 import type { PoolFound } from '../backends/capabilities';
@@ -124,7 +125,12 @@ export class ConfigForm {
     }
     this.controls.set(f.key, [control]);
     control.addEventListener(f.kind === 'select' || f.kind === 'checkbox' ? 'change' : 'input', () => {
-      this.commit(f.key, () => ({ [f.key]: readControl(f, control) }));
+      this.commit(f.key, () => {
+        const value = readControl(f, control);
+        // Choosing a text dataset brings the transformer, an image one takes it away: the pair stays valid.
+        if (f.key === 'dataset' && typeof value === 'string') return withModelForDataset({ dataset: value }, this.store.get());
+        return { [f.key]: value };
+      });
     });
     // The label's text is the accessible name, accessibleName(f): `${label} (${key})`.
     const label = el('label', { for: id }, [f.label, ' ', el('code', {}, [`(${f.key})`])]);
@@ -249,12 +255,18 @@ export class ConfigForm {
     return p;
   }
 
-  /** `read` gives the controls' raw values; the store's validator is what checks them. */
+  /**
+   * `read` gives the controls' raw values; the store's validator is what
+   * checks them. Every key it sets is cleared of its mark on success (the
+   * model a new dataset brought may fix a refused model).
+   */
   private commit(key: keyof RunConfig, read: () => Record<string, unknown>): void {
     this.source = key;
     try {
-      this.store.set(read() as Partial<RunConfig>);
+      const partial = read();
+      this.store.set(partial as Partial<RunConfig>);
       this.clearError(key);
+      for (const other of Object.keys(partial)) if (other !== key) this.clearError(other as keyof RunConfig);
     } catch (e) {
       this.setError(e instanceof ConfigError ? (fieldKeyOf(e.key) as keyof RunConfig) : key, asError(e));
     } finally {
@@ -301,6 +313,14 @@ export class ConfigForm {
     }
     this.showPool(config, this.source !== 'workers');
     this.biasedGroup.classList.toggle('inactive', config.algo !== 'biased');
+    const text = isTextDataset(config.dataset);
+    for (const f of FIELDS) {
+      const field = this.fields.get(f.key);
+      if (!field || f.only !== 'text') continue;
+      field.hidden = !text;
+      // A hidden control cannot be fixed: it shows the store's value (set above), unmarked.
+      if (!text && this.invalid.has(f.key)) this.clearError(f.key);
+    }
   }
 }
 

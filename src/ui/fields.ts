@@ -21,7 +21,9 @@ import {
   formatBatchSizes,
   formatSlowdown,
   formatWorkerSpec,
+  isTextDataset,
   type BackendName,
+  type ModelName,
   type RunConfig,
 } from '../core/config';
 import { DATASET_KINDS } from '../core/dataset-spec';
@@ -46,6 +48,8 @@ export interface FieldSpec {
   /** An empty input means null (no limit). */
   nullable?: boolean;
   hint?: string;
+  /** `text`: shown only while the dataset is text (the transformer's settings). */
+  only?: 'text';
 }
 
 export const GROUPS: readonly { id: GroupId; legend: string; note?: string }[] = [
@@ -71,15 +75,25 @@ const SPECS: { [K in keyof RunConfig]: Spec } = {
     kind: 'text',
     group: 'data',
     // Tandem cannot ship CIFAR-10: the page adds cifar10 here only when its files are served (cifar10Present).
-    suggestions: DATASET_KINDS.filter((k) => k === 'fashion-mnist' || k === 'mnist'),
-    hint: 'fashion-mnist, mnist, cifar10, cifar10:LOCATION or idx:LOCATION; or your own files, picked with Dataset files.',
+    suggestions: DATASET_KINDS.filter((k) => k === 'fashion-mnist' || k === 'mnist' || k === 'moby-dick'),
+    hint:
+      'fashion-mnist, mnist, cifar10, cifar10:LOCATION or idx:LOCATION; text: moby-dick or text:FILE; ' +
+      'or your own files, picked with Dataset files. A text dataset switches the model to transformer, an image dataset back to cnn.',
   },
   model: { label: 'Model', kind: 'select', group: 'data', options: MODELS, hint: 'transformer: for text (moby-dick, text:FILE); the others for images.' },
-  contextLength: { label: 'Context (characters)', kind: 'integer', group: 'data', min: 8, max: 512, hint: 'Text: characters a sample holds; the model predicts the next at each.' },
-  layers: { label: 'Transformer blocks', kind: 'integer', group: 'advanced', min: 1, max: 12 },
-  dModel: { label: 'Transformer width (dModel)', kind: 'integer', group: 'advanced', min: 8, max: 512 },
-  heads: { label: 'Attention heads', kind: 'integer', group: 'advanced', min: 1, max: 16, hint: 'Must divide dModel.' },
-  mlpWidth: { label: 'Transformer MLP width', kind: 'integer', group: 'advanced', min: 8, max: 4096 },
+  contextLength: {
+    label: 'Context (characters)',
+    kind: 'integer',
+    group: 'data',
+    min: 8,
+    max: 512,
+    only: 'text',
+    hint: 'Text: characters a sample holds; the model predicts the next at each.',
+  },
+  layers: { label: 'Transformer blocks', kind: 'integer', group: 'advanced', min: 1, max: 12, only: 'text' },
+  dModel: { label: 'Transformer width (dModel)', kind: 'integer', group: 'advanced', min: 8, max: 512, only: 'text' },
+  heads: { label: 'Attention heads', kind: 'integer', group: 'advanced', min: 1, max: 16, only: 'text', hint: 'Must divide dModel.' },
+  mlpWidth: { label: 'Transformer MLP width', kind: 'integer', group: 'advanced', min: 8, max: 4096, only: 'text' },
   augmentation: {
     label: 'Augmentation',
     kind: 'select',
@@ -326,4 +340,26 @@ export function formatValue<K extends keyof RunConfig>(key: K, value: RunConfig[
     return value.join(',');
   }
   return String(value);
+}
+
+/** The model an image dataset gets when it replaces a text one (the transformer reads only text). */
+export const IMAGE_MODEL_AFTER_TEXT: ModelName = 'cnn';
+
+/**
+ * The model to go with `dataset` when the person chooses it: the transformer
+ * for text; for images the current model, unless that is the transformer,
+ * which becomes IMAGE_MODEL_AFTER_TEXT. Keeps a config valid when only the
+ * dataset changes (the validator refuses a mismatched pair). A dataset the
+ * validator will refuse is treated as images: the change fails on it anyway.
+ */
+export function modelForDataset(dataset: string, model: ModelName): ModelName {
+  if (isTextDataset(dataset)) return 'transformer';
+  return model === 'transformer' ? IMAGE_MODEL_AFTER_TEXT : model;
+}
+
+/** `{dataset}` plus the model that must follow it over `current`, when that differs; other keys as they are. */
+export function withModelForDataset<P extends Partial<RunConfig>>(partial: P, current: Pick<RunConfig, 'model'>): P {
+  if (typeof partial.dataset !== 'string' || partial.model !== undefined) return partial;
+  const model = modelForDataset(partial.dataset, current.model);
+  return model === current.model ? partial : { ...partial, model };
 }

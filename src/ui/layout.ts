@@ -3,7 +3,7 @@
  * live "Training" panel and the "Compare and export" panel. The parts build
  * their own elements; this arranges them and owns the alert area.
  */
-import type { ConfigError } from '../core/config';
+import type { ConfigError, RunConfig } from '../core/config';
 import { clip } from '../core/errors';
 import { el, errorAlert } from './dom';
 import { urlErrorText } from './url-config';
@@ -17,6 +17,8 @@ export interface LivePanelParts {
   readonly log: HTMLElement;
   readonly runEvents: HTMLElement;
   readonly readouts: HTMLElement;
+  /** "Watch it write": a text run's model continuing a prompt (hidden for image runs). */
+  readonly writing: HTMLElement;
   readonly figures: HTMLElement;
   readonly workers: HTMLElement;
 }
@@ -43,6 +45,7 @@ export class PageLayout {
       p.log,
       p.runEvents,
       p.readouts,
+      p.writing,
       p.figures,
       p.workers,
     ]);
@@ -52,9 +55,9 @@ export class PageLayout {
     root.replaceChildren(this.alerts, parts.sidebar, el('div', { class: 'main' }, [live, parts.compare]));
   }
 
-  /** Query parameters refused at load, each replaced by its default. */
-  showUrlErrors(errors: readonly ConfigError[]): void {
-    if (errors.length > 0) this.alerts.append(urlErrorAlert(errors));
+  /** Query parameters refused at load, each replaced by its default (or what `used`, the config the URL gave, holds instead). */
+  showUrlErrors(errors: readonly ConfigError[], used: Readonly<RunConfig>): void {
+    if (errors.length > 0) this.alerts.append(urlErrorAlert(errors, used));
   }
 
   /** A refusal the person must see, with a Dismiss button. */
@@ -63,13 +66,13 @@ export class PageLayout {
   }
 }
 
-function urlErrorAlert(errors: readonly ConfigError[]): HTMLElement {
+function urlErrorAlert(errors: readonly ConfigError[], used: Readonly<RunConfig>): HTMLElement {
   const box = el('div', { class: 'alert', role: 'alert' }, [
     el('p', {}, [`${errors.length === 1 ? 'A URL parameter was' : `${errors.length} URL parameters were`} refused; the rest of the link was kept:`]),
     el(
       'ul',
       {},
-      errors.map((e) => el('li', {}, [el('code', {}, [clip(e.key)]), `: ${urlErrorText(e)}`])),
+      errors.map((e) => el('li', {}, [el('code', {}, [clip(e.key)]), `: ${urlErrorText(e, undefined, used)}`])),
     ),
   ]);
   const dismiss = el('button', { type: 'button' }, ['Dismiss']);

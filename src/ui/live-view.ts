@@ -21,6 +21,7 @@ import {
   type TimeAxis,
 } from './run-data';
 import { renderSamples } from './samples';
+import { bitsText, unigramText } from './text-view';
 import { TIMELINE_ROUNDS, renderTimelines } from './timeline';
 
 /** Engine messages kept on the page, newest first. */
@@ -39,9 +40,20 @@ export interface LiveFrame {
   readonly axis: TimeAxis;
   /** The live run's hardest samples; empty without a live run. */
   readonly hardest: readonly HardSample[];
+  /** The characters of the text dataset the hardest samples are windows of (ids in order); null for images. */
+  readonly vocabulary: readonly string[] | null;
+  /**
+   * Set when the live run (or, without one, the config) is on text: accuracy
+   * is then next-character accuracy, and test loss reads as bits per
+   * character beside the unigram baseline (null until the dataset is loaded).
+   */
+  readonly text: { readonly unigramBitsPerChar: number | null } | null;
 }
 
-type Readout = 'round' | 'accuracy' | 'loss' | 'train' | 'wall';
+type Readout = 'round' | 'accuracy' | 'bits' | 'loss' | 'train' | 'wall';
+
+/** The accuracy readout's label for image and for text runs. */
+const ACCURACY_LABELS = { image: 'Test accuracy', text: 'Next-character accuracy' } as const;
 
 export class LiveView {
   readonly status: HTMLElement;
@@ -54,6 +66,9 @@ export class LiveView {
   readonly figures: HTMLElement;
   private readonly runEvents: HTMLOListElement;
   private readonly outputs: Record<Readout, HTMLOutputElement>;
+  private readonly accuracyLabel: HTMLLabelElement;
+  private readonly bitsBox: HTMLElement;
+  private readonly unigram: HTMLElement;
   private readonly charts: { accuracy: LineChart; loss: LineChart; tau: LineChart; speed: LineChart };
   private readonly summaries: { accuracy: HTMLElement; loss: HTMLElement };
   private readonly timelineHost: HTMLElement;
@@ -67,15 +82,24 @@ export class LiveView {
 
     const output = (id: Readout, label: string) => {
       const o = el('output', { id: `readout-${id}` }, ['–']);
-      return { o, node: el('div', { class: 'readout' }, [el('label', { for: `readout-${id}` }, [label]), o]) };
+      const l = el('label', { for: `readout-${id}` }, [label]);
+      return { o, l, node: el('div', { class: 'readout' }, [l, o]) };
     };
     const round = output('round', 'Round');
-    const accuracy = output('accuracy', 'Test accuracy');
+    const accuracy = output('accuracy', ACCURACY_LABELS.image);
+    // Text runs only: the last evaluation's test loss in bits per character, beside what character frequencies alone score.
+    const bits = output('bits', 'Bits per character');
+    this.unigram = el('span', { class: 'readout-note', id: 'readout-unigram' });
+    bits.o.setAttribute('aria-describedby', 'readout-unigram');
+    bits.node.append(this.unigram);
+    bits.node.hidden = true;
     const loss = output('loss', 'Train loss');
     const train = output('train', 'Training time');
     const wall = output('wall', 'Wall time');
-    this.outputs = { round: round.o, accuracy: accuracy.o, loss: loss.o, train: train.o, wall: wall.o };
-    this.readouts = el('div', { class: 'readouts' }, [round.node, accuracy.node, loss.node, train.node, wall.node]);
+    this.accuracyLabel = accuracy.l;
+    this.bitsBox = bits.node;
+    this.outputs = { round: round.o, accuracy: accuracy.o, bits: bits.o, loss: loss.o, train: train.o, wall: wall.o };
+    this.readouts = el('div', { class: 'readouts' }, [round.node, accuracy.node, bits.node, loss.node, train.node, wall.node]);
 
     const accFig = chartFigure('chart-accuracy', 'Test accuracy', 'every run on this page, each its own line');
     const lossFig = chartFigure('chart-loss', 'Train loss', 'mean over the round’s batches');
@@ -109,7 +133,10 @@ export class LiveView {
     const samplesFigure = el('figure', { class: 'figure wide', id: 'hardest' }, [
       el('figcaption', {}, [
         el('span', { class: 'fig-title' }, ['Hardest samples now']),
-        el('span', { class: 'fig-note' }, ['highest loss in the loss table, with label and loss; biased sampling sends these to the chosen workers']),
+        el('span', { class: 'fig-note' }, [
+          'highest loss in the loss table, with label and loss (for text, the window’s characters: · space, ↵ line break, → tab); ' +
+            'biased sampling sends these to the chosen workers',
+        ]),
       ]),
       this.samplesHost,
     ]);
@@ -152,7 +179,7 @@ export class LiveView {
     this.charts.loss.setXLabel(TIME_AXIS_LABELS[axis]);
   }
 
-  render({ live, finished, axis, hardest }: LiveFrame): void {
+  render({ live, finished, axis, hardest, vocabulary, text }: LiveFrame): void {
     const runs = live && !live.result ? [...finished, live] : finished;
     const styles: SeriesStyle[] = runs.map((r) => ({
       label: runLabel(r) + (r.result ? '' : ' (running)'),
@@ -169,13 +196,17 @@ export class LiveView {
     const shown = `${finished.length} finished run${finished.length === 1 ? '' : 's'} shown.`;
     this.summaries.accuracy.textContent = live
       ? `Run #${live.n}: ${evaluated.length} evaluation${evaluated.length === 1 ? '' : 's'}` +
-        (lastEval ? `, latest ${percent(lastEval.accuracy)} after ${seconds(lastEval.wallMs)}.` : '.') +
+        (lastEval ? `, latest ${percent(lastEval.accuracy)}${text ? ' next-character accuracy' : ''} after ${seconds(lastEval.wallMs)}.` : '.') +
         (finished.length > 0 ? ` ${shown}` : '')
       : shown;
     this.summaries.loss.textContent = last ? `Run #${live?.n ?? ''}: loss ${lossText(last.loss)} in round ${last.round}.` : '';
 
     this.outputs.round.value = last ? String(last.round) : '–';
     this.outputs.accuracy.value = lastEval ? percent(lastEval.accuracy) : '–';
+    this.accuracyLabel.textContent = text ? ACCURACY_LABELS.text : ACCURACY_LABELS.image;
+    this.bitsBox.hidden = text === null;
+    this.outputs.bits.value = text && lastEval ? bitsText(lastEval.testLoss) : '–';
+    this.unigram.textContent = text ? unigramText(text.unigramBitsPerChar) : '';
     this.outputs.loss.value = last ? lossText(last.loss) : '–';
     this.outputs.train.value = last ? seconds(last.trainMs) : '–';
     this.outputs.wall.value = last ? seconds(last.wallMs) : '–';
@@ -201,7 +232,7 @@ export class LiveView {
         r ? [{ title: runLabel(r) + (r.result ? '' : ' (running)'), timeline: timeline(r.events, TIMELINE_ROUNDS) }] : [],
       ),
     );
-    renderSamples(this.samplesHost, hardest);
+    renderSamples(this.samplesHost, hardest, vocabulary);
   }
 }
 

@@ -4,8 +4,12 @@
  * named by a spec the engine's loader answers from memory. Pure (no DOM), so
  * Node tests cover it.
  *
- * The spec is `cifar10:local/<fingerprint>/` or `idx:local/<fingerprint>/`,
- * the fingerprint hashing the files' names, sizes and dates. Two reasons: the
+ * The spec is `cifar10:local/<fingerprint>/`, `idx:local/<fingerprint>/` or,
+ * for one text file, `text:local/<fingerprint>/<name>` (the name with
+ * anything but letters, digits, `.`, `_` and `-` as `_`), the fingerprint
+ * hashing the files' names, sizes and dates. A text file is cut into windows
+ * of the run's contextLength, so its bytes are kept and cut again when a run
+ * asks for another. Two reasons: the
  * engine caches a loaded dataset by its spec, so a different pick must get a
  * different spec; and picking the same files again after a reload gives the
  * same spec, so a checkpoint of a run on them can be resumed.
@@ -14,7 +18,7 @@ import { formatDatasetSpec, parseDatasetSpec, type DatasetKind } from '../core/d
 import { CIFAR10_RECORD_BYTES, CIFAR10_TEST_FILE, CIFAR10_TRAIN_FILES } from '../data/cifar10';
 import { DatasetFileError } from '../data/dataset-file';
 import { IDX_FILES } from '../data/idx';
-import { loadDataset, type LoadedDataset } from '../data/sources';
+import { loadDataset, type FetchBytes, type LoadedDataset, type LoadOptions } from '../data/sources';
 
 /** Every local spec's location starts with this; nothing is served there. */
 export const LOCAL_PREFIX = 'local/';
@@ -27,14 +31,16 @@ export interface PickedFile {
   lastModified: number;
 }
 
-export type PickedKind = Extract<DatasetKind, 'cifar10' | 'idx'>;
+export type PickedKind = Extract<DatasetKind, 'cifar10' | 'idx' | 'text'>;
 
 const CIFAR10_NAMES: readonly string[] = [...CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE];
 const IDX_NAMES: readonly string[] = IDX_FILES.flatMap((f) => [f, `${f}.gz`]);
+/** A text file is one whose name ends so; it is read as text only when no CIFAR-10 or IDX file is picked with it (batches.meta.txt). */
+const TEXT_NAME = /\.txt$/i;
 
 export const PICKED_FILES_HELP =
   `CIFAR-10: ${CIFAR10_TEST_FILE} and any of ${CIFAR10_TRAIN_FILES.join(', ')} (${CIFAR10_RECORD_BYTES}-byte records); ` +
-  `or IDX: ${IDX_FILES.join(', ')}, each optionally .gz`;
+  `or IDX: ${IDX_FILES.join(', ')}, each optionally .gz; or one UTF-8 text file (.txt), read by character`;
 
 /** Which set the names belong to; names of neither set are returned as ignored (a README, batches.meta.txt). */
 export function detectPickedSet(names: readonly string[]): { kind: PickedKind; used: string[]; ignored: string[] } {
@@ -47,6 +53,11 @@ export function detectPickedSet(names: readonly string[]): { kind: PickedKind; u
     );
   }
   if (cifar.length === 0 && idx.length === 0) {
+    const texts = names.filter((n) => TEXT_NAME.test(n));
+    if (texts.length === 1) return { kind: 'text', used: texts, ignored: names.filter((n) => !texts.includes(n)) };
+    if (texts.length > 1) {
+      throw new DatasetFileError(`${texts.length} text files were picked (${texts.join(', ')}); a text dataset is one file: pick one .txt file.`);
+    }
     const picked = names.length === 0 ? 'No file was picked' : `None of the picked files (${names.join(', ')}) is a dataset file`;
     throw new DatasetFileError(`${picked}. Expected ${PICKED_FILES_HELP}.`);
   }
@@ -65,6 +76,11 @@ export function fingerprint(files: readonly Pick<PickedFile, 'name' | 'bytes' | 
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
   return hash.toString(16).padStart(8, '0');
+}
+
+/** A picked file's name as it goes in a text spec: letters, digits, `.`, `_` and `-`, the rest as `_`. */
+export function specFileName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
 export function isLocalSpec(dataset: string): boolean {
@@ -87,17 +103,26 @@ export interface PickedDataset {
  */
 export class LocalDatasets {
   private latest: PickedDataset | null = null;
+  /** The last pick's bytes by the URL its spec reads them under (a text file is cut again for another contextLength). */
+  private files: FetchBytes = async () => null;
 
-  /** Detects, reads and checks the files; throws a DatasetFileError naming the file and the problem. */
-  async pick(files: readonly PickedFile[]): Promise<PickedDataset> {
+  /**
+   * Detects, reads and checks the files; throws a DatasetFileError naming the
+   * file and the problem. `options.contextLength`: how a text file is cut for
+   * this check (a run cuts it again at its own).
+   */
+  async pick(files: readonly PickedFile[], options: LoadOptions = {}): Promise<PickedDataset> {
     const { kind, used, ignored } = detectPickedSet(files.map((f) => f.name));
     const usedFiles = files.filter((f) => used.includes(f.name));
-    const location = `${LOCAL_PREFIX}${fingerprint(usedFiles)}/`;
+    const folder = `${LOCAL_PREFIX}${fingerprint(usedFiles)}/`;
+    const location = kind === 'text' ? `${folder}${specFileName(used[0] ?? '')}` : folder;
     const spec = formatDatasetSpec({ kind, location });
-    const byUrl = new Map(usedFiles.map((f) => [`${location}${f.name}`, f.bytes]));
+    const byUrl = new Map(usedFiles.map((f) => [kind === 'text' ? location : `${location}${f.name}`, f.bytes]));
+    const read: FetchBytes = async (url) => byUrl.get(url) ?? null;
     // The data base is unused: a spec with a location reads only under it.
-    const dataset = await loadDataset({ kind, location }, async (url) => byUrl.get(url) ?? null, '');
+    const dataset = await loadDataset({ kind, location }, read, '', options);
     this.latest = { spec, kind, dataset, used, ignored };
+    this.files = read;
     return this.latest;
   }
 
@@ -109,7 +134,11 @@ export class LocalDatasets {
       if (!isLocalSpec(dataset)) return fallback(dataset, options);
       const spec = parseDatasetSpec(dataset);
       const canonical = spec ? formatDatasetSpec(spec) : dataset;
-      if (this.latest && this.latest.spec === canonical) return this.latest.dataset;
+      const latest = this.latest;
+      if (latest && latest.spec === canonical && spec) {
+        const cut = latest.dataset.textInfo?.contextLength;
+        return cut === undefined || cut === options.contextLength ? latest.dataset : loadDataset(spec, this.files, '', options);
+      }
       throw new DatasetFileError(
         `Dataset ${dataset} is files picked from disk${this.latest ? ' before the ones picked last' : ' in an earlier visit'}; ` +
           'files picked in a page are kept only in that page. Pick the same files again with Dataset files.',

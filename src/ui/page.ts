@@ -11,7 +11,7 @@ import type { RunArchive } from '../api/run-archive';
 import { checkResumeSaved } from '../api/automation';
 import type { Capabilities } from '../backends/capabilities';
 import type { SaveStore } from '../checkpoint/store';
-import type { Algo, BackendName, ConfigError } from '../core/config';
+import { isTextDataset, type Algo, type BackendName, type ConfigError } from '../core/config';
 import { messageOf } from '../core/errors';
 import type { Engine } from '../orchestrator/engine';
 import type { EngineEvent, RunPhase, RunResult, TandemApi } from '../protocol';
@@ -27,8 +27,10 @@ import { finalModel, layersModelFiles, modelMetadata, RunModels, type FinalModel
 import { RunStarter } from './run-starter';
 import { RunsPanel, downloadModel } from './runs-panel';
 import { Sidebar } from './sidebar';
+import type { LiveFrame } from './live-view';
 import { formatUrlConfig } from './url-config';
 import { WorkersTable } from './workers-table';
+import { WritingPanel } from './writing-panel';
 
 export interface PageDeps {
   engine: Engine;
@@ -74,6 +76,7 @@ class TrainerPage {
   private readonly controls = new RunControls();
   private readonly view = new LiveView();
   private readonly workers = new WorkersTable((id) => this.removeWorker(id));
+  private readonly writing: WritingPanel;
   private readonly checkpoints: CheckpointControls;
   private readonly runs: RunsPanel;
   private readonly sidebar: Sidebar;
@@ -107,6 +110,7 @@ class TrainerPage {
       },
       onChoice: () => this.refresh(),
     });
+    this.writing = new WritingPanel({ generate: (request) => deps.api.generate(request) });
     this.sidebar = new Sidebar({ store: deps.store, local: deps.local, cifar10: deps.cifar10, onValidity: () => this.refresh() });
     const v = this.view;
     const layout = new PageLayout(root, {
@@ -120,12 +124,13 @@ class TrainerPage {
         log: v.log,
         runEvents: v.runEventsBox,
         readouts: v.readouts,
+        writing: this.writing.element,
         figures: v.figures,
         workers: this.workers.element,
       },
       compare: this.runs.element,
     });
-    layout.showUrlErrors(deps.urlErrors);
+    layout.showUrlErrors(deps.urlErrors, deps.store.get());
     void deps.startupWarning.then((warning) => {
       if (warning) layout.showAlert(warning);
     });
@@ -158,6 +163,7 @@ class TrainerPage {
     b.stop.addEventListener('click', () => this.starter.stop());
     b.reset.addEventListener('click', () => {
       this.book.clearLive();
+      this.writing.clear();
       this.view.clearLog();
       this.view.showRunEvents([]);
       this.view.say('Cleared. Choose a configuration and press Start.');
@@ -207,6 +213,7 @@ class TrainerPage {
       case 'round':
         this.book.live?.events.push(event.event);
         this.view.addRunEvents(event.event);
+        this.writing.roundDone(event.event.round);
         this.schedule();
         break;
       case 'log':
@@ -217,6 +224,8 @@ class TrainerPage {
         const live = this.book.live;
         if (live && !live.result) this.book.recordOf(event.result, this.phase);
         this.view.say(`${this.starter.prefix()}${finishedText(live?.n ?? null, event.result)}`);
+        this.refresh();
+        this.writing.runEnded();
         this.renderRuns();
         this.schedule();
         break;
@@ -234,6 +243,10 @@ class TrainerPage {
     // run events continue from the saved round instead of starting over.
     const history = restoredEvents(this.engine.events());
     this.book.begin(this.starter.takePendingConfig(), history);
+    this.writing.runStarted(this.book.live?.n ?? null);
+    // A resumed run's cadence counts on from its saved round.
+    const last = history[history.length - 1];
+    if (last) this.writing.roundDone(last.round);
     this.view.clearLog();
     this.view.showRunEvents(history);
     this.workers.clear();
@@ -290,6 +303,7 @@ class TrainerPage {
       modelExporting: this.modelExporting,
     });
     this.controls.apply(state, this.sidebar.form.firstError());
+    this.writing.setShown(this.isText());
     this.workers.setRemovable(state.removeWorker);
     this.checkpoints.setState(state.checkpoints);
   }
@@ -303,9 +317,40 @@ class TrainerPage {
         live: this.book.live,
         finished: this.archive.list().map((r) => this.book.recordOf(r, this.phase)),
         axis: this.axis,
-        hardest: this.book.live ? this.engine.hardestSamples(HARD_SAMPLES) : [],
+        ...this.samplesAndText(),
       });
     });
+  }
+
+  /** The dataset of the live run, or of the config without one; null when not known (a run a script started). */
+  private shownDataset(): string | null {
+    const live = this.book.live;
+    if (!live) return this.store.get().dataset;
+    return (live.config ?? live.result?.config)?.dataset ?? null;
+  }
+
+  /** True when the live run (or, without one, the config) is on text; a run of unknown config asks the engine. */
+  private isText(): boolean {
+    const dataset = this.shownDataset();
+    return dataset === null ? (this.engine.datasetInfo()?.text ?? null) !== null : isTextDataset(dataset);
+  }
+
+  /**
+   * The hardest samples with the vocabulary they are windows in (the
+   * engine's dataset: both come from its memory), and the text readouts'
+   * baseline, from the engine once it holds the run's dataset.
+   */
+  private samplesAndText(): Pick<LiveFrame, 'hardest' | 'vocabulary' | 'text'> {
+    const info = this.engine.datasetInfo();
+    const dataset = this.shownDataset();
+    const text = this.isText()
+      ? { unigramBitsPerChar: info?.text && (dataset === null || info.id === dataset) ? info.text.unigramBitsPerChar : null }
+      : null;
+    return {
+      hardest: this.book.live ? this.engine.hardestSamples(HARD_SAMPLES) : [],
+      vocabulary: info?.text?.vocabulary ?? null,
+      text,
+    };
   }
 
   private renderRuns(): void {

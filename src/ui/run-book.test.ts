@@ -22,6 +22,7 @@ function result(algo: Algo): RunResult {
     epochsDone: 1,
     cutShort: false,
     finalAccuracy: 0.5,
+    finalLoss: null,
     aggregation: 'steps',
     emulated: false,
     roundsPerEpoch: 10,

@@ -11,7 +11,7 @@ import type { WorkerInfo } from '../protocol';
 import { ConfigForm } from './controls';
 import { DatasetPicker } from './dataset-picker';
 import { el } from './dom';
-import { FIELDS } from './fields';
+import { FIELDS, withModelForDataset } from './fields';
 import type { LocalDatasets } from './local-dataset';
 import { renderMachine } from './machine';
 import { poolFound } from '../backends/capabilities';
@@ -39,10 +39,10 @@ export class Sidebar {
     const machine = el('section', { class: 'panel', 'aria-labelledby': 'machine-h' }, [el('h2', { id: 'machine-h' }, ['This machine']), this.machineList]);
 
     this.form = new ConfigForm(store, deps.onValidity);
-    const picker = new DatasetPicker(deps.local, () => store.get().dataset, (picked) => {
+    const picker = new DatasetPicker(deps.local, () => store.get(), (picked) => {
       this.extraDatasets.picked = picked.spec;
       this.suggestDatasets();
-      store.set({ dataset: picked.spec });
+      store.set(withModelForDataset({ dataset: picked.spec }, store.get()));
     });
     this.form.insertAfterField('dataset', picker.element);
     void deps.cifar10.then((present) => {

@@ -7,7 +7,7 @@
 import { CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, validateConfig, type RunConfig } from '../core/config';
 import { DECIMAL_SYNTAX, parseDecimal } from '../core/config-checks';
 import { clip } from '../core/errors';
-import { fieldKeyOf, formatValue } from './fields';
+import { fieldKeyOf, formatValue, withModelForDataset } from './fields';
 
 /** How an absent limit (no target accuracy, no round limit) is written; `null` is read too. */
 export const URL_NULL = 'none';
@@ -55,43 +55,62 @@ function fromText(key: keyof RunConfig, text: string): unknown {
   return n;
 }
 
-/** Reads a query string (with or without the leading `?`) over `base`; each parameter is checked on its own. */
+/**
+ * Reads a query string (with or without the leading `?`) over `base`; each
+ * parameter is checked on its own. The dataset is read first wherever it
+ * stands, and the model follows it as on the page (withModelForDataset):
+ * `model=transformer&dataset=moby-dick` is the valid pair it names, and
+ * `dataset=moby-dick&model=cnn` keeps the dataset and refuses the model.
+ * Errors are listed in the URL's order.
+ */
 export function parseUrlConfig(search: string, base: Readonly<RunConfig> = DEFAULT_CONFIG): UrlConfig {
-  const errors: ConfigError[] = [];
+  const errors: { at: number; error: ConfigError }[] = [];
   let config = validateConfig({}, base);
   const seen = new Set<string>();
-  for (const [name, text] of new URLSearchParams(search)) {
+  const params = [...new URLSearchParams(search)].map(([name, text], at) => ({ name, text, at }));
+  const dataset = params.find((p) => p.name === 'dataset');
+  const ordered = dataset ? [dataset, ...params.filter((p) => p !== dataset)] : params;
+  for (const { name, text, at } of ordered) {
     if (!isConfigKey(name)) {
-      errors.push(new ConfigError(name, text, UNKNOWN, `Ignored: unknown setting ${clip(name)}.`));
+      errors.push({ at, error: new ConfigError(name, text, UNKNOWN, `Ignored: unknown setting ${clip(name)}.`) });
       continue;
     }
     if (seen.has(name)) {
-      errors.push(new ConfigError(name, text, REPEATED, `Ignored: ${name}=${clip(text)}; ${name} is given more than once and the first value is used.`));
+      errors.push({
+        at,
+        error: new ConfigError(name, text, REPEATED, `Ignored: ${name}=${clip(text)}; ${name} is given more than once and the first value is used.`),
+      });
       continue;
     }
     seen.add(name);
     try {
-      config = validateConfig({ [name]: fromText(name, text) }, config);
+      const value = fromText(name, text);
+      const partial = name === 'dataset' && typeof value === 'string' ? withModelForDataset({ dataset: value }, config) : { [name]: value };
+      config = validateConfig(partial, config);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      errors.push(e);
+      errors.push({ at, error: e });
     }
   }
-  return { config, errors };
+  return { config, errors: errors.sort((a, b) => a.at - b.at).map((e) => e.error) };
 }
 
 /**
  * What the page says about one refused parameter: the error, and for a
- * setting whose value was refused, the value used instead (`base`'s, as
- * parseUrlConfig keeps it). An unknown or repeated parameter says Ignored
- * and nothing more.
+ * setting whose value was refused, the value used instead: `base`'s, as
+ * parseUrlConfig keeps it, or, given the config the URL gave (`used`), the
+ * value there when it differs (a model that follows the linked dataset). An
+ * unknown or repeated parameter says Ignored and nothing more.
  */
-export function urlErrorText(error: ConfigError, base: Readonly<RunConfig> = DEFAULT_CONFIG): string {
+export function urlErrorText(error: ConfigError, base: Readonly<RunConfig> = DEFAULT_CONFIG, used?: Readonly<RunConfig>): string {
   if (error.allowed === UNKNOWN || error.allowed === REPEATED) return error.message;
   // `workers[0].count` is the workers setting.
   const key = fieldKeyOf(error.key);
   if (!isConfigKey(key)) return error.message;
-  return `${error.message} Using ${base === DEFAULT_CONFIG ? 'the default' : 'the previous value'}, ${formatValue(key, base[key], URL_NULL)}.`;
+  const kept = formatValue(key, base[key], URL_NULL);
+  const now = used ? formatValue(key, used[key], URL_NULL) : kept;
+  if (now !== kept) return `${error.message} Using ${now}${key === 'model' ? `, the model for the dataset ${used?.dataset ?? ''}` : ''}.`;
+  return `${error.message} Using ${base === DEFAULT_CONFIG ? 'the default' : 'the previous value'}, ${kept}.`;
 }
 
 /**

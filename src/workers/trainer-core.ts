@@ -16,6 +16,8 @@ import { layersArtifacts } from './layers-export';
 import { evaluatePass } from './evaluation-pass';
 import { ModelParams, writeFlat } from './model-params';
 import { modelLosses } from './model-losses';
+import { sampleText } from './text-sampler';
+import { createRng } from '../core/rng';
 import type {
   BackendReport,
   BaselineTiming,
@@ -265,6 +267,18 @@ export class TrainerCore implements TrainerApi {
       const { correct, predictions, lossSum } = await evaluatePass(this.model, this.params().vars, base, count, (indices) => this.batchTensors(indices));
       // Per prediction: a label an image, a next character every position of a text window.
       return { accuracy: predictions > 0 ? correct / predictions : 0, loss: lossSum / count, samples: count, evalMs: performance.now() - t0 };
+    } finally {
+      this.leave();
+    }
+  }
+
+  async generate(prompt: number[], length: number, temperature: number, seed: number): Promise<number[]> {
+    this.enter('generate');
+    try {
+      const spec = this.model;
+      if (!spec.sequence) throw new TrainerError(`Worker ${this.id}: ${spec.name} is not a text model; only the transformer writes.`);
+      this.params().load(this.shared().global);
+      return await sampleText(spec, this.params().vars, prompt, length, temperature, createRng(seed));
     } finally {
       this.leave();
     }

@@ -12,6 +12,8 @@ import { conv2dBackpropFilterWasm } from './conv2d-backprop-filter';
 import { conv2dBackpropInputWasm } from './conv2d-backprop-input';
 import { maxPoolGradWasm } from './max-pool-grad';
 import { compileWasmKernels } from './simd/wat';
+import { integers } from './test-values';
+import { unsortedSegmentSumWasm } from './unsorted-segment-sum';
 
 beforeAll(async () => {
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
@@ -29,6 +31,7 @@ describe('wasm training kernels registered after the backend started', () => {
     expect(tf.getKernel(tf.Conv2DBackpropFilter, 'wasm')?.kernelFunc).toBe(conv2dBackpropFilterWasm);
     expect(tf.getKernel(tf.Conv2DBackpropInput, 'wasm')?.kernelFunc).toBe(conv2dBackpropInputWasm);
     expect(tf.getKernel(tf.MaxPoolGrad, 'wasm')?.kernelFunc).toBe(maxPoolGradWasm);
+    expect(tf.getKernel(tf.UnsortedSegmentSum, 'wasm')?.kernelFunc).toBe(unsortedSegmentSumWasm);
     // conv -> pool -> conv, so all three gradient kernels run.
     const grads = (): Float32Array[] =>
       tf.tidy(() => {
@@ -96,5 +99,34 @@ describe('wasm training kernels registered after the backend started', () => {
       for (let k = 0; k < values.length; k++) if (values[k] !== expected[k]) differing++;
       expect(differing, `output ${i}: values that differ`).toBe(0);
     });
+  });
+
+  it('UnsortedSegmentSum reads x and ids that another backend held, even when moving them grows the heap', async () => {
+    const columns = 64;
+    // More rows than the heap now holds bytes, so moving x onto it must grow it.
+    const rows = Math.ceil(heapBytes() / (4 * columns)) + 1024;
+    const segments = 97;
+    const ids = integers(rows, -1, segments, 21);
+    const make = (): [tf.Tensor2D, tf.Tensor1D] => [
+      tf.randomUniform([rows, columns], -1, 1, 'float32', 22) as tf.Tensor2D,
+      tf.tensor1d(ids, 'int32'),
+    ];
+    expect(await tf.setBackend('cpu')).toBe(true);
+    const [x, segmentIds] = make();
+    expect(await tf.setBackend('wasm')).toBe(true);
+    const heapBefore = heapBytes();
+    const moved = tf.unsortedSegmentSum(x, segmentIds, segments);
+    expect(heapBytes()).toBeGreaterThan(heapBefore); // the case that detaches views taken too early
+    const got = moved.dataSync();
+    tf.dispose([x, segmentIds, moved]);
+    // The same inputs made on wasm directly give the same answer.
+    const direct = tf.tidy(() => {
+      const [wx, wids] = make();
+      return tf.unsortedSegmentSum(wx, wids, segments).dataSync();
+    });
+    expect(got.length).toBe(segments * columns);
+    let differing = 0;
+    for (let k = 0; k < got.length; k++) if (got[k] !== direct[k]) differing++;
+    expect(differing, 'values that differ').toBe(0);
   });
 });
