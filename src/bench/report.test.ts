@@ -201,3 +201,14 @@ describe('the pool the runs trained on', () => {
     expect(formatTable(file([run('biased', 2000)]))).not.toContain('Pool:');
   });
 });
+
+describe('formatTable on text', () => {
+  it('gives a text model bits per character (the final test loss / ln 2) beside its accuracy; image runs have no such column', () => {
+    const text = { ...DEFAULT_CONFIG, dataset: 'moby-dick', model: 'transformer' as const, targetAccuracy: 0.5 };
+    const runs = [1, 2, 3].map((seed) => run('biased', 4000, { config: { ...text, algo: 'biased', seed }, finalAccuracy: 0.55, finalLoss: (1.9 + seed / 10) * Math.LN2 }, seed));
+    const out = formatTable(file(runs, [], [1, 2, 3]));
+    expect(out).toContain('bits/char');
+    expect(rowOf(out, 'biased')).toContain('2.100 (2.000–2.200)');
+    expect(formatTable(file([run('biased', 4000)]))).not.toContain('bits/char');
+  });
+});

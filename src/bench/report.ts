@@ -2,7 +2,7 @@
  * The benchmark's result file and its text summary. Pure: no I/O, so the
  * table can be tested from a hand-made file and re-printed from a saved one.
  */
-import { formatWorkerSpec, type Algo, type RunConfig } from '../core/config';
+import { formatWorkerSpec, isTextDataset, type Algo, type RunConfig } from '../core/config';
 import { percent } from '../core/format';
 import type { BaselineReport, EnvironmentInfo, PoolDecision, RunResult, WorkerSummary } from '../protocol';
 import {
@@ -14,7 +14,7 @@ import {
   trainTimeCell,
   wallTimeCell,
 } from './run-summary';
-import { BARE_SECONDS, COUNT, MILLISECONDS, SHARE, countsOf, formatSpread, groupBy, median, present, ratioOf } from './stats';
+import { BARE_SECONDS, BITS, COUNT, MILLISECONDS, SHARE, countsOf, formatSpread, groupBy, median, present, ratioOf } from './stats';
 import { formatSweepValue, type Sweep, type SweepValue } from './sweep';
 import { sweepSection } from './sweep-report';
 import { renderTable, type Align } from './text-table';
@@ -125,12 +125,15 @@ function legend(seeds: readonly number[]): string[] {
 function runsTable(groups: readonly [Algo, RunResult[]][], seeds: readonly number[]): string {
   const multi = seeds.length > 1;
   const notes: string[] = [];
+  // A text model's loss in bits per character (the test loss / ln 2) beside its next-character accuracy.
+  const text = groups.some(([, runs]) => runs.some((r) => isTextDataset(r.config.dataset)));
   const header = [
     'algo',
     ...(multi ? ['runs'] : []),
     'time to target (train)',
     'time to target (wall)',
     'final acc',
+    ...(text ? ['bits/char'] : []),
     'rounds',
     'train s',
     'eval s',
@@ -149,6 +152,7 @@ function runsTable(groups: readonly [Algo, RunResult[]][], seeds: readonly numbe
       noTarget ? 'no target' : train.text,
       noTarget ? 'no target' : wallTimeCell(runs),
       finalAccuracyCell(runs),
+      ...(text ? [formatSpread(present(runs.map((r) => (r.finalLoss === null || r.finalLoss === undefined ? null : r.finalLoss / Math.LN2))), BITS)] : []),
       formatSpread(runs.map((r) => r.rounds), COUNT),
       formatSpread(runs.map((r) => r.trainMs), BARE_SECONDS),
       formatSpread(runs.map((r) => r.evalMs), BARE_SECONDS),

@@ -41,6 +41,8 @@ export const BARE_SECONDS: ValueFormat = { full: (ms) => (ms / 1000).toFixed(1),
 export const MILLISECONDS: ValueFormat = { full: (ms) => ms.toFixed(1), bare: (ms) => ms.toFixed(1) };
 /** An accuracy, two decimals: `86.12%`. */
 export const ACCURACY: ValueFormat = { full: (f) => percent(f, 2), bare: (f) => (f * 100).toFixed(2) };
+/** Bits per character, three decimals: `2.134`. */
+export const BITS: ValueFormat = { full: (b) => b.toFixed(3), bare: (b) => b.toFixed(3) };
 /** A share, one decimal: `30.0%`. */
 export const SHARE: ValueFormat = { full: (f) => percent(f), bare: (f) => (f * 100).toFixed(1) };
 /** A count; a median between two counts keeps its half: `10.5`. */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CIFAR10_IMAGE_BYTES, CIFAR10_RECORD_BYTES, encodeCifar10 } from '../data/cifar10';
 import { DatasetFileError } from '../data/dataset-file';
 import { encodeIdx } from '../data/idx';
-import { LocalDatasets, detectPickedSet, fingerprint, isLocalSpec, type PickedFile } from './local-dataset';
+import { LocalDatasets, detectPickedSet, fingerprint, isLocalSpec, specFileName, type PickedFile } from './local-dataset';
 
 function cifarBatch(records: number): Uint8Array {
   const labels = Uint8Array.from({ length: records }, (_, i) => i % 10);
@@ -37,6 +37,13 @@ describe('detectPickedSet', () => {
       ignored: ['readme.html'],
     });
     expect(detectPickedSet(['t10k-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte']).kind).toBe('idx');
+  });
+
+  it('takes one .txt file, alone or beside others, as text; a .txt beside CIFAR-10 stays ignored', () => {
+    expect(detectPickedSet(['Moby Dick.TXT'])).toEqual({ kind: 'text', used: ['Moby Dick.TXT'], ignored: [] });
+    expect(detectPickedSet(['cover.png', 'book.txt'])).toEqual({ kind: 'text', used: ['book.txt'], ignored: ['cover.png'] });
+    expect(detectPickedSet(['test_batch.bin', 'batches.meta.txt']).kind).toBe('cifar10');
+    expect(() => detectPickedSet(['a.txt', 'b.txt'])).toThrow(/2 text files were picked \(a\.txt, b\.txt\); .*pick one \.txt file/);
   });
 
   it('refuses a mix, and files of neither set, naming them', () => {
@@ -94,6 +101,35 @@ describe('LocalDatasets', () => {
     await expect(loader('cifar10:local/0badf00d/', { contextLength: 64 })).rejects.toThrow(/in an earlier visit.*Pick the same files again/);
     await local.pick([file('test_batch.bin', cifarBatch(2)), file('data_batch_1.bin', cifarBatch(2))]);
     await expect(loader('cifar10:local/0badf00d', { contextLength: 64 })).rejects.toThrow(/before the ones picked last/);
+  });
+
+  it('reads a text file under a local text spec, cut again at the contextLength a run asks for', async () => {
+    const local = new LocalDatasets();
+    const text = 'Call me Ishmael. Some years ago, never mind how long precisely, having little money in my purse. '.repeat(40);
+    const picked = await local.pick([file('my book.txt', new TextEncoder().encode(text)), file('cover.png', new Uint8Array(4))], { contextLength: 16 });
+    expect(picked.kind).toBe('text');
+    expect(picked.spec).toMatch(/^text:local\/[0-9a-f]{8}\/my_book\.txt$/);
+    expect(isLocalSpec(picked.spec)).toBe(true);
+    expect(picked.ignored).toEqual(['cover.png']);
+    expect(picked.dataset.textInfo?.contextLength).toBe(16);
+    expect(picked.dataset.train.width).toBe(17);
+    const loader = local.loader(async (d) => {
+      throw new Error(`fallback ${d}`);
+    });
+    await expect(loader(picked.spec, { contextLength: 16 })).resolves.toBe(picked.dataset);
+    const recut = await loader(picked.spec, { contextLength: 32 });
+    expect(recut.id).toBe(picked.spec);
+    expect(recut.train.width).toBe(33);
+    expect(recut.textInfo?.vocabulary).toEqual(picked.dataset.textInfo?.vocabulary);
+  });
+
+  it('names a text file too short or not text', async () => {
+    const local = new LocalDatasets();
+    await expect(local.pick([file('short.txt', new TextEncoder().encode('Call me Ishmael.'))], { contextLength: 16 })).rejects.toThrow(
+      /Text file local\/[0-9a-f]{8}\/short\.txt has 16 characters/,
+    );
+    await expect(local.pick([file('x.txt', Uint8Array.of(0x43, 0, 0x41))])).rejects.toThrow(/NUL/);
+    expect(specFileName('Moby: Dick/1.txt')).toBe('Moby__Dick_1.txt');
   });
 
   it('gives the same files the same spec and different files another', () => {

@@ -243,10 +243,8 @@ class TrainerPage {
     // run events continue from the saved round instead of starting over.
     const history = restoredEvents(this.engine.events());
     this.book.begin(this.starter.takePendingConfig(), history);
-    this.writing.runStarted(this.book.live?.n ?? null);
     // A resumed run's cadence counts on from its saved round.
-    const last = history[history.length - 1];
-    if (last) this.writing.roundDone(last.round);
+    this.writing.runStarted(this.book.live?.n ?? null, history[history.length - 1]?.round ?? 0);
     this.view.clearLog();
     this.view.showRunEvents(history);
     this.workers.clear();

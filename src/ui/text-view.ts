@@ -53,9 +53,9 @@ export function bitsPerChar(testLoss: number): number {
   return testLoss / Math.LN2;
 }
 
-/** `2.95 bits/char`, or `–` without a finite loss (a resumed run's older events may have none at all). */
+/** `2.95` (bits per character, the readout's label says so), or `–` without a finite loss (a resumed run's older events may have none). */
 export function bitsText(testLoss: number | null | undefined): string {
-  return typeof testLoss === 'number' && Number.isFinite(testLoss) ? `${bitsPerChar(testLoss).toFixed(2)} bits/char` : '–';
+  return typeof testLoss === 'number' && Number.isFinite(testLoss) ? bitsPerChar(testLoss).toFixed(2) : '–';
 }
 
 /** `unigram 4.41 bits/char`: what guessing by character frequency alone scores; empty when unknown. */

@@ -5,7 +5,7 @@
  * Node tests cover it.
  */
 import { CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, validateConfig, type RunConfig } from '../core/config';
-import { DECIMAL_SYNTAX, parseDecimal } from '../core/config-checks';
+import { DECIMAL_SYNTAX, parseDecimal, showValue } from '../core/config-checks';
 import { clip } from '../core/errors';
 import { fieldKeyOf, formatValue, withModelForDataset } from './fields';
 
@@ -83,13 +83,16 @@ export function parseUrlConfig(search: string, base: Readonly<RunConfig> = DEFAU
       continue;
     }
     seen.add(name);
+    let value: unknown = text;
     try {
-      const value = fromText(name, text);
+      value = fromText(name, text);
       const partial = name === 'dataset' && typeof value === 'string' ? withModelForDataset({ dataset: value }, config) : { [name]: value };
       config = validateConfig(partial, config);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      errors.push({ at, error: e });
+      // A rule across settings names the other one (dModel=9 breaks heads 4): the parameter refused is this one.
+      const own = fieldKeyOf(e.key) === name;
+      errors.push({ at, error: own ? e : new ConfigError(name, value, e.allowed, `Invalid ${name}: ${showValue(value)}. With it, ${e.message.charAt(0).toLowerCase()}${e.message.slice(1)}`) });
     }
   }
   return { config, errors: errors.sort((a, b) => a.at - b.at).map((e) => e.error) };

@@ -154,11 +154,15 @@ export class WritingPanel {
     this.element.hidden = !shown;
   }
 
-  /** A new run (its number on this page): the cadence counts its rounds. */
-  runStarted(run: number | null): void {
+  /**
+   * A new run (its number on this page) from round `fromRound` (a resumed
+   * run's saved round, else 0): the cadence counts its rounds, and the end
+   * of a run that trains none writes nothing.
+   */
+  runStarted(run: number | null, fromRound = 0): void {
     this.run = run;
-    this.lastRound = 0;
-    this.lastWritten = null;
+    this.lastRound = fromRound;
+    this.lastWritten = fromRound > 0 ? fromRound : null;
   }
 
   /** A round of the run ended: writes when the cadence says so. */

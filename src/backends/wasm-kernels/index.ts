@@ -10,7 +10,12 @@
  *   filter keep the backend's own);
  * - MaxPoolGrad: our SIMD kernel (simd/max-pool-grad.wat);
  * - UnsortedSegmentSum, which the backend lacks: the gradient of tf.gather
- *   (an embedding lookup), a loop over the heap (unsorted-segment-sum.ts).
+ *   (an embedding lookup), a loop over the heap (unsorted-segment-sum.ts);
+ * - BatchMatMul: every product on XNNPACK, where the backend's own runs
+ *   transposed and batched ones (every dense layer's gradient, all of
+ *   attention) in a plain C++ loop: transposes first, batched products as
+ *   one 2-D product or one XNNPACK call per matrix (batch-matmul.ts);
+ * - GatherV2 (axis 0): one copy per row instead of per element (gather.ts).
  *
  * None refuses what tfjs accepts (fallbacks.test.ts): int32 and bool inputs
  * are cast to float32, and a dy larger than the output the attributes give
@@ -26,8 +31,10 @@
 // The backend registers its own kernels on import; ours must come after them.
 import '@tensorflow/tfjs-backend-wasm';
 
+import { registerBatchMatMul } from './batch-matmul';
 import { filterGradMemoryBytes, registerConv2dBackpropFilter } from './conv2d-backprop-filter';
 import { registerConv2dBackpropInput } from './conv2d-backprop-input';
+import { registerGatherV2 } from './gather';
 import { maxPoolGradMemoryBytes, registerMaxPoolGrad } from './max-pool-grad';
 import type { WasmKernelBinaries } from './simd/module';
 import { registerUnsortedSegmentSum } from './unsorted-segment-sum';
@@ -40,6 +47,8 @@ export async function registerWasmTrainingKernels(binaries: WasmKernelBinaries):
   await registerMaxPoolGrad(binaries.maxPoolGrad);
   registerConv2dBackpropInput();
   registerUnsortedSegmentSum();
+  registerBatchMatMul();
+  registerGatherV2();
 }
 
 /** Bytes held by the SIMD kernels' own memories; they grow to the largest shapes seen and stay. */

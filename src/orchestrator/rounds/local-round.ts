@@ -21,7 +21,7 @@ import { reasonOf } from '../worker-handle';
 import type { RoundHooks } from './round-strategy';
 
 /** One member's progress through the round, summed over its stretches. */
-interface Progress {
+export interface Progress {
   member: Member;
   steps: number;
   busyMs: number;
@@ -80,7 +80,7 @@ export async function localRound(run: RunState, hooks: RoundHooks): Promise<Roun
       else if (views.slotVersion(p.member.worker.id) !== round) {
         const version = views.slotVersion(p.member.worker.id);
         lost.push({ member: p.member, reason: `reported round ${round} but its slot holds version ${version}` });
-      } else add(p, s.value);
+      } else addStretch(p, s.value);
     });
     active = active.filter((p) => !lost.some((l) => l.member === p.member));
     const unfinished = active.some((p) => p.steps < p.member.tau);
@@ -163,14 +163,17 @@ function stretch(active: readonly Progress[], dueInMs: number): { p: Progress; s
   });
 }
 
-function add(p: Progress, r: RoundReport): void {
-  p.steps += r.steps;
+/** Adds one stretch's report to a member's progress through the round. */
+export function addStretch(p: Progress, r: RoundReport): void {
   p.busyMs += r.busyMs;
   p.exchangeMs += r.exchangeMs;
+  p.finite = r.finite;
+  // A stretch a stop cut before its first step has no loss (NaN) and no step time: nothing to add, and NaN x 0 is NaN.
+  if (r.steps === 0) return;
+  p.steps += r.steps;
   p.lossSum += r.loss * r.steps;
   p.stepMsSum += r.stepMs * r.steps;
   p.measuredMsSum += r.measuredStepMs * r.steps;
-  p.finite = r.finite;
 }
 
 /**
