@@ -3,8 +3,10 @@
  * shape, the forward op against our gradient kernels (Conv2DBackpropFilter,
  * Conv2DBackpropInput, MaxPoolGrad) and, where tfjs-wasm has its own, that
  * one; the transformer's embedding gradient (UnsortedSegmentSum) against its
- * forward lookup plus output projection; plus the backend's own matMul as a
- * ceiling for what one core can do.
+ * forward lookup plus output projection; our BatchMatMul and GatherV2
+ * against the backend's own at the transformer's shapes, and one training
+ * step of the default transformer with each; plus the backend's own matMul
+ * as a ceiling for what one core can do.
  *
  *   npx tsx src/bench/kernels.ts [--json results.json] [--reps 30]
  */
@@ -13,14 +15,24 @@ import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 
+import { createRng } from '../core/rng';
 import { registerWasmTrainingKernels } from '../backends/wasm-kernels';
 import { compileWasmKernels } from '../backends/wasm-kernels/simd/wat';
+import { initialTheta, paramOffsets, paramSize, trainingFlops } from '../models/spec';
+import { sequenceLosses, transformerForward, transformerSpec } from '../models/transformer';
 
 const WARMUP = 5;
 const DEFAULT_REPS = 30;
 const MATMUL_SIZES = [256, 512, 1024] as const;
 /** The filter gradient should cost at most this many forward convs. */
 const TARGET_RATIO = 2;
+/** A transformer training step should run at least this fraction of the backend's 2-D matMul rate. */
+const STEP_TARGET_FRACTION = 0.25;
+/** The default transformer (src/models/spec.ts) on the character data: vocab and context of moby-dick windows. */
+const TRANSFORMER = { vocab: 89, contextLength: 64, batch: 32 } as const;
+/** Steps timed per kernel set, after STEP_WARMUP: a step with the backend's own kernels takes about a second. */
+const STEP_REPS = 7;
+const STEP_WARMUP = 2;
 
 interface ConvShape {
   name: string;
@@ -123,6 +135,78 @@ interface MatMulResult {
   gflops: number;
 }
 
+/**
+ * One product of a transformer training step at batch 32: op(a) [batch..., M, K]
+ * by op(b) [batch..., K, N], stored transposed where the flags say.
+ */
+interface ProductShape {
+  name: string;
+  batch: number[];
+  M: number;
+  K: number;
+  N: number;
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+/** Dense layers of the default transformer (2048 tokens, dModel 64, MLP 256, vocab 89): [name, fan-in, units]. */
+const DENSE_LAYERS: readonly [string, number, number][] = [
+  ['qkv', 64, 192],
+  ['attn out', 64, 64],
+  ['mlp in', 64, 256],
+  ['mlp out', 256, 64],
+  ['logits', 64, 89],
+];
+const TOKENS = TRANSFORMER.batch * TRANSFORMER.contextLength;
+/** Attention: batch x heads matrices of positions x head width. */
+const [HEAD_BATCH, POSITIONS, HEAD_WIDTH] = [TRANSFORMER.batch * 4, TRANSFORMER.contextLength, 16];
+
+/** Every product of a training step, as its forward pass and its gradient run it, and the both-transposed one. */
+const PRODUCT_SHAPES: readonly ProductShape[] = [
+  ...DENSE_LAYERS.flatMap(([name, fanIn, units]): ProductShape[] => [
+    { name: `${name} y = x W`, batch: [], M: TOKENS, K: fanIn, N: units, transposeA: false, transposeB: false },
+    { name: `${name} dX = dy W^T`, batch: [], M: TOKENS, K: units, N: fanIn, transposeA: false, transposeB: true },
+    { name: `${name} dW = x^T dy`, batch: [], M: fanIn, K: TOKENS, N: units, transposeA: true, transposeB: false },
+  ]),
+  { name: 'mlp in, both transposed', batch: [], M: TOKENS, K: 64, N: 256, transposeA: true, transposeB: true },
+  { name: 'scores q k^T (and dP)', batch: [HEAD_BATCH], M: POSITIONS, K: HEAD_WIDTH, N: POSITIONS, transposeA: false, transposeB: true },
+  { name: 'attended P v (and dq)', batch: [HEAD_BATCH], M: POSITIONS, K: POSITIONS, N: HEAD_WIDTH, transposeA: false, transposeB: false },
+  { name: 'dv = P^T dA (and dk)', batch: [HEAD_BATCH], M: POSITIONS, K: POSITIONS, N: HEAD_WIDTH, transposeA: true, transposeB: false },
+  { name: 'attention, both transposed', batch: [HEAD_BATCH], M: POSITIONS, K: HEAD_WIDTH, N: POSITIONS, transposeA: true, transposeB: true },
+];
+
+interface ProductResult {
+  name: string;
+  a: number[];
+  b: number[];
+  transposeA: boolean;
+  transposeB: boolean;
+  /** tfjs-wasm's own BatchMatMul. */
+  backendMs: number;
+  ms: number;
+  gflops: number;
+}
+
+interface GatherResult {
+  name: string;
+  backendMs: number;
+  ms: number;
+}
+
+interface StepResult {
+  /** trainingFlops of the default transformer at batch 32. */
+  gflop: number;
+  /** With the backend's own BatchMatMul and GatherV2. */
+  backendMs: number;
+  ms: number;
+  gflops: number;
+  /** The backend's 2-D matMul [2048, 64] x [64, 256], weights fixed and new each call (as in training). */
+  matMulGflops: number;
+  matMulNewWeightsGflops: number;
+  /** gflops / matMulGflops: the target is at least STEP_TARGET_FRACTION. */
+  fraction: number;
+}
+
 function parseArgs(argv: readonly string[]): { json?: string; reps: number } {
   let json: string | undefined;
   let reps = DEFAULT_REPS;
@@ -147,8 +231,8 @@ function parseArgs(argv: readonly string[]): { json?: string; reps: number } {
  * other processes on the machine falls on all of them alike. wasm kernels run
  * synchronously, so no readback is needed.
  */
-function interleavedMedians(reps: number, fns: readonly (() => tf.Tensor)[]): number[] {
-  for (const fn of fns) for (let i = 0; i < WARMUP; i++) fn().dispose();
+function interleavedMedians(reps: number, fns: readonly (() => tf.Tensor)[], warmup = WARMUP): number[] {
+  for (const fn of fns) for (let i = 0; i < warmup; i++) fn().dispose();
   const times = fns.map((): number[] => []);
   for (let i = 0; i < reps; i++) {
     fns.forEach((fn, j) => {
@@ -168,6 +252,8 @@ function interleavedMedians(reps: number, fns: readonly (() => tf.Tensor)[]): nu
 interface BackendKernels {
   inputGrad: tf.KernelConfig;
   maxPoolGrad: tf.KernelConfig;
+  batchMatMul: tf.KernelConfig;
+  gatherV2: tf.KernelConfig;
 }
 
 function backendKernel(name: string): tf.KernelConfig {
@@ -259,6 +345,100 @@ function benchEmbedding(s: EmbeddingShape, reps: number): EmbeddingResult {
   };
 }
 
+function benchProduct(s: ProductShape, reps: number, own: BackendKernels): ProductResult {
+  const a = tf.randomNormal([...s.batch, ...(s.transposeA ? [s.K, s.M] : [s.M, s.K])], 0, 1, 'float32', 13);
+  const b = tf.randomNormal([...s.batch, ...(s.transposeB ? [s.N, s.K] : [s.K, s.N])], 0, 1, 'float32', 14);
+  const attrs = { transposeA: s.transposeA, transposeB: s.transposeB };
+  // A new right-hand tensor each call, as in training (XNNPACK packs it once per tensor).
+  const [backendMs = NaN, ms = NaN] = interleavedMedians(reps, [
+    () => tf.tidy(() => runDirect(own.batchMatMul, { a, b: tf.clone(b) }, attrs)),
+    () => tf.tidy(() => tf.matMul(a, tf.clone(b), s.transposeA, s.transposeB)),
+  ]);
+  tf.dispose([a, b]);
+  const flop = 2 * tf.util.sizeFromShape(s.batch) * s.M * s.K * s.N;
+  return { name: s.name, a: a.shape, b: b.shape, transposeA: s.transposeA, transposeB: s.transposeB, backendMs, ms, gflops: flop / ms / 1e6 };
+}
+
+function benchGather(reps: number, own: BackendKernels): GatherResult {
+  const { vocab, batch, contextLength } = TRANSFORMER;
+  const table = tf.randomNormal([vocab, 64], 0, 0.02, 'float32', 15);
+  const ids = tf.randomUniform([batch, contextLength], 0, vocab, 'int32', 16);
+  const attrs = { axis: 0, batchDims: 0 };
+  const [backendMs = NaN, ms = NaN] = interleavedMedians(reps, [
+    () => runDirect(own.gatherV2, { x: table, indices: ids }, attrs),
+    () => tf.gather(table, ids),
+  ]);
+  tf.dispose([table, ids]);
+  return { name: `token embedding [${vocab}, 64] at [${batch}, ${contextLength}]`, backendMs, ms };
+}
+
+/** Runs `fn` with `configs` registered for wasm in place of what is there, then puts that back. */
+function withKernels<T>(configs: readonly tf.KernelConfig[], fn: () => T): T {
+  const current = configs.map((c) => tf.getKernel(c.kernelName, 'wasm'));
+  const swap = (to: readonly (tf.KernelConfig | undefined)[]): void =>
+    configs.forEach((c, i) => {
+      tf.unregisterKernel(c.kernelName, 'wasm');
+      const config = to[i];
+      if (config !== undefined) tf.registerKernel(config);
+    });
+  swap(configs);
+  try {
+    return fn();
+  } finally {
+    swap(current);
+  }
+}
+
+/**
+ * One training step of the default transformer at batch 32 as a worker takes
+ * it (forward, tf.variableGrads, SGD update), with the backend's own
+ * BatchMatMul and GatherV2 and with ours, against the backend's 2-D matMul.
+ */
+function benchStep(own: BackendKernels): StepResult {
+  const spec = transformerSpec({ vocab: TRANSFORMER.vocab, contextLength: TRANSFORMER.contextLength });
+  const theta = initialTheta(spec, createRng(1));
+  const offsets = paramOffsets(spec);
+  const variables = spec.params.map((p, i) => {
+    const at = offsets[i] ?? 0;
+    return tf.variable(tf.tensor(theta.subarray(at, at + paramSize(p)), p.shape), true, `bench-transformer-${i}`);
+  });
+  const shape: [number, number] = [TRANSFORMER.batch, TRANSFORMER.contextLength];
+  const ids = tf.randomUniform(shape, 0, TRANSFORMER.vocab, 'int32', 17) as tf.Tensor2D;
+  const targets = tf.randomUniform(shape, 0, TRANSFORMER.vocab, 'int32', 18) as tf.Tensor2D;
+  const optimizer = tf.train.sgd(0.01);
+  const step = (): tf.Tensor =>
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(
+        () => tf.mean(sequenceLosses(transformerForward(spec, variables, ids, true), targets).perSample),
+        variables,
+      );
+      optimizer.applyGradients(grads);
+      return value;
+    });
+  const ms = interleavedMedians(STEP_REPS, [step], STEP_WARMUP)[0] ?? NaN;
+  const backendMs = withKernels([own.batchMatMul, own.gatherV2], () => interleavedMedians(STEP_REPS, [step], STEP_WARMUP)[0] ?? NaN);
+  tf.dispose([...variables, ids, targets]);
+  optimizer.dispose();
+
+  const x = tf.randomNormal([TOKENS, 64], 0, 1, 'float32', 19);
+  const w = tf.randomNormal([64, 256], 0, 1, 'float32', 20);
+  const [fixedMs = NaN, newWeightsMs = NaN] = interleavedMedians(30, [() => tf.matMul(x, w), () => tf.tidy(() => tf.matMul(x, tf.clone(w)))]);
+  tf.dispose([x, w]);
+  const matMulFlop = 2 * TOKENS * 64 * 256;
+  const flop = trainingFlops(spec, TRANSFORMER.batch);
+  const gflops = flop / ms / 1e6;
+  const matMulGflops = matMulFlop / fixedMs / 1e6;
+  return {
+    gflop: flop / 1e9,
+    backendMs,
+    ms,
+    gflops,
+    matMulGflops,
+    matMulNewWeightsGflops: matMulFlop / newWeightsMs / 1e6,
+    fraction: gflops / matMulGflops,
+  };
+}
+
 function benchMatMul(n: number, reps: number): MatMulResult {
   const a = tf.randomNormal([n, n], 0, 1, 'float32', 4);
   const b = tf.randomNormal([n, n], 0, 1, 'float32', 5);
@@ -273,13 +453,21 @@ async function main(): Promise<void> {
   const { json, reps } = parseArgs(process.argv.slice(2));
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   if (!(await tf.setBackend('wasm'))) throw new Error('The wasm backend failed to initialise.');
-  const own = { inputGrad: backendKernel(tf.Conv2DBackpropInput), maxPoolGrad: backendKernel(tf.MaxPoolGrad) };
+  const own = {
+    inputGrad: backendKernel(tf.Conv2DBackpropInput),
+    maxPoolGrad: backendKernel(tf.MaxPoolGrad),
+    batchMatMul: backendKernel(tf.BatchMatMul),
+    gatherV2: backendKernel(tf.GatherV2),
+  };
   await registerWasmTrainingKernels(await compileWasmKernels());
 
   const conv = CONV_SHAPES.map((s) => benchConv(s, reps, own));
   const pool = POOL_SHAPES.map((s) => benchPool(s, reps, own));
   const embedding = EMBEDDING_SHAPES.map((s) => benchEmbedding(s, reps));
   const matMul = MATMUL_SIZES.map((n) => benchMatMul(n, reps));
+  const products = PRODUCT_SHAPES.map((p) => benchProduct(p, reps, own));
+  const gather = benchGather(reps, own);
+  const step = benchStep(own);
 
   console.log(`wasm backend, 1 thread, median of ${reps} after ${WARMUP} warm-up runs`);
   console.table(
@@ -316,6 +504,29 @@ async function main(): Promise<void> {
     })),
   );
   console.table(matMul.map((r) => ({ matMul: `${r.n}^2`, ms: fmt(r.ms, 2), 'GFLOP/s': fmt(r.gflops, 1) })));
+  console.table(
+    products.map((r) => ({
+      'BatchMatMul (transformer, batch 32)': r.name,
+      a: `[${r.a.join(',')}]${r.transposeA ? 'T' : ''}`,
+      b: `[${r.b.join(',')}]${r.transposeB ? 'T' : ''}`,
+      'tfjs ms': fmt(r.backendMs, 2),
+      'ours ms': fmt(r.ms, 2),
+      speedup: fmt(r.backendMs / r.ms, 1),
+      'GFLOP/s': fmt(r.gflops, 1),
+    })),
+  );
+  console.table([{ GatherV2: gather.name, 'tfjs ms': fmt(gather.backendMs, 3), 'ours ms': fmt(gather.ms, 3), speedup: fmt(gather.backendMs / gather.ms, 1) }]);
+  console.table([
+    {
+      'training step (default transformer, batch 32)': `${fmt(step.gflop, 3)} GFLOP`,
+      'tfjs kernels ms': fmt(step.backendMs, 1),
+      'ours ms': fmt(step.ms, 1),
+      'GFLOP/s': fmt(step.gflops, 2),
+      'matMul [2048,64]x[64,256] GFLOP/s': fmt(step.matMulGflops, 1),
+      'same, new weights': fmt(step.matMulNewWeightsGflops, 1),
+      'step / matMul': fmt(step.fraction, 3),
+    },
+  ]);
   const over = conv.filter((r) => r.ratio > TARGET_RATIO).map((r) => r.name);
   console.log(
     over.length === 0
@@ -327,6 +538,12 @@ async function main(): Promise<void> {
     slowEmbeddings.length === 0
       ? `Embedding gradient <= ${TARGET_RATIO}x (gather + output matMul) at every shape.`
       : `Embedding gradient > ${TARGET_RATIO}x (gather + output matMul) at: ${slowEmbeddings.join(', ')}.`,
+  );
+
+  console.log(
+    step.fraction >= STEP_TARGET_FRACTION
+      ? `Transformer step at ${fmt(100 * step.fraction, 0)}% of the 2-D matMul rate (target ${100 * STEP_TARGET_FRACTION}%).`
+      : `Transformer step at ${fmt(100 * step.fraction, 0)}% of the 2-D matMul rate, under the ${100 * STEP_TARGET_FRACTION}% target.`,
   );
 
   if (json !== undefined) {
@@ -341,6 +558,9 @@ async function main(): Promise<void> {
       pool,
       embedding,
       matMul,
+      products,
+      gather,
+      step,
     };
     writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`Wrote ${json}`);

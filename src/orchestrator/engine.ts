@@ -99,6 +99,8 @@ export class Engine {
   private joining: JoinRequest[] = [];
   /** Texts asked for during a run: written between rounds, off the training clock. */
   private writing: { prompt: number[]; request: GenerateRequest; resolve: (r: GenerateResult) => void; reject: (e: Error) => void }[] = [];
+  /** The texts being written outside a run, in order. */
+  private writingNow: Promise<void> = Promise.resolve();
 
   /** Faults caused on purpose, for tests and the console; not part of training. */
   readonly diagnostics: Diagnostics = {
@@ -230,12 +232,10 @@ export class Engine {
     } catch (e) {
       return Promise.reject(asError(e));
     }
-    if (WRITES_BETWEEN_ROUNDS.includes(this.currentPhase)) {
-      return new Promise((resolve, reject) => this.writing.push({ prompt, request, resolve, reject }));
-    }
-    const worker = this.pool?.workers.find((w) => w.lostReason() === null);
-    if (!worker) return Promise.reject(new RunStateError('No worker to write with: start a run first (the pool starts with it).'));
-    return this.write(worker, prompt, request);
+    const queued = new Promise<GenerateResult>((resolve, reject) => this.writing.push({ prompt, request, resolve, reject }));
+    // During a round the run loop serves the queue at its end; otherwise now, one text at a time (a worker takes one call at once).
+    if (!WRITES_BETWEEN_ROUNDS.includes(this.currentPhase)) this.writingNow = this.writingNow.then(() => this.serveWriting(this.current));
+    return queued;
   }
 
   /** The prompt as character ids of the text dataset in shared memory; a character outside its vocabulary is refused by name. */
@@ -261,10 +261,10 @@ export class Engine {
     return { text: ids.map((id) => vocabulary[id] ?? '').join(''), round: this.current?.committedRound ?? 0, ms: performance.now() - t0 };
   }
 
-  /** Writes the texts asked for during the run, on its fastest member (or, with none, any worker left). */
+  /** Writes the texts asked for, on the run's fastest member (or, with none, any worker left). */
   private async serveWriting(run: RunState | null): Promise<void> {
     for (const job of this.writing.splice(0)) {
-      const member = run ? [...run.members].sort((a, b) => a.estimateMs - b.estimateMs)[0] : undefined;
+      const member = run ? [...run.members].filter((m) => m.worker.lostReason() === null).sort((a, b) => a.estimateMs - b.estimateMs)[0] : undefined;
       const worker = member?.worker ?? this.pool?.workers.find((w) => w.lostReason() === null);
       if (!worker) {
         job.reject(new RunStateError('No worker is left to write with.'));
@@ -388,7 +388,7 @@ export class Engine {
       stopWatch();
       for (const j of this.joining.splice(0)) j.reject(new RunStateError('The run ended before the worker could join.'));
       // Texts asked for in the run's last moments: written now, with the final model.
-      void this.serveWriting(this.current);
+      this.writingNow = this.writingNow.then(() => this.serveWriting(this.current));
     }
   }
 
@@ -405,7 +405,7 @@ export class Engine {
         this.history.push(event);
         this.emit({ type: 'round', event });
       },
-      betweenRounds: () => this.serveWriting(run),
+      betweenRounds: () => (this.writingNow = this.writingNow.then(() => this.serveWriting(run))),
       admitJoiners: () => this.admitJoiners(run),
       rosterChanged: () => this.publishWorkers(run),
       checkpoint: () => this.saveCheckpoint(run),

@@ -42,6 +42,8 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
   const strategy = strategyFor(run.mech);
   const training = `Training with ${config.algo}.`;
   for (;;) {
+    // Texts asked for while paused may still be writing on a member: the round waits for them.
+    await control.betweenRounds();
     const seated = run.members.length;
     await control.admitJoiners();
     if (run.members.length > seated) run.poolChanged = true;

@@ -294,4 +294,55 @@ describe('fallback bookkeeping', () => {
     expect(x.dataSync().length + dy.dataSync().length + filter.dataSync().length).toBe(486 + 150 + 81);
     tf.dispose([x, dy, filter]);
   });
+
+  it('BatchMatMul and GatherV2 leave only their result for bare TensorInfo inputs, on every path', async () => {
+    expect(await tf.setBackend('wasm')).toBe(true);
+    const bare = (t: tf.Tensor): tf.TensorInfo => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
+    const t = (shape: number[], seed: number): tf.Tensor => tf.tensor(values(size(shape), seed), shape);
+    const [tall, wide, w, q, k, small, table] = [t([1100, 8], 1), t([1100, 12], 2), t([8, 12], 3), t([6, 20, 8], 4), t([6, 20, 8], 5), t([6, 3, 3], 6), t([9, 5], 7)];
+    const ids = tf.tensor2d([0, 8, 8, 3], [2, 2], 'int32');
+    const backend = tf.backend();
+    const calls: [string, string, tf.NamedTensorInfoMap, tf.NamedAttrMap][] = [
+      ['untransposed 2-D (backend kernel)', tf.BatchMatMul, { a: bare(tall), b: bare(w) }, { transposeA: false, transposeB: false }],
+      ['x^T dy (tiled transpose)', tf.BatchMatMul, { a: bare(tall), b: bare(wide) }, { transposeA: true, transposeB: false }],
+      ['dy W^T', tf.BatchMatMul, { a: bare(wide), b: bare(w) }, { transposeA: false, transposeB: true }],
+      ['q k^T (a product per matrix)', tf.BatchMatMul, { a: bare(q), b: bare(k) }, { transposeA: false, transposeB: true }],
+      ['batch by one matrix (stacked rows)', tf.BatchMatMul, { a: bare(q), b: bare(w) }, { transposeA: false, transposeB: false }],
+      ['small matrices (backend loop)', tf.BatchMatMul, { a: bare(small), b: bare(small) }, { transposeA: true, transposeB: false }],
+      ['gather', tf.GatherV2, { x: bare(table), indices: bare(ids) }, { axis: 0, batchDims: 0 }],
+    ];
+    for (const [label, name, inputs, attrs] of calls) {
+      const before = tf.memory().numTensors;
+      const buffers = tf.memory().numDataBuffers;
+      const kernel = tf.getKernel(name, 'wasm');
+      if (kernel === undefined) throw new Error(`no ${name} for wasm`);
+      const out = kernel.kernelFunc({ inputs, backend, attrs }) as tf.TensorInfo;
+      const result = out instanceof tf.Tensor ? out : tf.engine().makeTensorFromTensorInfo(out);
+      expect(tf.memory().numTensors, `${label}: the result alone`).toBe(before + 1);
+      expect(tf.memory().numDataBuffers, `${label}: the result's buffer alone`).toBe(buffers + 1);
+      result.dispose();
+      expect(tf.memory().numDataBuffers, `${label}: data buffers`).toBe(buffers);
+    }
+    const kept = [tall, wide, w, q, k, small, table, ids];
+    expect(kept.map((x) => x.dataSync().length)).toEqual(kept.map((x) => x.size));
+    tf.dispose(kept);
+  });
+});
+
+describe('BatchMatMul and GatherV2 hand-offs to the backend kernels', () => {
+  it('int32 matMul goes to the backend kernel, which refuses it as it always has', async () => {
+    expect(await tf.setBackend('wasm')).toBe(true);
+    const a = tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32');
+    expect(() => tf.matMul(a, a)).toThrow(/non-float32/);
+    a.dispose();
+  });
+
+  it('matMul of int32 on cpu and of the same as float32 on wasm agree (the cast callers need)', async () => {
+    const ints = (): tf.Tensor2D => tf.tensor2d(Int32Array.from(values(12, 4), (v) => Math.round(v * 5)), [3, 4], 'int32');
+    await expectAsOnCpu(
+      'int32 product',
+      () => tf.matMul(tf.cast(ints(), 'float32'), tf.cast(ints(), 'float32'), false, true),
+      () => tf.cast(tf.matMul(ints(), ints(), false, true), 'float32'),
+    );
+  });
 });

@@ -12,11 +12,15 @@ import { replaceWasmKernel } from './registry';
  * takes a tenth of that. Its batchDims > 0 is also wrong: it reads the
  * first batch's rows for the others and leaves the end of the output zero.
  *
- * Taken here: any axis and batchDims, int32 indices, and float32, int32 or
- * bool values. Other dtypes go to the backend's own kernel. Same results as
- * the cpu backend, bit for bit (values are copied, never computed), the
- * same errors for bad batchDims, and an index below 0 or past the axis
- * throws the cpu's (and the backend's) error before any output is made.
+ * Taken here: any axis and batchDims, int32 or float32 indices (only
+ * runKernel passes float32; the backend's kernel reads their bits as int32
+ * and may crash), and float32, int32 or bool values. Other dtypes go to the
+ * backend's own kernel. Same results as the cpu backend, bit for bit
+ * (values are copied, never computed), the same errors for bad batchDims,
+ * and an index below 0 or past the axis throws the cpu's (and the
+ * backend's) error before any output is made. One difference: a batch
+ * dimension of size 0 gives an empty result, where the cpu and the
+ * backend's kernel fail to reshape to a NaN-sized batch.
  */
 
 const KERNEL = 'GatherV2';
@@ -49,20 +53,37 @@ export interface GatherLayout {
   perBatch: number;
 }
 
+/** The bits of float32 NaN, as the cpu backend stores a value it cannot read. */
+const FLOAT32_NAN_BITS = 0x7fc00000;
+
 /**
  * out[b, o, i, :] = x[b, o, indices[b, i], :], with `x` and `out` views of
  * one heap (as values of one element size) at element offsets `xAt` and
- * `outAt`. The indices must be checked first.
+ * `outAt`. The indices must be checked first. A fractional index (float32
+ * indices, which only runKernel passes) reads as the cpu backend does:
+ * x at the flat offset it gives where that is whole, else `missing` (the
+ * cpu reads undefined there).
  */
-export function copySlices(heap: Int32Array | Uint8Array, xAt: number, indices: ArrayLike<number>, g: GatherLayout, outAt: number): void {
+export function copySlices(
+  heap: Int32Array | Uint8Array,
+  xAt: number,
+  indices: ArrayLike<number>,
+  g: GatherLayout,
+  outAt: number,
+  missing: number,
+): void {
   const { batchSize, outerSize, dimSize, sliceSize, perBatch } = g;
   let to = outAt;
   for (let b = 0; b < batchSize; b++) {
     for (let o = 0; o < outerSize; o++) {
       const base = xAt + (b * outerSize + o) * dimSize * sliceSize;
       for (let i = 0; i < perBatch; i++, to += sliceSize) {
-        const from = base + (indices[b * perBatch + i] ?? 0) * sliceSize;
-        if (sliceSize >= MIN_COPY_WITHIN) {
+        const index = indices[b * perBatch + i] ?? 0;
+        const from = base + index * sliceSize;
+        if (!Number.isInteger(index)) {
+          // The cpu's flat offset index * sliceSize + k may still be a whole number.
+          for (let k = 0; k < sliceSize; k++) heap[to + k] = Number.isInteger(from + k) ? (heap[from + k] ?? 0) : missing;
+        } else if (sliceSize >= MIN_COPY_WITHIN) {
           heap.copyWithin(to, from, from + sliceSize);
         } else {
           for (let k = 0; k < sliceSize; k++) heap[to + k] = heap[from + k] ?? 0;
@@ -83,13 +104,15 @@ export const gatherV2Wasm: tf.KernelFunc = (args) => {
   const backend = args.backend as BackendWasm;
   const { x, indices } = inputs;
   if (x === undefined || indices === undefined) throw new Error(`${KERNEL}: inputs x and indices are required.`);
-  if (indices.dtype !== 'int32' || !COPIED_DTYPES.includes(x.dtype)) return kernelOf(original).kernelFunc(args);
+  const indexDtypeTaken = indices.dtype === 'int32' || indices.dtype === 'float32';
+  if (!indexDtypeTaken || !COPIED_DTYPES.includes(x.dtype)) return kernelOf(original).kernelFunc(args);
   const { axis, batchDims } = attrs as unknown as tf.GatherV2Attrs;
   // In the cpu backend's order, so that the same call fails with the same error.
   const [parsedAxis = 0] = tf.util.parseAxisParam(axis, x.shape);
   // Looking an input up moves it onto the heap if another backend holds it, which may grow the heap.
   for (const info of [x, indices]) backend.dataIdMap.get(info.dataId);
-  checkIndices(backend.typedArrayFromHeap(indices), x.shape[parsedAxis] ?? 0);
+  const indexValues = backend.typedArrayFromHeap(indices);
+  checkIndices(indexValues, x.shape[parsedAxis] ?? 0);
   const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(x as tf.Tensor, indices as tf.Tensor, parsedAxis, batchDims ?? 0);
   const indexCount = tf.util.sizeFromShape(indices.shape);
   const layout: GatherLayout = { ...info, perBatch: info.batchSize === 0 ? 0 : indexCount / info.batchSize };
@@ -100,7 +123,8 @@ export const gatherV2Wasm: tf.KernelFunc = (args) => {
   const out = backend.typedArrayFromHeap(result);
   // float32 is copied as int32: the same bytes, NaN payloads included.
   const heap = x.dtype === 'bool' ? new Uint8Array(out.buffer) : new Int32Array(out.buffer);
-  copySlices(heap, table.byteOffset / heap.BYTES_PER_ELEMENT, ids, layout, out.byteOffset / heap.BYTES_PER_ELEMENT);
+  const missing = x.dtype === 'float32' ? FLOAT32_NAN_BITS : 0;
+  copySlices(heap, table.byteOffset / heap.BYTES_PER_ELEMENT, ids, layout, out.byteOffset / heap.BYTES_PER_ELEMENT, missing);
   return result;
 };
 

@@ -546,7 +546,8 @@ function cnnLoss(m: Cnn, x: tf.Tensor4D, labels: tf.Tensor): tf.Scalar {
 /**
  * What a character transformer needs on wasm: every op it uses, forward and
  * gradient, gives the cpu backend's answer (UnsortedSegmentSum, for the
- * embedding's gradient, is ours; the rest are the backend's own).
+ * embedding's gradient, BatchMatMul and GatherV2 are ours; the rest are the
+ * backend's own).
  */
 describe('a small transformer on wasm', () => {
   type Inputs = { shape: number[]; dtype?: 'float32' | 'int32' | 'bool'; positive?: boolean }[];
@@ -770,5 +771,52 @@ describe('a small transformer on wasm', () => {
     expect(got.length).toBe(spec.params.length + 2);
     const labels = ['logits', 'loss', ...spec.params.map((p) => `d${p.name}`)];
     ref.forEach((r, i) => expectClose(got[i] ?? new Float32Array(0), r, labels[i] ?? String(i)));
+  });
+
+  it('gives the default transformer (vocab 89, context 64) the gradients of the cpu backend, and leaks nothing across steps', async () => {
+    // Default sizes: 2 blocks, dModel 64, 4 heads, MLP 256. At batch 4 every product of a step runs here:
+    // 2-D with either input transposed, and attention's batched ones with 16 matrices of 64 x 16 and 64 x 64.
+    const spec = transformerSpec({ vocab: 89, contextLength: 64 });
+    const theta = initialTheta(spec, createRng(5));
+    const offsets = paramOffsets(spec);
+    const [batch, time] = [4, 64];
+    const ids = integers(batch * time, 0, 88, 12);
+    const next = integers(batch * time, 0, 88, 13);
+    const lossOf = (params: tf.Tensor[]): tf.Scalar =>
+      tf.mean(sequenceLosses(transformerForward(spec, params, tf.tensor2d(ids, [batch, time], 'int32'), true), tf.tensor2d(next, [batch, time], 'int32')).perSample);
+    const run = (): Float32Array[] =>
+      tf.tidy(() => {
+        const params = spec.params.map((p, i) => {
+          const at = offsets[i] ?? 0;
+          return tf.tensor(theta.subarray(at, at + paramSize(p)), p.shape);
+        });
+        const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => lossOf(ps))(params);
+        return [value, ...grads].map((t) => t.dataSync() as Float32Array);
+      });
+    const ref = await onBackend('cpu', run);
+    const got = await onBackend('wasm', run);
+    expect(got.length).toBe(spec.params.length + 1);
+    const labels = ['loss', ...spec.params.map((p) => `d${p.name}`)];
+    ref.forEach((r, i) => expectClose(got[i] ?? new Float32Array(0), r, labels[i] ?? String(i)));
+
+    // Training steps as the worker takes them: variables, variableGrads, an SGD update.
+    const variables = spec.params.map((p, i) => {
+      const at = offsets[i] ?? 0;
+      return tf.variable(tf.tensor(theta.subarray(at, at + paramSize(p)), p.shape), true, `default-transformer-${i}-${variableCount++}`);
+    });
+    const optimizer = tf.train.sgd(0.1);
+    const step = (): void =>
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => lossOf(variables), variables);
+        optimizer.applyGradients(grads);
+        value.dataSync();
+      });
+    step();
+    const wasmModule = (tf.backend() as BackendWasm).wasm as unknown as { HEAPU8: Uint8Array };
+    const before = { tensors: tf.memory().numTensors, buffers: tf.memory().numDataBuffers, heap: wasmModule.HEAPU8.buffer.byteLength };
+    for (let i = 0; i < 5; i++) step();
+    expect({ tensors: tf.memory().numTensors, buffers: tf.memory().numDataBuffers, heap: wasmModule.HEAPU8.buffer.byteLength }).toEqual(before);
+    tf.dispose(variables);
+    optimizer.dispose();
   });
 });

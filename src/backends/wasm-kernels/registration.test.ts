@@ -8,8 +8,10 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { registerWasmTrainingKernels } from '.';
+import { batchMatMulWasm, TILED_TRANSPOSE_MIN_ROWS } from './batch-matmul';
 import { conv2dBackpropFilterWasm } from './conv2d-backprop-filter';
 import { conv2dBackpropInputWasm } from './conv2d-backprop-input';
+import { gatherV2Wasm } from './gather';
 import { maxPoolGradWasm } from './max-pool-grad';
 import { compileWasmKernels } from './simd/wat';
 import { integers } from './test-values';
@@ -32,6 +34,8 @@ describe('wasm training kernels registered after the backend started', () => {
     expect(tf.getKernel(tf.Conv2DBackpropInput, 'wasm')?.kernelFunc).toBe(conv2dBackpropInputWasm);
     expect(tf.getKernel(tf.MaxPoolGrad, 'wasm')?.kernelFunc).toBe(maxPoolGradWasm);
     expect(tf.getKernel(tf.UnsortedSegmentSum, 'wasm')?.kernelFunc).toBe(unsortedSegmentSumWasm);
+    expect(tf.getKernel(tf.BatchMatMul, 'wasm')?.kernelFunc).toBe(batchMatMulWasm);
+    expect(tf.getKernel(tf.GatherV2, 'wasm')?.kernelFunc).toBe(gatherV2Wasm);
     // conv -> pool -> conv, so all three gradient kernels run.
     const grads = (): Float32Array[] =>
       tf.tidy(() => {
@@ -52,6 +56,55 @@ describe('wasm training kernels registered after the backend started', () => {
       const err = ref.reduce((m, v, k) => Math.max(m, Math.abs(v - (got[k] ?? NaN))), 0);
       expect(err, `gradient ${i}: max abs error ${err}, max |ref| ${scale}`).toBeLessThanOrEqual(1e-4 * scale);
     });
+  });
+
+  // First in the file: the heap is smallest before the tests below grow it, so the inputs that outgrow it stay small.
+  it('BatchMatMul and GatherV2 read inputs that another backend held, even when moving them grows the heap', async () => {
+    // Each product's inputs together are larger than the heap is when it runs, so moving them onto it must grow it.
+    type Product = [label: string, make: (floats: number) => tf.Tensor[], product: (ts: tf.Tensor[]) => tf.Tensor];
+    const products: Product[] = [
+      [
+        'a product per matrix, [n, 8, 64] by [n, 64, 8]',
+        (floats) => {
+          const n = Math.ceil(floats / (2 * 8 * 64));
+          return [tf.randomUniform([n, 8, 64], -1, 1, 'float32', 32), tf.randomUniform([n, 64, 8], -1, 1, 'float32', 33)];
+        },
+        ([a, b]) => tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D),
+      ],
+      [
+        'x^T dy over tall matrices (the tiled transpose)',
+        (floats) => {
+          const rows = Math.max(TILED_TRANSPOSE_MIN_ROWS, Math.ceil(floats / 19));
+          return [tf.randomUniform([rows, 16], -1, 1, 'float32', 34), tf.randomUniform([rows, 3], -1, 1, 'float32', 35)];
+        },
+        ([x, dy]) => tf.matMul(x as tf.Tensor2D, dy as tf.Tensor2D, true, false),
+      ],
+      [
+        'an embedding lookup',
+        (floats) => {
+          const rows = Math.ceil(floats / 64);
+          return [tf.randomUniform([rows, 64], -1, 1, 'float32', 36), tf.tensor1d(integers(300, 0, rows - 1, 31), 'int32')];
+        },
+        ([table, ids]) => tf.gather(table as tf.Tensor2D, ids as tf.Tensor1D),
+      ],
+    ];
+    for (const [label, make, product] of products) {
+      const floats = Math.ceil(heapBytes() / 4) + 4096;
+      expect(await tf.setBackend('cpu')).toBe(true);
+      const onCpu = make(floats);
+      expect(await tf.setBackend('wasm')).toBe(true);
+      const heapBefore = heapBytes();
+      const out = product(onCpu);
+      const moved = out.dataSync() as Float32Array;
+      expect(heapBytes(), label).toBeGreaterThan(heapBefore); // the case that detaches views taken too early
+      tf.dispose([...onCpu, out]);
+      // The same seeds made on wasm directly give the same answer.
+      const direct = tf.tidy(() => product(make(floats)).dataSync() as Float32Array);
+      expect(moved.length, label).toBe(direct.length);
+      let differing = 0;
+      for (let k = 0; k < moved.length; k++) if (moved[k] !== direct[k]) differing++;
+      expect(differing, `${label}: values that differ`).toBe(0);
+    }
   });
 
   it('read inputs that another backend held, even when moving them grows the heap', async () => {
@@ -129,4 +182,5 @@ describe('wasm training kernels registered after the backend started', () => {
     for (let k = 0; k < got.length; k++) if (got[k] !== direct[k]) differing++;
     expect(differing, 'values that differ').toBe(0);
   });
+
 });
