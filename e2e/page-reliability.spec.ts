@@ -108,7 +108,7 @@ test('CIFAR-10 files picked from disk are accepted and trained on; a malformed o
   });
   // Datalist options have no role until the list is open; the values are what is suggested.
   const suggested = () => page.locator('#cfg-dataset-list option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
-  await expect.poll(suggested).toEqual(served ? ['fashion-mnist', 'mnist', 'cifar10'] : ['fashion-mnist', 'mnist']);
+  await expect.poll(suggested).toEqual(served ? ['fashion-mnist', 'mnist', 'moby-dick', 'cifar10'] : ['fashion-mnist', 'mnist', 'moby-dick']);
 
   await files.setInputFiles([binary('data_batch_1.bin', cifarBatch(200)), binary('test_batch.bin', cifarBatch(50))]);
   await expect(dataset).toHaveValue(/^cifar10:local\/[0-9a-f]{8}\/$/);

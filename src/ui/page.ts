@@ -25,7 +25,7 @@ import { RunControls, controlState, isActive } from './run-controls';
 import { finishedText, type TimeAxis } from './run-data';
 import { finalModel, layersModelFiles, modelMetadata, RunModels, type FinalModel } from './run-models';
 import { RunStarter } from './run-starter';
-import { RunsPanel, downloadModel } from './runs-panel';
+import { RunsPanel, downloadModel, downloadTransformer } from './runs-panel';
 import { Sidebar } from './sidebar';
 import type { LiveFrame } from './live-view';
 import { formatUrlConfig } from './url-config';
@@ -391,7 +391,8 @@ class TrainerPage {
         run = this.book.live?.n ?? null;
         accuracy = model.fullAccuracy;
       }
-      downloadModel(await layersModelFiles(model), modelMetadata(model, run, accuracy));
+      if (model.model === 'transformer') downloadTransformer(model, modelMetadata(model, run, accuracy));
+      else downloadModel(await layersModelFiles(model), modelMetadata(model, run, accuracy));
     } catch (e) {
       this.view.say(`Could not export the model: ${messageOf(e)}`);
     } finally {

@@ -9,7 +9,9 @@ import { percent, seconds } from '../core/format';
 import type { ModelArtifacts, RunResult } from '../protocol';
 import { colour, download, el } from './dom';
 import type { RunControls } from './run-controls';
-import { modelFileJson, type TandemModelMetadata } from './run-models';
+import { modelFileJson, type FinalModel, type TandemModelMetadata } from './run-models';
+import { modelSpec } from '../models/spec';
+import { transformerFileJson } from '../models/transformer-file';
 import {
   TIME_AXIS_LABELS,
   runCsv,
@@ -172,6 +174,20 @@ export class RunsPanel {
 export function downloadModel(artifacts: ModelArtifacts, metadata: TandemModelMetadata): void {
   download(`${MODEL_FILE}.json`, modelFileJson(artifacts, `${MODEL_FILE}.weights.bin`, metadata), 'application/json');
   download(`${MODEL_FILE}.weights.bin`, artifacts.weightData, 'application/octet-stream');
+}
+
+/**
+ * A transformer as MODEL_FILE.json (its sizes, vocabulary, parameter list and
+ * where it came from; src/models/transformer-file.ts) and its weights:
+ * tf.layers has no causal attention, so src/models/load-transformer.ts loads it.
+ */
+export function downloadTransformer(m: FinalModel, metadata: TandemModelMetadata): void {
+  const { layers, dModel, heads, mlpWidth } = m.config;
+  const spec = modelSpec('transformer', [m.shape[0], m.shape[1], m.shape[2]], m.classes, { layers, dModel, heads, mlpWidth });
+  const { input: _input, output: _output, ...about } = metadata.tandem;
+  const json = transformerFileJson(spec, m.classNames ?? [], `${MODEL_FILE}.weights.bin`, { ...about, output: 'logits' });
+  download(`${MODEL_FILE}.json`, json, 'application/json');
+  download(`${MODEL_FILE}.weights.bin`, m.theta.slice().buffer, 'application/octet-stream');
 }
 
 /** The parking verdicts of a run's parked workers, for the Workers cell's tooltip (the cell itself says who). */

@@ -283,16 +283,21 @@ describe('the choices behind the kernel', () => {
     });
   });
 
-  it('transposeOrder moves the fewest values: dW = x^T dy transposes the narrower of x and dy', () => {
-    // [2048, 64]^T [2048, 256]: transpose x (131k values), not dy and dW (524k + 16k).
-    expect(transposeOrder(2048 * 64, 2048 * 256, 64 * 256, true, false)).toBe('direct');
-    // [2048, 256]^T [2048, 64]: transpose dy and the small dW.
-    expect(transposeOrder(2048 * 256, 2048 * 64, 256 * 64, true, false)).toBe('swapped');
+  it('transposeOrder packs the narrower input of dW = x^T dy and keeps dX = dy W^T and attention direct', () => {
+    // dW of the MLP's first layer, x [2048, 64]^T dy [2048, 256]: pack x, transpose dy and dW.
+    expect(transposeOrder(2048 * 64, 2048 * 256, 64 * 256, true, false)).toBe('swapped');
+    // dW of its second layer, x [2048, 256]^T dy [2048, 64]: pack dy, transpose x.
+    expect(transposeOrder(2048 * 256, 2048 * 64, 256 * 64, true, false)).toBe('direct');
+    // Equal widths stay direct.
+    expect(transposeOrder(2048 * 64, 2048 * 64, 64 * 64, true, false)).toBe('direct');
     // dX = dy W^T transposes only the small W.
     expect(transposeOrder(2048 * 89, 64 * 89, 2048 * 64, false, true)).toBe('direct');
-    // Both transposed: (b a)^T transposes the result alone when that is smaller.
-    expect(transposeOrder(100, 100, 64, true, true)).toBe('swapped');
-    expect(transposeOrder(4, 4, 16, true, true)).toBe('direct');
+    // Attention's batched products: q k^T, P^T dA, and both transposed.
+    expect(transposeOrder(128 * 64 * 16, 128 * 64 * 16, 128 * 64 * 64, false, true)).toBe('direct');
+    expect(transposeOrder(128 * 64 * 64, 128 * 64 * 16, 128 * 64 * 16, true, false)).toBe('direct');
+    expect(transposeOrder(128 * 16 * 64, 128 * 64 * 16, 128 * 64 * 64, true, true)).toBe('direct');
+    // Both transposed with a small result: (b a)^T transposes the result alone.
+    expect(transposeOrder(1000, 1000, 64, true, true)).toBe('swapped');
     expect(transposeOrder(5, 5, 5, false, false)).toBe('direct');
   });
 

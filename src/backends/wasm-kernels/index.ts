@@ -15,18 +15,24 @@
  *   transposed and batched ones (every dense layer's gradient, all of
  *   attention) in a plain C++ loop: transposes first, batched products as
  *   one 2-D product or one XNNPACK call per matrix (batch-matmul.ts);
- * - GatherV2 (axis 0): one copy per row instead of per element (gather.ts).
+ * - GatherV2: one copy per row (per slice on other axes) instead of per
+ *   element, and right for batchDims > 0, where the backend's is not
+ *   (gather.ts).
  *
- * None refuses what tfjs accepts (fallbacks.test.ts): int32 and bool inputs
- * are cast to float32, and a dy larger than the output the attributes give
- * (tfjs' Conv2D and MaxPool gradients drop dimRoundingMode; conv2dTranspose
- * takes any outputShape) is cut to it, as the cpu backend reads it. A
- * smaller dy is zero-extended in the conv gradients, where the cpu backend
- * reads past it, and named in MaxPoolGrad, which no op hands one. NCHW
- * goes to the backend's own Conv2DBackpropInput and is transposed for the
- * filter gradient; negative explicit padding crops x in the SIMD kernels.
+ * The gradient kernels refuse nothing tfjs accepts (fallbacks.test.ts):
+ * int32 and bool inputs are cast to float32, and a dy larger than the
+ * output the attributes give (tfjs' Conv2D and MaxPool gradients drop
+ * dimRoundingMode; conv2dTranspose takes any outputShape) is cut to it, as
+ * the cpu backend reads it. A smaller dy is zero-extended in the conv
+ * gradients, where the cpu backend reads past it, and named in MaxPoolGrad,
+ * which no op hands one. NCHW goes to the backend's own
+ * Conv2DBackpropInput and is transposed for the filter gradient; negative
+ * explicit padding crops x in the SIMD kernels.
+ * BatchMatMul and GatherV2 hand what they do not take to the backend's own
+ * kernels: int32 products (refused there, as before) and string gathers.
  *
- * `npm run bench:kernels` times each against the forward op at the same shape.
+ * `npm run bench:kernels` times each against the forward op at the same
+ * shape or the backend's own kernel, and a transformer training step.
  */
 // The backend registers its own kernels on import; ours must come after them.
 import '@tensorflow/tfjs-backend-wasm';
