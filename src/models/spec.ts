@@ -326,75 +326,17 @@ export function initialTheta(spec: ModelSpec, rng: Rng): Float32Array {
   return theta;
 }
 
-/**
- * FLOPs (2 per multiply-add) of one training step as training computes it:
- * the forward pass, every weight gradient, and every input gradient but the
- * first layer's (nothing needs the gradient of the images). For GFLOP/s figures.
- */
-export function trainingFlops(spec: ModelSpec, batchSize: number): number {
-  if (spec.sequence) return sequenceTrainingFlops(spec.sequence) * batchSize;
-  let forward = 0;
-  /** Forward FLOPs of the first layer with weights: its input gradient is never computed. */
-  let first: number | null = null;
-  const count = (flops: number): void => {
-    forward += flops;
-    first ??= flops;
-  };
-  const walk = (layers: readonly LayerPlan[], shape: [number, number, number]): [number, number, number] => {
-    let [h, w, c] = shape;
-    for (const layer of layers) {
-      switch (layer.op) {
-        case 'conv': {
-          const [k = 1, , cin = 1, cout = 1] = spec.params[layer.kernel]?.shape ?? [];
-          h = Math.ceil(h / layer.stride);
-          w = Math.ceil(w / layer.stride);
-          count(2 * h * w * k * k * cin * cout);
-          c = cout;
-          break;
-        }
-        case 'dense': {
-          const [fanIn = 1, units = 1] = spec.params[layer.kernel]?.shape ?? [];
-          count(2 * fanIn * units);
-          [h, w, c] = [1, 1, units];
-          break;
-        }
-        case 'maxpool':
-          h = Math.floor(h / 2);
-          w = Math.floor(w / 2);
-          break;
-        case 'flatten':
-          [h, w, c] = [1, 1, h * w * c];
-          break;
-        case 'global-avgpool':
-          [h, w] = [1, 1];
-          break;
-        case 'residual':
-          [h, w, c] = walk(layer.body, [h, w, c]);
-          break;
-        case 'batchnorm':
-        case 'relu':
-          break;
-        default: {
-          const never: never = layer;
-          throw new Error(`Unknown layer ${JSON.stringify(never)}`);
-        }
-      }
-    }
-    return [h, w, c];
-  };
-  walk(spec.layers, spec.inputShape);
-  return (3 * forward - (first ?? 0)) * batchSize;
-}
+/** A layer's output shape (height, width, channels of one sample). */
+type Shape3 = [number, number, number];
 
 /**
- * Floats of every layer's output for one sample: what a training step keeps
- * for the backward pass (BatchNorm and ReLU outputs included, a residual
- * block's body and its sum), the bulk of its memory at large batches.
+ * Walks an image model's plan, residual bodies included, calling `visit`
+ * with each layer and the shape of its output (for a residual block: after
+ * the sum); returns the model's output shape. What the FLOP count and the
+ * memory estimate both follow.
  */
-export function activationFloats(spec: ModelSpec): number {
-  if (spec.sequence) return sequenceActivationFloats(spec.sequence);
-  let total = 0;
-  const walk = (layers: readonly LayerPlan[], shape: [number, number, number]): [number, number, number] => {
+function walkShapes(spec: ModelSpec, visit: (layer: LayerPlan, out: Shape3) => void): Shape3 {
+  const walk = (layers: readonly LayerPlan[], shape: Shape3): Shape3 => {
     let [h, w, c] = shape;
     for (const layer of layers) {
       switch (layer.op) {
@@ -422,8 +364,6 @@ export function activationFloats(spec: ModelSpec): number {
           break;
         case 'residual':
           [h, w, c] = walk(layer.body, [h, w, c]);
-          // The sum and its ReLU.
-          total += h * w * c;
           break;
         case 'batchnorm':
         case 'relu':
@@ -433,11 +373,49 @@ export function activationFloats(spec: ModelSpec): number {
           throw new Error(`Unknown layer ${JSON.stringify(never)}`);
         }
       }
-      if (layer.op !== 'residual') total += h * w * c;
+      visit(layer, [h, w, c]);
     }
     return [h, w, c];
   };
-  walk(spec.layers, spec.inputShape);
+  return walk(spec.layers, spec.inputShape);
+}
+
+/**
+ * FLOPs (2 per multiply-add) of one training step as training computes it:
+ * the forward pass, every weight gradient, and every input gradient but the
+ * first layer's (nothing needs the gradient of the images). For GFLOP/s figures.
+ */
+export function trainingFlops(spec: ModelSpec, batchSize: number): number {
+  if (spec.sequence) return sequenceTrainingFlops(spec.sequence) * batchSize;
+  let forward = 0;
+  /** Forward FLOPs of the first layer with weights: its input gradient is never computed. */
+  let first: number | null = null;
+  walkShapes(spec, (layer, [h, w]) => {
+    let flops: number | null = null;
+    if (layer.op === 'conv') {
+      const [k = 1, , cin = 1, cout = 1] = spec.params[layer.kernel]?.shape ?? [];
+      flops = 2 * h * w * k * k * cin * cout;
+    } else if (layer.op === 'dense') {
+      const [fanIn = 1, units = 1] = spec.params[layer.kernel]?.shape ?? [];
+      flops = 2 * fanIn * units;
+    }
+    if (flops === null) return;
+    forward += flops;
+    first ??= flops;
+  });
+  return (3 * forward - (first ?? 0)) * batchSize;
+}
+
+/**
+ * Floats of every layer's output for one sample: what a training step keeps
+ * for the backward pass (BatchNorm and ReLU outputs included, a residual
+ * block's body and its output), the bulk of its memory at large batches.
+ */
+export function activationFloats(spec: ModelSpec): number {
+  if (spec.sequence) return sequenceActivationFloats(spec.sequence);
+  let total = 0;
+  // A residual block's body was counted as the walk went; the block itself adds its output (relu of the sum).
+  walkShapes(spec, (_layer, [h, w, c]) => (total += h * w * c));
   return total;
 }
 
