@@ -178,8 +178,6 @@ export interface TrainerApi {
   generate(prompt: number[], length: number, temperature: number, seed: number): Promise<number[]>;
   /** Step times of this worker's own step and of the same model in bare tfjs, on the same batches. */
   baseline(warmupSteps: number, timedSteps: number): Promise<BaselineTiming>;
-  /** theta_bar as a tfjs layers model (for download). */
-  exportModel(): Promise<ModelArtifacts>;
   /** Test hook: destroys this worker's WebGPU device, as a GPU reset would. */
   simulateDeviceLoss(): void;
   /** Test hook: the next model this worker publishes holds NaN. */

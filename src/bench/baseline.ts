@@ -6,7 +6,8 @@
  */
 import { batchSizeOf, ConfigError, validateConfig, type RunConfig } from '../core/config';
 import { createRng } from '../core/rng';
-import { initialTheta, trainingFlops } from '../models/spec';
+import { trainingFlops } from '../models/costs';
+import { initialTheta } from '../models/spec';
 import type { Engine } from '../orchestrator/engine';
 import { optimizerSettings } from '../orchestrator/run-helpers';
 import type { BaselineOptions, BaselineReport } from '../protocol';

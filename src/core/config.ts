@@ -5,12 +5,14 @@
  * benchmark's flags (`--tau-fast` <-> `tauFast`).
  */
 
-import { boolean, checkWorkerRules, ConfigError, integer, nullable, oneOf, real, type Check } from './config-checks';
+import { boolean, ConfigError, integer, nullable, oneOf, real, type Check } from './config-checks';
+import { checkModelFitsData, checkSlowdownWorkers } from './config-rules';
 import { DATASET_SPEC_HELP, parseDatasetSpec } from './dataset-spec';
 import { BACKENDS, batchSizes, MAX_WORKERS, workers, type BackendName, type BatchSizes, type WorkerSpec } from './pool-spec';
 
 // One import path for what a config is made of.
 export { ConfigError } from './config-checks';
+export { checkSlowdownWorkers, formatSlowdown, IMAGE_MODELS, isTextDataset } from './config-rules';
 export {
   BACKEND_FALLBACK,
   BACKENDS,
@@ -54,8 +56,6 @@ export type FallbackPolicy = 'fallback' | 'refuse';
 
 export const ALGOS: readonly Algo[] = ['biased', 'local', 'sync', 'fast-only'];
 export const MODELS: readonly ModelName[] = ['mlp', 'cnn', 'resnet20', 'transformer'];
-/** Models of images, and of text (a text dataset takes a transformer, an image dataset any other). */
-export const IMAGE_MODELS: readonly ModelName[] = ['mlp', 'cnn', 'resnet20'];
 export const AUGMENTATION_MODES: readonly AugmentationMode[] = ['auto', 'on', 'off'];
 export const AGGREGATION_MODES: readonly AggregationMode[] = ['steps', 'samples', 'uniform'];
 export const BIAS_DIRECTIONS: readonly BiasDirection[] = ['slow', 'fast'];
@@ -248,10 +248,6 @@ export const DEFAULT_CONFIG: Readonly<RunConfig> = Object.freeze({
   divergenceFactor: 10,
 } satisfies RunConfig);
 
-export function formatSlowdown(rules: readonly SlowdownRule[]): string {
-  return rules.map((r) => `${r.worker}:${r.factor}${r.fromRound > 1 ? `@${r.fromRound}` : ''}`).join(',');
-}
-
 const dataset: Check<string> = (key, value) => {
   if (typeof value === 'string' && parseDatasetSpec(value)) return value.trim();
   throw new ConfigError(key, value, DATASET_SPEC_HELP);
@@ -422,35 +418,5 @@ export function mechanismsOf(config: RunConfig): Mechanisms {
       const never: never = config.algo;
       throw new ConfigError('algo', never, `one of ${ALGOS.join(', ')}`);
     }
-  }
-}
-
-/** Refuses a slowdown rule for a worker past the pool's end (`poolSize` null: not known yet). */
-export function checkSlowdownWorkers(config: Pick<RunConfig, 'slowdown'>, poolSize: number | null): void {
-  checkWorkerRules(
-    'slowdown',
-    formatSlowdown(config.slowdown),
-    config.slowdown.map((r) => ({ worker: r.worker, text: formatSlowdown([r]) })),
-    poolSize,
-  );
-}
-
-/** True for datasets of text (`moby-dick`, `text:FILE`): samples are windows of characters. */
-export function isTextDataset(dataset: string): boolean {
-  const kind: string | undefined = parseDatasetSpec(dataset)?.kind;
-  return kind === 'moby-dick' || kind === 'text';
-}
-
-/** A text dataset takes the transformer and an image dataset an image model; the heads divide dModel. */
-function checkModelFitsData(config: RunConfig): void {
-  const text = isTextDataset(config.dataset);
-  if (text && config.model !== 'transformer') {
-    throw new ConfigError('model', config.model, `transformer for the text dataset ${config.dataset}`);
-  }
-  if (!text && config.model === 'transformer') {
-    throw new ConfigError('model', config.model, `${IMAGE_MODELS.join(', ')} for the image dataset ${config.dataset} (transformer reads text: moby-dick or text:FILE)`);
-  }
-  if (config.dModel % config.heads !== 0) {
-    throw new ConfigError('heads', config.heads, `a divisor of dModel (${config.dModel})`);
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { largestBatch, memoryRefusal, trainingBytes, WASM_MEMORY_BYTES } from './memory';
-import { activationFloats, cnnSpec, mlpSpec, resnet20Spec } from './spec';
+import { activationFloats } from './costs';
+import { cnnSpec, mlpSpec, resnet20Spec } from './spec';
 
 describe('training memory', () => {
   const resnet = resnet20Spec([32, 32, 3], 10);

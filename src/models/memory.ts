@@ -3,8 +3,9 @@
  * what a backend can hold: so a batch that cannot fit is refused before a
  * run starts, not met as a WebAssembly abort halfway through start-up.
  */
-import type { BackendName } from '../core/config';
-import { activationFloats, paramCount, type ModelSpec } from './spec';
+import { batchSizeOf, ConfigError, type BackendName, type RunConfig, type WorkerGroup } from '../core/config';
+import { activationFloats } from './costs';
+import { paramCount, type ModelSpec } from './spec';
 
 /**
  * Bytes a WASM worker can use. Its memory is 32-bit and, past 2 GiB, tfjs'
@@ -57,4 +58,19 @@ export function memoryRefusal(spec: ModelSpec, backend: BackendName, batch: numb
     `(every layer's output for ${batch} images, kept for the backward pass); a ${backend} worker has at most ${(limit / GIB).toFixed(0)} GiB. ` +
     `Use a batch of at most ${fits} for ${backend} (batchSize, or batchSizeByBackend ${backend}:${fits}).`
   );
+}
+
+/**
+ * Refuses, before any worker starts, a batch whose training step cannot fit
+ * a worker of `config`'s pool: a WASM worker would abort and be lost. The
+ * error names the key that set the batch.
+ */
+export function refuseWhatCannotFit(config: RunConfig & { workers: WorkerGroup[] }, spec: ModelSpec): void {
+  for (const backend of new Set(config.workers.map((g) => g.backend))) {
+    const batch = batchSizeOf(config, backend);
+    const why = memoryRefusal(spec, backend, batch);
+    if (why === null) continue;
+    const key = config.batchSizeByBackend[backend] === undefined ? 'batchSize' : `batchSizeByBackend.${backend}`;
+    throw new ConfigError(key, batch, `a batch that fits a ${backend} worker's memory`, `Invalid ${key}: ${batch}. ${why}`);
+  }
 }

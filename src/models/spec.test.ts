@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../core/rng';
-import {
-  cnnSpec,
-  initialTheta,
-  mlpSpec,
-  paramCount,
-  paramOffsets,
-  resnet20Spec,
-  trainableCount,
-  trainingFlops,
-} from './spec';
+import { trainingFlops } from './costs';
+import { cnnSpec, initialTheta, mlpSpec, paramCount, paramOffsets, resnet20Spec, trainableCount } from './spec';
 
 describe('model specs', () => {
   it('counts the CNN and MLP parameters', () => {

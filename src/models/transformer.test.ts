@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../core/rng';
-import { activationFloats, initialTheta, modelSpec, paramCount, paramOffsets, paramSize, trainingFlops, type ModelSpec } from './spec';
+import { activationFloats, trainingFlops } from './costs';
+import { initialTheta, modelSpec, paramCount, paramOffsets, paramSize, type ModelSpec } from './spec';
 import { sequenceLosses, transformerForward, transformerSpec, windowTensors } from './transformer';
 
 beforeAll(async () => {

@@ -16,17 +16,15 @@
  * restored to the last good one. Checkpoints let a reloaded page resume.
  */
 import type { Checkpoint } from '../checkpoint/format';
-import { BACKENDS, batchSizeOf, checkSlowdownWorkers, ConfigError, DEFAULT_CONFIG, resolveWorkers, validateConfig, type BackendName, type ModelName, type RunConfig, type WorkerGroup } from '../core/config';
+import { BACKENDS, ConfigError, DEFAULT_CONFIG, validateConfig, type BackendName, type ModelName, type RunConfig, type WorkerGroup } from '../core/config';
 import { asError, messageOf } from '../core/errors';
-import type { LoadedDataset } from '../data/sources';
-import { memoryRefusal } from '../models/memory';
+import { refuseWhatCannotFit } from '../models/memory';
 import type {
   DatasetInfo,
   EngineEvent,
   GenerateRequest,
   GenerateResult,
   HardSample,
-  ModelArtifacts,
   PoolDecision,
   RoundEvent,
   RunPhase,
@@ -43,45 +41,19 @@ import { finishRun, leave, trainRounds, type RunControl } from './run-loop';
 import type { RunState } from './run-state';
 import { openRun } from './run-start';
 import type { WorkerFactory, WorkerHandle } from './worker-handle';
-import { WorkerPool } from './worker-pool';
+import { concreteWorkers, WorkerPool } from './worker-pool';
+import { RunStateError } from './run-state-error';
+import { TextWriter } from './writing';
+
+export { RunStateError } from './run-state-error';
+export { checkGenerateRequest } from './writing';
 
 export type { Prepared } from './dataset-memory';
 export { MAX_SLOTS } from './dataset-memory';
-
-export type Listener = (event: EngineEvent) => void;
+export type { DatasetLoader, Diagnostics, EngineOptions, Listener } from './engine-options';
+import type { DatasetLoader, Diagnostics, EngineOptions, JoinRequest, Listener } from './engine-options';
 
 const IDLE_PHASES: readonly RunPhase[] = ['idle', 'done', 'failed'];
-
-/** A request that does not fit the engine's phase: names the phase and what would fit. */
-export class RunStateError extends Error {
-  override readonly name = 'RunStateError';
-}
-
-/** Reads a dataset by its spec string (`fashion-mnist`, `cifar10:/files/`, `moby-dick`, ...); text is cut in windows of contextLength + 1. */
-export type DatasetLoader = (dataset: string, options: { contextLength: number }) => Promise<LoadedDataset>;
-
-export interface EngineOptions {
-  /** Starts one trainer: a browser Worker on the page, an in-thread trainer in Node. */
-  startWorker: WorkerFactory;
-  /** Called with every checkpoint (every checkpointEvery rounds, at pause, at the end). */
-  onCheckpoint?: (checkpoint: Checkpoint) => Promise<void> | void;
-  /** What `workers: auto` builds on (the page's capability detection); without it `auto` is refused. */
-  detectPool?: () => Promise<{ webgpu: boolean; cores: number }>;
-}
-
-/** Test hooks: each causes a fault a real run can meet, so its handling can be tested. */
-export interface Diagnostics {
-  /** The WebGPU device of worker `id` is destroyed, as a GPU reset would. */
-  simulateDeviceLoss(id: number): Promise<void>;
-  /** Worker `id` publishes a model holding NaN at its next round. */
-  injectNaN(id: number): Promise<void>;
-}
-
-interface JoinRequest {
-  backend: BackendName;
-  resolve: (id: number) => void;
-  reject: (e: Error) => void;
-}
 
 export class Engine {
   /** The dataset and model in shared memory, kept across runs. */
@@ -97,10 +69,12 @@ export class Engine {
   /** The run in progress, or the last one (its model and checkpoint stay until the next run). */
   private current: RunState | null = null;
   private joining: JoinRequest[] = [];
-  /** Texts asked for during a run: written between rounds, off the training clock. */
-  private writing: { prompt: number[]; request: GenerateRequest; resolve: (r: GenerateResult) => void; reject: (e: Error) => void }[] = [];
-  /** The texts being written outside a run, in order. */
-  private writingNow: Promise<void> = Promise.resolve();
+  /** Texts a text model is asked to write, served one at a time, never beside a round. */
+  private readonly writer = new TextWriter({
+    prepared: () => this.prepared,
+    pool: () => this.pool,
+    run: () => this.current,
+  });
 
   /** Faults caused on purpose, for tests and the console; not part of training. */
   readonly diagnostics: Diagnostics = {
@@ -222,56 +196,11 @@ export class Engine {
 
   /**
    * A text model continues `request.prompt` with the current global model.
-   * During a run the text is written between rounds (off the training clock,
-   * on the wall clock); otherwise at once, on a worker of the pool.
+   * During a round the text waits for the round's end (off the training
+   * clock, on the wall clock); otherwise it is written now.
    */
   generate(request: GenerateRequest): Promise<GenerateResult> {
-    let prompt: number[];
-    try {
-      prompt = this.encodePrompt(checkGenerateRequest(request));
-    } catch (e) {
-      return Promise.reject(asError(e));
-    }
-    const queued = new Promise<GenerateResult>((resolve, reject) => this.writing.push({ prompt, request, resolve, reject }));
-    // During a round the run loop serves the queue at its end; otherwise now, one text at a time (a worker takes one call at once).
-    if (!WRITES_BETWEEN_ROUNDS.includes(this.currentPhase)) this.writingNow = this.writingNow.then(() => this.serveWriting(this.current));
-    return queued;
-  }
-
-  /** The prompt as character ids of the text dataset in shared memory; a character outside its vocabulary is refused by name. */
-  private encodePrompt(request: GenerateRequest): number[] {
-    const text = this.prepared?.text;
-    if (!text || this.prepared?.model.name !== 'transformer') {
-      throw new RunStateError('Only a text model writes: run the transformer on a text dataset (moby-dick or text:FILE) first.');
-    }
-    const ids = new Map(text.vocabulary.map((c, i) => [c, i]));
-    return Array.from(request.prompt, (c) => {
-      const id = ids.get(c) ?? (text.otherId ?? undefined);
-      if (id === undefined) {
-        throw new ConfigError('prompt', c, `characters of the dataset's vocabulary (${text.vocabulary.length} of them, e.g. ${text.vocabulary.slice(0, 20).join('')})`);
-      }
-      return id;
-    });
-  }
-
-  private async write(worker: WorkerHandle, prompt: number[], request: GenerateRequest): Promise<GenerateResult> {
-    const t0 = performance.now();
-    const vocabulary = this.prepared?.text?.vocabulary ?? [];
-    const ids = await worker.call((a) => a.generate(prompt, request.length, request.temperature, request.seed ?? 0));
-    return { text: ids.map((id) => vocabulary[id] ?? '').join(''), round: this.current?.committedRound ?? 0, ms: performance.now() - t0 };
-  }
-
-  /** Writes the texts asked for, on the run's fastest member (or, with none, any worker left). */
-  private async serveWriting(run: RunState | null): Promise<void> {
-    for (const job of this.writing.splice(0)) {
-      const member = run ? [...run.members].filter((m) => m.worker.lostReason() === null).sort((a, b) => a.estimateMs - b.estimateMs)[0] : undefined;
-      const worker = member?.worker ?? this.pool?.workers.find((w) => w.lostReason() === null);
-      if (!worker) {
-        job.reject(new RunStateError('No worker is left to write with.'));
-        continue;
-      }
-      await this.write(worker, job.prompt, job.request).then(job.resolve, (e: unknown) => job.reject(asError(e)));
-    }
+    return this.writer.ask(request, WRITES_BETWEEN_ROUNDS.includes(this.currentPhase));
   }
 
   /** Live tensors and heap bytes per worker, for leak checks. */
@@ -285,16 +214,6 @@ export class Engine {
   /** The k training samples with the highest recorded loss (unseen ones skipped). */
   hardestSamples(k: number): HardSample[] {
     return this.prepared ? hardestSamples(this.prepared, k) : [];
-  }
-
-  /** The global model in the tfjs layers format (model.json parts + weights), from a worker. */
-  async exportModel(): Promise<ModelArtifacts> {
-    const worker = this.pool?.workers.find((w) => w.lostReason() === null);
-    if (!worker || !this.prepared) throw new RunStateError('No model yet: run training first.');
-    if (this.currentPhase === 'training' || this.currentPhase === 'profiling' || this.currentPhase === 'starting') {
-      throw new RunStateError(`Cannot export while ${this.currentPhase}; pause or stop first.`);
-    }
-    return worker.call((a) => a.exportModel());
   }
 
   /** The current run as a checkpoint (also saved every checkpointEvery rounds, at pause and at the end). */
@@ -345,7 +264,7 @@ export class Engine {
     try {
       this.setPhase('starting', `Preparing ${config.dataset} for ${config.model}.`);
       const memory = await this.prepare(config.dataset, config.model, config);
-      refuseWhatCannotFit(config, memory);
+      refuseWhatCannotFit(config, memory.model);
       // A stop asked while loading holds; else the last run's interrupt is cleared.
       if (this.stopRequested) memory.views.interrupt();
       else memory.views.clearInterrupt();
@@ -388,7 +307,7 @@ export class Engine {
       stopWatch();
       for (const j of this.joining.splice(0)) j.reject(new RunStateError('The run ended before the worker could join.'));
       // Texts asked for in the run's last moments: written now, with the final model.
-      this.writingNow = this.writingNow.then(() => this.serveWriting(this.current));
+      void this.writer.serve(this.current);
     }
   }
 
@@ -405,7 +324,7 @@ export class Engine {
         this.history.push(event);
         this.emit({ type: 'round', event });
       },
-      betweenRounds: () => (this.writingNow = this.writingNow.then(() => this.serveWriting(run))),
+      betweenRounds: () => this.writer.serve(run),
       admitJoiners: () => this.admitJoiners(run),
       rosterChanged: () => this.publishWorkers(run),
       checkpoint: () => this.saveCheckpoint(run),
@@ -495,31 +414,18 @@ export class Engine {
   }
 
   /** `config` with `workers: auto` resolved to groups from what the browser has. */
-  private async concrete(config: RunConfig): Promise<RunConfig & { workers: WorkerGroup[] }> {
-    if (config.workers !== 'auto') return { ...config, workers: config.workers };
-    if (!this.options.detectPool) {
-      throw new ConfigError('workers', 'auto', 'an explicit pool here (nothing detects this platform\'s devices), e.g. cpu:2');
-    }
-    const workers = resolveWorkers('auto', await this.options.detectPool());
-    checkSlowdownWorkers(config, workers.reduce((n, g) => n + g.count, 0));
-    return { ...config, workers };
+  private concrete(config: RunConfig): Promise<RunConfig & { workers: WorkerGroup[] }> {
+    return concreteWorkers(config, this.options.detectPool);
   }
 
+  /** The pool of `config` over `memory`: the current one if it still matches, else a new one (a fallback is a warning). */
   private async ensurePool(config: RunConfig & { workers: WorkerGroup[] }, memory: Prepared): Promise<WorkerPool> {
-    const key = WorkerPool.keyOf(config.workers, config.fallback, memory.model);
-    if (this.pool?.matches(key)) return this.pool;
-    this.pool?.terminate();
+    // Null while starting: a pool that fails to start leaves none behind.
+    const current = this.pool;
     this.pool = null;
-    this.pool = await WorkerPool.start(this.options.startWorker, config.workers, config.fallback, memory.model, memory.views);
-    for (const w of this.pool.workers) {
-      if (w.report.backend !== w.requested) {
-        this.emit({
-          type: 'log',
-          level: 'warn',
-          message: `Worker ${w.id} asked for ${w.requested} and fell back to ${w.report.backend}: ${w.report.failures.join('; ')}`,
-        });
-      }
-    }
+    this.pool = await WorkerPool.reuseOrStart(current, this.options.startWorker, config, memory, (message) =>
+      this.emit({ type: 'log', level: 'warn', message }),
+    );
     return this.pool;
   }
 
@@ -539,38 +445,5 @@ export class Engine {
   }
 }
 
-/**
- * Refuses, before any worker starts, a batch whose training step cannot fit
- * a worker's memory (models/memory.ts): a WASM worker would abort and be lost.
- */
-function refuseWhatCannotFit(config: RunConfig & { workers: WorkerGroup[] }, memory: Prepared): void {
-  for (const backend of new Set(config.workers.map((g) => g.backend))) {
-    const batch = batchSizeOf(config, backend);
-    const why = memoryRefusal(memory.model, backend, batch);
-    if (why === null) continue;
-    const key = config.batchSizeByBackend[backend] === undefined ? 'batchSize' : `batchSizeByBackend.${backend}`;
-    throw new ConfigError(key, batch, `a batch that fits a ${backend} worker's memory`, `Invalid ${key}: ${batch}. ${why}`);
-  }
-}
-
 /** Phases in which a text asked for waits for the end of the round in progress. */
 const WRITES_BETWEEN_ROUNDS: readonly RunPhase[] = ['starting', 'profiling', 'training', 'pausing', 'stopping'];
-
-/** `request` if every field is allowed, else a ConfigError naming the field, the value and what is allowed. */
-export function checkGenerateRequest(request: unknown): GenerateRequest {
-  if (typeof request !== 'object' || request === null) throw new ConfigError('generate', request, 'an object {prompt, length, temperature, seed?}');
-  const r = request as Record<string, unknown>;
-  if (typeof r['prompt'] !== 'string' || r['prompt'].length === 0 || [...r['prompt']].length > 1000) {
-    throw new ConfigError('prompt', r['prompt'], 'a text of 1 to 1000 characters');
-  }
-  if (typeof r['length'] !== 'number' || !Number.isInteger(r['length']) || r['length'] < 1 || r['length'] > 1000) {
-    throw new ConfigError('length', r['length'], 'an integer from 1 to 1000');
-  }
-  if (typeof r['temperature'] !== 'number' || !(r['temperature'] > 0 && r['temperature'] <= 5)) {
-    throw new ConfigError('temperature', r['temperature'], 'a number in (0, 5]');
-  }
-  if (r['seed'] !== undefined && (typeof r['seed'] !== 'number' || !Number.isSafeInteger(r['seed']) || r['seed'] < 0)) {
-    throw new ConfigError('seed', r['seed'], 'a whole number of at least 0');
-  }
-  return { prompt: r['prompt'], length: r['length'], temperature: r['temperature'], ...(r['seed'] === undefined ? {} : { seed: r['seed'] as number }) };
-}

@@ -5,7 +5,8 @@
  * asynchronously, so the engine cannot tell the difference.
  */
 import type { BackendReport, TrainerApi } from '../protocol';
-import { reportingFailures, TrainerCore, type BackendStarter } from '../workers/trainer-core';
+import { TrainerCore, type BackendStarter } from '../workers/trainer-core';
+import { reportingFailures } from '../workers/trainer-failures';
 import { guardedHandle, initHandle, type TrainerCalls, type WorkerFactory, type WorkerHandle } from './worker-handle';
 
 /** Replaces some of a trainer's calls, to make it fail on purpose (tests). */
@@ -14,7 +15,7 @@ export type FaultPlan = (id: number) => Partial<TrainerCalls>;
 /** Every method of TrainerApi is forwarded; `satisfies` makes a method added there a compile error here until listed. */
 const TRAINER_METHODS = Object.keys({
   init: true, configure: true, loadGlobal: true, publishModel: true, profile: true, measure: true, runRound: true,
-  computeGradient: true, applyGradient: true, evaluate: true, generate: true, baseline: true, exportModel: true,
+  computeGradient: true, applyGradient: true, evaluate: true, generate: true, baseline: true,
   simulateDeviceLoss: true, injectNaN: true, numTensors: true, heapBytes: true, dispose: true,
 } satisfies Record<keyof TrainerApi, true>) as (keyof TrainerApi)[];
 

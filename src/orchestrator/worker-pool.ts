@@ -3,7 +3,7 @@
  * same, so back-to-back runs skip the WebGPU warm-up. Trainers are started
  * by a WorkerFactory: browser Workers on the page, in-thread ones in Node.
  */
-import type { BackendName, FallbackPolicy, WorkerGroup } from '../core/config';
+import { checkSlowdownWorkers, ConfigError, resolveWorkers, type BackendName, type FallbackPolicy, type RunConfig, type WorkerGroup } from '../core/config';
 import type { ModelSpec } from '../models/spec';
 import type { SharedViews } from '../shared-memory/layout';
 import type { WorkerFactory, WorkerHandle } from './worker-handle';
@@ -48,6 +48,27 @@ export class WorkerPool {
     return new WorkerPool(started, WorkerPool.keyOf(groups, policy, model), factory, policy, model, views);
   }
 
+  /**
+   * `current` if it still matches `config`'s pool over `memory`, else a new
+   * pool (the old one terminated); each worker that fell back to another
+   * backend is a warning.
+   */
+  static async reuseOrStart(
+    current: WorkerPool | null,
+    factory: WorkerFactory,
+    config: Pick<RunConfig, 'fallback'> & { workers: WorkerGroup[] },
+    memory: { model: ModelSpec; views: SharedViews },
+    warn: (message: string) => void,
+  ): Promise<WorkerPool> {
+    if (current?.matches(WorkerPool.keyOf(config.workers, config.fallback, memory.model))) return current;
+    current?.terminate();
+    const pool = await WorkerPool.start(factory, config.workers, config.fallback, memory.model, memory.views);
+    for (const w of pool.workers) {
+      if (w.report.backend !== w.requested) warn(`Worker ${w.id} asked for ${w.requested} and fell back to ${w.report.backend}: ${w.report.failures.join('; ')}`);
+    }
+    return pool;
+  }
+
   /** A pool that has lost or gained workers no longer matches any config's shape. */
   matches(key: string): boolean {
     return this.key === key && this.workers.every((w) => w.lostReason() === null) && !this.changed;
@@ -79,4 +100,20 @@ export class WorkerPool {
   terminate(): void {
     for (const w of this.workers) w.terminate('pool closed');
   }
+}
+
+/**
+ * `config` with `workers: auto` resolved to groups from what `detect` finds
+ * (the page's capability detection); without it `auto` is refused. Slowdown
+ * rules are checked against the resolved pool.
+ */
+export async function concreteWorkers(
+  config: RunConfig,
+  detect: (() => Promise<{ webgpu: boolean; cores: number }>) | undefined,
+): Promise<RunConfig & { workers: WorkerGroup[] }> {
+  if (config.workers !== 'auto') return { ...config, workers: config.workers };
+  if (!detect) throw new ConfigError('workers', 'auto', "an explicit pool here (nothing detects this platform's devices), e.g. cpu:2");
+  const workers = resolveWorkers('auto', await detect());
+  checkSlowdownWorkers(config, workers.reduce((n, g) => n + g.count, 0));
+  return { ...config, workers };
 }

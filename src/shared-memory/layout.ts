@@ -186,6 +186,20 @@ export class SharedViews {
     if (ms > 0) Atomics.wait(this.control, INTERRUPT_WORD, 0, ms);
   }
 
+  /**
+   * Writes the per-sample losses of the training samples `indices` into the
+   * loss table. A NaN loss (a model gone bad) is recorded as +Infinity, "not
+   * seen": the sample comes back first, and the table never holds a value that
+   * would make its checkpoint unreadable.
+   */
+  recordLosses(indices: Int32Array, losses: ArrayLike<number>): void {
+    for (let b = 0; b < indices.length; b++) {
+      const index = indices[b] ?? 0;
+      const loss = losses[b] ?? Number.NaN;
+      if (index < this.losses.length) this.losses[index] = Number.isNaN(loss) ? Number.POSITIVE_INFINITY : loss;
+    }
+  }
+
   slotVersion(worker: number): number {
     this.checked(this.slotViews, worker, 'slot');
     return Atomics.load(this.control, SLOT_VERSION_BASE + worker);

@@ -72,3 +72,32 @@ export async function bareStepTimes(
   }
   return { stepMs: median(times), samplesMs: times };
 }
+
+/**
+ * Tandem's own step and the same model in bare tfjs, on the same batches
+ * (`windows` of training indices): median ms of each after `warmupSteps`.
+ * Tandem's step builds its batch from shared memory inside the timed region;
+ * the bare loop gets ready tensors, which favours bare tfjs.
+ */
+export async function tandemAndBare(input: {
+  spec: ModelSpec;
+  windows: readonly Int32Array[];
+  warmupSteps: number;
+  settings: { learningRate: number; momentum: number };
+  step: (indices: Int32Array) => Promise<unknown>;
+  batch: (indices: Int32Array) => [tf.Tensor4D, tf.Tensor1D];
+}): Promise<{ tandemStepMs: number; bareStepMs: number }> {
+  const own: number[] = [];
+  for (const [s, indices] of input.windows.entries()) {
+    const t0 = performance.now();
+    await input.step(indices);
+    if (s >= input.warmupSteps) own.push(performance.now() - t0);
+  }
+  const batches = input.windows.map(input.batch);
+  try {
+    const bare = await bareStepTimes(input.spec, batches, input.warmupSteps, input.settings);
+    return { tandemStepMs: median(own), bareStepMs: bare.stepMs };
+  } finally {
+    tf.dispose(batches.flat());
+  }
+}

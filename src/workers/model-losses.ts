@@ -32,3 +32,37 @@ export function modelLosses(spec: ModelSpec, params: readonly tf.Tensor[], x: tf
   const hits = tf.sum(tf.cast(tf.equal(tf.argMax(out.logits, -1), y), 'float32')) as tf.Scalar;
   return { perSample, hits, predictions: x.shape[0], stateUpdates: out.stateUpdates };
 }
+
+/**
+ * Per-sample losses (kept; caller disposes) and one update tensor per
+ * parameter, in `spec.params` order: the gradient of a `weight`, the new
+ * value of a `state` (BatchNorm running statistics from this batch).
+ * `who` names the trainer in errors.
+ */
+export function batchUpdates(
+  spec: ModelSpec,
+  vars: readonly tf.Variable[],
+  x: tf.Tensor,
+  y: tf.Tensor,
+  who: string,
+): { loss: tf.Tensor1D; updates: tf.Tensor[] } {
+  let perSample: tf.Tensor1D | null = null;
+  let state = new Map<number, tf.Tensor>();
+  const trainable = vars.filter((v) => v.trainable);
+  const { value, grads } = tf.variableGrads(() => {
+    const out = modelLosses(spec, vars, x, y, true);
+    for (const t of out.stateUpdates.values()) tf.keep(t);
+    state = out.stateUpdates;
+    perSample = tf.keep(out.perSample);
+    return tf.mean(out.perSample) as tf.Scalar;
+  }, trainable);
+  value.dispose();
+  if (perSample === null) throw new Error(`${who}: the loss was not computed.`);
+  const updates = spec.params.map((p, i) => {
+    const v = vars[i];
+    const update = p.role === 'weight' ? (v ? grads[v.name] : undefined) : state.get(i);
+    if (!update) throw new Error(`${who}: no ${p.role === 'weight' ? 'gradient' : 'running statistic'} for ${p.name}.`);
+    return update;
+  });
+  return { loss: perSample, updates };
+}

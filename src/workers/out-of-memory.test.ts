@@ -4,7 +4,8 @@ import { cnnSpec, paramCount } from '../models/spec';
 import type { BackendReport } from '../protocol';
 import { computeLayout, SharedViews } from '../shared-memory/layout';
 import { isOutOfMemory } from './out-of-memory';
-import { reportingFailures, TrainerCore, type BackendStarter } from './trainer-core';
+import { TrainerCore, type BackendStarter } from './trainer-core';
+import { reportingFailures } from './trainer-failures';
 
 const cpu: BackendStarter = async (_id, backend): Promise<BackendReport> => {
   await tf.setBackend('cpu');

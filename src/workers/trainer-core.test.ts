@@ -6,6 +6,7 @@ import { forward, perSampleLoss } from '../models/forward';
 import { cnnSpec, initialTheta, paramCount, paramOffsets, paramSize, resnet20Spec } from '../models/spec';
 import type { BackendReport } from '../protocol';
 import { SharedViews, computeLayout } from '../shared-memory/layout';
+import { layersArtifacts } from './layers-export';
 import { TrainerCore, type BackendStarter } from './trainer-core';
 
 const model = cnnSpec([8, 8, 1], 2);
@@ -198,7 +199,10 @@ describe('TrainerCore', () => {
 
   it('exports theta_bar as a tfjs layers model that predicts like the engine', async () => {
     views.global.set(initialTheta(model, createRng(5)));
-    const artifacts = await core.exportModel();
+    const offsets = paramOffsets(model);
+    const tensors = model.params.map((p, i) => tf.tensor(views.global.slice(offsets[i] ?? 0, (offsets[i] ?? 0) + paramSize(p)), p.shape));
+    const artifacts = await layersArtifacts(model, tensors);
+    tf.dispose(tensors);
     expect(artifacts.format).toBe('layers-model');
     expect(artifacts.weightData.byteLength).toBe(paramCount(model) * 4);
     const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts));

@@ -10,18 +10,16 @@ import { median } from '../core/schedule';
 import { NO_AUGMENTATION } from '../data/augment';
 import { shardWindow } from '../core/sampler';
 import type { ModelSpec } from '../models/spec';
-import { bareStepTimes } from './bare-baseline';
+import { tandemAndBare } from './bare-baseline';
 import { BatchSource } from './batch-source';
-import { layersArtifacts } from './layers-export';
 import { evaluatePass } from './evaluation-pass';
 import { ModelParams, writeFlat } from './model-params';
-import { modelLosses } from './model-losses';
+import { batchUpdates, modelLosses } from './model-losses';
 import { sampleText } from './text-sampler';
 import { createRng } from '../core/rng';
 import type {
   BackendReport,
   BaselineTiming,
-  ModelArtifacts,
   EvalReport,
   GradientReport,
   MeasureReport,
@@ -34,7 +32,6 @@ import type {
 } from '../protocol';
 import { EVAL_BATCH } from '../protocol';
 import { SharedViews } from '../shared-memory/layout';
-import { isOutOfMemory, outOfMemoryReason } from './out-of-memory';
 
 /** Starts a tfjs backend; injected so Node tests can use cpu/wasm without the browser setup. */
 export type BackendStarter = (
@@ -88,11 +85,7 @@ export class TrainerCore implements TrainerApi {
     this.id = init.id;
     this.modelSpec = init.model;
     this.views = new SharedViews(init.memory, init.layout);
-    const report = await this.startBackend(init.id, init.backend, init.fallback, (reason) => {
-      this.lostReason = reason;
-      this.state = 'lost';
-      this.onLost(reason);
-    });
+    const report = await this.startBackend(init.id, init.backend, init.fallback, (reason) => this.lose(reason));
     this.backendName = report.backend;
     this.params$ = new ModelParams(this.model, init.id);
     this.state = 'ready';
@@ -235,7 +228,7 @@ export class TrainerCore implements TrainerApi {
       const losses = await loss.data();
       loss.dispose();
       this.stretch(performance.now() - t0, slowdown);
-      this.recordLosses(indices, losses);
+      views.recordLosses(indices, losses);
       views.publishSlot(this.id, views.slotVersion(this.id) + 1);
       return { id: this.id, busyMs: performance.now() - t0, loss: mean(losses) };
     } finally {
@@ -288,37 +281,18 @@ export class TrainerCore implements TrainerApi {
     this.enter('baseline');
     try {
       const shard = this.shared().shard(this.id);
-      const steps = warmupSteps + timedSteps;
-      const windows = Array.from({ length: steps }, (_, s) => this.cyclicBatch(shard, s).slice());
       this.params().load(this.shared().global);
-      const own: number[] = [];
-      for (const [s, indices] of windows.entries()) {
-        const t0 = performance.now();
-        await this.step(indices, false);
-        if (s >= warmupSteps) own.push(performance.now() - t0);
-      }
-      // Tandem's step builds its batch from shared memory inside the timed
-      // region; the bare loop gets ready tensors, which favours bare tfjs.
-      // Image models only (bareStepTimes has no tf.layers form for the transformer and says so).
-      const batches = windows.map((indices) => this.batchTensors(indices) as [tf.Tensor4D, tf.Tensor1D]);
-      try {
-        const bare = await bareStepTimes(this.model, batches, warmupSteps, this.settings);
-        return { id: this.id, backend: this.backendName, tandemStepMs: median(own), bareStepMs: bare.stepMs };
-      } finally {
-        tf.dispose(batches.flat());
-      }
+      const timing = await tandemAndBare({
+        spec: this.model,
+        windows: Array.from({ length: warmupSteps + timedSteps }, (_, s) => this.cyclicBatch(shard, s).slice()),
+        warmupSteps,
+        settings: this.settings,
+        step: (indices) => this.step(indices, false),
+        // Image models only (bareStepTimes has no tf.layers form for the transformer and says so).
+        batch: (indices) => this.batchTensors(indices) as [tf.Tensor4D, tf.Tensor1D],
+      });
+      return { id: this.id, backend: this.backendName, ...timing };
     } finally {
-      this.leave();
-    }
-  }
-
-  async exportModel(): Promise<ModelArtifacts> {
-    this.enter('exportModel');
-    const weights = this.params().tensorsOf(this.shared().global);
-    try {
-      return await layersArtifacts(this.model, weights);
-    } finally {
-      tf.dispose(weights);
       this.leave();
     }
   }
@@ -374,39 +348,19 @@ export class TrainerCore implements TrainerApi {
     // Reading the losses waits for the step to finish, so step times are real.
     const losses = await loss.data();
     loss.dispose();
-    if (record) this.recordLosses(indices, losses);
+    if (record) this.shared().recordLosses(indices, losses);
     return mean(losses);
   }
 
-  /**
-   * Per-sample losses (kept; caller disposes) and one update tensor per
-   * parameter, in `params` order: the gradient of a `weight`, the new value
-   * of a `state` (BatchNorm running statistics from this batch).
-   */
+  /** Per-sample losses and one update tensor per parameter for the batch `indices` (model-losses.ts batchUpdates). */
   private gradients(indices: Int32Array): { loss: tf.Tensor1D; updates: tf.Tensor[] } {
     const [x, y] = this.batchTensors(indices, true);
-    let perSample: tf.Tensor1D | null = null;
-    let state = new Map<number, tf.Tensor>();
-    const vars = this.params().vars;
-    const trainable = vars.filter((v) => v.trainable);
-    const { value, grads } = tf.variableGrads(() => {
-      const out = modelLosses(this.model, vars, x, y, true);
-      for (const t of out.stateUpdates.values()) tf.keep(t);
-      state = out.stateUpdates;
-      perSample = tf.keep(out.perSample);
-      return tf.mean(out.perSample) as tf.Scalar;
-    }, trainable);
-    value.dispose();
-    x.dispose();
-    y.dispose();
-    if (perSample === null) throw new TrainerError(`Worker ${this.id}: the loss was not computed.`);
-    const updates = this.model.params.map((p, i) => {
-      const v = vars[i];
-      const update = p.role === 'weight' ? (v ? grads[v.name] : undefined) : state.get(i);
-      if (!update) throw new TrainerError(`Worker ${this.id}: no ${p.role === 'weight' ? 'gradient' : 'running statistic'} for ${p.name}.`);
-      return update;
-    });
-    return { loss: perSample, updates };
+    try {
+      return batchUpdates(this.model, this.params().vars, x, y, `Worker ${this.id}`);
+    } finally {
+      x.dispose();
+      y.dispose();
+    }
   }
 
   /**
@@ -429,20 +383,6 @@ export class TrainerCore implements TrainerApi {
     return this.batches.tensors(this.shared(), this.model.inputShape, indices, train ? this.settings.augment : null);
   }
 
-  /**
-   * A loss that is NaN (a model gone bad) is recorded as +Infinity, "not
-   * seen": the sample comes back first, and the table never holds a value
-   * that would make its checkpoint unreadable.
-   */
-  private recordLosses(indices: Int32Array, losses: ArrayLike<number>): void {
-    const table = this.shared().losses;
-    for (let b = 0; b < indices.length; b++) {
-      const index = indices[b] ?? 0;
-      const loss = losses[b] ?? Number.NaN;
-      if (index < table.length) table[index] = Number.isNaN(loss) ? Number.POSITIVE_INFINITY : loss;
-    }
-  }
-
   /** Writes the local model into `out`; false if any value is NaN or infinite. */
   private async publish(out: Float32Array): Promise<boolean> {
     const finite = await this.params().write(out);
@@ -463,55 +403,28 @@ export class TrainerCore implements TrainerApi {
   }
 
   /**
-   * The error a failed call reports: running out of memory is named (with the
-   * worker, model and batch) and ends this trainer, since its backend is dead;
-   * the host hears of it as of a lost device, so the pool replaces it.
+   * Ends this trainer: its backend is gone (a lost device, memory run out).
+   * Later calls say why, and the host hears of it once, so the pool replaces it.
    */
-  failure(error: unknown, call: string): Error {
-    const e = error instanceof Error ? error : new Error(String(error));
-    if (this.state === 'lost' || !isOutOfMemory(e)) return e;
-    const reason = outOfMemoryReason({
+  lose(reason: string): void {
+    if (this.state === 'lost') return;
+    this.lostReason = reason;
+    this.state = 'lost';
+    this.onLost(reason);
+  }
+
+  isLost(): boolean {
+    return this.state === 'lost';
+  }
+
+  /** What a failure report names (trainer-failures.ts): the worker, its backend, model and the batch `call` ran at. */
+  failureContext(call: string): { id: number; backend: BackendName; model: string; batch: number } {
+    return {
       id: this.id,
       backend: this.backendName,
       model: this.modelSpec?.name ?? 'the model',
       batch: call === 'evaluate' ? EVAL_BATCH : this.settings.batchSize,
-      call,
-      raw: e.message,
-    });
-    this.lostReason = reason;
-    this.state = 'lost';
-    this.onLost(reason);
-    return new TrainerError(reason);
-  }
-
-  /**
-   * `failure`, and for a WebGPU trainer a wait of up to DEVICE_LOSS_GRACE_MS
-   * for its device's loss notice: a destroyed device fails the call in
-   * progress ("Buffer was unmapped before mapping was resolved") a moment
-   * before the notice says why, and the why is what a person must read.
-   */
-  async failureOf(error: unknown, call: string): Promise<Error> {
-    const named = this.failure(error, call);
-    if (this.state === 'lost' || this.backendName !== 'webgpu') return named;
-    const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
-    if (!device) return named;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const info = await Promise.race([
-      device.lost,
-      new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), DEVICE_LOSS_GRACE_MS))),
-    ]).finally(() => clearTimeout(timer));
-    if (info !== null) {
-      return new TrainerError(`Worker ${this.id}: ${call} failed: WebGPU device lost (${info.reason}): ${info.message || named.message}`);
-    }
-    // Chrome may not settle `lost` for a while; these failures only come from a device that is gone.
-    if (DEVICE_GONE.test(named.message)) {
-      const reason = `WebGPU device lost: ${call} failed with "${named.message}"`;
-      this.lostReason = reason;
-      this.state = 'lost';
-      this.onLost(reason);
-      return new TrainerError(`Worker ${this.id}: ${reason}`);
-    }
-    return named;
+    };
   }
 
   private enter(what: string): void {
@@ -534,31 +447,4 @@ function mean(values: ArrayLike<number>): number {
   let sum = 0;
   for (let i = 0; i < values.length; i++) sum += values[i] ?? 0;
   return values.length > 0 ? sum / values.length : Number.NaN;
-}
-
-/** What a WebGPU call fails with when its device was destroyed or lost under it. */
-const DEVICE_GONE = /unmapped before mapping was resolved|device (is |was )?(lost|destroyed)|Instance dropped/i;
-
-/** How long a failed WebGPU call waits for its device's loss notice (see failureOf). */
-export const DEVICE_LOSS_GRACE_MS = 1000;
-
-/**
- * `core`'s calls with failures as `failureOf` reports them: what both worker
- * entries (the browser Worker and the in-thread one) expose.
- */
-export function reportingFailures(core: TrainerCore): TrainerCore {
-  return new Proxy(core, {
-    get(target, name, receiver) {
-      const value: unknown = Reflect.get(target, name, receiver);
-      if (typeof value !== 'function' || name === 'failure' || name === 'failureOf') return value;
-      return (...args: unknown[]): unknown => {
-        try {
-          const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
-          return result instanceof Promise ? result.catch(async (e: unknown) => Promise.reject(await target.failureOf(e, String(name)))) : result;
-        } catch (e) {
-          throw target.failure(e, String(name));
-        }
-      };
-    },
-  });
 }

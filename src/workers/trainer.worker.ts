@@ -2,6 +2,7 @@
 import { expose } from 'comlink';
 import { startBackend } from '../backends/setup';
 import { DEVICE_LOST_MESSAGE } from '../protocol';
-import { reportingFailures, TrainerCore } from './trainer-core';
+import { TrainerCore } from './trainer-core';
+import { reportingFailures } from './trainer-failures';
 
 expose(reportingFailures(new TrainerCore(startBackend, (reason) => self.postMessage({ type: DEVICE_LOST_MESSAGE, reason }))));

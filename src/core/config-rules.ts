@@ -1,0 +1,47 @@
+/**
+ * The rules that span several keys: model vs dataset, heads vs dModel,
+ * slowdown rules vs the pool. validateConfig applies them once every key has
+ * passed its own check; the engine re-applies the pool rule once an `auto`
+ * pool is resolved. Types only from ./config, so no import cycle.
+ */
+
+import { checkWorkerRules, ConfigError } from './config-checks';
+import { parseDatasetSpec } from './dataset-spec';
+import type { ModelName, RunConfig, SlowdownRule } from './config';
+
+/** Models of images, and of text (a text dataset takes a transformer, an image dataset any other). */
+export const IMAGE_MODELS: readonly ModelName[] = ['mlp', 'cnn', 'resnet20'];
+
+export function formatSlowdown(rules: readonly SlowdownRule[]): string {
+  return rules.map((r) => `${r.worker}:${r.factor}${r.fromRound > 1 ? `@${r.fromRound}` : ''}`).join(',');
+}
+
+/** Refuses a slowdown rule for a worker past the pool's end (`poolSize` null: not known yet). */
+export function checkSlowdownWorkers(config: Pick<RunConfig, 'slowdown'>, poolSize: number | null): void {
+  checkWorkerRules(
+    'slowdown',
+    formatSlowdown(config.slowdown),
+    config.slowdown.map((r) => ({ worker: r.worker, text: formatSlowdown([r]) })),
+    poolSize,
+  );
+}
+
+/** True for datasets of text (`moby-dick`, `text:FILE`): samples are windows of characters. */
+export function isTextDataset(dataset: string): boolean {
+  const kind: string | undefined = parseDatasetSpec(dataset)?.kind;
+  return kind === 'moby-dick' || kind === 'text';
+}
+
+/** A text dataset takes the transformer and an image dataset an image model; the heads divide dModel. */
+export function checkModelFitsData(config: RunConfig): void {
+  const text = isTextDataset(config.dataset);
+  if (text && config.model !== 'transformer') {
+    throw new ConfigError('model', config.model, `transformer for the text dataset ${config.dataset}`);
+  }
+  if (!text && config.model === 'transformer') {
+    throw new ConfigError('model', config.model, `${IMAGE_MODELS.join(', ')} for the image dataset ${config.dataset} (transformer reads text: moby-dick or text:FILE)`);
+  }
+  if (config.dModel % config.heads !== 0) {
+    throw new ConfigError('heads', config.heads, `a divisor of dModel (${config.dModel})`);
+  }
+}
