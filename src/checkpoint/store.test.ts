@@ -1,3 +1,4 @@
+import { versionOne } from './format-fixture';
 import { describe, expect, it } from 'vitest';
 import { validateConfig, type RunConfig } from '../core/config';
 import { modelSpec, paramCount } from '../models/spec';
@@ -125,25 +126,7 @@ describe('legacySaveId', () => {
   it("moves version 1's save under its own run at its save time, or under LEGACY_RUN_ID when unreadable", () => {
     const c = checkpoint('ignored', 7);
     // A version-1 file: the version-2 layout without runId, fullAccuracy, totals and the checksum trailer.
-    const header = {
-      savedAt: c.savedAt,
-      config: c.config,
-      datasetId: c.datasetId,
-      model: c.model,
-      round: c.round,
-      trainMs: c.trainMs,
-      learningRate: c.learningRate,
-      history: c.history,
-      paramCount: 2,
-      lossCount: 1,
-    };
-    let json = new TextEncoder().encode(JSON.stringify(header));
-    json = Uint8Array.from([...json, ...new Array<number>((4 - (json.length % 4)) % 4).fill(0x20)]);
-    const v1 = new Uint8Array(12 + json.length + 12);
-    v1.set([0x54, 0x4e, 0x44, 0x43]);
-    new DataView(v1.buffer).setUint32(4, 1, true);
-    new DataView(v1.buffer).setUint32(8, json.length, true);
-    v1.set(json, 12);
+    const v1 = versionOne(c);
     expect(legacySaveId(v1)).toEqual([`v1-${c.savedAt}`, Date.parse(c.savedAt), 'v1']);
     expect(legacySaveId(v1.subarray(0, 20))).toEqual([LEGACY_RUN_ID, 0, 'v1']);
     expect(legacySaveId('not bytes')).toEqual([LEGACY_RUN_ID, 0, 'v1']);
