@@ -146,8 +146,12 @@ test('a reloaded page resumes from its checkpoint at the same round and accuracy
   const firstNew = resumed.history.find((h) => h.round === (saved?.round ?? 0) + 1);
   expect(firstNew).toBeDefined();
   expect(resumed.history.filter((h) => h.round <= (saved?.round ?? 0)).length).toBe(saved?.round);
-  // The resumed model starts where it was: its first new evaluation is not back at chance.
-  expect(firstNew?.accuracy ?? 0).toBeGreaterThan((saved?.accuracy ?? 0) - 0.05);
+  // The resumed model starts where it was: its first new evaluation is not back at chance. A round of SGD
+  // from restarted momentum moves a 1,000-image accuracy by a few points either way (0.055 seen), so the
+  // check is: within 0.1 of the saved figure, and above round 1's (a model restarted from scratch is not).
+  const roundOne = resumed.history.find((h) => h.round === 1)?.accuracy ?? 1;
+  expect(firstNew?.accuracy ?? 0).toBeGreaterThan((saved?.accuracy ?? 0) - 0.1);
+  expect(firstNew?.accuracy ?? 0).toBeGreaterThan(roundOne);
 
   // One timeline: the wall clock keeps increasing across the reload, and every total covers the whole run.
   const exported = await exportedCheckpoint(page);
