@@ -62,11 +62,20 @@ export function oneOf<T extends string>(allowed: readonly T[]): Check<T> {
   };
 }
 
+/** Marks the checks that take whole numbers only, so a random sweep draws integers for them (integerValued). */
+const INTEGER = Symbol('integer');
+
 export function integer(min: number, max: number): Check<number> {
-  return (key, value) => {
+  const check: Check<number> = (key, value) => {
     if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
     throw new ConfigError(key, value, `an integer from ${min} to ${max}`);
   };
+  return Object.assign(check, { [INTEGER]: true });
+}
+
+/** True for a check made by integer(), or nullable(integer()). */
+export function integerValued(check: Check<unknown>): boolean {
+  return INTEGER in check;
 }
 
 /** A finite number in (min, max], or [min, max] when minInclusive. */
@@ -85,7 +94,7 @@ export function real(min: number, max: number, minInclusive: boolean): Check<num
 }
 
 export function nullable<T>(check: Check<T>, allowed: string): Check<T | null> {
-  return (key, value) => {
+  const wrapped: Check<T | null> = (key, value) => {
     if (value === null) return null;
     try {
       return check(key, value);
@@ -93,6 +102,7 @@ export function nullable<T>(check: Check<T>, allowed: string): Check<T | null> {
       throw new ConfigError(key, value, `${allowed}, or null`);
     }
   };
+  return integerValued(check) ? Object.assign(wrapped, { [INTEGER]: true }) : wrapped;
 }
 
 export const boolean: Check<boolean> = (key, value) => {

@@ -5,7 +5,7 @@
  * benchmark's flags (`--tau-fast` <-> `tauFast`).
  */
 
-import { boolean, ConfigError, integer, nullable, oneOf, real, type Check } from './config-checks';
+import { boolean, ConfigError, integer, integerValued, nullable, oneOf, real, type Check } from './config-checks';
 import { checkModelFitsData, checkSlowdownWorkers } from './config-rules';
 import { DATASET_SPEC_HELP, parseDatasetSpec } from './dataset-spec';
 import { BACKENDS, batchSizes, MAX_WORKERS, workers, type BackendName, type BatchSizes, type WorkerSpec } from './pool-spec';
@@ -351,6 +351,11 @@ const CHECKS: { [K in keyof RunConfig]: Check<RunConfig[K]> } = {
 };
 
 export const CONFIG_KEYS = Object.keys(CHECKS) as (keyof RunConfig)[];
+
+/** True when the key takes whole numbers only (tauFast, batchSize): a random sweep rounds its draws. */
+export function isIntegerKey(key: keyof RunConfig): boolean {
+  return integerValued(CHECKS[key]);
+}
 
 /**
  * Validates a partial config (from a script, a form or parsed flags) and fills
