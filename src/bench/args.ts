@@ -61,8 +61,8 @@ interface ConfigFlag {
 
 /** Mapped over RunConfig so that a new config key cannot be left without a flag. */
 const CONFIG_FLAGS: { [K in ConfigKey]: ConfigFlag } = {
-  dataset: { kind: 'text', help: 'fashion-mnist | mnist | cifar10:DIR | idx:DIR (DIR: a local folder with the official file names)' },
-  model: { kind: 'text', help: 'mlp | cnn | resnet20' },
+  dataset: { kind: 'text', help: 'fashion-mnist | mnist | moby-dick | cifar10:DIR | idx:DIR (DIR: a local folder with the official file names) | text:FILE (a UTF-8 text file)' },
+  model: { kind: 'text', help: 'mlp | cnn | resnet20 (images) | transformer (text)' },
   augmentation: { kind: 'text', help: 'auto (on for CIFAR-10) | on | off: random crop (pad 4) and flip' },
   lrDecayEpochs: { kind: 'text', help: 'epochs at which lr is multiplied by --lr-decay-factor, e.g. 60,80, or none' },
   lrDecayFactor: { kind: 'number', help: 'learning-rate decay factor in (0, 1]' },
@@ -206,24 +206,32 @@ export function parseBenchArgs(argv: string[], now: Date = new Date()): BenchOpt
   return options;
 }
 
+/**
+ * One value of `key` as its flag reads it, checked by validateConfig over
+ * `config` for every algorithm; errors name the key's flag, the value and
+ * what is allowed. --sweep and `npm run sweep`'s --grid and --random read
+ * their values with it.
+ */
+export function readFlagValue(key: ConfigKey, item: string, config: Partial<RunConfig>, algos: readonly Algo[]): unknown {
+  const parsed = parseValue(key, item);
+  for (const algo of algos) {
+    try {
+      validateConfig({ ...config, [key]: parsed, algo });
+    } catch (error) {
+      throw configErrorToFlag(error, new Map([[key, item]]));
+    }
+  }
+  return parsed;
+}
+
 /** --sweep, each value read by its key's flag parser and checked by validateConfig for every algorithm, as that flag would be. */
 function parseSweepFlag(value: string, config: Record<string, unknown>, algos: readonly Algo[], raw: ReadonlyMap<ConfigKey, string>): Sweep {
   return parseSweep(value, {
     keys: NUMERIC_KEYS,
     flagName,
     flagGiven: (key) => raw.has(key),
-    value: (key, item) => {
-      // The flag kinds of NUMERIC_KEYS read a number, or null for `none`.
-      const parsed = parseValue(key, item) as SweepValue;
-      for (const algo of algos) {
-        try {
-          validateConfig({ ...config, [key]: parsed, algo });
-        } catch (error) {
-          throw configErrorToFlag(error, new Map([[key, item]]));
-        }
-      }
-      return parsed;
-    },
+    // The flag kinds of NUMERIC_KEYS read a number, or null for `none`.
+    value: (key, item) => readFlagValue(key, item, config as Partial<RunConfig>, algos) as SweepValue,
   });
 }
 
@@ -349,6 +357,7 @@ function defaultText(key: ConfigKey): string {
   const value = DEFAULT_CONFIG[key];
   if (key === 'workers') return formatWorkerSpec(DEFAULT_CONFIG.workers);
   if (key === 'batchSizeByBackend') return formatBatchSizes(DEFAULT_CONFIG.batchSizeByBackend);
+  if (Array.isArray(value) && value.length === 0) return 'none';
   return value === null ? 'none' : String(value);
 }
 

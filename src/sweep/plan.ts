@@ -221,7 +221,7 @@ export function expandTrials(plan: SweepPlan): Trial[] {
 }
 
 /** The run config of one trial: the base, then the trial's settings, algorithm and seed. */
-export function trialConfig(base: Partial<RunConfig>, trial: Trial): Partial<RunConfig> {
+export function trialConfig(base: Partial<RunConfig>, trial: Trial): Partial<RunConfig> & Pick<RunConfig, 'algo' | 'seed'> {
   // Each setting was checked for its own key (the caller's reader); the union type cannot say so per key.
   return { ...base, ...(trial.settings as Partial<RunConfig>), algo: trial.algo, seed: trial.seed };
 }
