@@ -257,6 +257,41 @@ export async function replacePage(page: Page, open: () => Promise<Page>): Promis
   return open();
 }
 
+/** A second SIGINT sooner than this after the first is the same Ctrl-C. */
+const SIGINT_REPEAT_MS = 1_000;
+
+/**
+ * Ctrl-C handling for a command that drives browsers: the first SIGINT
+ * aborts `signal` (the runs in progress stop and what finished is written;
+ * `message` says so); a second quits at once, closing `resources`; SIGTERM
+ * quits at once. `dispose` removes the handlers.
+ */
+export function interruptOnSignals(resources: Resources, message: string): { signal: AbortSignal; dispose(): void } {
+  const interrupt = new AbortController();
+  let firstSigint = 0;
+  const onSigint = (): void => {
+    if (!interrupt.signal.aborted) {
+      warn(message);
+      firstSigint = Date.now();
+      interrupt.abort();
+      return;
+    }
+    // One Ctrl-C can arrive twice: from the terminal and relayed by tsx's parent process.
+    if (Date.now() - firstSigint < SIGINT_REPEAT_MS) return;
+    void resources.close().finally(() => process.exit(130));
+  };
+  const onSigterm = (): void => void resources.close().finally(() => process.exit(143));
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  return {
+    signal: interrupt.signal,
+    dispose: () => {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigterm);
+    },
+  };
+}
+
 /** Runs `entry` when `moduleUrl` is the script Node was started with, then exits with its code. */
 export function runAsScript(moduleUrl: string, entry: (argv: string[]) => Promise<number>): void {
   if (moduleUrl !== pathToFileURL(resolve(process.argv[1] ?? '')).href) return;

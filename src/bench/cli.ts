@@ -25,6 +25,7 @@ import {
   PageErrors,
   Resources,
   buildPage,
+  interruptOnSignals,
   launchChromium,
   leftPageUsable,
   openPage,
@@ -40,8 +41,6 @@ import { baselineTable, describeAdapter, formatTable, poolLines, type BaselineRo
 import { formatSweepValue, sweepItems, withSweepValue, type SweepValue } from './sweep';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-/** A second SIGINT sooner than this after the first is the same Ctrl-C. */
-const SIGINT_REPEAT_MS = 1_000;
 
 /**
  * The config the runs used, as it goes in the result file; `seed` is the
@@ -230,22 +229,7 @@ export async function main(argv: string[], root: string = PROJECT_ROOT): Promise
   }
 
   const resources = new Resources();
-  const interrupt = new AbortController();
-  let firstSigint = 0;
-  const onSigint = (): void => {
-    if (!interrupt.signal.aborted) {
-      warn('interrupted: stopping the current run and writing what finished; Ctrl-C again to quit at once.');
-      firstSigint = Date.now();
-      interrupt.abort();
-      return;
-    }
-    // One Ctrl-C can arrive twice: from the terminal and relayed by tsx's parent process.
-    if (Date.now() - firstSigint < SIGINT_REPEAT_MS) return;
-    void resources.close().finally(() => process.exit(130));
-  };
-  const onSigterm = (): void => void resources.close().finally(() => process.exit(143));
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigterm);
+  const interrupt = interruptOnSignals(resources, 'interrupted: stopping the current run and writing what finished; Ctrl-C again to quit at once.');
   try {
     return await bench(options, local, root, resources, interrupt.signal);
   } catch (error) {
@@ -253,8 +237,7 @@ export async function main(argv: string[], root: string = PROJECT_ROOT): Promise
     return interrupt.signal.aborted ? 130 : 1;
   } finally {
     await resources.close();
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigterm);
+    interrupt.dispose();
   }
 }
 

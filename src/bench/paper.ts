@@ -18,6 +18,7 @@ import {
   PageErrors,
   Resources,
   buildPage,
+  interruptOnSignals,
   launchChromium,
   leftPageUsable,
   openPage,
@@ -284,9 +285,7 @@ async function runSuite(argv: string[], root: string, resources: Resources, inte
 
 export async function main(argv: string[], root: string = PROJECT_ROOT): Promise<number> {
   const resources = new Resources();
-  const interrupt = new AbortController();
-  const onSigint = (): void => interrupt.abort();
-  process.on('SIGINT', onSigint);
+  const interrupt = interruptOnSignals(resources, 'interrupted: stopping the current run and writing what finished; Ctrl-C again to quit at once.');
   try {
     return await runSuite(argv, root, resources, interrupt.signal);
   } catch (error) {
@@ -298,7 +297,7 @@ export async function main(argv: string[], root: string = PROJECT_ROOT): Promise
     return 1;
   } finally {
     await resources.close();
-    process.off('SIGINT', onSigint);
+    interrupt.dispose();
   }
 }
 

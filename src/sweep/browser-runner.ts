@@ -14,6 +14,7 @@ import { DEFAULT_CONFIG, type RunConfig } from '../core/config';
 import { messageOf } from '../core/errors';
 import type { EnvironmentInfo, PoolDecision } from '../protocol';
 import { PageErrors, launchChromium, openPage, replacePage, runOne } from '../bench/browser-runs';
+import { CHROMIUM_ARGS } from '../bench/chromium';
 import { describeAdapter } from '../bench/report';
 import { trialConfig, formatSettings, type SweepKey, type Trial } from './plan';
 import { finishedRecord, failedRecord, type TrialRecord, type TrialWhere } from './records';
@@ -23,6 +24,20 @@ import { BrowserLost, type TrialRunner } from './scheduler';
 const CONNECT_TIMEOUT_MS = 30_000;
 /** After a run rejects, how long the disconnect event gets to arrive before the browser is taken as alive. */
 const DISCONNECT_GRACE_MS = 1_000;
+
+/**
+ * Connects to a browser server. A `launchServer` browser is already running
+ * with its own flags; `npx playwright run-server` launches one per
+ * connection, with the launch options this header asks for. It takes the
+ * WebGPU flags (args) only when started with --unsafe; without them the
+ * browser there runs its WASM workers only.
+ */
+function connect(endpoint: string, headed: boolean): Promise<Browser> {
+  return chromium.connect(endpoint, {
+    timeout: CONNECT_TIMEOUT_MS,
+    headers: { 'x-playwright-launch-options': JSON.stringify({ headless: !headed, args: [...CHROMIUM_ARGS] }) },
+  });
+}
 
 export interface BrowserRunnerOptions {
   /** `local 1`, or the endpoint. */
@@ -64,7 +79,7 @@ export class BrowserRunner implements TrialRunner {
 
   /** Launches or connects, opens the page, reads the machine, checks the pool; throws with the browser's name on failure. */
   static async start(options: BrowserRunnerOptions): Promise<BrowserRunner> {
-    const browser = options.endpoint === null ? await launchChromium(options.headed) : await chromium.connect(options.endpoint, { timeout: CONNECT_TIMEOUT_MS });
+    const browser = options.endpoint === null ? await launchChromium(options.headed) : await connect(options.endpoint, options.headed);
     try {
       const errors = new PageErrors();
       const page = await openPage(browser, options.appUrl, errors, options.dataDir);

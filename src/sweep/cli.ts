@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from '@playwright/test';
 import { BenchArgsError } from '../bench/arg-values';
-import { Resources, buildPage, launchChromium, runAsScript, startPreview, warn } from '../bench/browser-runs';
+import { Resources, buildPage, interruptOnSignals, launchChromium, runAsScript, startPreview, warn } from '../bench/browser-runs';
 import { checkOutputFolder, localDataset } from '../bench/local-files';
 import type { VariantResult } from '../bench/paper-report';
 import { accuracyPlot } from '../bench/plots';
@@ -33,8 +33,6 @@ const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Lines on the accuracy plot: beyond this many (setting, algorithm) rows it is unreadable, so the best ones. */
 const PLOT_LINES = 8;
 const PLOT_FILE = 'accuracy.png';
-/** A second SIGINT sooner than this after the first is the same Ctrl-C. */
-const SIGINT_REPEAT_MS = 1_000;
 
 /** `3/8 done, 1 failed, about 2m 10s left`. */
 function progressLine(done: number, failed: number, total: number, durations: readonly number[], browsers: number): string {
@@ -211,22 +209,7 @@ export async function main(argv: string[], root: string = PROJECT_ROOT): Promise
     throw error;
   }
   const resources = new Resources();
-  const interrupt = new AbortController();
-  let firstSigint = 0;
-  const onSigint = (): void => {
-    if (!interrupt.signal.aborted) {
-      warn('interrupted: stopping the trials in progress and writing what finished; Ctrl-C again to quit at once.');
-      firstSigint = Date.now();
-      interrupt.abort();
-      return;
-    }
-    // One Ctrl-C can arrive twice: from the terminal and relayed by tsx's parent process.
-    if (Date.now() - firstSigint < SIGINT_REPEAT_MS) return;
-    void resources.close().finally(() => process.exit(130));
-  };
-  const onSigterm = (): void => void resources.close().finally(() => process.exit(143));
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigterm);
+  const interrupt = interruptOnSignals(resources, 'interrupted: stopping the trials in progress and writing what finished; Ctrl-C again to quit at once.');
   try {
     return await sweep(options, dataDir, root, resources, interrupt.signal, `npm run sweep -- ${argv.join(' ')}`);
   } catch (error) {
@@ -234,8 +217,7 @@ export async function main(argv: string[], root: string = PROJECT_ROOT): Promise
     return interrupt.signal.aborted ? 130 : 1;
   } finally {
     await resources.close();
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigterm);
+    interrupt.dispose();
   }
 }
 
