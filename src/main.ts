@@ -2,6 +2,7 @@
 import { createTandemApi } from './api/automation';
 import { ConfigStore } from './api/config-store';
 import { RunArchive } from './api/run-archive';
+import { SweepSession } from './api/sweep-session';
 import { detectCapabilities, poolFound } from './backends/capabilities';
 import { DEFAULT_CONFIG } from './core/config';
 import { messageOf } from './core/errors';
@@ -10,10 +11,12 @@ import { browserSaves } from './checkpoint/store';
 import { Engine } from './orchestrator/engine';
 import { startBrowserWorker } from './orchestrator/browser-worker';
 import { measureBaseline } from './bench/baseline';
+import { describeAdapter } from './bench/report';
 import { LocalDatasets } from './ui/local-dataset';
 import { withModelForDataset } from './ui/fields';
 import { mountPage } from './ui/page';
 import { parseUrlConfig } from './ui/url-config';
+import { SWEEP_PARAMS, parseSweepUrl } from './ui/sweep-url';
 
 // Files picked on the page are answered from memory; every other spec is fetched.
 const local = new LocalDatasets();
@@ -25,7 +28,9 @@ const engine = new Engine(local.loader(loadDatasetBySpec), {
   detectPool: async () => poolFound(await detectCapabilities()),
 });
 // The URL holds the whole config; a bad parameter falls back to its default and is reported on the page.
-const fromUrl = parseUrlConfig(location.search);
+// A sweep's parameters go to the Sweep panel (read over the config the URL gave), refused ones reported alike.
+const fromUrl = parseUrlConfig(location.search, DEFAULT_CONFIG, SWEEP_PARAMS);
+const sweepFromUrl = parseSweepUrl(location.search, fromUrl.config);
 const store = new ConfigStore(fromUrl.config);
 const capabilities = detectCapabilities();
 /** Resolves to a warning when the linked dataset could not be loaded and the default was loaded instead. */
@@ -61,7 +66,18 @@ const archive = new RunArchive();
 engine.on((event) => {
   if (event.type === 'done') archive.add(event.result);
 });
-const api = createTandemApi(engine, ready, capabilities, store, archive, (options) => measureBaseline(engine, options), browserSaves);
+// Trials are engine runs like any other: the page follows them through the engine's events.
+const sweeps = new SweepSession({
+  run: (config) => engine.run(config),
+  busy: () => engine.isRunning(),
+  // Described as `npm run sweep` describes its browsers.
+  where: async () => {
+    const env = await api.environment();
+    return { browser: 'this page', userAgent: env.userAgent, adapter: describeAdapter(env), cores: env.hardwareConcurrency };
+  },
+  now: () => performance.now(),
+});
+const api = createTandemApi(engine, ready, capabilities, store, archive, (options) => measureBaseline(engine, options), browserSaves, sweeps);
 window.tandem = api;
 mountPage(document.getElementById('app') as HTMLElement, {
   engine,
@@ -69,10 +85,12 @@ mountPage(document.getElementById('app') as HTMLElement, {
   capabilities,
   store,
   archive,
-  urlErrors: fromUrl.errors,
+  urlErrors: [...fromUrl.errors, ...sweepFromUrl.errors],
   startupWarning: startup.catch(() => null),
   cifar10: cifar10Present(),
   local,
   api,
   saves: browserSaves,
+  sweeps,
+  sweepFields: sweepFromUrl.fields,
 });

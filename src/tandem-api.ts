@@ -2,9 +2,10 @@
  * `window.tandem`, the automation API the benchmark and the end-to-end tests
  * drive, and the types only it hands out. Types only.
  */
-import type { ModelName, RunConfig, WorkerGroup } from './core/config';
+import type { Algo, ModelName, RunConfig, WorkerGroup } from './core/config';
 import type { AdapterReport, BaselineTiming } from './protocol';
 import type { GenerateRequest, GenerateResult, HardSample, RoundEvent, RunPhase, RunResult, WorkerInfo } from './run-report';
+import type { SweepFile } from './sweep/records';
 
 /** What measuring a pool decided: the pool started, the groups kept, one line per verdict, and what deciding took. */
 export interface PoolDecision {
@@ -61,6 +62,7 @@ export interface TandemApi {
   start(): Promise<RunResult>;
   pause(): Promise<void>;
   resume(): Promise<void>;
+  /** Stops the run in progress at once; a sweep ends with the trial it stops. */
   stop(): Promise<void>;
   /** The finished runs kept on the page (for comparison), oldest first. */
   runs(): RunResult[];
@@ -137,6 +139,38 @@ export interface TandemApi {
    * is active.
    */
   importCheckpoint(bytes: Uint8Array, name?: string): Promise<CheckpointSummary>;
+  /**
+   * Runs a sweep as the Sweep panel does: each trial is the page's config
+   * with the trial's settings, algorithm and seed, run back to back; the
+   * panel shows it. Resolves to the sweep's file once its last trial (or
+   * the one running when it was ended) has ended. Rejects before anything
+   * runs with a SweepPlanError naming the field (grid, random, trials,
+   * seeds, algos, drawSeed), the value and what is allowed, or a
+   * RunStateError while a run or another sweep is active.
+   */
+  sweep(request: SweepRequest): Promise<SweepFile>;
+  /** The current or last sweep (the trials that ended so far), or null when there is none or it was cleared. */
+  sweepResults(): SweepFile | null;
+  /** The sweep ends once its current trial has ended (stop() stops that trial as well). */
+  endSweep(): Promise<void>;
+  /** Forgets the last sweep's results; throws while a sweep runs. */
+  clearSweep(): void;
+}
+
+/** What `tandem.sweep` takes: the Sweep panel's fields as a script writes them (ui/sweep-form.ts reads it). */
+export interface SweepRequest {
+  /** Grid keys and values, `tauFast=8,16,32`: one string per key (or one string for one key). */
+  grid?: string[] | string;
+  /** Random ranges, `learningRate=0.01:0.2:log`. */
+  random?: string[] | string;
+  /** Random draws (with random ranges). */
+  trials?: number;
+  /** Default: the page's seed. */
+  seeds?: number[] | string;
+  /** Default: the page's algorithm. */
+  algos?: Algo[] | string;
+  /** The random draws' seed; default 1. */
+  drawSeed?: number;
 }
 
 /** One saved run as the page and scripts see it: what would be resumed. */

@@ -7,10 +7,15 @@ import type { GenerateRequest, GenerateResult } from '../protocol';
 import { checkGenerateRequest, createTandemApi } from './automation';
 import { ConfigStore } from './config-store';
 import { RunArchive } from './run-archive';
+import { SweepSession } from './sweep-session';
+import { SweepPlanError } from '../sweep/plan';
+import type { RunConfig } from '../core/config';
+import type { RunResult, SweepRequest } from '../protocol';
 
 /** The API over an engine that only writes: it records what reached it. */
 function apiWithWriter() {
   const asked: GenerateRequest[] = [];
+  const ran: RunConfig[] = [];
   const engine = {
     diagnostics: {},
     generate: async (request: GenerateRequest): Promise<GenerateResult> => {
@@ -26,8 +31,17 @@ function apiWithWriter() {
     new RunArchive(),
     async () => [],
     {} as SaveStore,
+    new SweepSession({
+      run: async (config) => {
+        ran.push(config);
+        return { config, history: [], workers: [], wallMs: 10 } as unknown as RunResult;
+      },
+      busy: () => false,
+      where: async () => ({ browser: 'this page', userAgent: 'test', adapter: 'none', cores: 2 }),
+      now: () => 0,
+    }),
   );
-  return { api, asked };
+  return { api, asked, ran };
 }
 
 describe('tandem.generate', () => {
@@ -68,5 +82,53 @@ describe('tandem.generate', () => {
   it('counts a prompt’s characters as code points', () => {
     const emoji = '😀'.repeat(1000);
     expect(checkGenerateRequest({ prompt: emoji, length: 1, temperature: 1 }).prompt).toBe(emoji);
+  });
+});
+
+describe('tandem.sweep', () => {
+  it('runs each trial over the page config and keeps the results', async () => {
+    const { api, ran } = apiWithWriter();
+    api.setConfig({ tauFast: 4, maxRounds: 2 });
+    expect(api.sweepResults()).toBeNull();
+    const file = await api.sweep({ grid: ['tauFast=8,16'], seeds: [1, 2] });
+    expect(ran.map((c) => [c.tauFast, c.seed, c.maxRounds])).toEqual([
+      [8, 1, 2],
+      [16, 1, 2],
+      [8, 2, 2],
+      [16, 2, 2],
+    ]);
+    expect(file.trials.map((t) => t.id)).toEqual(['biased seed=1 tauFast=8', 'biased seed=1 tauFast=16', 'biased seed=2 tauFast=8', 'biased seed=2 tauFast=16']);
+    expect(file.base.tauFast).toBe(4);
+    expect(api.sweepResults()?.trials).toHaveLength(4);
+    api.clearSweep();
+    expect(api.sweepResults()).toBeNull();
+  });
+
+  it('refuses a bad request naming the field, the value and what is allowed, before anything runs', async () => {
+    const { api, ran } = apiWithWriter();
+    const cases: [unknown, string, RegExp][] = [
+      [{ grid: ['tauFast=0,8'] }, 'grid', /grid: Invalid tauFast: 0\. Allowed: an integer from 1 to 4096\./],
+      [{ grid: ['tauFast=8'] }, 'grid', /tauFast has 1 value\(s\); a grid key takes 2 to 20/],
+      [{ grid: 'bogus=1,2' }, 'grid', /"bogus" is not a config key/],
+      [{ grid: [8] }, 'grid', /Invalid grid: \[8\]\. Allowed: strings KEY=V1,V2/],
+      [{ random: ['learningRate=0:1:log'] }, 'random', /a log range must be above 0|Invalid learningRate: 0/],
+      [{ random: ['learningRate=0.01:0.2'], trials: 0 }, 'trials', /Random search takes a number of trials from 1 to 200; got 0/],
+      [{ grid: ['tauFast=8,16'], trials: 3 }, 'trials', /A number of trials is for random ranges/],
+      [{ grid: ['tauFast=8,16'], seeds: [1, -1] }, 'seeds', /Invalid seeds: -1\. Allowed: an integer from 0 to 4294967295/],
+      [{ grid: ['tauFast=8,16'], seeds: [1, 1] }, 'seeds', /One or more distinct seeds/],
+      [{ grid: ['tauFast=8,16'], algos: ['fast'] }, 'algos', /"fast" is no algorithm\. Allowed: one or more of biased, local, sync, fast-only/],
+      [{ grid: ['tauFast=8,16'], drawSeed: 1.5 }, 'drawSeed', /Invalid drawSeed: 1\.5/],
+      [{ grid: ['tauFast=8,16'], tau: 1 }, 'tau', /Unknown sweep field "tau"\. Fields: grid, random, trials, seeds, algos, drawSeed/],
+      [{ grid: ['seed=1,2'] }, 'grid', /seed cannot be swept: seeds are their own axis/],
+      [{}, 'grid', /at least one key to vary/],
+      [{ grid: ['tauFast=8,16', 'lambda=0.1,0.5', 'batchSize=16,32', 'momentum=0,0.9'] }, 'grid', /at most 3 keys; got 4/],
+    ];
+    for (const [request, field, message] of cases) {
+      const refused = api.sweep(request as SweepRequest);
+      await expect(refused).rejects.toBeInstanceOf(SweepPlanError);
+      await expect(refused).rejects.toMatchObject({ field });
+      await expect(refused).rejects.toThrow(message);
+    }
+    expect(ran).toEqual([]);
   });
 });

@@ -13,6 +13,8 @@ import { encodeCheckpoint, type Checkpoint } from '../checkpoint/format';
 import type { SaveStore } from '../checkpoint/store';
 import { checkImport } from '../checkpoint/validate';
 import { resumeSaved } from './run-sequence';
+import type { SweepSession } from './sweep-session';
+import { readRequest } from '../ui/sweep-form';
 
 /** Longest continuation `generate` writes, characters (engine.checkGenerateRequest decides; the page's controls use these as hints). */
 export const GENERATE_MAX_LENGTH = 1000;
@@ -47,6 +49,7 @@ export function createTandemApi(
   archive: RunArchive,
   baseline: TandemApi['baseline'],
   saves: SaveStore,
+  sweeps: SweepSession,
 ): TandemApi {
   const api: TandemApi = {
     ready: () => ready,
@@ -83,6 +86,8 @@ export function createTandemApi(
       engine.resume();
     },
     async stop() {
+      // As the page's Stop: a sweep ends with the trial this stops.
+      sweeps.stopAfterTrial();
       engine.stop();
     },
     runs: () => archive.list(),
@@ -138,6 +143,17 @@ export function createTandemApi(
       }
     },
     discardSaved: (key: string) => saves.discard(key),
+    async sweep(request) {
+      // Checked before waiting for the dataset, so a bad call fails at once; the base is the page's config.
+      readRequest(request, store.get());
+      await ready;
+      return sweeps.start(readRequest(request, store.get()), store.get());
+    },
+    sweepResults: () => sweeps.results(),
+    async endSweep() {
+      sweeps.stopAfterTrial();
+    },
+    clearSweep: () => sweeps.clear(),
     exportCheckpoint() {
       const c = engine.checkpoint();
       if (!c) throw new Error('No run to export: start a run first.');

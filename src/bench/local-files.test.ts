@@ -18,6 +18,7 @@ vi.mock('./browser-runs', () => {
       async close(): Promise<void> {}
     },
     buildPage: refuse('buildPage'),
+    interruptOnSignals: () => ({ signal: new AbortController().signal, dispose: () => undefined }),
     startPreview: refuse('startPreview'),
     launchChromium: refuse('launchChromium'),
     openPage: refuse('openPage'),

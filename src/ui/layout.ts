@@ -1,7 +1,8 @@
 /**
  * Where the page's parts go: the alert area on top, the sidebar, then the
- * live "Training" panel and the "Compare and export" panel. The parts build
- * their own elements; this arranges them and owns the alert area.
+ * live "Training" panel, the "Compare and export" panel and the Sweep
+ * panel. The parts build their own elements; this arranges them and owns
+ * the alert area.
  */
 import type { ConfigError, RunConfig } from '../core/config';
 import { clip } from '../core/errors';
@@ -29,6 +30,8 @@ export interface LayoutParts {
   readonly sidebar: HTMLElement;
   readonly live: LivePanelParts;
   readonly compare: HTMLElement;
+  /** The Sweep panel, after Compare and export. */
+  readonly sweep: HTMLElement;
 }
 
 export class PageLayout {
@@ -52,7 +55,7 @@ export class PageLayout {
     this.alerts = el('div', { class: 'alerts' }, [parts.banner]);
     // The parts announce their own changes (status, alerts, run events); a live root would read out every redraw.
     root.removeAttribute('aria-live');
-    root.replaceChildren(this.alerts, parts.sidebar, el('div', { class: 'main' }, [live, parts.compare]));
+    root.replaceChildren(this.alerts, parts.sidebar, el('div', { class: 'main' }, [live, parts.compare, parts.sweep]));
   }
 
   /** Query parameters refused at load, each replaced by its default (or what `used`, the config the URL gave, holds instead). */

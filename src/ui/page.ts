@@ -4,14 +4,17 @@
  * hardest samples, and for each run's checkpoint when it ends, whose weights
  * Download model writes); it changes the config only through
  * the ConfigStore, which `window.tandem` shares, so a script's setConfig
- * shows in the controls and the URL. What the run buttons do is RunStarter's.
+ * shows in the controls and the URL. What the run buttons do is RunStarter's;
+ * a sweep's trials are the SweepSession's (shared with `window.tandem`),
+ * each run followed through the engine's events like any other.
  */
 import type { ConfigStore } from '../api/config-store';
 import type { RunArchive } from '../api/run-archive';
+import type { SweepSession } from '../api/sweep-session';
 import { checkResumeSaved } from '../api/automation';
 import type { Capabilities } from '../backends/capabilities';
 import type { SaveStore } from '../checkpoint/store';
-import { isTextDataset, type Algo, type BackendName, type ConfigError } from '../core/config';
+import { isTextDataset, type Algo, type BackendName, type ConfigError, type RunConfig } from '../core/config';
 import { messageOf } from '../core/errors';
 import type { Engine } from '../orchestrator/engine';
 import type { EngineEvent, RunPhase, RunResult, TandemApi } from '../protocol';
@@ -29,6 +32,10 @@ import { RunsPanel, downloadModel, downloadTransformer } from './runs-panel';
 import { Sidebar } from './sidebar';
 import type { LiveFrame } from './live-view';
 import { formatUrlConfig } from './url-config';
+import type { SweepFields } from './sweep-form';
+import { SweepPanel } from './sweep-panel';
+import { sweepQuery } from './sweep-url';
+import type { SweepPlan } from '../sweep/plan';
 import { WorkersTable } from './workers-table';
 import { WritingPanel } from './writing-panel';
 
@@ -50,6 +57,10 @@ export interface PageDeps {
   api: TandemApi;
   /** The runs saved in this browser (the same store the API and the engine's checkpoints use). */
   saves: SaveStore;
+  /** The page's sweep, which `window.tandem` shares. */
+  sweeps: SweepSession;
+  /** The sweep a link gave (its accepted parameters), for the Sweep panel; null without one. */
+  sweepFields: SweepFields | null;
 }
 
 /** Hardest samples shown. */
@@ -80,11 +91,16 @@ class TrainerPage {
   private readonly checkpoints: CheckpointControls;
   private readonly runs: RunsPanel;
   private readonly sidebar: Sidebar;
+  private readonly sweeps: SweepSession;
+  private readonly sweepPanel: SweepPanel;
+  /** The plan the URL holds beside the config (the panel's last one that could run). */
+  private sweepPlan: SweepPlan | null = null;
 
   constructor(root: HTMLElement, deps: PageDeps) {
     this.engine = deps.engine;
     this.store = deps.store;
     this.archive = deps.archive;
+    this.sweeps = deps.sweeps;
     this.checkpoints = new CheckpointControls({
       api: deps.api,
       loadNewest: () => deps.saves.load(),
@@ -95,7 +111,8 @@ class TrainerPage {
       store: deps.store,
       loadSaved: (key) => deps.saves.load(key),
       checkSaved: (saved) => checkResumeSaved(deps.engine, saved),
-      engineBusy: () => isActive(this.phase),
+      // Between a sweep's trials the engine is idle but not free.
+      engineBusy: () => isActive(this.phase) || this.sweeps.running,
       say: (text, error) => this.view.say(text, error),
       changed: () => this.refresh(),
       resumeFailed: () => this.checkpoints.refreshSaved(),
@@ -111,6 +128,17 @@ class TrainerPage {
       onChoice: () => this.refresh(),
     });
     this.writing = new WritingPanel({ generate: (request) => deps.api.generate(request) });
+    this.sweepPanel = new SweepPanel({
+      session: deps.sweeps,
+      config: () => this.store.get(),
+      initial: deps.sweepFields,
+      onPlan: (plan) => {
+        this.sweepPlan = plan;
+        this.writeUrl(this.store.get());
+      },
+      runOf: (result) => this.book.numberOf(result),
+    });
+    this.sweepPlan = this.sweepPanel.currentPlan();
     this.sidebar = new Sidebar({ store: deps.store, local: deps.local, cifar10: deps.cifar10, onValidity: () => this.refresh() });
     const v = this.view;
     const layout = new PageLayout(root, {
@@ -129,6 +157,7 @@ class TrainerPage {
         workers: this.workers.element,
       },
       compare: this.runs.element,
+      sweep: this.sweepPanel.element,
     });
     layout.showUrlErrors(deps.urlErrors, deps.store.get());
     void deps.startupWarning.then((warning) => {
@@ -160,7 +189,11 @@ class TrainerPage {
     b.runAll.addEventListener('click', () => this.runAlgos(this.runs.chosenAlgos()));
     b.pause.addEventListener('click', () => this.guard(() => this.engine.pause()));
     b.resume.addEventListener('click', () => this.guard(() => this.engine.resume()));
-    b.stop.addEventListener('click', () => this.starter.stop());
+    b.stop.addEventListener('click', () => {
+      // Stop ends the trial running and, with it, the sweep.
+      this.sweeps.stopAfterTrial();
+      this.starter.stop();
+    });
     b.reset.addEventListener('click', () => {
       this.book.clearLive();
       this.writing.clear();
@@ -183,8 +216,10 @@ class TrainerPage {
       this.refresh();
     });
     this.store.subscribe((config) => {
-      history.replaceState(history.state, '', `${location.pathname}?${formatUrlConfig(config)}${location.hash}`);
+      this.writeUrl(config);
+      this.sweepPanel.configChanged();
     });
+    this.sweeps.subscribe(() => this.refresh());
     // Another tab of this origin may have saved or discarded runs meanwhile.
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible' && !isActive(this.phase)) void this.checkpoints.refreshSaved();
@@ -200,7 +235,7 @@ class TrainerPage {
         if (event.phase === 'starting' && !wasActive) this.beginRun();
         const live = this.book.live;
         if (event.phase === 'failed' && live && !live.result) live.error = event.message;
-        this.view.say(this.starter.prefix() + event.message, event.phase === 'failed');
+        this.view.say(this.prefix() + event.message, event.phase === 'failed');
         // The run's last save is written before it ends: list it with the others.
         if (event.phase === 'done' || event.phase === 'failed') void this.checkpoints.refreshSaved();
         break;
@@ -223,7 +258,7 @@ class TrainerPage {
         this.keepModel(event.result);
         const live = this.book.live;
         if (live && !live.result) this.book.recordOf(event.result, this.phase);
-        this.view.say(`${this.starter.prefix()}${finishedText(live?.n ?? null, event.result)}`);
+        this.view.say(`${this.prefix()}${finishedText(live?.n ?? null, event.result)}`);
         this.refresh();
         this.writing.runEnded();
         this.renderRuns();
@@ -238,11 +273,26 @@ class TrainerPage {
     this.refresh();
   }
 
+  /** The whole config, then the sweep's parameters: the address bar reproduces both. */
+  private writeUrl(config: RunConfig): void {
+    const sweep = sweepQuery(this.sweepPlan);
+    history.replaceState(history.state, '', `${location.pathname}?${formatUrlConfig(config)}${sweep ? `&${sweep}` : ''}${location.hash}`);
+  }
+
+  /** "Sweep trial 2 of 6 (biased seed=1 tauFast=16): " while a sweep's trial runs; else Run all's prefix, or empty. */
+  private prefix(): string {
+    const trial = this.sweeps.currentTrial();
+    if (!trial) return this.starter.prefix();
+    return `Sweep trial ${trial.trial.index + 1} of ${trial.total} (${trial.trial.id}): `;
+  }
+
   private beginRun(): void {
     // A resumed run starts with its checkpoint's history (the engine has it already): charts, readouts and
     // run events continue from the saved round instead of starting over.
     const history = restoredEvents(this.engine.events());
-    this.book.begin(this.starter.takePendingConfig(), history);
+    const trial = this.sweeps.currentTrial();
+    const live = this.book.begin(this.starter.takePendingConfig() ?? trial?.config ?? null, history);
+    if (trial) live.sweep = trial.trial.id;
     // A resumed run's cadence counts on from its saved round.
     this.writing.runStarted(this.book.live?.n ?? null, history[history.length - 1]?.round ?? 0);
     this.view.clearLog();
@@ -291,7 +341,7 @@ class TrainerPage {
       phase: this.phase,
       ready: this.isReady,
       valid: this.sidebar.form.isValid(),
-      sequenceRunning: this.starter.active,
+      sequenceRunning: this.starter.active || this.sweeps.running,
       runAllChosen: this.runs.chosenAlgos().length,
       hasLive: live !== null,
       liveHasRounds: (live?.events.length ?? 0) > 0,
@@ -301,6 +351,7 @@ class TrainerPage {
       modelExporting: this.modelExporting,
     });
     this.controls.apply(state, this.sidebar.form.firstError());
+    this.sweepPanel.setEngineFree(state.buttons.start);
     this.writing.setShown(this.isText());
     this.workers.setRemovable(state.removeWorker);
     this.checkpoints.setState(state.checkpoints);

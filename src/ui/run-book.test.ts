@@ -91,4 +91,15 @@ describe('RunBook', () => {
     expect(book.live).toBeNull();
     expect(book.recordOf(r, 'idle')).toBe(live);
   });
+
+  it('gives a known run’s number without making a record for an unknown one', () => {
+    const book = new RunBook();
+    book.begin(null, history);
+    const r = result('sync');
+    expect(book.numberOf(r)).toBeNull();
+    book.recordOf(r, 'done');
+    expect(book.numberOf(r)).toBe(1);
+    expect(book.numberOf(result('local'))).toBeNull();
+    expect(book.recordOf(result('local'), 'idle').n).toBe(2);
+  });
 });

@@ -28,6 +28,11 @@ export class RunBook {
     this.live = null;
   }
 
+  /** The page's number of a finished run it has a record of, or null; unlike recordOf, never makes a record. */
+  numberOf(result: RunResult): number | null {
+    return this.records.get(result)?.n ?? null;
+  }
+
   /**
    * The record of a finished `result`. While the engine is in phase 'done'
    * an unknown result is the live run's: the archive hears of it before the

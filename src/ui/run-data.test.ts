@@ -169,6 +169,8 @@ describe('exports', () => {
     expect(runLabel(record)).toBe('#3 biased · webgpu:1,wasm:2 · τF 16 · λ 0.5');
     expect(runLabel({ n: 1, config: validateConfig({ algo: 'sync' }), result: null })).not.toContain('λ');
     expect(runLabel({ n: 2, config: null, result: null })).toBe('#2 run');
+    // A sweep's trial is labelled by what it varies.
+    expect(runLabel({ ...record, sweep: 'biased seed=2 tauFast=16' })).toBe('#3 biased seed=2 tauFast=16');
   });
 
   it('names what auto started and who is parked, from the result once finished', () => {

@@ -18,6 +18,8 @@ export interface RunRecord {
   result: RunResult | null;
   /** The failure message, when the run failed. */
   error: string | null;
+  /** A sweep's trial: its id (`biased seed=1 tauFast=16`), which labels the run instead of the usual knobs. */
+  sweep?: string;
 }
 
 export type TimeAxis = 'wall' | 'train';
@@ -177,10 +179,15 @@ function roundSpan(e: RoundEvent): number {
 }
 
 /** What runLabel and poolLabel read of a record; `workers` (the live run's latest) may be absent. */
-export type LabelledRecord = Pick<RunRecord, 'n' | 'config' | 'result'> & { workers?: readonly WorkerInfo[] };
+export type LabelledRecord = Pick<RunRecord, 'n' | 'config' | 'result' | 'sweep'> & { workers?: readonly WorkerInfo[] };
 
-/** Short label for a run in legends and lists: number, algorithm, its pool and the knobs that matter most. */
+/**
+ * Short label for a run in legends and lists: number, algorithm, its pool
+ * and the knobs that matter most; a sweep's trial by its id, which names
+ * what it varies (`#3 biased seed=1 tauFast=16`).
+ */
 export function runLabel(record: LabelledRecord): string {
+  if (record.sweep !== undefined) return `#${record.n} ${record.sweep}`;
   const config = record.config ?? record.result?.config ?? null;
   if (!config) return `#${record.n} run`;
   const parts = [`#${record.n} ${config.algo}`, ...poolLabel(record), `τF ${config.tauFast}`];

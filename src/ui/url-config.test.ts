@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, validateConfig } from '../core/config';
-import { formatUrlConfig, parseUrlConfig, urlErrorText } from './url-config';
+import { formatUrlConfig, parseUrlConfig, readConfigText, urlErrorText } from './url-config';
 
 describe('parseUrlConfig', () => {
   it('gives the defaults for an empty query', () => {
@@ -260,5 +260,35 @@ describe('parseUrlConfig: rules across settings', () => {
     expect(urlErrorText(errors[0]!)).toBe(
       `Invalid dModel: 9. With it, invalid heads: ${DEFAULT_CONFIG.heads}. Allowed: a divisor of dModel (9). Using the default, ${DEFAULT_CONFIG.dModel}.`,
     );
+  });
+});
+
+describe('readConfigText', () => {
+  it('reads one value as its URL parameter is read, over a base', () => {
+    expect(readConfigText('tauFast', ' 16 ')).toBe(16);
+    expect(readConfigText('maxRounds', 'none')).toBeNull();
+    expect(readConfigText('workers', 'webgpu:1,wasm:2')).toEqual([
+      { backend: 'webgpu', count: 1 },
+      { backend: 'wasm', count: 2 },
+    ]);
+    expect(readConfigText('adaptiveBudgets', 'false')).toBe(false);
+    const text = validateConfig({ dataset: 'moby-dick', model: 'transformer' });
+    expect(readConfigText('dModel', '48', text)).toBe(48);
+  });
+
+  it('refuses as parseUrlConfig does, naming the key even when a rule across settings refused it', () => {
+    expect(() => readConfigText('tauFast', '0x10')).toThrow('Invalid tauFast: "0x10". Allowed: a decimal number.');
+    expect(() => readConfigText('tauFast', '0')).toThrow('Invalid tauFast: 0. Allowed: an integer from 1 to 4096.');
+    const text = validateConfig({ dataset: 'moby-dick', model: 'transformer' });
+    const e = (() => {
+      try {
+        readConfigText('dModel', '9', text);
+      } catch (error) {
+        return error as ConfigError;
+      }
+      return null;
+    })();
+    expect(e?.key).toBe('dModel');
+    expect(e?.message).toBe(parseUrlConfig('dataset=moby-dick&dModel=9').errors[0]?.message);
   });
 });

@@ -61,9 +61,11 @@ function fromText(key: keyof RunConfig, text: string): unknown {
  * stands, and the model follows it as on the page (withModelForDataset):
  * `model=transformer&dataset=moby-dick` is the valid pair it names, and
  * `dataset=moby-dick&model=cnn` keeps the dataset and refuses the model.
- * Errors are listed in the URL's order.
+ * Errors are listed in the URL's order. Parameters named in `others` belong
+ * to another part of the page (the sweep's, SWEEP_PARAMS) and are skipped
+ * here, neither read nor refused.
  */
-export function parseUrlConfig(search: string, base: Readonly<RunConfig> = DEFAULT_CONFIG): UrlConfig {
+export function parseUrlConfig(search: string, base: Readonly<RunConfig> = DEFAULT_CONFIG, others: readonly string[] = []): UrlConfig {
   const errors: { at: number; error: ConfigError }[] = [];
   let config = validateConfig({}, base);
   const seen = new Set<string>();
@@ -71,6 +73,7 @@ export function parseUrlConfig(search: string, base: Readonly<RunConfig> = DEFAU
   const dataset = params.find((p) => p.name === 'dataset');
   const ordered = dataset ? [dataset, ...params.filter((p) => p !== dataset)] : params;
   for (const { name, text, at } of ordered) {
+    if (others.includes(name)) continue;
     if (!isConfigKey(name)) {
       errors.push({ at, error: new ConfigError(name, text, UNKNOWN, `Ignored: unknown setting ${clip(name)}.`) });
       continue;
@@ -83,19 +86,40 @@ export function parseUrlConfig(search: string, base: Readonly<RunConfig> = DEFAU
       continue;
     }
     seen.add(name);
-    let value: unknown = text;
     try {
-      value = fromText(name, text);
-      const partial = name === 'dataset' && typeof value === 'string' ? withModelForDataset({ dataset: value }, config) : { [name]: value };
-      config = validateConfig(partial, config);
+      config = withParameter(name, text, config);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      // A rule across settings names the other one (dModel=9 breaks heads 4): the parameter refused is this one.
-      const own = fieldKeyOf(e.key) === name;
-      errors.push({ at, error: own ? e : new ConfigError(name, value, e.allowed, `Invalid ${name}: ${showValue(value)}. With it, ${e.message.charAt(0).toLowerCase()}${e.message.slice(1)}`) });
+      errors.push({ at, error: e });
     }
   }
   return { config, errors: errors.sort((a, b) => a.at - b.at).map((e) => e.error) };
+}
+
+/**
+ * `config` with `key` set from its URL text, checked as every URL parameter
+ * is. The ConfigError names `key` even when a rule across settings refused
+ * it: `dModel=9` breaks heads 4, and the parameter refused is dModel.
+ */
+function withParameter(key: keyof RunConfig, text: string, config: Readonly<RunConfig>): RunConfig {
+  let value: unknown = text;
+  try {
+    value = fromText(key, text);
+    const partial = key === 'dataset' && typeof value === 'string' ? withModelForDataset({ dataset: value }, config) : { [key]: value };
+    return validateConfig(partial, config);
+  } catch (e) {
+    if (!(e instanceof ConfigError) || fieldKeyOf(e.key) === key) throw e;
+    throw new ConfigError(key, value, e.allowed, `Invalid ${key}: ${showValue(value)}. With it, ${e.message.charAt(0).toLowerCase()}${e.message.slice(1)}`);
+  }
+}
+
+/**
+ * One value of `key` read from text exactly as its URL parameter is read
+ * over `base` (a sweep's values, in the URL and in the Sweep panel); throws
+ * a ConfigError naming `key`, the value and what is allowed.
+ */
+export function readConfigText<K extends keyof RunConfig>(key: K, text: string, base: Readonly<RunConfig> = DEFAULT_CONFIG): RunConfig[K] {
+  return withParameter(key, text, base)[key];
 }
 
 /**
