@@ -16,6 +16,7 @@ import type { EnvironmentInfo, PoolDecision } from '../protocol';
 import { PageErrors, launchChromium, openPage, replacePage, runOne } from '../bench/browser-runs';
 import { CHROMIUM_ARGS } from '../bench/chromium';
 import { describeAdapter } from '../bench/report';
+import { formatWorkerSpec } from '../core/pool-spec';
 import { trialConfig, formatSettings, type SweepKey, type Trial } from './plan';
 import { finishedRecord, failedRecord, type TrialRecord, type TrialWhere } from './records';
 import { BrowserLost, type TrialRunner } from './scheduler';
@@ -91,7 +92,8 @@ export class BrowserRunner implements TrialRunner {
       if (!poolSwept && (options.base.parking ?? DEFAULT_CONFIG.parking) === 'auto') {
         options.log(`[${options.name}] measuring the pool with and without each worker (parking auto)...`);
         pool = await page.evaluate((c) => window.tandem.checkPool(c), { ...options.base });
-        options.log(`[${options.name}] trials train on ${JSON.stringify(pool.kept)}`);
+        for (const note of pool.notes) options.log(`[${options.name}] ${note}`);
+        options.log(`[${options.name}] its trials train on ${formatWorkerSpec(pool.kept)} (decided in ${(pool.measureMs / 1000).toFixed(1)} s, on no trial's clock)`);
       }
       return new BrowserRunner(options, errors, browser, page, where, pool);
     } catch (error) {
