@@ -74,6 +74,16 @@ describe('experimentTable', () => {
     expect(table).toContain('- lambda = 0.1, seed 2: run rejected: boom');
   });
 
+  it('gives a text model bits per character beside its accuracy, and image models no such column', () => {
+    const text = (loss: number | null, seed: number): RunResult =>
+      fakeRun('biased', 2000, { finalLoss: loss, config: { ...validateConfig({ dataset: 'moby-dick', model: 'transformer' }), seed } }, seed);
+    const table = experimentTable(experiment('lambda', [ran('lambda = 1', text(2.2, 1), 1), ran('lambda = 1', text(2.3, 2), 2), ran('lambda = 1', null, 3)]), 0.3, [1, 2, 3]);
+    expect(table.split('\n')[0]).toContain('| final accuracy | bits/char | rounds |');
+    // 2.2 / ln 2 = 3.174, 2.3 / ln 2 = 3.318; the failed seed has no loss.
+    expect(rowOf(table, 'lambda = 1')?.[5]).toBe('3.246 (3.174–3.318)');
+    expect(experimentTable(experiment('lambda', [ran('a', fakeRun('biased', 2000))]), 0.8, [1])).not.toContain('bits/char');
+  });
+
   it('prints a coarse interval for one seed and a footnote over seeds', () => {
     const one = experiment('compare', [ran('sync', fakeRun('sync', 25_700, { targetAfterMs: 12_900 }))]);
     expect(rowOf(experimentTable(one, 0.8, [1]), 'sync')?.[1]).toBe('25.7 s (in 12.9–25.7)');

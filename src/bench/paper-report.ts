@@ -1,12 +1,12 @@
 /** The paper suite's results and their Markdown report. Pure: tested from hand-made results. */
-import { formatWorkerSpec, type RunConfig } from '../core/config';
+import { formatWorkerSpec, isTextDataset, type RunConfig } from '../core/config';
 import { percent } from '../core/format';
 import type { EnvironmentInfo, RunResult } from '../protocol';
 import { variantLabel, workersCell } from './paper-cells';
 import type { ExperimentName, Variant } from './paper-suite';
 import { describeAdapter } from './report';
 import { bestFinished, finalAccuracyCell, looseNote, trainTimeCell, wallTimeCell } from './run-summary';
-import { COUNT, EPOCHS, SECONDS, SHARE, formatSpread, groupBy, present, ratioOf } from './stats';
+import { BITS, COUNT, EPOCHS, SECONDS, SHARE, formatSpread, groupBy, present, ratioOf } from './stats';
 
 /** One run: a variant at one seed. An experiment lists them in run order (for each seed, every variant). */
 export interface VariantResult extends Variant {
@@ -52,15 +52,18 @@ function resultsOf(runs: readonly VariantResult[]): RunResult[] {
 export function experimentTable(e: ExperimentResult, target: number | null, seeds: readonly number[]): string {
   const multi = seeds.length > 1;
   const t = percent(target, 2, 'target');
-  const header = row(['variant', ...(multi ? ['runs'] : []), `time to ${t} (train)`, `time to ${t} (wall)`, 'final accuracy', 'rounds', 'epochs', 'train time', 'eval share of wall', 'workers']);
-  const rule = row(['---', ...(multi ? ['---:'] : []), '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---']);
+  // A text model's loss in bits per character (the whole test set's loss / ln 2), as npm run bench's tables give it.
+  const text = e.variants.some((v) => v.result !== null && isTextDataset(v.result.config.dataset));
+  const bits = text ? ['bits/char'] : [];
+  const header = row(['variant', ...(multi ? ['runs'] : []), `time to ${t} (train)`, `time to ${t} (wall)`, 'final accuracy', ...bits, 'rounds', 'epochs', 'train time', 'eval share of wall', 'workers']);
+  const rule = row(['---', ...(multi ? ['---:'] : []), '---:', '---:', '---:', ...bits.map(() => '---:'), '---:', '---:', '---:', '---:', '---']);
   const notes: string[] = [];
   const groups = variantGroups(e.variants);
   const rows = groups.map(({ variant, runs }) => {
     const results = resultsOf(runs);
     for (const v of runs) if (v.failure !== null) notes.push(`${v.label}${multi ? `, seed ${v.seed}` : ''}: ${v.failure}`);
     const count = multi ? [results.length === runs.length ? String(runs.length) : `${results.length} of ${runs.length}`] : [];
-    if (results.length === 0) return row([variant.label, ...count, 'failed', '–', '–', '–', '–', '–', '–', runs[0]?.failure ?? 'no result']);
+    if (results.length === 0) return row([variant.label, ...count, 'failed', '–', '–', ...bits.map(() => '–'), '–', '–', '–', '–', runs[0]?.failure ?? 'no result']);
     const train = trainTimeCell(results);
     if (target !== null && train.loose !== null) notes.push(looseNote(variant.label, train.loose, results.length));
     return row([
@@ -69,6 +72,7 @@ export function experimentTable(e: ExperimentResult, target: number | null, seed
       target === null ? 'no target' : train.text,
       target === null ? 'no target' : wallTimeCell(results),
       finalAccuracyCell(results),
+      ...(text ? [formatSpread(present(results.map((r) => (r.finalLoss === null ? null : r.finalLoss / Math.LN2))), BITS)] : []),
       formatSpread(results.map((r) => r.rounds), COUNT),
       formatSpread(results.map((r) => r.epochsDone), EPOCHS),
       formatSpread(results.map((r) => r.trainMs), SECONDS),
