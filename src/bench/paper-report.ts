@@ -7,6 +7,7 @@ import type { ExperimentName, Variant } from './paper-suite';
 import { describeAdapter } from './report';
 import { bestFinished, finalAccuracyCell, looseNote, trainTimeCell, wallTimeCell } from './run-summary';
 import { BITS, COUNT, EPOCHS, SECONDS, SHARE, formatSpread, groupBy, present, ratioOf } from './stats';
+import { markdownRow } from './text-table';
 
 /** One run: a variant at one seed. An experiment lists them in run order (for each seed, every variant). */
 export interface VariantResult extends Variant {
@@ -34,9 +35,6 @@ export interface SuiteResults {
   experiments: ExperimentResult[];
 }
 
-function row(cells: string[]): string {
-  return `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
-}
 
 /** A variant's runs, one per seed, grouped by label in the order the variants first ran. */
 export function variantGroups(variants: readonly VariantResult[]): { variant: VariantResult; runs: VariantResult[] }[] {
@@ -55,18 +53,18 @@ export function experimentTable(e: ExperimentResult, target: number | null, seed
   // A text model's loss in bits per character (the whole test set's loss / ln 2), as npm run bench's tables give it.
   const text = e.variants.some((v) => v.result !== null && isTextDataset(v.result.config.dataset));
   const bits = text ? ['bits/char'] : [];
-  const header = row(['variant', ...(multi ? ['runs'] : []), `time to ${t} (train)`, `time to ${t} (wall)`, 'final accuracy', ...bits, 'rounds', 'epochs', 'train time', 'eval share of wall', 'workers']);
-  const rule = row(['---', ...(multi ? ['---:'] : []), '---:', '---:', '---:', ...bits.map(() => '---:'), '---:', '---:', '---:', '---:', '---']);
+  const header = markdownRow(['variant', ...(multi ? ['runs'] : []), `time to ${t} (train)`, `time to ${t} (wall)`, 'final accuracy', ...bits, 'rounds', 'epochs', 'train time', 'eval share of wall', 'workers']);
+  const rule = markdownRow(['---', ...(multi ? ['---:'] : []), '---:', '---:', '---:', ...bits.map(() => '---:'), '---:', '---:', '---:', '---:', '---']);
   const notes: string[] = [];
   const groups = variantGroups(e.variants);
   const rows = groups.map(({ variant, runs }) => {
     const results = resultsOf(runs);
     for (const v of runs) if (v.failure !== null) notes.push(`${v.label}${multi ? `, seed ${v.seed}` : ''}: ${v.failure}`);
     const count = multi ? [results.length === runs.length ? String(runs.length) : `${results.length} of ${runs.length}`] : [];
-    if (results.length === 0) return row([variant.label, ...count, 'failed', '–', '–', ...bits.map(() => '–'), '–', '–', '–', '–', runs[0]?.failure ?? 'no result']);
+    if (results.length === 0) return markdownRow([variant.label, ...count, 'failed', '–', '–', ...bits.map(() => '–'), '–', '–', '–', '–', runs[0]?.failure ?? 'no result']);
     const train = trainTimeCell(results);
     if (target !== null && train.loose !== null) notes.push(looseNote(variant.label, train.loose, results.length));
-    return row([
+    return markdownRow([
       variantLabel(variant, results),
       ...count,
       target === null ? 'no target' : train.text,

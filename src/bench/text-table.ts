@@ -1,7 +1,8 @@
 /**
- * Plain-text tables for the terminal. Its own module so that every part of
- * the benchmark's summary (report.ts, sweep-report.ts) can draw one without
- * importing the others.
+ * Plain-text tables for the terminal, and Markdown table rows for the
+ * reports. Its own module so that every part of the benchmark's summary
+ * (report.ts, sweep-report.ts, paper-report.ts, the sweep's report.md) can
+ * draw one without importing the others.
  */
 
 export type Align = 'left' | 'right';
@@ -19,4 +20,9 @@ export function renderTable(header: string[], rows: string[][], align: Align[]):
       .trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+/** One Markdown table row; a `|` inside a cell is escaped. */
+export function markdownRow(cells: readonly string[]): string {
+  return `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
 }

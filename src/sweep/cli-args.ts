@@ -5,11 +5,11 @@
  * benchmark's parser (src/bench/args.ts), so a config flag means and checks
  * the same in both. Every error names the flag, the value and what is allowed.
  */
-import { BenchArgsError, parseBenchArgs, readFlagValue, usage as benchUsage, type BenchOptions, type ConfigKey } from '../bench/args';
+import { BenchArgsError, flagName, parseBenchArgs, readFlagValue, usage as benchUsage, type BenchOptions, type ConfigKey } from '../bench/args';
 import { parseNumber } from '../bench/arg-values';
 import { messageOf, quote } from '../core/errors';
 import { SweepPlanError, checkPlan, expandTrials, type AxisValue, type SweepPlan, type Trial } from './plan';
-import { GRID_EXAMPLE, RANDOM_EXAMPLE, parseGridAxis, parseRandomAxis, type ValueReader } from './plan-text';
+import { GRID_EXAMPLE, RANDOM_EXAMPLE, camel, parseGridAxis, parseRandomAxis, type ValueReader } from './plan-text';
 
 /** Local headless Chromium instances at most: each runs a whole pool of training workers. */
 export const MAX_LOCAL_BROWSERS = 8;
@@ -128,7 +128,7 @@ function asFlagError(error: unknown, flag: string, text: string | undefined): Er
   if (error instanceof BenchArgsError) {
     if (error.flag === flag) return error;
     // A value the key's own flag refuses: say it came from this flag.
-    return new BenchArgsError(flag, text, error.allowed, `Invalid ${where}: ${error.flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())} ${error.value === undefined ? '(no value)' : quote(error.value)} is not allowed. Allowed: ${error.allowed}.`);
+    return new BenchArgsError(flag, text, error.allowed, `Invalid ${where}: ${camel(error.flag.slice(2))} ${error.value === undefined ? '(no value)' : quote(error.value)} is not allowed. Allowed: ${error.allowed}.`);
   }
   const message = messageOf(error);
   return new BenchArgsError(flag, text, 'see --help', message.startsWith(flag) ? message : `${where}: ${message}`);
@@ -176,7 +176,7 @@ export function parseSweepArgs(argv: readonly string[], now: Date = new Date()):
   if (drawSeed !== undefined) plan.drawSeed = integerFlag('--draw-seed', drawSeed, 0, 2 ** 32 - 1, 'the seed of the random draws');
   for (const axis of [...plan.grid, ...plan.random]) {
     if (Object.hasOwn(bench.config, axis.key)) {
-      throw new BenchArgsError(`--${axis.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, String(bench.config[axis.key]), `not together with a sweep of ${axis.key}`, `${axis.key} is swept and also given as its own flag; drop one.`);
+      throw new BenchArgsError(`--${flagName(axis.key)}`, String(bench.config[axis.key]), `not together with a sweep of ${axis.key}`, `${axis.key} is swept and also given as its own flag; drop one.`);
     }
   }
   try {

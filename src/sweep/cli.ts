@@ -65,11 +65,18 @@ async function plot(browser: Browser, file: SweepFile, dir: string): Promise<str
   return [PLOT_FILE];
 }
 
-async function sweep(options: SweepOptions, dataDir: string | null, root: string, resources: Resources, interrupt: AbortSignal, command: string): Promise<number> {
+async function sweep(
+  options: SweepOptions,
+  resumed: ReturnType<typeof resumeFrom>,
+  dataDir: string | null,
+  root: string,
+  resources: Resources,
+  interrupt: AbortSignal,
+  command: string,
+): Promise<number> {
   const out = resolve(options.out);
   const base = options.bench.config;
   const { plan, trials } = options;
-  const resumed = resumeFrom(out, plan, base, trials);
   const doneIds = new Set(resumed.done.map((r) => r.id));
   const todo = trials.filter((t) => !doneIds.has(t.id));
   const file: SweepFile = {
@@ -189,6 +196,7 @@ async function sweep(options: SweepOptions, dataDir: string | null, root: string
 export async function main(argv: string[], root: string = PROJECT_ROOT): Promise<number> {
   let options: SweepOptions;
   let dataDir: string | null;
+  let resumed: ReturnType<typeof resumeFrom>;
   try {
     options = parseSweepArgs(argv);
     if (options.help) {
@@ -200,7 +208,7 @@ export async function main(argv: string[], root: string = PROJECT_ROOT): Promise
     if (local) options.bench.config = { ...options.bench.config, dataset: local.dataset };
     dataDir = local?.dir ?? null;
     // A folder holding another sweep is a flag error, before any build or browser.
-    resumeFrom(resolve(options.out), options.plan, options.bench.config, options.trials);
+    resumed = resumeFrom(resolve(options.out), options.plan, options.bench.config, options.trials);
   } catch (error) {
     if (error instanceof BenchArgsError || error instanceof ConfigError || error instanceof SweepPlanError) {
       process.stderr.write(`${error.message}\n`);
@@ -211,7 +219,7 @@ export async function main(argv: string[], root: string = PROJECT_ROOT): Promise
   const resources = new Resources();
   const interrupt = interruptOnSignals(resources, 'interrupted: stopping the trials in progress and writing what finished; Ctrl-C again to quit at once.');
   try {
-    return await sweep(options, dataDir, root, resources, interrupt.signal, `npm run sweep -- ${argv.join(' ')}`);
+    return await sweep(options, resumed, dataDir, root, resources, interrupt.signal, `npm run sweep -- ${argv.join(' ')}`);
   } catch (error) {
     warn(messageOf(error));
     return interrupt.signal.aborted ? 130 : 1;

@@ -19,7 +19,7 @@ export const GRID_EXAMPLE = 'tauFast=8,16,32';
 export const RANDOM_EXAMPLE = 'learningRate=0.01:0.2:log';
 
 /** `tau-fast` -> `tauFast`; a config key as it is. */
-function camel(name: string): string {
+export function camel(name: string): string {
   return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
@@ -73,8 +73,8 @@ export function parseRandomAxis(field: string, text: string, read: ValueReader):
 }
 
 /** The inverse of parseGridAxis for values the URL and the config agree on. */
-export function formatGridAxis(axis: GridAxis, show: (key: SweepKey, value: AxisValue) => string = (_, v) => formatAxisValue(v)): string {
-  const texts = axis.values.map((v) => show(axis.key, v));
+export function formatGridAxis(axis: GridAxis): string {
+  const texts = axis.values.map((v) => formatAxisValue(axis.key, v));
   return `${axis.key}=${texts.join(texts.some((t) => t.includes(',')) ? ';' : ',')}`;
 }
 

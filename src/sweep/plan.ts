@@ -8,8 +8,7 @@
  * (each with its own field names), checking the plan's shape is here.
  */
 import { ALGOS, type Algo, type RunConfig } from '../core/config';
-import { formatSlowdown } from '../core/config-rules';
-import { formatBatchSizes, formatWorkerSpec } from '../core/pool-spec';
+import { formatConfigValue } from '../core/config-text';
 import { createRng } from '../core/rng';
 
 /** A config key a sweep may vary. */
@@ -91,26 +90,17 @@ export interface Trial {
 
 /**
  * `0.05`, `none`, `wasm:2` for a worker pool, `1:4@10` for a slowdown,
- * `webgpu:128` for batch sizes: how a value is printed in ids, tables and
- * files, as its flag and URL parameter write it.
+ * `webgpu:128` for batch sizes: how a value is printed in ids, tables, files
+ * and URLs, as its flag and URL parameter write it.
  */
-export function formatAxisValue(value: AxisValue): string {
-  if (value === null) return 'none';
-  if (Array.isArray(value)) {
-    if (value.length === 0) return 'none';
-    const first: unknown = value[0];
-    if (typeof first === 'number') return value.join(',');
-    if (typeof first === 'object' && first !== null && 'backend' in first) return formatWorkerSpec(value as RunConfig['workers']);
-    return formatSlowdown(value as RunConfig['slowdown']);
-  }
-  if (typeof value === 'object') return Object.keys(value).length === 0 ? 'none' : formatBatchSizes(value);
-  return String(value);
+export function formatAxisValue(key: SweepKey, value: AxisValue): string {
+  return formatConfigValue(key, value as RunConfig[SweepKey], 'none');
 }
 
 /** `tauFast=16 lambda=0.25`. */
 export function formatSettings(settings: Settings): string {
   return Object.entries(settings)
-    .map(([key, value]) => `${key}=${formatAxisValue(value as AxisValue)}`)
+    .map(([key, value]) => `${key}=${formatAxisValue(key as SweepKey, value as AxisValue)}`)
     .join(' ');
 }
 
@@ -133,7 +123,7 @@ export function checkPlan(plan: SweepPlan, maxKeys = Infinity): void {
     if (axis.values.length < 2 || axis.values.length > MAX_GRID_VALUES) {
       throw new SweepPlanError(axis.key, `${axis.key} has ${axis.values.length} value(s); a grid key takes 2 to ${MAX_GRID_VALUES}.`);
     }
-    const texts = axis.values.map(formatAxisValue);
+    const texts = axis.values.map((v) => formatAxisValue(axis.key, v));
     const twice = texts.find((t, i) => texts.indexOf(t) !== i);
     if (twice !== undefined) throw new SweepPlanError(axis.key, `${axis.key} lists ${twice} twice; give each value once.`);
   }

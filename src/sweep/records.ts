@@ -165,7 +165,7 @@ export function sweepCsv(keys: readonly SweepKey[], records: readonly TrialRecor
     const w = r.where;
     const settings = keys.map((k) => {
       const v = r.settings[k];
-      return v === undefined ? null : formatAxisValue(v as AxisValue);
+      return v === undefined ? null : formatAxisValue(k, v as AxisValue);
     });
     return [
       r.index + 1,

@@ -14,13 +14,10 @@ import { groupBy, median, type Group } from '../bench/stats';
 import { formatRandomAxis, formatGridAxis } from './plan-text';
 import { formatSettings, type Settings } from './plan';
 import { sweptKeys, type SweepFile, type TrialRecord } from './records';
-
-function row(cells: readonly string[]): string {
-  return `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
-}
+import { markdownRow } from '../bench/text-table';
 
 function table(header: readonly string[], rows: readonly (readonly string[])[], right: number): string[] {
-  return [row(header), row(header.map((_, i) => (i >= right ? '---:' : '---'))), ...rows.map(row)];
+  return [markdownRow(header), markdownRow(header.map((_, i) => (i >= right ? '---:' : '---'))), ...rows.map((r) => markdownRow(r))];
 }
 
 /** A setting's row label: `tauFast=16 lambda=0.25`. */

@@ -6,6 +6,7 @@
  */
 import { ConfigError, isTextDataset, type RunConfig } from '../core/config';
 import type { ConfigStore } from '../api/config-store';
+import { formatConfigValue } from '../core/config-text';
 import { asError } from '../core/errors';
 import { el } from './dom';
 import {
@@ -15,7 +16,6 @@ import {
   POOL_BACKENDS,
   POOL_MAX,
   fieldKeyOf,
-  formatValue,
   withModelForDataset,
   type FieldSpec,
 } from './fields';
@@ -309,7 +309,7 @@ export class ConfigForm {
       if (!control) continue;
       const value = config[f.key];
       if (control instanceof HTMLInputElement && control.type === 'checkbox') control.checked = value === true;
-      else control.value = formatValue(f.key, value, '');
+      else control.value = formatConfigValue(f.key, value, '');
     }
     this.showPool(config, this.source !== 'workers');
     this.biasedGroup.classList.toggle('inactive', config.algo !== 'biased');

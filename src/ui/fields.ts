@@ -18,9 +18,6 @@ import {
   SLOW_WORKER_POLICIES,
   MODELS,
   TEST_SIZE,
-  formatBatchSizes,
-  formatSlowdown,
-  formatWorkerSpec,
   isTextDataset,
   type BackendName,
   type ModelName,
@@ -323,24 +320,6 @@ export function fieldKeyOf(errorKey: string): string {
   return errorKey.split(/[[.]/)[0] ?? errorKey;
 }
 
-/**
- * A value as text in the form the validator reads back (`webgpu:1,wasm:2`,
- * `60,80`, `1:8@10`); null and empty lists as `empty`.
- */
-export function formatValue<K extends keyof RunConfig>(key: K, value: RunConfig[K], empty: string): string {
-  if (value === null) return empty;
-  if (key === 'batchSizeByBackend') {
-    const sizes = value as RunConfig['batchSizeByBackend'];
-    return Object.keys(sizes).length === 0 ? empty : formatBatchSizes(sizes);
-  }
-  if (Array.isArray(value)) {
-    if (value.length === 0) return empty;
-    if (key === 'workers') return formatWorkerSpec(value as RunConfig['workers']);
-    if (key === 'slowdown') return formatSlowdown(value as RunConfig['slowdown']);
-    return value.join(',');
-  }
-  return String(value);
-}
 
 /** The model an image dataset gets when it replaces a text one (the transformer reads only text). */
 export const IMAGE_MODEL_AFTER_TEXT: ModelName = 'cnn';

@@ -1,8 +1,8 @@
 /**
  * The trainer page: builds its parts and wires them to the engine. It learns
  * about training only from the engine's events (and asks the engine for the
- * hardest samples, and for each run's checkpoint when it ends, whose weights
- * Download model writes); it changes the config only through
+ * hardest samples, and, through ModelDownload, for each run's checkpoint
+ * when it ends); it changes the config only through
  * the ConfigStore, which `window.tandem` shares, so a script's setConfig
  * shows in the controls and the URL. What the run buttons do is RunStarter's;
  * a sweep's trials are the SweepSession's (shared with `window.tandem`),
@@ -17,7 +17,7 @@ import type { SaveStore } from '../checkpoint/store';
 import { isTextDataset, type Algo, type BackendName, type ConfigError, type RunConfig } from '../core/config';
 import { messageOf } from '../core/errors';
 import type { Engine } from '../orchestrator/engine';
-import type { EngineEvent, RunPhase, RunResult, TandemApi } from '../protocol';
+import type { EngineEvent, RunPhase, TandemApi } from '../protocol';
 import { CheckpointControls } from './checkpoints';
 import { PageLayout } from './layout';
 import type { LocalDatasets } from './local-dataset';
@@ -26,9 +26,9 @@ import { restoredEvents } from './loss-text';
 import { RunBook } from './run-book';
 import { RunControls, controlState, isActive } from './run-controls';
 import { finishedText, type TimeAxis } from './run-data';
-import { finalModel, layersModelFiles, modelMetadata, RunModels, type FinalModel } from './run-models';
+import { ModelDownload } from './model-download';
 import { RunStarter } from './run-starter';
-import { RunsPanel, downloadModel, downloadTransformer } from './runs-panel';
+import { RunsPanel } from './runs-panel';
 import { Sidebar } from './sidebar';
 import type { LiveFrame } from './live-view';
 import { formatUrlConfig } from './url-config';
@@ -77,10 +77,8 @@ class TrainerPage {
   private isReady = false;
   private phase: RunPhase = 'idle';
   private readonly book = new RunBook();
-  /** Each finished run's final weights, for Download model. */
-  private readonly models = new RunModels();
   private readonly starter: RunStarter;
-  private modelExporting = false;
+  private readonly model: ModelDownload;
   private axis: TimeAxis = 'wall';
   private frame = 0;
 
@@ -126,6 +124,14 @@ class TrainerPage {
         this.schedule();
       },
       onChoice: () => this.refresh(),
+    });
+    this.model = new ModelDownload({
+      engine: deps.engine,
+      chosenRun: () => this.runs.chosenRun(),
+      liveRun: () => this.book.live?.n ?? null,
+      say: (text) => this.view.say(text),
+      warn: (text) => this.view.addLog('warn', text),
+      changed: () => this.refresh(),
     });
     this.writing = new WritingPanel({ generate: (request) => deps.api.generate(request) });
     this.sweepPanel = new SweepPanel({
@@ -206,7 +212,7 @@ class TrainerPage {
     b.clear.addEventListener('click', () => this.archive.clear());
     b.json.addEventListener('click', () => this.runs.exportRun('json'));
     b.csv.addEventListener('click', () => this.runs.exportRun('csv'));
-    b.model.addEventListener('click', () => void this.exportModel());
+    b.model.addEventListener('click', () => void this.model.download());
     this.controls.onAddWorker((backend) => this.addWorker(backend));
 
     this.engine.on((event) => this.onEngine(event));
@@ -255,7 +261,7 @@ class TrainerPage {
         this.view.addLog(event.level, event.message);
         break;
       case 'done': {
-        this.keepModel(event.result);
+        this.model.keep(event.result);
         const live = this.book.live;
         if (live && !live.result) this.book.recordOf(event.result, this.phase);
         this.view.say(`${this.prefix()}${finishedText(live?.n ?? null, event.result)}`);
@@ -347,8 +353,8 @@ class TrainerPage {
       liveHasRounds: (live?.events.length ?? 0) > 0,
       archiveSize: this.archive.list().length,
       exportSelected: this.runs.hasSelection(),
-      exportModelKept: ((chosen) => chosen !== null && this.models.of(chosen.result) !== null)(this.runs.chosenRun()),
-      modelExporting: this.modelExporting,
+      exportModelKept: ((chosen) => chosen !== null && this.model.hasModel(chosen.result))(this.runs.chosenRun()),
+      modelExporting: this.model.exporting,
     });
     this.controls.apply(state, this.sidebar.form.firstError());
     this.sweepPanel.setEngineFree(state.buttons.start);
@@ -404,51 +410,5 @@ class TrainerPage {
 
   private renderRuns(): void {
     this.runs.show(this.archive.list().map((result) => ({ result, record: this.book.recordOf(result, this.phase) })));
-  }
-
-  /** Keeps a finished run's final weights for Download model: the engine's model is replaced by the next run's. */
-  private keepModel(result: RunResult): void {
-    const checkpoint = this.engine.checkpoint();
-    if (!checkpoint) return;
-    try {
-      this.models.keep(result, finalModel(checkpoint, this.engine.datasetInfo()));
-    } catch (e) {
-      this.view.addLog('warn', `The run's model was not kept for Download model: ${messageOf(e)}`);
-    }
-  }
-
-  /**
-   * Downloads the final model of the run chosen under "Run to export"; before
-   * any run has finished, the paused run's model as it stands.
-   */
-  private async exportModel(): Promise<void> {
-    this.modelExporting = true;
-    this.refresh();
-    try {
-      const chosen = this.runs.chosenRun();
-      let model: FinalModel;
-      let run: number | null;
-      let accuracy: number | null;
-      if (chosen) {
-        const kept = this.models.of(chosen.result);
-        if (!kept) throw new Error(`run #${chosen.record.n}'s weights were not kept (it did not end on this page).`);
-        model = kept;
-        run = chosen.record.n;
-        accuracy = chosen.result.finalAccuracy ?? kept.fullAccuracy;
-      } else {
-        const checkpoint = this.engine.checkpoint();
-        if (!checkpoint) throw new Error('No model yet: run training first.');
-        model = finalModel(checkpoint, this.engine.datasetInfo());
-        run = this.book.live?.n ?? null;
-        accuracy = model.fullAccuracy;
-      }
-      if (model.model === 'transformer') downloadTransformer(model, modelMetadata(model, run, accuracy));
-      else downloadModel(await layersModelFiles(model), modelMetadata(model, run, accuracy));
-    } catch (e) {
-      this.view.say(`Could not export the model: ${messageOf(e)}`);
-    } finally {
-      this.modelExporting = false;
-      this.refresh();
-    }
   }
 }

@@ -23,8 +23,7 @@ import {
 } from '../sweep/plan';
 import { formatGridAxis, formatRandomAxis, parseGridAxis, parseRandomAxis, parseSeedList, type ValueReader } from '../sweep/plan-text';
 import type { SweepRequest } from '../tandem-api';
-import { formatValue } from './fields';
-import { URL_NULL, readConfigText } from './url-config';
+import { readConfigText } from './url-config';
 
 /** A grid of listed values, or a range drawn from at random. */
 export type AxisKind = 'grid' | 'random';
@@ -66,11 +65,6 @@ export const FIELD = {
   keys: 'Sweep keys',
 } as const;
 
-/** A value as the URL writes it and the reader reads it back: `wasm:2`, `none`, `60,80`. */
-export function axisValueText(key: SweepKey, value: AxisValue): string {
-  return formatValue(key, value as RunConfig[SweepKey], URL_NULL);
-}
-
 /**
  * Reads one value of a key as its URL parameter is read over `base`; a
  * refusal names `field` before the validator's own words (`Sweep key 2
@@ -100,7 +94,7 @@ export function defaultFields(base: Readonly<Pick<RunConfig, 'algo'>>): SweepFie
 
 /** A plan shown in the panel's fields (a sweep from the URL or a script): the inverse of readFields. */
 export function fieldsOf(plan: SweepPlan): SweepFields {
-  const grid = plan.grid.map((a): AxisFields => ({ key: a.key, kind: 'grid', values: valuesText(formatGridAxis(a, axisValueText)) }));
+  const grid = plan.grid.map((a): AxisFields => ({ key: a.key, kind: 'grid', values: valuesText(formatGridAxis(a)) }));
   const random = plan.random.map((a): AxisFields => ({ key: a.key, kind: 'random', values: valuesText(formatRandomAxis(a)) }));
   const axes = [...grid, ...random];
   while (axes.length < MAX_SWEEP_KEYS) axes.push({ key: null, kind: 'grid', values: '' });

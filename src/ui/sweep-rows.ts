@@ -7,8 +7,7 @@
 import { percent, seconds } from '../core/format';
 import { trainTimeCell, wallTimeCell } from '../bench/run-summary';
 import { bestTrial, type TrialRecord } from '../sweep/records';
-import type { SweepKey } from '../sweep/plan';
-import { axisValueText } from './sweep-form';
+import { formatAxisValue, type SweepKey } from '../sweep/plan';
 import { stoppedByText } from './run-data';
 
 /** The columns a header click sorts by; `trial` is the plan's order. */
@@ -101,7 +100,7 @@ export function sweepRows(keys: readonly SweepKey[], records: readonly TrialReco
       trial: `#${r.index + 1}`,
       settings: keys.map((k) => {
         const v = r.settings[k];
-        return v === undefined ? '–' : axisValueText(k, v);
+        return v === undefined ? '–' : formatAxisValue(k, v);
       }),
       algo: r.algo,
       seed: String(r.seed),

@@ -11,7 +11,7 @@ import { ConfigError, type RunConfig } from '../core/config';
 import { clip } from '../core/errors';
 import { MAX_RANDOM_TRIALS, MAX_SWEEP_KEYS, SweepPlanError, checkPlan, type SweepPlan } from '../sweep/plan';
 import { GRID_EXAMPLE, RANDOM_EXAMPLE, formatGridAxis, formatRandomAxis, parseGridAxis, parseRandomAxis, parseSeedList } from '../sweep/plan-text';
-import { axisValueText, defaultFields, readAlgos, readInteger, sweepValueReader, type AxisFields, type SweepFields } from './sweep-form';
+import { defaultFields, readAlgos, readInteger, sweepValueReader, type AxisFields, type SweepFields } from './sweep-form';
 
 /** The sweep's query parameters; parseUrlConfig skips them. */
 export const SWEEP_PARAMS = ['sweepGrid', 'sweepRandom', 'sweepTrials', 'sweepDrawSeed', 'sweepSeeds', 'sweepAlgos'] as const;
@@ -36,7 +36,7 @@ function readable(text: string): string {
 export function sweepQuery(plan: SweepPlan | null): string {
   if (!plan) return '';
   const params: [SweepParam, string][] = [
-    ...plan.grid.map((a): [SweepParam, string] => ['sweepGrid', formatGridAxis(a, axisValueText)]),
+    ...plan.grid.map((a): [SweepParam, string] => ['sweepGrid', formatGridAxis(a)]),
     ...plan.random.map((a): [SweepParam, string] => ['sweepRandom', formatRandomAxis(a)]),
   ];
   if (plan.random.length > 0) params.push(['sweepTrials', String(plan.trials)], ['sweepDrawSeed', String(plan.drawSeed)]);

@@ -7,7 +7,8 @@
 import { CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, validateConfig, type RunConfig } from '../core/config';
 import { DECIMAL_SYNTAX, parseDecimal, showValue } from '../core/config-checks';
 import { clip } from '../core/errors';
-import { fieldKeyOf, formatValue, withModelForDataset } from './fields';
+import { formatConfigValue } from '../core/config-text';
+import { fieldKeyOf, withModelForDataset } from './fields';
 
 /** How an absent limit (no target accuracy, no round limit) is written; `null` is read too. */
 export const URL_NULL = 'none';
@@ -134,8 +135,8 @@ export function urlErrorText(error: ConfigError, base: Readonly<RunConfig> = DEF
   // `workers[0].count` is the workers setting.
   const key = fieldKeyOf(error.key);
   if (!isConfigKey(key)) return error.message;
-  const kept = formatValue(key, base[key], URL_NULL);
-  const now = used ? formatValue(key, used[key], URL_NULL) : kept;
+  const kept = formatConfigValue(key, base[key], URL_NULL);
+  const now = used ? formatConfigValue(key, used[key], URL_NULL) : kept;
   if (now !== kept) return `${error.message} Using ${now}${key === 'model' ? `, the model for the dataset ${used?.dataset ?? ''}` : ''}.`;
   return `${error.message} Using ${base === DEFAULT_CONFIG ? 'the default' : 'the previous value'}, ${kept}.`;
 }
@@ -147,7 +148,7 @@ export function urlErrorText(error: ConfigError, base: Readonly<RunConfig> = DEF
  */
 export function formatUrlConfig(config: Readonly<RunConfig>): string {
   return CONFIG_KEYS.map((key) => {
-    const text = encodeURIComponent(formatValue(key, config[key], URL_NULL)).replace(/%(3A|2C|40|2F)/gi, (c) => decodeURIComponent(c));
+    const text = encodeURIComponent(formatConfigValue(key, config[key], URL_NULL)).replace(/%(3A|2C|40|2F)/gi, (c) => decodeURIComponent(c));
     return `${key}=${text}`;
   }).join('&');
 }
