@@ -46,6 +46,12 @@ export interface RoundEvent {
    * average of where its workers were. The training clock and accuracy at each.
    */
   probes: { trainMs: number; accuracy: number; fullAccuracy: number | null }[];
+  /**
+   * Present on the round whose evaluation confirmed the target when its
+   * interval was wider than targetResolution: the round-end models of earlier
+   * rounds evaluated to narrow it (targetRefine), in the order evaluated.
+   */
+  refined?: { trainMs: number; accuracy: number; fullAccuracy: number | null }[];
   evalMs: number;
   aggregateMs: number;
   exchangeMs: number;

@@ -97,6 +97,7 @@ const CONFIG_FLAGS: { [K in ConfigKey]: ConfigFlag } = {
   evalEverySeconds: { kind: 'number', help: 'also evaluate after this many training-clock seconds since the last evaluation (sync: between steps); 0 = off' },
   targetResolution: { kind: 'number', help: 'while the target is pending, evaluate whenever the training clock grew by this fraction (rounds pause at a step for it); 0 = off' },
   targetWindow: { kind: 'number', help: 'targetResolution applies within this much accuracy of the target; further below, evaluations come 3x less often; 1 = always' },
+  targetRefine: { kind: 'boolean', help: 'keep round-end models until the next evaluation and bisect a crossing wider than targetResolution among them' },
   maxEvalShare: { kind: 'number', help: 'the most of the time evaluation may take: the next one waits for enough training; 0 = no cap' },
   evalSamples: { kind: 'number', help: 'test samples per evaluation' },
   profileSteps: { kind: 'number', help: 'timed steps per worker when profiling' },

@@ -160,14 +160,23 @@ export interface RunConfig {
    */
   targetResolution: number;
   /**
-   * How close (in accuracy, 0.05 = five points) the last evaluation must be
+   * How close (in accuracy, 0.02 = two points) the last evaluation must be
    * to the target for targetResolution to apply; further below it the
    * cadence is FAR_RESOLUTION_FACTOR times coarser, since a crossing is not
    * near and each evaluation costs the user time. A jump over the whole
-   * window between two coarse evaluations widens the reported interval (it
-   * is always reported). 1 = always the fine cadence.
+   * window between two coarse evaluations is narrowed afterwards when
+   * targetRefine is on, and otherwise widens the reported interval (it is
+   * always reported). 1 = always the fine cadence.
    */
   targetWindow: number;
+  /**
+   * Narrow a crossing afterwards: the round-end models since the last
+   * evaluation are kept (copies of theta_bar), and when the whole test set
+   * confirms a crossing whose interval is wider than targetResolution (0:
+   * any), the ones inside it are evaluated by bisection. With it the coarse
+   * cadence far from the target costs no resolution.
+   */
+  targetRefine: boolean;
   /**
    * The most of the time evaluation may take: the next evaluation (at a
    * round's end or inside one) waits until the training clock since the last
@@ -236,7 +245,8 @@ export const DEFAULT_CONFIG: Readonly<RunConfig> = Object.freeze({
   evalEvery: null,
   evalEverySeconds: 5,
   targetResolution: 0.1,
-  targetWindow: 0.05,
+  targetWindow: 0.02,
+  targetRefine: true,
   maxEvalShare: 0,
   evalSamples: 2000,
   profileSteps: 5,
@@ -339,6 +349,7 @@ const CHECKS: { [K in keyof RunConfig]: Check<RunConfig[K]> } = {
   evalEverySeconds: real(0, 86_400, true),
   targetResolution: real(0, 1, true),
   targetWindow: real(0, 1, true),
+  targetRefine: boolean,
   maxEvalShare: real(0, 0.99, true),
   evalSamples: integer(1, TEST_SIZE),
   profileSteps: integer(1, 100),

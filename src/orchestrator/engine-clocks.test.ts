@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EvalReport } from '../protocol';
 import type { FaultPlan } from './in-process-worker';
-import { differs, FASHION_TEST, nodeEngine, SMALL_RUN, type NodeEngine } from './testing/node-engine';
+import { differs, FASHION_TEST, nodeEngine, onRound, SMALL_RUN, type NodeEngine } from './testing/node-engine';
 
 /**
  * Evaluations score `subset` on the first `evalSamples` test images and
@@ -180,5 +180,79 @@ describe('Engine clocks and targets (in-thread cpu workers)', () => {
     const last = rounds.at(-1);
     expect(last?.probes.at(-1)?.trainMs).toBe(result.timeToTargetMs);
     expect(last?.workers.some((w) => w.steps < w.tau)).toBe(true);
+  });
+
+  it('narrows a crossing between sparse evaluations by bisecting the round-end models kept since the one before', async () => {
+    // The faked accuracy follows the model evaluated: 0.9 from round 6's on. Each round's model is
+    // recorded as its event arrives; one not recorded yet is the round in progress.
+    const seen: { round: number; theta: Float32Array }[] = [];
+    let views: Awaited<ReturnType<NodeEngine['views']>> | null = null;
+    const roundOf = (): number => {
+      const g = views?.global;
+      const hit = g ? seen.find((s) => differs(s.theta, g) === null) : undefined;
+      return hit?.round ?? seen.length + 1;
+    };
+    node = nodeEngine({
+      faults: () => ({
+        evaluate: async (_start: number, count: number): Promise<EvalReport> => ({
+          accuracy: roundOf() >= 6 ? 0.9 : 0.5,
+          loss: 1,
+          samples: count,
+          evalMs: 1,
+        }),
+      }),
+    });
+    views = await node.views();
+    const off = onRound(node.engine, (e) => seen.push({ round: e.round, theta: (views as NonNullable<typeof views>).global.slice() }));
+    // Evaluated after rounds 4 and 8 only: the crossing is seen at 8, with 4 before it.
+    const config = { ...SMALL_RUN, algo: 'local' as const, evalEvery: 4, evalEverySeconds: 0, targetResolution: 0, targetAccuracy: 0.8, maxRounds: 12 };
+    const result = await node.engine.run(config);
+    const rounds = node.rounds();
+    const at = (round: number) => rounds.find((e) => e.round === round)?.trainMs;
+    expect(result.stoppedBy).toBe('target');
+    expect(result.rounds).toBe(8);
+    expect(result.timeToTargetMs).toBe(at(6));
+    expect(result.targetAfterMs).toBe(at(5));
+    // The run knew at round 8's confirmation; narrowing came after and does not move the wall clock back.
+    expect(result.wallTimeToTargetMs).toBeGreaterThan(rounds.find((e) => e.round === 7)?.wallMs ?? Infinity);
+    // Round 6's model (the middle of 5, 6, 7) first, then round 5's; theta_bar is round 8's again after.
+    // (Slices count whole images, so the faked fractions come back to within a sample.)
+    const refined = rounds.at(-1)?.refined ?? [];
+    expect(refined.map((p) => p.trainMs)).toEqual([at(6), at(5)]);
+    expect(refined[0]?.fullAccuracy).toBeCloseTo(0.9, 1);
+    expect(refined[1]?.fullAccuracy).toBeCloseTo(0.5, 1);
+    expect(differs(views.global, seen.at(-1)?.theta ?? new Float32Array())).toBeNull();
+    expect(result.finalAccuracy).toBeCloseTo(0.9, 1);
+
+    // Off: the crossing stays where the sparse evaluations put it, and no model is kept.
+    seen.length = 0;
+    const plain = await node.engine.run({ ...config, targetRefine: false });
+    const plainRounds = node.rounds().slice(rounds.length);
+    expect(plain.timeToTargetMs).toBe(plainRounds.find((e) => e.round === 8)?.trainMs);
+    expect(plain.targetAfterMs).toBe(plainRounds.find((e) => e.round === 4)?.trainMs);
+    expect(plainRounds.every((e) => e.refined === undefined)).toBe(true);
+    off();
+  });
+
+  it('has fast-only’s benched worker evaluate beside the one that trains', async () => {
+    const evaluatedBy: number[] = [];
+    node = nodeEngine({
+      // Worker 0 is the faster: it trains; worker 1 is benched. Worker 0 cannot evaluate here, so every
+      // evaluation that succeeds was worker 1's.
+      stepTimes: (worker) => (worker === 0 ? 1 : 2),
+      faults: (id) => ({
+        evaluate: async (_start: number, count: number): Promise<EvalReport> => {
+          evaluatedBy.push(id);
+          if (id === 0) throw new Error('worker 0 cannot evaluate in this test');
+          return { accuracy: 0.42, loss: 1, samples: count, evalMs: 1 };
+        },
+      }),
+    });
+    const result = await node.engine.run({ ...SMALL_RUN, algo: 'fast-only', slowWorkers: 'wait', targetAccuracy: null, maxRounds: 2 });
+    expect(result.workers.map((w) => w.id)).toEqual([0]);
+    // (Slices count whole images: 0.42 of 256 comes back as 108/256.)
+    expect(node.rounds().map((e) => e.accuracy)).toEqual([108 / 256, 108 / 256]);
+    expect(result.finalAccuracy).toBe(108 / 256);
+    expect(evaluatedBy).toContain(1);
   });
 });

@@ -5,9 +5,10 @@
  * evalSamples test images counts only once the whole test set confirms it.
  * Evaluation is off the training clock and on the wall clock.
  */
-import { asError } from '../core/errors';
+import { asError, messageOf } from '../core/errors';
 import { EVAL_BATCH, type EvalReport } from '../protocol';
 import type { Member, RunState } from './run-state';
+import { bisectCrossing, type Snapshot } from './target-refinement';
 
 /**
  * Contiguous slices of `count` test samples in proportion to each member's
@@ -86,9 +87,14 @@ export async function evaluateSplit(members: readonly Member[], count: number, f
   return { accuracy: correct / count, loss: lossSum / count, samples: count, evalMs: performance.now() - t0, slices: slices.length, sliceMs };
 }
 
+/** Who evaluates for the run: its members, and fast-only's benched workers still alive. */
+function evaluators(run: RunState): Member[] {
+  return [...run.members, ...run.benched.filter((m) => m.worker.lostReason() === null)];
+}
+
 /** evaluateSplit on the whole test set, counted in the run's wholeTestSet figures. */
 export async function evaluateWholeSet(run: RunState): Promise<SplitEvaluation> {
-  const e = await evaluateSplit(run.members, run.memory.testSize);
+  const e = await evaluateSplit(evaluators(run), run.memory.testSize);
   countWholeSet(run, [e]);
   return e;
 }
@@ -104,6 +110,13 @@ function countWholeSet(run: RunState, parts: readonly SplitEvaluation[]): void {
   }
 }
 
+/** An evaluation of a kept round-end model made to narrow a crossing (see target-refinement.ts). */
+export interface RefinedPoint {
+  trainMs: number;
+  accuracy: number;
+  fullAccuracy: number | null;
+}
+
 /** One evaluation of theta_bar at training clock `atMs`, as round events and the target rule see it. */
 export interface Evaluation {
   /** On the first evalSamples test images. */
@@ -114,6 +127,8 @@ export interface Evaluation {
   fullAccuracy: number | null;
   fullLoss: number | null;
   evalMs: number;
+  /** When this evaluation was the crossing and its interval was wide: the kept models evaluated to narrow it. */
+  refined: RefinedPoint[];
 }
 
 /**
@@ -121,28 +136,85 @@ export interface Evaluation {
  * reaches the target, on the whole test set to confirm it. Records the
  * result on the run's clock (time to target) and as the last accuracy; the
  * caller records a whole-test-set figure as the round's (run.fullEval) when
- * the model will not change before the round ends.
+ * the model will not change before the round ends. A crossing whose
+ * interval is wider than targetResolution is narrowed with the round-end
+ * models kept since the last evaluation (targetRefine).
  */
 export async function evaluateForRun(run: RunState, atMs: number): Promise<Evaluation> {
+  const target = run.config.targetAccuracy;
+  const t0 = performance.now();
+  return run.clock.evaluation(async () => {
+    const pending = run.clock.timeToTargetMs === null;
+    const { first, fullAccuracy, fullLoss } = await judge(run, pending);
+    run.lastAccuracy = fullAccuracy ?? first.accuracy;
+    const confirmed = target !== null && fullAccuracy !== null && fullAccuracy >= target;
+    run.clock.evaluated(atMs, confirmed, run.lastAccuracy);
+    const refined = pending && confirmed && run.config.targetRefine ? await refineCrossing(run) : [];
+    // Every kept model is older than this evaluation: none can be the first crossing after it.
+    run.snapshots.clear();
+    return { accuracy: first.accuracy, loss: first.loss, fullAccuracy, fullLoss, evalMs: performance.now() - t0, refined };
+  });
+}
+
+/**
+ * theta_bar on the evalSamples subset and, when `confirm` and the subset
+ * reaches the target, on the rest of the test set: the one rule every
+ * evaluation that can be a time to target follows.
+ */
+async function judge(run: RunState, confirm: boolean): Promise<{ first: SplitEvaluation; fullAccuracy: number | null; fullLoss: number | null }> {
   const { testSize } = run.memory;
   const target = run.config.targetAccuracy;
   const subset = Math.min(run.config.evalSamples, testSize);
-  const t0 = performance.now();
-  return run.clock.evaluation(async () => {
-    const first = subset === testSize ? await evaluateWholeSet(run) : await evaluateSplit(run.members, subset);
-    let fullAccuracy = subset === testSize ? first.accuracy : null;
-    let fullLoss = subset === testSize ? first.loss : null;
-    if (fullAccuracy === null && target !== null && first.accuracy >= target && run.clock.timeToTargetMs === null) {
-      // The subset is the test set's first images: the confirmation evaluates only the rest (a fifth less, by default).
-      const rest = await evaluateSplit(run.members, testSize - subset, subset);
-      countWholeSet(run, [first, rest]);
-      fullAccuracy = combined(first, rest, (e) => e.accuracy);
-      fullLoss = (first.loss * subset + rest.loss * rest.samples) / testSize;
-    }
-    run.lastAccuracy = fullAccuracy ?? first.accuracy;
-    run.clock.evaluated(atMs, target !== null && fullAccuracy !== null && fullAccuracy >= target, run.lastAccuracy);
-    return { accuracy: first.accuracy, loss: first.loss, fullAccuracy, fullLoss, evalMs: performance.now() - t0 };
-  });
+  const first = subset === testSize ? await evaluateWholeSet(run) : await evaluateSplit(evaluators(run), subset);
+  if (subset === testSize) return { first, fullAccuracy: first.accuracy, fullLoss: first.loss };
+  if (!confirm || target === null || first.accuracy < target) return { first, fullAccuracy: null, fullLoss: null };
+  // The subset is the test set's first images: the confirmation evaluates only the rest (a fifth less, by default).
+  const rest = await evaluateSplit(evaluators(run), testSize - subset, subset);
+  countWholeSet(run, [first, rest]);
+  return {
+    first,
+    fullAccuracy: combined(first, rest, (e) => e.accuracy),
+    fullLoss: (first.loss * subset + rest.loss * rest.samples) / testSize,
+  };
+}
+
+/**
+ * Bisects the crossing just confirmed over the round-end models kept inside
+ * its interval, each judged as any evaluation is; theta_bar is put back
+ * after. A failure leaves the interval as it was, with a note.
+ */
+async function refineCrossing(run: RunState): Promise<RefinedPoint[]> {
+  const { clock, config } = run;
+  const atMs = clock.timeToTargetMs;
+  const afterMs = clock.targetAfterMs;
+  const target = config.targetAccuracy;
+  if (atMs === null || afterMs === null || target === null) return [];
+  const inside = run.snapshots.inside(afterMs, atMs);
+  if (inside.length === 0) return [];
+  const global = run.memory.views.global;
+  const current = global.slice();
+  const points: RefinedPoint[] = [];
+  try {
+    const narrowed = await bisectCrossing(
+      inside.map((s) => s.trainMs),
+      afterMs,
+      atMs,
+      config.targetResolution,
+      async (i) => {
+        const kept = inside[i] as Snapshot;
+        global.set(kept.theta);
+        const e = await judge(run, true);
+        points.push({ trainMs: kept.trainMs, accuracy: e.first.accuracy, fullAccuracy: e.fullAccuracy });
+        return e.fullAccuracy !== null && e.fullAccuracy >= target;
+      },
+    );
+    clock.narrowTarget(narrowed.afterMs, narrowed.atMs);
+  } catch (e) {
+    run.notes.push(`narrowing the time to target failed (${messageOf(e)}); it stays within (${(afterMs / 1000).toFixed(2)} s, ${(atMs / 1000).toFixed(2)} s]`);
+  } finally {
+    global.set(current);
+  }
+  return points;
 }
 
 /**

@@ -72,12 +72,15 @@ describe('RunClock', () => {
 
   it('while a target is pending, asks for an evaluation once the training clock grew by targetResolution', async () => {
     const { clock, advance } = clockOf({ targetAccuracy: 0.8, evalEverySeconds: 5, targetResolution: 0.1 });
-    // Early on, the floor: evaluations at least MIN_PROBE_GAP_MS apart.
-    await clock.round(async () => advance(MIN_PROBE_GAP_MS - 1));
+    // Early on, the floor: evaluations at least MIN_PROBE_GAP_MS apart (the first one, with nothing measured, FAR_RESOLUTION_FACTOR times that).
+    const first = FAR_RESOLUTION_FACTOR * MIN_PROBE_GAP_MS;
+    await clock.round(async () => advance(first - 1));
     expect(clock.evaluationDue()).toBe(false);
     await clock.round(async () => advance(1));
     expect(clock.evaluationDue()).toBe(true);
-    await clock.round(async () => advance(20_000 - MIN_PROBE_GAP_MS));
+    clock.evaluated(clock.trainMs, false, 0.79);
+    expect(clock.msUntilEvaluation()).toBe(MIN_PROBE_GAP_MS);
+    await clock.round(async () => advance(20_000 - first));
     clock.evaluated(clock.trainMs, false);
     expect(clock.msUntilEvaluation()).toBe(2000);
     await clock.round(async () => advance(2000));
@@ -91,7 +94,7 @@ describe('RunClock', () => {
     expect(clockOf({ targetAccuracy: 0.8, evalEverySeconds: 0, targetResolution: 0 }).clock.msUntilEvaluation()).toBe(Infinity);
   });
 
-  it('evaluates FAR_RESOLUTION_FACTOR times less often while the last accuracy is more than targetWindow below the target', async () => {
+  it('evaluates FAR_RESOLUTION_FACTOR times less often before the first evaluation and while the last accuracy is more than targetWindow below the target', async () => {
     const { clock, advance } = clockOf({ targetAccuracy: 0.85, evalEverySeconds: 0, targetResolution: 0.1, targetWindow: 0.05 });
     await clock.round(async () => advance(10_000));
     clock.evaluated(clock.trainMs, false, 0.7);
@@ -104,12 +107,16 @@ describe('RunClock', () => {
     // No accuracy given: the last one stands.
     clock.evaluated(clock.trainMs, false);
     expect(clock.msUntilEvaluation()).toBe(1000);
-    // Before any evaluation nothing says the target is far: fine.
+    // Before any evaluation the model starts from scratch: far, floor included.
     const fresh = clockOf({ targetAccuracy: 0.85, evalEverySeconds: 0, targetResolution: 0.1, targetWindow: 0.05 });
-    await fresh.clock.round(async () => fresh.advance(10_000));
-    expect(fresh.clock.msUntilEvaluation()).toBe(MIN_PROBE_GAP_MS - 10_000);
-    // targetWindow 1: always fine.
+    expect(fresh.clock.msUntilEvaluation()).toBe(FAR_RESOLUTION_FACTOR * MIN_PROBE_GAP_MS);
+    // Far at a small time: the floor is FAR_RESOLUTION_FACTOR times coarser too.
+    await fresh.clock.round(async () => fresh.advance(100));
+    fresh.clock.evaluated(fresh.clock.trainMs, false, 0.5);
+    expect(fresh.clock.msUntilEvaluation()).toBe(FAR_RESOLUTION_FACTOR * MIN_PROBE_GAP_MS);
+    // targetWindow 1: always fine, from the first evaluation.
     const always = clockOf({ targetAccuracy: 0.85, evalEverySeconds: 0, targetResolution: 0.1, targetWindow: 1 });
+    expect(always.clock.msUntilEvaluation()).toBe(MIN_PROBE_GAP_MS);
     await always.clock.round(async () => always.advance(10_000));
     always.clock.evaluated(always.clock.trainMs, false, 0.1);
     expect(always.clock.msUntilEvaluation()).toBe(1000);
@@ -157,7 +164,8 @@ describe('RunClock', () => {
     // An evaluation costing 500 ms: the next may come 500 x 0.8 / 0.2 = 2000 ms of training later, not 1000 (10%).
     await clock.evaluation(async () => {
       advance(500);
-      clock.evaluated(clock.trainMs, false);
+      // Within targetWindow of the target: the fine cadence (1000 ms here).
+      clock.evaluated(clock.trainMs, false, 0.79);
     });
     expect(clock.msUntilEvaluation()).toBe(2000);
     await clock.round(async () => advance(1999));
@@ -170,7 +178,7 @@ describe('RunClock', () => {
     await free.clock.round(async () => free.advance(10_000));
     await free.clock.evaluation(async () => {
       free.advance(500);
-      free.clock.evaluated(free.clock.trainMs, false);
+      free.clock.evaluated(free.clock.trainMs, false, 0.79);
     });
     expect(free.clock.msUntilEvaluation()).toBe(1000);
     expect(free.clock.evaluationAffordable()).toBe(true);
@@ -187,6 +195,32 @@ describe('RunClock', () => {
     ]);
     expect(clock.timeToTargetMs).toBe(250);
     expect(clock.targetAfterMs).toBe(200);
+  });
+
+  it('resumes a narrowed crossing as it was narrowed: the earliest confirmed kept model, the latest miss before it', () => {
+    const { clock } = clockOf({ targetAccuracy: 0.8 });
+    const crossing = {
+      round: 8, trainMs: 800, accuracy: 0.85, fullAccuracy: 0.84, probes: [],
+      refined: [
+        { trainMs: 600, accuracy: 0.83, fullAccuracy: 0.82 },
+        { trainMs: 500, accuracy: 0.79, fullAccuracy: null },
+        { trainMs: 550, accuracy: 0.81, fullAccuracy: 0.79 },
+      ],
+    } as unknown as RoundEvent;
+    clock.resumeTarget([{ round: 4, trainMs: 400, accuracy: 0.7, fullAccuracy: null, probes: [] } as unknown as RoundEvent, crossing]);
+    expect(clock.timeToTargetMs).toBe(600);
+    expect(clock.targetAfterMs).toBe(550);
+  });
+
+  it('narrows a recorded crossing only inside itself', () => {
+    const { clock } = clockOf({ targetAccuracy: 0.8 });
+    clock.evaluated(100, false);
+    clock.evaluated(500, true);
+    const wall = clock.wallTimeToTargetMs;
+    expect(() => clock.narrowTarget(50, 300)).toThrow('Invalid narrowed crossing (50, 300]: it should lie inside the recorded one (100, 500].');
+    expect(() => clock.narrowTarget(200, 600)).toThrow(/should lie inside/);
+    clock.narrowTarget(200, 300);
+    expect([clock.targetAfterMs, clock.timeToTargetMs, clock.wallTimeToTargetMs]).toEqual([200, 300, wall]);
   });
 
   it('stops for target, user, rounds, epochs and time, in that precedence', async () => {

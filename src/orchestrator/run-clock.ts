@@ -15,7 +15,8 @@
  * Time to target: the training clock at the first evaluation whose accuracy
  * the whole test set confirms to be at or above the target. Evaluations are
  * discrete, so the crossing lies after the evaluation before it: both are
- * kept, and the wall clock at the confirmation.
+ * kept, and the wall clock at the confirmation. Kept round-end models can
+ * narrow that interval afterwards (narrowTarget).
  */
 import type { RunTotals } from '../checkpoint/format';
 import type { RunConfig } from '../core/config';
@@ -31,10 +32,12 @@ export type StopReason = RunResult['stoppedBy'];
 export const MIN_PROBE_GAP_MS = 250;
 
 /**
- * How much coarser the target cadence is while the last evaluation is more
- * than targetWindow below the target: far from it, a tenth of the time
- * between evaluations buys resolution nobody reads, at the cost of an
- * evaluation every few rounds.
+ * How much coarser the target cadence (its growth and its floor) is before
+ * the first evaluation and while the last one is more than targetWindow
+ * below the target: far from it, a tenth of the time between evaluations
+ * buys resolution nobody reads, at the cost of an evaluation every few
+ * rounds (and a crossing that jumps the window is narrowed afterwards,
+ * target-refinement.ts).
  */
 export const FAR_RESOLUTION_FACTOR = 3;
 
@@ -199,7 +202,8 @@ export class RunClock {
    * targetResolution over the last evaluation's time (at least
    * MIN_PROBE_GAP_MS later), which puts the crossing's interval within that
    * fraction of the time to target; FAR_RESOLUTION_FACTOR times that growth
-   * while the last accuracy is more than targetWindow below the target.
+   * and that floor before the first evaluation and while the last accuracy
+   * is more than targetWindow below the target (never with targetWindow 1).
    * Either waits for maxEvalShare.
    */
   msUntilEvaluation(): number {
@@ -207,9 +211,9 @@ export class RunClock {
     const since = this.trainMsNow() - this.lastEvalTrainMs;
     let gap = evalEverySeconds > 0 ? evalEverySeconds * 1000 : Infinity;
     if (targetAccuracy !== null && this.targetPending()) {
-      const far = this.lastAccuracy !== null && this.lastAccuracy < targetAccuracy - targetWindow;
-      const growth = targetResolution * (far ? FAR_RESOLUTION_FACTOR : 1);
-      gap = Math.min(gap, Math.max(MIN_PROBE_GAP_MS, this.lastEvalTrainMs * growth));
+      const far = targetWindow < 1 && (this.lastAccuracy === null || this.lastAccuracy < targetAccuracy - targetWindow);
+      const factor = far ? FAR_RESOLUTION_FACTOR : 1;
+      gap = Math.min(gap, factor * Math.max(MIN_PROBE_GAP_MS, this.lastEvalTrainMs * targetResolution));
     }
     // The cost cap stretches every rule: the time to target's interval widens instead (tables print it).
     return Math.max(gap, this.costGapMs()) - since;
@@ -229,6 +233,22 @@ export class RunClock {
       this.wallTimeToTargetMs = this.wallMs();
     }
     this.lastEvalTrainMs = atMs;
+  }
+
+  /**
+   * Narrows the crossing just recorded to (afterMs, atMs], found among kept
+   * round-end models between the two evaluations (target-refinement.ts).
+   * The wall clock at the confirmation stays: the run knew from then.
+   */
+  narrowTarget(afterMs: number, atMs: number): void {
+    if (this.timeToTargetMs === null || this.targetAfterMs === null) return;
+    if (!(afterMs >= this.targetAfterMs && afterMs < atMs && atMs <= this.timeToTargetMs)) {
+      throw new Error(
+        `Invalid narrowed crossing (${afterMs}, ${atMs}]: it should lie inside the recorded one (${this.targetAfterMs}, ${this.timeToTargetMs}].`,
+      );
+    }
+    this.timeToTargetMs = atMs;
+    this.targetAfterMs = afterMs;
   }
 
   /** Round limit from `epochs`, or null. */
@@ -258,18 +278,25 @@ export class RunClock {
     const target = this.config.targetAccuracy;
     if (target === null) return;
     let before = 0;
+    const reached = (p: { fullAccuracy: number | null }): boolean => (p.fullAccuracy ?? -1) >= target;
     for (const e of history) {
       for (const p of e.probes ?? []) {
-        if ((p.fullAccuracy ?? -1) >= target) return this.found(p.trainMs, before);
+        if (reached(p)) return this.found(p.trainMs, before, e.refined ?? []);
         before = p.trainMs;
       }
-      if ((e.fullAccuracy ?? -1) >= target) return this.found(e.trainMs, before);
+      if (reached(e)) return this.found(e.trainMs, before, e.refined ?? []);
       if (e.accuracy !== null) before = e.trainMs;
     }
   }
 
-  private found(atMs: number, afterMs: number): void {
-    this.timeToTargetMs = atMs;
-    this.targetAfterMs = afterMs;
+  /** The crossing at atMs after afterMs, narrowed as its refinement narrowed it (the earliest confirmation, the latest miss before it). */
+  private found(atMs: number, afterMs: number, refined: readonly { trainMs: number; fullAccuracy: number | null }[]): void {
+    const target = this.config.targetAccuracy ?? Infinity;
+    let at = atMs;
+    for (const p of refined) if ((p.fullAccuracy ?? -1) >= target) at = Math.min(at, p.trainMs);
+    let after = afterMs;
+    for (const p of refined) if ((p.fullAccuracy ?? -1) < target && p.trainMs < at) after = Math.max(after, p.trainMs);
+    this.timeToTargetMs = at;
+    this.targetAfterMs = after;
   }
 }

@@ -6,7 +6,7 @@
  */
 import { messageOf } from '../core/errors';
 import type { RoundEvent, RunPhase, RunResult } from '../protocol';
-import { evaluateForRun, evaluateWholeSet, type Evaluation } from './evaluation';
+import { evaluateForRun, evaluateWholeSet, type Evaluation, type RefinedPoint } from './evaluation';
 import { poolCheckDue, recheckPool, unpark } from './pool-check';
 import { assignBudgets, dropDeparted } from './roster';
 import { memberWork, parkedWork, roundEvent, runResult } from './reports';
@@ -59,6 +59,7 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
     await applySchedule(run, round);
     run.lossesAtRoundStart.set(views.losses);
     const probes: RoundEvent['probes'] = [];
+    const refined: RefinedPoint[] = [];
     const hooks: RoundHooks = {
       msUntilProbe: () => run.clock.msUntilEvaluation(),
       probe: async (prepare) => {
@@ -66,6 +67,7 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
         if (!(await run.clock.evaluation(prepare))) return 'go';
         const e = await evaluateForRun(run, at);
         probes.push({ trainMs: at, accuracy: e.accuracy, fullAccuracy: e.fullAccuracy });
+        refined.push(...e.refined);
         const stop = run.clock.timeToTargetMs !== null && config.stopAtTarget;
         // The round ends here, so this whole-test-set figure is the round's.
         if (stop && e.fullAccuracy !== null) run.fullEval = { round, accuracy: e.fullAccuracy, loss: e.fullLoss };
@@ -93,6 +95,8 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
     const due = (everyRounds !== null && round % everyRounds === 0 && run.clock.evaluationAffordable()) || run.clock.evaluationDue();
     const probedEnd = probes.length > 0 && outcome.endedEarly;
     const evaluation = diverged || run.members.length === 0 || !due || probedEnd ? null : await evaluateRound(run, round);
+    // Not evaluated now, it may still be where the target was crossed: kept to narrow that crossing later.
+    if (evaluation === null && !diverged && refining(run)) run.snapshots.record(run.clock.trainMs, views.global);
     const workers = await Promise.all([
       ...run.members.map(async (m) => ({
         ...(outcome.work.get(m) ?? memberWork(m)),
@@ -109,6 +113,7 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
         fullAccuracy: evaluation?.fullAccuracy ?? null,
         testLoss: evaluation?.loss ?? null,
         probes,
+        ...(refined.length + (evaluation?.refined.length ?? 0) > 0 ? { refined: [...refined, ...(evaluation?.refined ?? [])] } : {}),
         evalMs: evaluation?.evalMs ?? 0,
         aggregateMs: outcome.aggregateMs,
         exchangeMs: outcome.exchangeMs,
@@ -245,6 +250,11 @@ async function applySchedule(run: RunState, round: number): Promise<void> {
     run.notes.push(`learning rate ${Number(rate.toPrecision(6))}`);
   }
   for (const m of run.members) m.slowdown = slowdownOf(run.config, m.worker.id, round);
+}
+
+/** Round-end models are kept while a target is pending and targetRefine is on. */
+function refining(run: RunState): boolean {
+  return run.config.targetRefine && run.config.targetAccuracy !== null && run.clock.timeToTargetMs === null;
 }
 
 /** Evaluates theta_bar after round `round` (target confirmed on the whole test set); a failure is a note, not the end. */

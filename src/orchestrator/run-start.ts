@@ -14,7 +14,8 @@ import { checkPool } from './pool-check';
 import { assignBudgets, fastestMember, newMember, profileWorkers } from './roster';
 import { roundsPerEpoch, type RunClock } from './run-clock';
 import { DivergenceGuard, optimizerSettings } from './run-helpers';
-import type { Departure, RunState } from './run-state';
+import type { Departure, Member, RunState } from './run-state';
+import { RoundSnapshots } from './target-refinement';
 import { reasonOf, type WorkerHandle } from './worker-handle';
 
 export interface OpenedRun {
@@ -76,8 +77,10 @@ export async function openRun(input: {
   // Every algorithm counts epochs with the pool it started with, fast-only too: one epoch is the same
   // fast-worker iterations for all (ALGORITHM.md, Schedule).
   const poolSize = members.length;
+  let benched: Member[] = [];
   if (mech.fastOnly) {
     const fastest = fastestMember(members);
+    benched = members.filter((m) => m !== fastest);
     members = fastest ? [fastest] : [];
   }
   // Under slowWorkers fill the fast worker may take more than tauFast steps a round; an epoch counts its steps.
@@ -103,6 +106,7 @@ export async function openRun(input: {
     members,
     departed: [],
     parked,
+    benched,
     poolChanged: false,
     shardRng: rng.fork(resume ? `shards-${resume.round}` : 'shards'),
     uniform: uniformStream(),
@@ -118,6 +122,7 @@ export async function openRun(input: {
     lastAccuracy: null,
     log: input.log,
     fullEval: null,
+    snapshots: new RoundSnapshots(),
   };
   return { run, lost: departures };
 }

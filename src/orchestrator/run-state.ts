@@ -11,6 +11,7 @@ import type { WorkerRoundStats } from '../protocol';
 import type { Prepared } from './dataset-memory';
 import type { RunClock } from './run-clock';
 import type { DivergenceGuard } from './run-helpers';
+import type { RoundSnapshots } from './target-refinement';
 import type { WorkerHandle } from './worker-handle';
 
 /** Where a member is in the shard it reads from (see shard-planner.ts). */
@@ -89,6 +90,12 @@ export interface RunState {
   departed: Member[];
   /** Started and seated, not training: the pool trains faster without them (parking: auto), with why. */
   parked: { member: Member; reason: string }[];
+  /**
+   * fast-only's other members: profiled and seated, not training. They take
+   * their slices of every evaluation, so evaluation costs fast-only what it
+   * costs the algorithms it is compared with.
+   */
+  benched: Member[];
   /** Workers joined or left since the pool was last checked: check it before the next round. */
   poolChanged: boolean;
   /** Advanced (never forked) by every shard rebuild, so periods differ. */
@@ -120,4 +127,6 @@ export interface RunState {
   readonly log: (level: 'info' | 'warn' | 'error', message: string) => void;
   /** The round after which theta_bar was last evaluated on the whole test set, with that accuracy. */
   fullEval: { round: number; accuracy: number; loss: number | null } | null;
+  /** theta_bar at each round's end since the last evaluation, while a target is pending (the run loop keeps, evaluation clears). */
+  readonly snapshots: RoundSnapshots;
 }

@@ -254,7 +254,13 @@ const SPECS: { [K in keyof RunConfig]: Spec } = {
     group: 'advanced',
     min: 0,
     max: 1,
-    hint: 'The resolution above applies once the last accuracy is within this much of the target (0.05 = five points); further below it evaluations come three times less often. 1 = always.',
+    hint: 'The resolution above applies once the last accuracy is within this much of the target (0.02 = two points); further below it evaluations come three times less often, and a crossing between two of them is narrowed afterwards (see below). 1 = always.',
+  },
+  targetRefine: {
+    label: 'Narrow the crossing afterwards',
+    kind: 'checkbox',
+    group: 'advanced',
+    hint: 'Keep each round’s model until the next evaluation; when the target is confirmed with a wider interval than the resolution asks, evaluate the kept models inside it by bisection.',
   },
   maxEvalShare: {
     label: 'Most of the time spent evaluating',
