@@ -52,6 +52,7 @@ export interface RoundEvent {
    * rounds evaluated to narrow it (targetRefine), in the order evaluated.
    */
   refined?: { trainMs: number; accuracy: number; fullAccuracy: number | null }[];
+  /** Time this round spent evaluating, ms: its probes (with their averaging), a narrowing, and the evaluation at its end. */
   evalMs: number;
   aggregateMs: number;
   exchangeMs: number;

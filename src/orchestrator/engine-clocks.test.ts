@@ -180,6 +180,10 @@ describe('Engine clocks and targets (in-thread cpu workers)', () => {
     const last = rounds.at(-1);
     expect(last?.probes.at(-1)?.trainMs).toBe(result.timeToTargetMs);
     expect(last?.workers.some((w) => w.steps < w.tau)).toBe(true);
+    // Its evaluations happened inside it, and its evalMs counts them; every round's together are the run's.
+    expect(last?.accuracy).toBeNull();
+    expect(last?.evalMs).toBeGreaterThan(0);
+    expect(rounds.reduce((sum, e) => sum + e.evalMs, 0)).toBeCloseTo(result.evalMs, 6);
   });
 
   it('narrows a crossing between sparse evaluations by bisecting the round-end models kept since the one before', async () => {

@@ -58,6 +58,7 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
     const round = run.round;
     await applySchedule(run, round);
     run.lossesAtRoundStart.set(views.losses);
+    const evalMsBefore = run.clock.evalMs;
     const probes: RoundEvent['probes'] = [];
     const refined: RefinedPoint[] = [];
     const hooks: RoundHooks = {
@@ -114,7 +115,8 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
         testLoss: evaluation?.loss ?? null,
         probes,
         ...(refined.length + (evaluation?.refined.length ?? 0) > 0 ? { refined: [...refined, ...(evaluation?.refined ?? [])] } : {}),
-        evalMs: evaluation?.evalMs ?? 0,
+        // Every evaluation of the round: inside it (probes, their averaging, a narrowing) and at its end.
+        evalMs: run.clock.evalMs - evalMsBefore,
         aggregateMs: outcome.aggregateMs,
         exchangeMs: outcome.exchangeMs,
         workers,
