@@ -63,13 +63,15 @@ const startup = (async (): Promise<string | null> => {
 const ready = startup.then(() => undefined);
 
 const archive = new RunArchive();
+/** The page's Start, Run all or resume in progress (between its runs too); known once the page is mounted. */
+let pageSequence = (): boolean => false;
 engine.on((event) => {
   if (event.type === 'done') archive.add(event.result);
 });
 // Trials are engine runs like any other: the page follows them through the engine's events.
 const sweeps = new SweepSession({
   run: (config) => engine.run(config),
-  busy: () => engine.isRunning(),
+  busy: () => engine.isRunning() || pageSequence(),
   // Described as `npm run sweep` describes its browsers.
   where: async () => {
     const env = await api.environment();
@@ -77,9 +79,19 @@ const sweeps = new SweepSession({
   },
   now: () => performance.now(),
 });
-const api = createTandemApi(engine, ready, capabilities, store, archive, (options) => measureBaseline(engine, options), browserSaves, sweeps);
+const api = createTandemApi(
+  engine,
+  ready,
+  capabilities,
+  store,
+  archive,
+  (options) => measureBaseline(engine, options),
+  browserSaves,
+  sweeps,
+  () => pageSequence(),
+);
 window.tandem = api;
-mountPage(document.getElementById('app') as HTMLElement, {
+const page = mountPage(document.getElementById('app') as HTMLElement, {
   engine,
   ready,
   capabilities,
@@ -94,3 +106,4 @@ mountPage(document.getElementById('app') as HTMLElement, {
   sweeps,
   sweepFields: sweepFromUrl.fields,
 });
+pageSequence = () => page.sequenceActive();

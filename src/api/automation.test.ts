@@ -12,15 +12,24 @@ import { SweepPlanError } from '../sweep/plan';
 import type { RunConfig } from '../core/config';
 import type { RunResult, SweepRequest } from '../protocol';
 
-/** The API over an engine that only writes: it records what reached it. */
-function apiWithWriter() {
+/**
+ * The API over an engine that only writes: it records what reached it. A
+ * sweep's trial waits for `release` when given; `pageSequence` says whether
+ * the page runs a sequence.
+ */
+function apiWithWriter(options: { release?: Promise<void>; pageSequence?: () => boolean } = {}) {
   const asked: GenerateRequest[] = [];
   const ran: RunConfig[] = [];
+  const engineRuns: Partial<RunConfig>[] = [];
   const engine = {
     diagnostics: {},
     generate: async (request: GenerateRequest): Promise<GenerateResult> => {
       asked.push(request);
       return { text: 'x'.repeat(request.length), round: 3, ms: 1 };
+    },
+    run: async (config: Partial<RunConfig>) => {
+      engineRuns.push(config);
+      return { config } as unknown as RunResult;
     },
   } as unknown as Engine;
   const api = createTandemApi(
@@ -34,15 +43,46 @@ function apiWithWriter() {
     new SweepSession({
       run: async (config) => {
         ran.push(config);
+        await options.release;
         return { config, history: [], workers: [], wallMs: 10 } as unknown as RunResult;
       },
       busy: () => false,
       where: async () => ({ browser: 'this page', userAgent: 'test', adapter: 'none', cores: 2 }),
       now: () => 0,
     }),
+    options.pageSequence,
   );
-  return { api, asked, ran };
+  return { api, asked, ran, engineRuns };
 }
+
+describe('runs that would slip in between the runs of a sequence', () => {
+  it('are refused while a sweep runs, saying so, and go ahead once it has ended', async () => {
+    let release = (): void => undefined;
+    const { api, engineRuns } = apiWithWriter({ release: new Promise<void>((r) => (release = r)) });
+    const sweep = api.sweep({ grid: ['tauFast=8,16'] });
+    await expect(api.run({ algo: 'sync' })).rejects.toThrow(
+      /^Cannot start a run while a sweep is running; end it \(endSweep or stop\) first\.$/,
+    );
+    await expect(api.start()).rejects.toThrow(/while a sweep is running/);
+    await expect(api.resumeSaved()).rejects.toThrow(/^Cannot resume a saved run while a sweep is running/);
+    expect(engineRuns).toEqual([]);
+    release();
+    await sweep;
+    await api.run({ algo: 'sync' });
+    expect(engineRuns).toEqual([{ algo: 'sync' }]);
+  });
+
+  it('are refused, a sweep too, while the page runs Start, Run all or a resume', async () => {
+    let active = true;
+    const { api, engineRuns, ran } = apiWithWriter({ pageSequence: () => active });
+    await expect(api.run({})).rejects.toThrow(/^Cannot start a run while the page runs a sequence \(Start, Run all or a resume\); stop it or let it finish first\.$/);
+    await expect(api.sweep({ grid: ['tauFast=8,16'] })).rejects.toThrow(/^Cannot start a sweep while the page runs a sequence/);
+    expect([engineRuns, ran]).toEqual([[], []]);
+    active = false;
+    await api.run({});
+    expect(engineRuns).toHaveLength(1);
+  });
+});
 
 describe('tandem.generate', () => {
   it('passes a valid request to the engine and returns what it wrote', async () => {

@@ -66,8 +66,15 @@ export interface PageDeps {
 /** Hardest samples shown. */
 const HARD_SAMPLES = 12;
 
-export function mountPage(root: HTMLElement, deps: PageDeps): void {
-  new TrainerPage(root, deps);
+/** What the rest of the app may ask of the mounted page. */
+export interface MountedPage {
+  /** A Start, Run all or resume of the page's is under way, between its runs too. */
+  sequenceActive(): boolean;
+}
+
+export function mountPage(root: HTMLElement, deps: PageDeps): MountedPage {
+  const page = new TrainerPage(root, deps);
+  return { sequenceActive: () => page.sequenceActive() };
 }
 
 class TrainerPage {
@@ -187,6 +194,10 @@ class TrainerPage {
     this.schedule();
     this.refresh();
     void this.checkpoints.refreshSaved();
+  }
+
+  sequenceActive(): boolean {
+    return this.starter.active;
   }
 
   private wire(): void {
