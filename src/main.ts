@@ -2,6 +2,7 @@
 import { createTandemApi } from './api/automation';
 import { ConfigStore } from './api/config-store';
 import { RunArchive } from './api/run-archive';
+import { EngineClaims } from './api/engine-claims';
 import { SweepSession } from './api/sweep-session';
 import { detectCapabilities, poolFound } from './backends/capabilities';
 import { DEFAULT_CONFIG } from './core/config';
@@ -11,7 +12,7 @@ import { browserSaves } from './checkpoint/store';
 import { Engine } from './orchestrator/engine';
 import { startBrowserWorker } from './orchestrator/browser-worker';
 import { measureBaseline } from './bench/baseline';
-import { describeAdapter } from './bench/report';
+import { trialWhere } from './sweep/records';
 import { LocalDatasets } from './ui/local-dataset';
 import { withModelForDataset } from './ui/fields';
 import { mountPage } from './ui/page';
@@ -63,20 +64,17 @@ const startup = (async (): Promise<string | null> => {
 const ready = startup.then(() => undefined);
 
 const archive = new RunArchive();
-/** The page's Start, Run all or resume in progress (between its runs too); known once the page is mounted. */
-let pageSequence = (): boolean => false;
+/** The sweep and the page's Run all each hold the engine between their runs; the API asks them before a run. */
+const claims = new EngineClaims();
 engine.on((event) => {
   if (event.type === 'done') archive.add(event.result);
 });
 // Trials are engine runs like any other: the page follows them through the engine's events.
 const sweeps = new SweepSession({
   run: (config) => engine.run(config),
-  busy: () => engine.isRunning() || pageSequence(),
-  // Described as `npm run sweep` describes its browsers.
-  where: async () => {
-    const env = await api.environment();
-    return { browser: 'this page', userAgent: env.userAgent, adapter: describeAdapter(env), cores: env.hardwareConcurrency };
-  },
+  busy: () => engine.isRunning(),
+  claims,
+  where: async () => trialWhere('this page', await api.environment()),
   now: () => performance.now(),
 });
 const api = createTandemApi(
@@ -88,10 +86,10 @@ const api = createTandemApi(
   (options) => measureBaseline(engine, options),
   browserSaves,
   sweeps,
-  () => pageSequence(),
+  claims,
 );
 window.tandem = api;
-const page = mountPage(document.getElementById('app') as HTMLElement, {
+mountPage(document.getElementById('app') as HTMLElement, {
   engine,
   ready,
   capabilities,
@@ -104,6 +102,6 @@ const page = mountPage(document.getElementById('app') as HTMLElement, {
   api,
   saves: browserSaves,
   sweeps,
+  claims,
   sweepFields: sweepFromUrl.fields,
 });
-pageSequence = () => page.sequenceActive();

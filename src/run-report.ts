@@ -21,6 +21,15 @@ export interface WorkerRoundStats {
   parked: string | null;
 }
 
+/** An evaluation at a point of the training clock that is not a round's end: a probe inside a round, or a kept model a narrowing evaluated. */
+export interface EvaluatedPoint {
+  trainMs: number;
+  /** On the first evalSamples test images. */
+  accuracy: number;
+  /** On the whole test set, when it was measured there (a confirmation). */
+  fullAccuracy: number | null;
+}
+
 export interface RoundEvent {
   round: number;
   /** Wall time since `run()` was called, everything included (loading, start-up, profiling, evaluation, pauses), ms. */
@@ -45,13 +54,13 @@ export interface RoundEvent {
    * targetResolution) fell in it: sync between steps, local SGD on the
    * average of where its workers were. The training clock and accuracy at each.
    */
-  probes: { trainMs: number; accuracy: number; fullAccuracy: number | null }[];
+  probes: EvaluatedPoint[];
   /**
    * Present on the round whose evaluation confirmed the target when its
    * interval was wider than targetResolution: the round-end models of earlier
    * rounds evaluated to narrow it (targetRefine), in the order evaluated.
    */
-  refined?: { trainMs: number; accuracy: number; fullAccuracy: number | null }[];
+  refined?: EvaluatedPoint[];
   /** Time this round spent evaluating, ms: its probes (with their averaging), a narrowing, and the evaluation at its end. */
   evalMs: number;
   aggregateMs: number;

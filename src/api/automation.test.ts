@@ -6,6 +6,7 @@ import type { Engine } from '../orchestrator/engine';
 import type { GenerateRequest, GenerateResult } from '../protocol';
 import { checkGenerateRequest, createTandemApi } from './automation';
 import { ConfigStore } from './config-store';
+import { EngineClaims } from './engine-claims';
 import { RunArchive } from './run-archive';
 import { SweepSession } from './sweep-session';
 import { SweepPlanError } from '../sweep/plan';
@@ -32,6 +33,7 @@ function apiWithWriter(options: { release?: Promise<void>; pageSequence?: () => 
       return { config } as unknown as RunResult;
     },
   } as unknown as Engine;
+  const claims = new EngineClaims();
   const api = createTandemApi(
     engine,
     Promise.resolve(),
@@ -49,9 +51,12 @@ function apiWithWriter(options: { release?: Promise<void>; pageSequence?: () => 
       busy: () => false,
       where: async () => ({ browser: 'this page', userAgent: 'test', adapter: 'none', cores: 2 }),
       now: () => 0,
+      claims,
     }),
-    options.pageSequence,
+    claims,
   );
+  // As the page registers its Start, Run all and resume.
+  if (options.pageSequence) claims.add(options.pageSequence, 'the page runs a sequence (Start, Run all or a resume)', 'stop it or let it finish first.');
   return { api, asked, ran, engineRuns };
 }
 

@@ -12,6 +12,7 @@ import type { RunArchive } from './run-archive';
 import { encodeCheckpoint, type Checkpoint } from '../checkpoint/format';
 import type { SaveStore } from '../checkpoint/store';
 import { checkImport } from '../checkpoint/validate';
+import type { EngineClaims } from './engine-claims';
 import { resumeSaved } from './run-sequence';
 import type { SweepSession } from './sweep-session';
 import { readRequest } from '../ui/sweep-form';
@@ -50,20 +51,9 @@ export function createTandemApi(
   baseline: TandemApi['baseline'],
   saves: SaveStore,
   sweeps: SweepSession,
-  /** True while the page runs a sequence (Start, Run all, a resume): the engine is idle between its runs but not free. */
-  pageSequence: () => boolean = () => false,
+  /** The engine's sequences (a sweep, the page's Run all): a run started between their runs is refused. */
+  claims: EngineClaims,
 ): TandemApi {
-  /**
-   * A run started now would slip in between the runs of a sequence someone
-   * else holds (a sweep's trials, the page's Run all) and make its next run
-   * fail: refused instead, saying whose sequence it is.
-   */
-  const assertFree = (what: string): void => {
-    if (sweeps.running) throw new RunStateError(`Cannot ${what} while a sweep is running; end it (endSweep or stop) first.`);
-    if (pageSequence()) {
-      throw new RunStateError(`Cannot ${what} while the page runs a sequence (Start, Run all or a resume); stop it or let it finish first.`);
-    }
-  };
   const api: TandemApi = {
     ready: () => ready,
     async environment(): Promise<EnvironmentInfo> {
@@ -84,14 +74,14 @@ export function createTandemApi(
     validate: (config: Partial<RunConfig>): RunConfig => validateConfig(config),
     async run(config: Partial<RunConfig>) {
       await ready;
-      assertFree('start a run');
+      claims.assertFree('start a run');
       return engine.run(config);
     },
     config: () => store.get(),
     setConfig: (partial: Partial<RunConfig>) => store.set(partial),
     async start() {
       await ready;
-      assertFree('start a run');
+      claims.assertFree('start a run');
       return engine.run(store.get());
     },
     async pause() {
@@ -138,7 +128,7 @@ export function createTandemApi(
     savedRuns: () => saves.entries(),
     async resumeSaved(key?: string) {
       await ready;
-      assertFree('resume a saved run');
+      claims.assertFree('resume a saved run');
       let started = false;
       const off = engine.on((event) => {
         if (event.type === 'phase' && event.phase === 'starting') started = true;
@@ -163,8 +153,8 @@ export function createTandemApi(
       // Checked before waiting for the dataset, so a bad call fails at once; the base is the page's config.
       readRequest(request, store.get());
       await ready;
-      if (pageSequence()) assertFree('start a sweep');
-      return sweeps.start(readRequest(request, store.get()), store.get());
+      const base = store.get();
+      return sweeps.start(readRequest(request, base), base);
     },
     sweepResults: () => sweeps.results(),
     async endSweep() {

@@ -11,6 +11,8 @@ import { DEFAULT_CONFIG, validateConfig, ConfigError, type RunConfig } from '../
 import { messageOf } from '../core/errors';
 import { RunStateError } from '../orchestrator/run-state-error';
 import type { RunResult } from '../protocol';
+import { fieldKeyOf } from '../ui/fields';
+import type { EngineClaims } from './engine-claims';
 import { MAX_SWEEP_KEYS, SweepPlanError, checkPlan, expandTrials, trialConfig, type SweepPlan, type Trial } from '../sweep/plan';
 import { SWEEP_FILE_KIND, failedRecord, finishedRecord, type SweepFile, type TrialWhere } from '../sweep/records';
 import { runSequence } from './run-sequence';
@@ -25,6 +27,8 @@ export interface SweepSessionDeps {
   readonly busy: () => boolean;
   /** Where the trials run; asked once per sweep. */
   readonly where: () => Promise<TrialWhere>;
+  /** The engine's other sequences (the page's Run all): the sweep registers its own claim and asks theirs before it starts. */
+  readonly claims?: EngineClaims;
   /** A clock in ms, for the trials' durations (performance.now on the page). */
   readonly now: () => number;
 }
@@ -54,7 +58,7 @@ export interface SweepSnapshot {
  * the validator refuses (a swept dModel that heads no longer divides) is
  * named by its trial instead of failing halfway through the sweep.
  */
-export function trialConfigs(plan: SweepPlan, base: Readonly<RunConfig>): { trials: Trial[]; configs: RunConfig[] } {
+function trialConfigs(plan: SweepPlan, base: Readonly<RunConfig>): { trials: Trial[]; configs: RunConfig[] } {
   checkPlan(plan, MAX_SWEEP_KEYS);
   const trials = expandTrials(plan);
   const configs = trials.map((trial) => {
@@ -62,7 +66,7 @@ export function trialConfigs(plan: SweepPlan, base: Readonly<RunConfig>): { tria
       return validateConfig(trialConfig(base, trial), DEFAULT_CONFIG);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      const key = e.key.split(/[[.]/)[0] ?? e.key;
+      const key = fieldKeyOf(e.key);
       const field = Object.hasOwn(trial.settings, key) ? key : `trial ${trial.index + 1}`;
       throw new SweepPlanError(field, `Trial ${trial.index + 1} (${trial.id}) cannot run: ${e.message}`);
     }
@@ -80,7 +84,9 @@ export class SweepSession {
   private stop: AbortController | null = null;
   private readonly listeners = new Set<(snapshot: SweepSnapshot) => void>();
 
-  constructor(private readonly deps: SweepSessionDeps) {}
+  constructor(private readonly deps: SweepSessionDeps) {
+    deps.claims?.add(() => this.running, 'a sweep is running', 'end it (endSweep or stop) first.');
+  }
 
   /** A sweep is under way: between its trials too. */
   get running(): boolean {
@@ -113,6 +119,7 @@ export class SweepSession {
     if (this.running) {
       throw new RunStateError(`A sweep is already running (${this.file?.trials.length ?? 0} of ${this.total} trials done); end it first.`);
     }
+    this.deps.claims?.assertFree('start a sweep');
     if (this.deps.busy()) throw new RunStateError('A run is in progress; stop it or let it finish before starting a sweep.');
     const { trials, configs } = trialConfigs(plan, base);
     const stop = new AbortController();

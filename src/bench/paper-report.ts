@@ -5,8 +5,8 @@ import type { EnvironmentInfo, RunResult } from '../protocol';
 import { variantLabel, workersCell } from './paper-cells';
 import type { ExperimentName, Variant } from './paper-suite';
 import { describeAdapter } from './report';
-import { bestFinished, finalAccuracyCell, looseNote, trainTimeCell, wallTimeCell } from './run-summary';
-import { BITS, COUNT, EPOCHS, SECONDS, SHARE, formatSpread, groupBy, present, ratioOf } from './stats';
+import { bestFinished, bitsPerCharCell, finalAccuracyCell, looseNote, trainTimeCell, wallTimeCell } from './run-summary';
+import { COUNT, EPOCHS, SECONDS, SHARE, formatSpread, groupBy, present, ratioOf } from './stats';
 import { markdownRow } from './text-table';
 
 /** One run: a variant at one seed. An experiment lists them in run order (for each seed, every variant). */
@@ -70,7 +70,7 @@ export function experimentTable(e: ExperimentResult, target: number | null, seed
       target === null ? 'no target' : train.text,
       target === null ? 'no target' : wallTimeCell(results),
       finalAccuracyCell(results),
-      ...(text ? [formatSpread(present(results.map((r) => (r.finalLoss === null ? null : r.finalLoss / Math.LN2))), BITS)] : []),
+      ...(text ? [bitsPerCharCell(results)] : []),
       formatSpread(results.map((r) => r.rounds), COUNT),
       formatSpread(results.map((r) => r.epochsDone), EPOCHS),
       formatSpread(results.map((r) => r.trainMs), SECONDS),

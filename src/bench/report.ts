@@ -6,6 +6,7 @@ import { formatWorkerSpec, isTextDataset, type Algo, type RunConfig } from '../c
 import { percent } from '../core/format';
 import type { BaselineReport, EnvironmentInfo, PoolDecision, RunResult, WorkerSummary } from '../protocol';
 import {
+  bitsPerCharCell,
   comparisonCell,
   comparisonText,
   compareTimes,
@@ -14,7 +15,7 @@ import {
   trainTimeCell,
   wallTimeCell,
 } from './run-summary';
-import { BARE_SECONDS, BITS, COUNT, MILLISECONDS, SHARE, countsOf, formatSpread, groupBy, median, present, ratioOf } from './stats';
+import { BARE_SECONDS, COUNT, MILLISECONDS, SHARE, countsOf, formatSpread, groupBy, median, present, ratioOf } from './stats';
 import { formatSweepValue, type Sweep, type SweepValue } from './sweep';
 import { sweepSection } from './sweep-report';
 import { renderTable, type Align } from './text-table';
@@ -152,7 +153,7 @@ function runsTable(groups: readonly [Algo, RunResult[]][], seeds: readonly numbe
       noTarget ? 'no target' : train.text,
       noTarget ? 'no target' : wallTimeCell(runs),
       finalAccuracyCell(runs),
-      ...(text ? [formatSpread(present(runs.map((r) => (r.finalLoss === null || r.finalLoss === undefined ? null : r.finalLoss / Math.LN2))), BITS)] : []),
+      ...(text ? [bitsPerCharCell(runs)] : []),
       formatSpread(runs.map((r) => r.rounds), COUNT),
       formatSpread(runs.map((r) => r.trainMs), BARE_SECONDS),
       formatSpread(runs.map((r) => r.evalMs), BARE_SECONDS),

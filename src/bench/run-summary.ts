@@ -6,7 +6,7 @@
  */
 import { percent, seconds } from '../core/format';
 import type { RunResult, WorkerSummary } from '../protocol';
-import { ACCURACY, EPOCHS, SECONDS, countsOf, formatSpread, median, present } from './stats';
+import { ACCURACY, BITS, EPOCHS, SECONDS, countsOf, formatSpread, median, present } from './stats';
 
 /** The fields the summaries read, so tests can build just these. */
 export type SummaryRun = Pick<
@@ -171,6 +171,15 @@ export function cutShortNote(runs: readonly Pick<RunResult, 'cutShort' | 'epochs
   const cut = runs.filter((r) => r.cutShort);
   if (cut.length === 0) return null;
   return `cut at ${formatSpread(cut.map((r) => r.epochsDone), EPOCHS)} epoch (${countsOf(cut.map((r) => CUT_CAUSES[r.stoppedBy]))})`;
+}
+
+/**
+ * A text model's final loss in bits per character (the whole test set's loss
+ * / ln 2), median and spread; results from before finalLoss existed count as
+ * missing.
+ */
+export function bitsPerCharCell(runs: readonly Pick<RunResult, 'finalLoss'>[]): string {
+  return formatSpread(present(runs.map((r) => (r.finalLoss === null || r.finalLoss === undefined ? null : r.finalLoss / Math.LN2))), BITS);
 }
 
 /**

@@ -6,7 +6,7 @@
  * Evaluation is off the training clock and on the wall clock.
  */
 import { asError, messageOf } from '../core/errors';
-import { EVAL_BATCH, type EvalReport } from '../protocol';
+import { EVAL_BATCH, type EvalReport, type EvaluatedPoint } from '../protocol';
 import type { Member, RunState } from './run-state';
 import { bisectCrossing, type Snapshot } from './target-refinement';
 
@@ -110,13 +110,6 @@ function countWholeSet(run: RunState, parts: readonly SplitEvaluation[]): void {
   }
 }
 
-/** An evaluation of a kept round-end model made to narrow a crossing (see target-refinement.ts). */
-export interface RefinedPoint {
-  trainMs: number;
-  accuracy: number;
-  fullAccuracy: number | null;
-}
-
 /** One evaluation of theta_bar at training clock `atMs`, as round events and the target rule see it. */
 export interface Evaluation {
   /** On the first evalSamples test images. */
@@ -128,7 +121,7 @@ export interface Evaluation {
   fullLoss: number | null;
   evalMs: number;
   /** When this evaluation was the crossing and its interval was wide: the kept models evaluated to narrow it. */
-  refined: RefinedPoint[];
+  refined: EvaluatedPoint[];
 }
 
 /**
@@ -183,7 +176,7 @@ async function judge(run: RunState, confirm: boolean): Promise<{ first: SplitEva
  * its interval, each judged as any evaluation is; theta_bar is put back
  * after. A failure leaves the interval as it was, with a note.
  */
-async function refineCrossing(run: RunState): Promise<RefinedPoint[]> {
+async function refineCrossing(run: RunState): Promise<EvaluatedPoint[]> {
   const { clock, config } = run;
   const atMs = clock.timeToTargetMs;
   const afterMs = clock.targetAfterMs;
@@ -193,7 +186,7 @@ async function refineCrossing(run: RunState): Promise<RefinedPoint[]> {
   if (inside.length === 0) return [];
   const global = run.memory.views.global;
   const current = global.slice();
-  const points: RefinedPoint[] = [];
+  const points: EvaluatedPoint[] = [];
   try {
     const narrowed = await bisectCrossing(
       inside.map((s) => s.trainMs),

@@ -20,7 +20,7 @@
  */
 import type { RunTotals } from '../checkpoint/format';
 import type { RunConfig } from '../core/config';
-import type { RoundEvent, RunResult } from '../protocol';
+import type { EvaluatedPoint, RoundEvent, RunResult } from '../protocol';
 
 export type StopReason = RunResult['stoppedBy'];
 
@@ -279,24 +279,20 @@ export class RunClock {
     if (target === null) return;
     let before = 0;
     const reached = (p: { fullAccuracy: number | null }): boolean => (p.fullAccuracy ?? -1) >= target;
+    // The crossing at atMs after afterMs, narrowed as its refinement narrowed it: the earliest confirmation, the latest miss before it.
+    const found = (atMs: number, afterMs: number, refined: readonly EvaluatedPoint[] = []): void => {
+      const at = Math.min(atMs, ...refined.filter(reached).map((p) => p.trainMs));
+      const misses = refined.filter((p) => !reached(p) && p.trainMs < at).map((p) => p.trainMs);
+      this.timeToTargetMs = at;
+      this.targetAfterMs = Math.max(afterMs, ...misses);
+    };
     for (const e of history) {
       for (const p of e.probes ?? []) {
-        if (reached(p)) return this.found(p.trainMs, before, e.refined ?? []);
+        if (reached(p)) return found(p.trainMs, before, e.refined);
         before = p.trainMs;
       }
-      if (reached(e)) return this.found(e.trainMs, before, e.refined ?? []);
+      if (reached(e)) return found(e.trainMs, before, e.refined);
       if (e.accuracy !== null) before = e.trainMs;
     }
-  }
-
-  /** The crossing at atMs after afterMs, narrowed as its refinement narrowed it (the earliest confirmation, the latest miss before it). */
-  private found(atMs: number, afterMs: number, refined: readonly { trainMs: number; fullAccuracy: number | null }[]): void {
-    const target = this.config.targetAccuracy ?? Infinity;
-    let at = atMs;
-    for (const p of refined) if ((p.fullAccuracy ?? -1) >= target) at = Math.min(at, p.trainMs);
-    let after = afterMs;
-    for (const p of refined) if ((p.fullAccuracy ?? -1) < target && p.trainMs < at) after = Math.max(after, p.trainMs);
-    this.timeToTargetMs = at;
-    this.targetAfterMs = after;
   }
 }

@@ -5,8 +5,8 @@
  * workers joining); it lends them to the loop through RunControl.
  */
 import { messageOf } from '../core/errors';
-import type { RoundEvent, RunPhase, RunResult } from '../protocol';
-import { evaluateForRun, evaluateWholeSet, type Evaluation, type RefinedPoint } from './evaluation';
+import type { EvaluatedPoint, RoundEvent, RunPhase, RunResult } from '../protocol';
+import { evaluateForRun, evaluateWholeSet, type Evaluation } from './evaluation';
 import { poolCheckDue, recheckPool, unpark } from './pool-check';
 import { assignBudgets, dropDeparted } from './roster';
 import { memberWork, parkedWork, roundEvent, runResult } from './reports';
@@ -59,8 +59,8 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
     await applySchedule(run, round);
     run.lossesAtRoundStart.set(views.losses);
     const evalMsBefore = run.clock.evalMs;
-    const probes: RoundEvent['probes'] = [];
-    const refined: RefinedPoint[] = [];
+    const probes: EvaluatedPoint[] = [];
+    const refined: EvaluatedPoint[] = [];
     const hooks: RoundHooks = {
       msUntilProbe: () => run.clock.msUntilEvaluation(),
       probe: async (prepare) => {
@@ -96,6 +96,7 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
     const due = (everyRounds !== null && round % everyRounds === 0 && run.clock.evaluationAffordable()) || run.clock.evaluationDue();
     const probedEnd = probes.length > 0 && outcome.endedEarly;
     const evaluation = diverged || run.members.length === 0 || !due || probedEnd ? null : await evaluateRound(run, round);
+    refined.push(...(evaluation?.refined ?? []));
     // Not evaluated now, it may still be where the target was crossed: kept to narrow that crossing later.
     if (evaluation === null && !diverged && refining(run)) run.snapshots.record(run.clock.trainMs, views.global);
     const workers = await Promise.all([
@@ -114,7 +115,7 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
         fullAccuracy: evaluation?.fullAccuracy ?? null,
         testLoss: evaluation?.loss ?? null,
         probes,
-        ...(refined.length + (evaluation?.refined.length ?? 0) > 0 ? { refined: [...refined, ...(evaluation?.refined ?? [])] } : {}),
+        ...(refined.length > 0 ? { refined } : {}),
         // Every evaluation of the round: inside it (probes, their averaging, a narrowing) and at its end.
         evalMs: run.clock.evalMs - evalMsBefore,
         aggregateMs: outcome.aggregateMs,

@@ -15,10 +15,9 @@ import { messageOf } from '../core/errors';
 import type { EnvironmentInfo, PoolDecision } from '../protocol';
 import { PageErrors, launchChromium, openPage, replacePage, runOne } from '../bench/browser-runs';
 import { CHROMIUM_ARGS } from '../bench/chromium';
-import { describeAdapter } from '../bench/report';
 import { formatWorkerSpec } from '../core/pool-spec';
 import { trialConfig, formatSettings, type SweepKey, type Trial } from './plan';
-import { finishedRecord, failedRecord, type TrialRecord, type TrialWhere } from './records';
+import { finishedRecord, failedRecord, trialWhere, type TrialRecord, type TrialWhere } from './records';
 import { BrowserLost, type TrialRunner } from './scheduler';
 
 /** How long to wait for a remote browser server to accept the connection. */
@@ -85,7 +84,7 @@ export class BrowserRunner implements TrialRunner {
       const errors = new PageErrors();
       const page = await openPage(browser, options.appUrl, errors, options.dataDir);
       const env: EnvironmentInfo = await page.evaluate(() => window.tandem.environment());
-      const where: TrialWhere = { browser: options.name, userAgent: env.userAgent, adapter: describeAdapter(env), cores: env.hardwareConcurrency };
+      const where = trialWhere(options.name, env);
       options.log(`[${options.name}] ${env.userAgent}; WebGPU ${where.adapter}; ${where.cores} cores${env.crossOriginIsolated ? '' : '; NOT cross-origin isolated'}`);
       let pool: PoolDecision | null = null;
       const poolSwept = options.swept.some((k) => k === 'workers' || k === 'parking');

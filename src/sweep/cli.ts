@@ -25,7 +25,7 @@ import { BrowserRunner } from './browser-runner';
 import { parseSweepArgs, sweepUsage, type SweepOptions } from './cli-args';
 import { REPORT_MD, SWEEP_JSON, resumeFrom, writeProgress } from './output';
 import { SweepPlanError, formatSettings } from './plan';
-import { compareTrials, sweptKeys, type SweepFile, type TrialRecord } from './records';
+import { compareTrials, sweptKeys, timeLeftMs, type SweepFile, type TrialRecord } from './records';
 import { settingLabel, settingRows, sweepMarkdown } from './report';
 import { runTrials } from './scheduler';
 
@@ -37,10 +37,10 @@ const PLOT_FILE = 'accuracy.png';
 /** `3/8 done, 1 failed, about 2m 10s left`. */
 function progressLine(done: number, failed: number, total: number, durations: readonly number[], browsers: number): string {
   const left = total - done;
+  const leftMs = timeLeftMs(durations, left);
   let eta = 'estimating the time left';
-  if (durations.length > 0 && left > 0) {
-    const mean = durations.reduce((a, b) => a + b, 0) / durations.length;
-    const ms = (mean * left) / Math.max(1, browsers);
+  if (leftMs !== null && left > 0) {
+    const ms = leftMs / Math.max(1, browsers);
     eta = `about ${ms >= 60_000 ? `${Math.floor(ms / 60_000)}m ${Math.round((ms % 60_000) / 1000)}s` : seconds(ms, 0)} left`;
   } else if (left === 0) eta = 'all done';
   return `${done}/${total} done, ${failed} failed, ${eta}`;

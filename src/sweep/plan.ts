@@ -154,10 +154,15 @@ export function checkPlan(plan: SweepPlan, maxKeys = Infinity): void {
   }
 }
 
-/** Settings (grid points x random draws) x algorithms x seeds. */
-export function trialCount(plan: SweepPlan): number {
+/** Settings: grid points x random draws. */
+export function settingCount(plan: SweepPlan): number {
   const points = plan.grid.reduce((n, a) => n * a.values.length, 1);
-  return points * Math.max(1, plan.random.length > 0 ? plan.trials : 1) * plan.algos.length * plan.seeds.length;
+  return points * Math.max(1, plan.random.length > 0 ? plan.trials : 1);
+}
+
+/** Settings x algorithms x seeds. */
+export function trialCount(plan: SweepPlan): number {
+  return settingCount(plan) * plan.algos.length * plan.seeds.length;
 }
 
 /** One draw of a random axis. */

@@ -6,7 +6,9 @@
  * `npm run sweep` writes. Pure: no DOM, no Node APIs.
  */
 import type { RunConfig } from '../core/config';
+import { describeAdapter } from '../bench/report';
 import type { RunResult } from '../run-report';
+import type { EnvironmentInfo } from '../tandem-api';
 import { formatAxisValue, type AxisValue, type SweepKey, type SweepPlan, type Trial } from './plan';
 
 /** Where a trial ran: the browser (`local 1`, or a remote browser server's endpoint) and what it has. */
@@ -17,6 +19,11 @@ export interface TrialWhere {
   adapter: string;
   /** navigator.hardwareConcurrency there. */
   cores: number;
+}
+
+/** Where a trial runs, as the browser named `browser` describes itself. */
+export function trialWhere(browser: string, env: EnvironmentInfo): TrialWhere {
+  return { browser, userAgent: env.userAgent, adapter: describeAdapter(env), cores: env.hardwareConcurrency };
 }
 
 /** The figures a sweep table compares, from one RunResult. */
@@ -224,4 +231,11 @@ export function compareTrials(a: TrialRecord, b: TrialRecord): number {
 export function bestTrial(records: readonly TrialRecord[]): TrialRecord | null {
   const finished = records.filter((r) => r.summary !== null);
   return finished.length === 0 ? null : ([...finished].sort(compareTrials)[0] ?? null);
+}
+
+/** Mean duration of the trials that ended x the trials left, ms; null before the first has ended. */
+export function timeLeftMs(durationsMs: readonly number[], left: number): number | null {
+  if (durationsMs.length === 0) return null;
+  const mean = durationsMs.reduce((sum, d) => sum + d, 0) / durationsMs.length;
+  return mean * Math.max(0, left);
 }

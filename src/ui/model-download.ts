@@ -5,10 +5,16 @@
  * stands.
  */
 import type { Engine } from '../orchestrator/engine';
-import type { RunResult } from '../protocol';
+import type { ModelArtifacts, RunResult } from '../protocol';
 import { messageOf } from '../core/errors';
-import { finalModel, layersModelFiles, modelMetadata, RunModels, type FinalModel } from './run-models';
-import { downloadModel, downloadTransformer, type FinishedRun } from './runs-panel';
+import { modelSpec } from '../models/spec';
+import { transformerFileJson } from '../models/transformer-file';
+import { download } from './dom';
+import { finalModel, layersModelFiles, modelFileJson, modelMetadata, RunModels, type FinalModel, type TandemModelMetadata } from './run-models';
+import type { FinishedRun } from './runs-panel';
+
+/** The downloaded files' name, before `.json` and `.weights.bin`. */
+export const MODEL_FILE = 'tandem-model';
 
 export interface ModelDownloadDeps {
   engine: Engine;
@@ -24,14 +30,19 @@ export interface ModelDownloadDeps {
 
 export class ModelDownload {
   private readonly models = new RunModels();
-  /** True while a download is being built (the button is disabled). */
-  exporting = false;
+  private building = false;
 
   constructor(private readonly deps: ModelDownloadDeps) {}
 
-  /** True when the run's final weights were kept. */
-  hasModel(result: RunResult): boolean {
-    return this.models.of(result) !== null;
+  /** True while a download is being built (the button is disabled). */
+  get exporting(): boolean {
+    return this.building;
+  }
+
+  /** True when a run is chosen to export and its final weights were kept. */
+  chosenKept(): boolean {
+    const chosen = this.deps.chosenRun();
+    return chosen !== null && this.models.of(chosen.result) !== null;
   }
 
   /** Keeps a finished run's final weights, read from the engine's last checkpoint. */
@@ -47,7 +58,7 @@ export class ModelDownload {
   }
 
   async download(): Promise<void> {
-    this.exporting = true;
+    this.building = true;
     this.deps.changed();
     try {
       const chosen = this.deps.chosenRun();
@@ -72,8 +83,32 @@ export class ModelDownload {
     } catch (e) {
       this.deps.say(`Could not export the model: ${messageOf(e)}`);
     } finally {
-      this.exporting = false;
+      this.building = false;
       this.deps.changed();
     }
   }
+}
+
+/**
+ * Downloads the model as MODEL_FILE.json and its weights file: the tfjs
+ * layers format, which tf.loadLayersModel reads; `metadata` says which run
+ * it is (model.getUserDefinedMetadata()).
+ */
+function downloadModel(artifacts: ModelArtifacts, metadata: TandemModelMetadata): void {
+  download(`${MODEL_FILE}.json`, modelFileJson(artifacts, `${MODEL_FILE}.weights.bin`, metadata), 'application/json');
+  download(`${MODEL_FILE}.weights.bin`, artifacts.weightData, 'application/octet-stream');
+}
+
+/**
+ * A transformer as MODEL_FILE.json (its sizes, vocabulary, parameter list and
+ * where it came from; src/models/transformer-file.ts) and its weights:
+ * tf.layers has no causal attention, so src/models/load-transformer.ts loads it.
+ */
+function downloadTransformer(m: FinalModel, metadata: TandemModelMetadata): void {
+  const { layers, dModel, heads, mlpWidth } = m.config;
+  const spec = modelSpec('transformer', [m.shape[0], m.shape[1], m.shape[2]], m.classes, { layers, dModel, heads, mlpWidth });
+  const { input: _input, output: _output, ...about } = metadata.tandem;
+  const json = transformerFileJson(spec, m.classNames ?? [], `${MODEL_FILE}.weights.bin`, { ...about, output: 'logits' });
+  download(`${MODEL_FILE}.json`, json, 'application/json');
+  download(`${MODEL_FILE}.weights.bin`, m.theta.slice().buffer, 'application/octet-stream');
 }

@@ -10,6 +10,7 @@
  */
 import type { ConfigStore } from '../api/config-store';
 import type { RunArchive } from '../api/run-archive';
+import type { EngineClaims } from '../api/engine-claims';
 import type { SweepSession } from '../api/sweep-session';
 import { checkResumeSaved } from '../api/automation';
 import type { Capabilities } from '../backends/capabilities';
@@ -59,6 +60,8 @@ export interface PageDeps {
   saves: SaveStore;
   /** The page's sweep, which `window.tandem` shares. */
   sweeps: SweepSession;
+  /** The engine's sequences: the page registers its Start, Run all and resume here, beside the sweep. */
+  claims: EngineClaims;
   /** The sweep a link gave (its accepted parameters), for the Sweep panel; null without one. */
   sweepFields: SweepFields | null;
 }
@@ -66,15 +69,8 @@ export interface PageDeps {
 /** Hardest samples shown. */
 const HARD_SAMPLES = 12;
 
-/** What the rest of the app may ask of the mounted page. */
-export interface MountedPage {
-  /** A Start, Run all or resume of the page's is under way, between its runs too. */
-  sequenceActive(): boolean;
-}
-
-export function mountPage(root: HTMLElement, deps: PageDeps): MountedPage {
-  const page = new TrainerPage(root, deps);
-  return { sequenceActive: () => page.sequenceActive() };
+export function mountPage(root: HTMLElement, deps: PageDeps): void {
+  new TrainerPage(root, deps);
 }
 
 class TrainerPage {
@@ -97,6 +93,7 @@ class TrainerPage {
   private readonly runs: RunsPanel;
   private readonly sidebar: Sidebar;
   private readonly sweeps: SweepSession;
+  private readonly claims: EngineClaims;
   private readonly sweepPanel: SweepPanel;
   /** The plan the URL holds beside the config (the panel's last one that could run). */
   private sweepPlan: SweepPlan | null = null;
@@ -106,6 +103,7 @@ class TrainerPage {
     this.store = deps.store;
     this.archive = deps.archive;
     this.sweeps = deps.sweeps;
+    this.claims = deps.claims;
     this.checkpoints = new CheckpointControls({
       api: deps.api,
       loadNewest: () => deps.saves.load(),
@@ -117,11 +115,12 @@ class TrainerPage {
       loadSaved: (key) => deps.saves.load(key),
       checkSaved: (saved) => checkResumeSaved(deps.engine, saved),
       // Between a sweep's trials the engine is idle but not free.
-      engineBusy: () => isActive(this.phase) || this.sweeps.running,
+      engineBusy: () => isActive(this.phase) || deps.claims.held,
       say: (text, error) => this.view.say(text, error),
       changed: () => this.refresh(),
       resumeFailed: () => this.checkpoints.refreshSaved(),
     });
+    deps.claims.add(() => this.starter.active, 'the page runs a sequence (Start, Run all or a resume)', 'stop it or let it finish first.');
     this.runs = new RunsPanel({
       buttons: this.controls.buttons,
       checkpoints: this.checkpoints.controls,
@@ -194,10 +193,6 @@ class TrainerPage {
     this.schedule();
     this.refresh();
     void this.checkpoints.refreshSaved();
-  }
-
-  sequenceActive(): boolean {
-    return this.starter.active;
   }
 
   private wire(): void {
@@ -311,7 +306,7 @@ class TrainerPage {
     const live = this.book.begin(this.starter.takePendingConfig() ?? trial?.config ?? null, history);
     if (trial) live.sweep = trial.trial.id;
     // A resumed run's cadence counts on from its saved round.
-    this.writing.runStarted(this.book.live?.n ?? null, history[history.length - 1]?.round ?? 0);
+    this.writing.runStarted(live.n, history[history.length - 1]?.round ?? 0);
     this.view.clearLog();
     this.view.showRunEvents(history);
     this.workers.clear();
@@ -358,13 +353,13 @@ class TrainerPage {
       phase: this.phase,
       ready: this.isReady,
       valid: this.sidebar.form.isValid(),
-      sequenceRunning: this.starter.active || this.sweeps.running,
+      sequenceRunning: this.claims.held,
       runAllChosen: this.runs.chosenAlgos().length,
       hasLive: live !== null,
       liveHasRounds: (live?.events.length ?? 0) > 0,
       archiveSize: this.archive.list().length,
       exportSelected: this.runs.hasSelection(),
-      exportModelKept: ((chosen) => chosen !== null && this.model.hasModel(chosen.result))(this.runs.chosenRun()),
+      exportModelKept: this.model.chosenKept(),
       modelExporting: this.model.exporting,
     });
     this.controls.apply(state, this.sidebar.form.firstError());

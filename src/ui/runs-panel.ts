@@ -6,12 +6,10 @@
  */
 import { ALGOS, type Algo } from '../core/config';
 import { percent, seconds } from '../core/format';
-import type { ModelArtifacts, RunResult } from '../protocol';
+import type { RunResult } from '../protocol';
 import { colour, download, el } from './dom';
 import type { RunControls } from './run-controls';
-import { modelFileJson, type FinalModel, type TandemModelMetadata } from './run-models';
-import { modelSpec } from '../models/spec';
-import { transformerFileJson } from '../models/transformer-file';
+import { MODEL_FILE } from './model-download';
 import {
   TIME_AXIS_LABELS,
   runCsv,
@@ -23,7 +21,6 @@ import {
   type TimeAxis,
 } from './run-data';
 
-const MODEL_FILE = 'tandem-model';
 /** Run all's algorithms ticked at first: the comparison the page is about. */
 const RUN_ALL_DEFAULT: readonly Algo[] = ['biased', 'sync'];
 
@@ -164,30 +161,6 @@ export class RunsPanel {
     if (kind === 'json') download(`${name}.json`, runJson(run.record), 'application/json');
     else download(`${name}.csv`, runCsv(run.record), 'text/csv');
   }
-}
-
-/**
- * Downloads the model as MODEL_FILE.json and its weights file: the tfjs
- * layers format, which tf.loadLayersModel reads; `metadata` says which run
- * it is (model.getUserDefinedMetadata()).
- */
-export function downloadModel(artifacts: ModelArtifacts, metadata: TandemModelMetadata): void {
-  download(`${MODEL_FILE}.json`, modelFileJson(artifacts, `${MODEL_FILE}.weights.bin`, metadata), 'application/json');
-  download(`${MODEL_FILE}.weights.bin`, artifacts.weightData, 'application/octet-stream');
-}
-
-/**
- * A transformer as MODEL_FILE.json (its sizes, vocabulary, parameter list and
- * where it came from; src/models/transformer-file.ts) and its weights:
- * tf.layers has no causal attention, so src/models/load-transformer.ts loads it.
- */
-export function downloadTransformer(m: FinalModel, metadata: TandemModelMetadata): void {
-  const { layers, dModel, heads, mlpWidth } = m.config;
-  const spec = modelSpec('transformer', [m.shape[0], m.shape[1], m.shape[2]], m.classes, { layers, dModel, heads, mlpWidth });
-  const { input: _input, output: _output, ...about } = metadata.tandem;
-  const json = transformerFileJson(spec, m.classNames ?? [], `${MODEL_FILE}.weights.bin`, { ...about, output: 'logits' });
-  download(`${MODEL_FILE}.json`, json, 'application/json');
-  download(`${MODEL_FILE}.weights.bin`, m.theta.slice().buffer, 'application/octet-stream');
 }
 
 /** The parking verdicts of a run's parked workers, for the Workers cell's tooltip (the cell itself says who). */

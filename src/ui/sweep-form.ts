@@ -14,6 +14,7 @@ import {
   MAX_SWEEP_KEYS,
   SweepPlanError,
   checkPlan,
+  settingCount,
   trialCount,
   type AxisValue,
   type GridAxis,
@@ -52,7 +53,8 @@ export interface SweepFields {
 /** Random draws a new random row starts with. */
 export const DEFAULT_RANDOM_TRIALS = 10;
 export const DEFAULT_DRAW_SEED = 1;
-const MAX_SEED = 2 ** 32 - 1;
+/** The largest seed a config takes (core/config.ts). */
+export const MAX_SEED = 2 ** 32 - 1;
 
 /** The panel's control names; errors name the control they are about. */
 export const FIELD = {
@@ -108,7 +110,7 @@ export function fieldsOf(plan: SweepPlan): SweepFields {
 }
 
 /** `tauFast=8,16` -> `8,16`. */
-function valuesText(axisText: string): string {
+export function valuesText(axisText: string): string {
   return axisText.slice(axisText.indexOf('=') + 1);
 }
 
@@ -248,7 +250,7 @@ export function readRequest(request: unknown, base: Readonly<RunConfig> = DEFAUL
 
 /** `6 trials: 3 settings x 1 algorithm x 2 seeds.` What Run sweep will run. */
 export function planSummary(plan: SweepPlan): string {
-  const points = plan.grid.reduce((n, a) => n * a.values.length, 1) * (plan.random.length > 0 ? plan.trials : 1);
+  const points = settingCount(plan);
   const total = trialCount(plan);
   const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
   return (

@@ -9,23 +9,21 @@
  * sweep-progress, sweep-rows); this file is their DOM.
  */
 import type { SweepSession, SweepSnapshot } from '../api/sweep-session';
-import { ALGOS, CONFIG_KEYS, type Algo, type RunConfig } from '../core/config';
+import { ALGOS, type Algo, type RunConfig } from '../core/config';
 import { messageOf } from '../core/errors';
 import type { RunResult } from '../protocol';
 import { MAX_RANDOM_TRIALS, MAX_SWEEP_KEYS, NOT_SWEPT, SweepPlanError, type SweepKey, type SweepPlan } from '../sweep/plan';
 import { sweepCsv, sweptKeys } from '../sweep/records';
 import { colour, download, el } from './dom';
 import { FIELDS, accessibleName } from './fields';
-import { FIELD, defaultFields, fieldsOf, planSummary, readFields, type AxisKind, type SweepFields } from './sweep-form';
+import { FIELD, MAX_SEED, defaultFields, fieldsOf, planSummary, readFields, type AxisKind, type SweepFields } from './sweep-form';
 import { progressText } from './sweep-progress';
 import { PLAN_ORDER, SORT_LABELS, nextSort, sweepRows, type SortColumn, type SweepSort } from './sweep-rows';
 
 const FILE = 'tandem-sweep';
 
-/** The keys offered, in the configuration form's order. */
-const SWEEP_KEYS: readonly SweepKey[] = FIELDS.map((f) => f.key).filter(
-  (k): k is SweepKey => (CONFIG_KEYS as string[]).includes(k) && !Object.hasOwn(NOT_SWEPT, k),
-);
+/** The fields whose keys are offered, in the configuration form's order. */
+const SWEEP_FIELDS = FIELDS.filter((f) => !Object.hasOwn(NOT_SWEPT, f.key));
 
 const PLACEHOLDERS: Readonly<Record<AxisKind, string>> = { grid: 'e.g. 8,16,32', random: 'e.g. 0.01:0.2:log' };
 
@@ -79,7 +77,7 @@ export class SweepPanel {
       return { input, node: el('div', { class: 'field' }, [el('label', { for: id }, [label]), input]) };
     };
     const trials = number('sweep-trials', FIELD.trials, 1, MAX_RANDOM_TRIALS);
-    const drawSeed = number('sweep-draw-seed', FIELD.drawSeed, 0, 2 ** 32 - 1);
+    const drawSeed = number('sweep-draw-seed', FIELD.drawSeed, 0, MAX_SEED);
     this.trials = trials.input;
     this.drawSeed = drawSeed.input;
     this.seeds = el('input', { id: 'sweep-seeds', type: 'text', spellcheck: 'false', autocomplete: 'off', 'aria-describedby': 'sweep-error' });
@@ -138,8 +136,8 @@ export class SweepPanel {
     ]);
 
     this.setFields(deps.initial ?? defaultFields(base));
+    // Selects, boxes and text fields all fire `input`; `change` as well would read every edit twice.
     this.form.addEventListener('input', () => this.changed());
-    this.form.addEventListener('change', () => this.changed());
     this.buttons.run.addEventListener('click', () => void this.run());
     this.buttons.end.addEventListener('click', () => deps.session.stopAfterTrial());
     this.buttons.clear.addEventListener('click', () => this.guard(() => deps.session.clear()));
@@ -169,7 +167,7 @@ export class SweepPanel {
   private axisRow(row: number): AxisRow {
     const key = el('select', { id: `sweep-key-${row}`, 'aria-describedby': 'sweep-error' }, [
       el('option', { value: '' }, ['— none —']),
-      ...SWEEP_KEYS.map((k) => el('option', { value: k }, [accessibleName(FIELDS.find((f) => f.key === k) ?? { key: k, label: k })])),
+      ...SWEEP_FIELDS.map((f) => el('option', { value: f.key }, [accessibleName(f)])),
     ]);
     const kind = el('select', { id: `sweep-kind-${row}`, 'aria-describedby': 'sweep-error' }, [
       el('option', { value: 'grid' }, ['values (grid)']),
@@ -217,16 +215,16 @@ export class SweepPanel {
   }
 
   private changed(): void {
-    this.check();
-    const fields = this.fields();
+    const none = this.check();
     // The URL keeps the last plan that could run; with no key chosen there is no sweep to keep.
     if (this.plan !== null) this.deps.onPlan(this.plan);
-    else if (fields.axes.every((a) => a.key === null && a.values.trim() === '')) this.deps.onPlan(null);
+    else if (none) this.deps.onPlan(null);
   }
 
-  /** Reads the fields into a plan, or says which control is wrong. */
-  private check(): void {
+  /** Reads the fields into a plan, or says which control is wrong; true when no key is chosen at all. */
+  private check(): boolean {
     const fields = this.fields();
+    const none = fields.axes.every((a) => a.key === null && a.values.trim() === '');
     const random = fields.axes.some((a) => a.key !== null && a.kind === 'random');
     this.trials.disabled = !random;
     this.drawSeed.disabled = !random;
@@ -239,7 +237,6 @@ export class SweepPanel {
     } catch (e) {
       this.plan = null;
       this.summary.textContent = '';
-      const none = fields.axes.every((a) => a.key === null && a.values.trim() === '');
       if (none) {
         this.showError(null);
         this.summary.textContent = `Choose a key to vary (up to ${MAX_SWEEP_KEYS}).`;
@@ -249,6 +246,7 @@ export class SweepPanel {
       }
     }
     this.updateButtons();
+    return none;
   }
 
   private showError(message: string | null): void {

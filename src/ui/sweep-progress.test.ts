@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { SweepSnapshot } from '../api/sweep-session';
 import type { Trial } from '../sweep/plan';
 import type { SweepFile, TrialRecord } from '../sweep/records';
-import { durationText, progressText, timeLeftMs } from './sweep-progress';
+import { timeLeftMs } from '../sweep/records';
+import { durationText, progressText } from './sweep-progress';
 
 const trial = (index: number): Trial => ({ id: `biased seed=1 tauFast=${8 << index}`, index, algo: 'biased', seed: 1, settings: { tauFast: 8 << index }, setting: index });
 const record = (index: number, failed = false): TrialRecord =>

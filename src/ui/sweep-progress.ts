@@ -4,13 +4,7 @@
  * that ended times the trials left. Pure (no DOM), tested in Node.
  */
 import type { SweepSnapshot } from '../api/sweep-session';
-
-/** Mean duration of the trials that ended x the trials left, ms; null before the first has ended. */
-export function timeLeftMs(durationsMs: readonly number[], left: number): number | null {
-  if (durationsMs.length === 0) return null;
-  const mean = durationsMs.reduce((sum, d) => sum + d, 0) / durationsMs.length;
-  return mean * Math.max(0, left);
-}
+import { timeLeftMs } from '../sweep/records';
 
 /** `45 s`, `3 min 20 s`, `2 h 5 min`: a duration for people, to the second under an hour. */
 export function durationText(ms: number): string {

@@ -37,7 +37,7 @@ export function nextSort(current: SweepSort, column: SortColumn): SweepSort {
 }
 
 /** The value a column sorts by; null: not reached, not measured, or the trial failed. */
-export function sortValue(record: TrialRecord, column: SortColumn): number | null {
+function sortValue(record: TrialRecord, column: SortColumn): number | null {
   const s = record.summary;
   switch (column) {
     case 'trial':

@@ -9,28 +9,24 @@
  */
 import { ConfigError, type RunConfig } from '../core/config';
 import { clip } from '../core/errors';
-import { MAX_RANDOM_TRIALS, MAX_SWEEP_KEYS, SweepPlanError, checkPlan, type SweepPlan } from '../sweep/plan';
+import { MAX_RANDOM_TRIALS, MAX_SWEEP_KEYS, SweepPlanError, checkPlan, type SweepKey, type SweepPlan } from '../sweep/plan';
 import { GRID_EXAMPLE, RANDOM_EXAMPLE, formatGridAxis, formatRandomAxis, parseGridAxis, parseRandomAxis, parseSeedList } from '../sweep/plan-text';
-import { defaultFields, readAlgos, readInteger, sweepValueReader, type AxisFields, type SweepFields } from './sweep-form';
+import { urlText } from './url-config';
+import { MAX_SEED, defaultFields, readAlgos, valuesText, type AxisKind, readInteger, sweepValueReader, type AxisFields, type SweepFields } from './sweep-form';
 
 /** The sweep's query parameters; parseUrlConfig skips them. */
 export const SWEEP_PARAMS = ['sweepGrid', 'sweepRandom', 'sweepTrials', 'sweepDrawSeed', 'sweepSeeds', 'sweepAlgos'] as const;
-export type SweepParam = (typeof SWEEP_PARAMS)[number];
+type SweepParam = (typeof SWEEP_PARAMS)[number];
 
 /** What each parameter takes, for its errors. */
 const ALLOWED: Readonly<Record<SweepParam, string>> = {
   sweepGrid: `KEY=V1,V2,... with values the key allows, e.g. ${GRID_EXAMPLE}`,
   sweepRandom: `KEY=LOW:HIGH or KEY=LOW:HIGH:log for a numeric key, e.g. ${RANDOM_EXAMPLE}`,
   sweepTrials: `an integer from 1 to ${MAX_RANDOM_TRIALS}, with sweepRandom`,
-  sweepDrawSeed: 'an integer from 0 to 4294967295, with sweepRandom',
-  sweepSeeds: 'integers from 0 to 4294967295, comma-separated',
+  sweepDrawSeed: `an integer from 0 to ${MAX_SEED}, with sweepRandom`,
+  sweepSeeds: `integers from 0 to ${MAX_SEED}, comma-separated`,
   sweepAlgos: 'algorithms, comma-separated',
 };
-
-/** `:`, `,`, `@`, `/`, `=` and `;` stay readable, as in the config's parameters. */
-function readable(text: string): string {
-  return encodeURIComponent(text).replace(/%(3A|2C|40|2F|3D|3B)/gi, (c) => decodeURIComponent(c));
-}
 
 /** The plan as query parameters (no leading `?` or `&`); empty for no plan. */
 export function sweepQuery(plan: SweepPlan | null): string {
@@ -41,7 +37,7 @@ export function sweepQuery(plan: SweepPlan | null): string {
   ];
   if (plan.random.length > 0) params.push(['sweepTrials', String(plan.trials)], ['sweepDrawSeed', String(plan.drawSeed)]);
   params.push(['sweepSeeds', plan.seeds.join(',')], ['sweepAlgos', plan.algos.join(',')]);
-  return params.map(([name, text]) => `${name}=${readable(text)}`).join('&');
+  return params.map(([name, text]) => `${name}=${urlText(text, true)}`).join('&');
 }
 
 export interface UrlSweep {
@@ -72,15 +68,16 @@ export function parseSweepUrl(search: string, base: Readonly<RunConfig>): UrlSwe
   const single = new Map<SweepParam, string>();
   for (const [name, text] of params) {
     if (name === 'sweepGrid' || name === 'sweepRandom') {
+      const kind: AxisKind = name === 'sweepGrid' ? 'grid' : 'random';
+      const read = sweepValueReader(name, base);
       for (const piece of text.split('|').map((p) => p.trim()).filter((p) => p !== '')) {
         try {
-          const read = sweepValueReader(name, base);
-          const axis = name === 'sweepGrid' ? parseGridAxis(name, piece, read) : parseRandomAxis(name, piece, read);
-          if (name === 'sweepGrid') checkAxis({ grid: [axis as ReturnType<typeof parseGridAxis>], random: [] });
-          else checkAxis({ grid: [], random: [axis as ReturnType<typeof parseRandomAxis>] });
-          if (axes.some((a) => a.key === axis.key)) throw new SweepPlanError(name, `${axis.key} is swept twice; the first is used.`);
+          const one = kind === 'grid' ? { grid: [parseGridAxis(name, piece, read)], random: [] } : { grid: [], random: [parseRandomAxis(name, piece, read)] };
+          checkAxis(one);
+          const { key } = (one.grid[0] ?? one.random[0]) as { key: SweepKey };
+          if (axes.some((a) => a.key === key)) throw new SweepPlanError(name, `${key} is swept twice; the first is used.`);
           if (axes.length >= MAX_SWEEP_KEYS) throw new SweepPlanError(name, `The page's sweep varies at most ${MAX_SWEEP_KEYS} keys.`);
-          axes.push({ key: axis.key, kind: name === 'sweepGrid' ? 'grid' : 'random', values: piece.slice(piece.indexOf('=') + 1).trim() });
+          axes.push({ key, kind, values: valuesText(piece).trim() });
         } catch (e) {
           if (!(e instanceof SweepPlanError)) throw e;
           refuse(name, piece, leftOut(name, e));
@@ -94,7 +91,7 @@ export function parseSweepUrl(search: string, base: Readonly<RunConfig>): UrlSwe
     }
     try {
       if (name === 'sweepTrials') single.set(name, String(readInteger(name, text, 1, MAX_RANDOM_TRIALS)));
-      else if (name === 'sweepDrawSeed') single.set(name, String(readInteger(name, text, 0, 2 ** 32 - 1)));
+      else if (name === 'sweepDrawSeed') single.set(name, String(readInteger(name, text, 0, MAX_SEED)));
       else if (name === 'sweepSeeds') single.set(name, parseSeedList(name, text).join(','));
       else single.set(name, readAlgos(name, text).join(','));
     } catch (e) {

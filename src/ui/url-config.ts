@@ -142,13 +142,19 @@ export function urlErrorText(error: ConfigError, base: Readonly<RunConfig> = DEF
 }
 
 /**
+ * `text` encoded for a query value with `:`, `,`, `@` and `/` left readable
+ * (URLSearchParams accepts them as they are), and `=` and `;` too with
+ * `equalsAndSemicolons` (inside a sweep parameter's value).
+ */
+export function urlText(text: string, equalsAndSemicolons = false): string {
+  const readable = equalsAndSemicolons ? /%(3A|2C|40|2F|3D|3B)/gi : /%(3A|2C|40|2F)/gi;
+  return encodeURIComponent(text).replace(readable, (c) => decodeURIComponent(c));
+}
+
+/**
  * The whole config as a query string (no `?`), every key in CONFIG_KEYS
  * order: a shared link keeps meaning the same run even if defaults change.
- * `:`, `,`, `@` and `/` stay readable; URLSearchParams accepts them as they are.
  */
 export function formatUrlConfig(config: Readonly<RunConfig>): string {
-  return CONFIG_KEYS.map((key) => {
-    const text = encodeURIComponent(formatConfigValue(key, config[key], URL_NULL)).replace(/%(3A|2C|40|2F)/gi, (c) => decodeURIComponent(c));
-    return `${key}=${text}`;
-  }).join('&');
+  return CONFIG_KEYS.map((key) => `${key}=${urlText(formatConfigValue(key, config[key], URL_NULL))}`).join('&');
 }
