@@ -26,6 +26,8 @@ describe('the sweep’s progress line', () => {
     expect(durationText(44_600)).toBe('45 s');
     expect(durationText(200_000)).toBe('3 min 20 s');
     expect(durationText(7_500_000)).toBe('2 h 5 min');
+    // An hour's minutes are rounded as a whole: 1 h 59 min 30 s is 2 h 0 min, never 1 h 60 min.
+    expect(durationText(7_170_000)).toBe('2 h 0 min');
   });
 
   it('says trials done of the total, the trial running and the time left', () => {

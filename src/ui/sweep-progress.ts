@@ -11,7 +11,9 @@ export function durationText(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
-  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+  // Minutes rounded before they are split, so 1 h 59 min 30 s reads 2 h 0 min, not 1 h 60 min.
+  const min = Math.round(s / 60);
+  return `${Math.floor(min / 60)} h ${min % 60} min`;
 }
 
 /** The progress line for `snapshot`; empty when there is no sweep. */
