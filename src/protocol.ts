@@ -75,6 +75,13 @@ export interface RoundOrder {
   /** Emulated slowdown: each step is stretched to this many times its measured time (1 = none). */
   slowdown: number;
   /**
+   * Stretch id (SharedViews.openStretch) to step until: after `minSteps`,
+   * the worker stops before its next step once the orchestrator closes it,
+   * `steps` being then only an upper bound; 0 = take `steps`.
+   */
+  untilClosed: number;
+  minSteps: number;
+  /**
    * Go on from this worker's own model as it published it to its slot (the
    * rest of a round an evaluation paused) instead of loading theta_bar.
    */

@@ -75,7 +75,7 @@ const CONFIG_FLAGS: { [K in ConfigKey]: ConfigFlag } = {
   resampleEvery: { kind: 'number', help: 'rebuild the shards (and the high-loss selection) every N rounds; 0 = once per pass over the data' },
   biasPool: { kind: 'text', help: 'high-loss candidates: seen (samples with a recorded loss) | all (uniform, unseen first)' },
   aggregation: { kind: 'text', help: 'aggregation weights: steps | samples | uniform' },
-  slowWorkers: { kind: 'text', help: 'a worker whose one step outlasts the round: fill (the round lasts its step) | wait' },
+  slowWorkers: { kind: 'text', help: 'a worker whose one step outlasts the round: fill (the others step until it is done) | fill-steps (they take the steps estimated to fit) | wait' },
   parking: { kind: 'text', help: 'auto (park workers that slow the pool, measured) | off' },
   poolCheckEvery: { kind: 'number', help: 'with adaptive budgets, re-check parking every N rounds; 0 = on roster changes only' },
   unbalancedSteps: { kind: 'boolean', help: 'biased: tau_i from measured speed' },

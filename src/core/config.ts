@@ -44,9 +44,12 @@ export type BiasPool = 'seen' | 'all';
 /**
  * A worker whose one step outlasts the round the others fill (t_i > tauFast *
  * t_fast): `wait`, the round waits for its step; `fill`, the round is sized
- * to the slowest step and the others fill it with more steps.
+ * to the slowest step and the others step until it is done (under fixed
+ * budgets they take the steps their fixed gamma gives, as with `fill-steps`);
+ * `fill-steps`, the others take the steps their estimated step times fit
+ * into it.
  */
-export type SlowWorkerPolicy = 'wait' | 'fill';
+export type SlowWorkerPolicy = 'wait' | 'fill' | 'fill-steps';
 /** `auto`: measure the pool with and without each worker and park those that slow it; `off`: train on every worker. */
 export type ParkingPolicy = 'auto' | 'off';
 /** How the learning rate grows with the number of averaged workers K: none, x K, x sqrt(K). */
@@ -61,7 +64,7 @@ export const AGGREGATION_MODES: readonly AggregationMode[] = ['steps', 'samples'
 export const BIAS_DIRECTIONS: readonly BiasDirection[] = ['slow', 'fast'];
 export const FALLBACK_POLICIES: readonly FallbackPolicy[] = ['fallback', 'refuse'];
 export const BIAS_POOLS: readonly BiasPool[] = ['seen', 'all'];
-export const SLOW_WORKER_POLICIES: readonly SlowWorkerPolicy[] = ['wait', 'fill'];
+export const SLOW_WORKER_POLICIES: readonly SlowWorkerPolicy[] = ['wait', 'fill', 'fill-steps'];
 export const PARKING_POLICIES: readonly ParkingPolicy[] = ['auto', 'off'];
 export const LR_SCALINGS: readonly LrScaling[] = ['none', 'linear', 'sqrt'];
 

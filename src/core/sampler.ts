@@ -37,15 +37,30 @@ export interface ShardInput {
   note?: (text: string) => void;
 }
 
-/** A permutation of 0..n-1 and how much of it the unbiased workers have taken. */
+/**
+ * A permutation of 0..n-1 and how much of it the unbiased workers have
+ * taken, plus what they were given and did not train on (a round that ended
+ * before their shard did: filled by time, stopped, ended at the target).
+ */
 export interface UniformStream {
   permutation: Int32Array | null;
   cursor: number;
+  /** Given out and not trained on: served first by the next rebuild, so a pass still sees every sample once. */
+  carry: Int32Array;
 }
 
 /** A stream that starts with a fresh permutation. */
 export function uniformStream(): UniformStream {
-  return { permutation: null, cursor: 0 };
+  return { permutation: null, cursor: 0, carry: new Int32Array(0) };
+}
+
+/** Hands samples given out and not trained on back to the stream: they come first next time. */
+export function giveBack(stream: UniformStream, unused: Int32Array): void {
+  if (unused.length === 0) return;
+  const carry = new Int32Array(stream.carry.length + unused.length);
+  carry.set(stream.carry);
+  carry.set(unused, stream.carry.length);
+  stream.carry = carry;
 }
 
 /**
@@ -113,14 +128,20 @@ export function buildShards(input: ShardInput): Int32Array[] {
     if (length > n) {
       fillCyclic(shard, rng.permutation(n));
       stream.permutation = null;
+      stream.carry = new Int32Array(0);
       return;
     }
-    if (stream.permutation === null || stream.permutation.length !== n || stream.cursor + length > n) {
+    const carried = Math.min(length, stream.carry.length);
+    shard.set(stream.carry.subarray(0, carried));
+    stream.carry = stream.carry.subarray(carried);
+    const rest = length - carried;
+    if (rest === 0) return;
+    if (stream.permutation === null || stream.permutation.length !== n || stream.cursor + rest > n) {
       stream.permutation = rng.permutation(n);
       stream.cursor = 0;
     }
-    shard.set(stream.permutation.subarray(stream.cursor, stream.cursor + length));
-    stream.cursor += length;
+    shard.set(stream.permutation.subarray(stream.cursor, stream.cursor + rest), carried);
+    stream.cursor += rest;
   });
   return shards;
 }

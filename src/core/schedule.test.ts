@@ -8,6 +8,22 @@ describe('computeBudgets', () => {
     const filled = computeBudgets([1249, 28, 28], 32, { unbalanced: true, fill: true });
     expect(filled.tauFast).toBe(45);
     expect(filled.tau).toEqual([1, 45, 45]);
+    // The slow worker paces the round: the others may step until its step is done, after their budget
+    // in the round fill did not stretch (tauFast for the fast worker).
+    expect(filled.paces).toEqual([true, false, false]);
+    expect(filled.floor).toEqual([1, 32, 32]);
+    // Two slow workers (tau 1 each) both pace; a one-step worker paces a round fill did not stretch too
+    // (300 ms in a 320 ms round), with floors equal to the budgets; no one-step worker, no pacer.
+    expect(computeBudgets([1249, 1000, 28], 32, { unbalanced: true, fill: true }).paces).toEqual([true, true, false]);
+    const unstretched = computeBudgets([300, 10], 32, { unbalanced: true, fill: true });
+    expect(unstretched.tau).toEqual([1, 32]);
+    expect(unstretched.paces).toEqual([true, false]);
+    expect(unstretched.floor).toEqual([1, 32]);
+    expect(computeBudgets([40, 10, 20], 32, { unbalanced: true, fill: true }).paces).toEqual([false, false, false]);
+    // Without fill, and in plain local SGD, nobody paces; every worker at one step neither.
+    expect(computeBudgets([1249, 28], 32, { unbalanced: true }).paces).toEqual([false, false]);
+    expect(computeBudgets([1249, 28], 32, { unbalanced: false, fill: true }).paces).toEqual([false, false]);
+    expect(computeBudgets([1249, 1249], 1, { unbalanced: true, fill: true }).paces).toEqual([false, false]);
     // Without fill the slow worker's one step is 1249 ms in a 896 ms round: the others would wait 353 ms.
     expect(computeBudgets([1249, 28, 28], 32, { unbalanced: true }).tau).toEqual([1, 32, 32]);
     // No worker slower than the round: fill changes nothing.

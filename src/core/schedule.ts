@@ -19,6 +19,19 @@ export interface Budgets {
   tau: number[];
   /** The fast worker's steps per round: tauFast, or more when `fill` sizes the round to a slower worker's one step. */
   tauFast: number;
+  /**
+   * Per worker, under `fill`: its one step sets the round's length (it has one
+   * step, others have more). The others may fill the round by time, stepping
+   * until every pacer is done. All false without fill or when every worker
+   * would pace.
+   */
+  paces: boolean[];
+  /**
+   * The steps a worker takes before a pacer's end may close its round: its
+   * budget had fill not stretched the round, so a round filled by time never
+   * gives the fast worker fewer than tauFast.
+   */
+  floor: number[];
 }
 
 /**
@@ -65,8 +78,12 @@ export function computeBudgets(
   const gamma = stepMs.map((t) => tFast / t);
   const slowest = Math.max(...stepMs);
   const filled = opts.unbalanced && opts.fill === true ? Math.max(tauFast, Math.round(slowest / tFast)) : tauFast;
-  const tau = gamma.map((g) => (opts.unbalanced ? Math.max(1, Math.round(g * filled)) : filled));
-  return { fastIndex, gamma, tau, tauFast: filled };
+  const budget = (g: number, steps: number): number => (opts.unbalanced ? Math.max(1, Math.round(g * steps)) : steps);
+  const tau = gamma.map((g) => budget(g, filled));
+  const paces = tau.map((t) => opts.fill === true && opts.unbalanced && t === 1);
+  // Nobody left to fill: every worker takes its one step, as budgets say.
+  if (paces.every(Boolean)) paces.fill(false);
+  return { fastIndex, gamma, tau, tauFast: filled, paces, floor: gamma.map((g) => budget(g, tauFast)) };
 }
 
 /**

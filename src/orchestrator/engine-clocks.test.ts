@@ -162,6 +162,11 @@ describe('Engine clocks and targets (in-thread cpu workers)', () => {
       ...SMALL_RUN,
       algo: 'biased',
       tauFast: 64,
+      // No round paced by a worker timing noise made look 64 times slower: its end would close the round.
+      slowWorkers: 'wait',
+      // Probes only: a round that ended unevaluated under load would be a kept model, and narrowing would
+      // evaluate it (the faked accuracy counts evaluations, not models).
+      targetRefine: false,
       evalEvery: 1000,
       evalEverySeconds: 0,
       targetResolution: 0.1,

@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MeasureReport, RoundEvent } from '../protocol';
 import type { FaultPlan } from './in-process-worker';
+import { FILL_BOUND } from './rounds/local-round';
 import { differs, nodeEngine, onRound, SMALL_RUN, type NodeEngine } from './testing/node-engine';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
@@ -121,6 +122,32 @@ describe('Engine rounds with a worker slower than a round (faked step times)', (
     expect(result.workers.map((w) => w.tau)).toEqual(taus);
     // An epoch counts the fast worker's steps: under fill it takes 20 a round, so an epoch has fewer rounds.
     expect(result.roundsPerEpoch).toBe(Math.max(1, Math.floor(512 / (16 * 2 * (taus[0] ?? 1)))));
+  });
+
+  it.each([
+    ['fill', true, 'fills by time'],
+    ['fill-steps', true, 'takes its estimated steps'],
+    ['fill', false, 'takes its fixed steps'],
+  ] as const)('slowWorkers %s, adaptive budgets %s: the fast worker %s', async (slowWorkers, adaptiveBudgets, _) => {
+    // Worker 1 paces the round (200 ms a step, budgets [20, 1]); in round 1 its step runs 400 ms late,
+    // in round 2 it is done at once.
+    node = nodeEngine({ stepTimes: (id) => (id === 0 ? 10 : 200), roundDelayMs: (id, round) => (id === 1 && round === 1 ? 400 : 0) });
+    const result = await node.engine.run({ ...SMALL_RUN, algo: 'biased', adaptiveBudgets, slowWorkers, maxRounds: 2 });
+    const steps = node.rounds().map((e) => worker(e, 0)?.steps);
+    expect(node.rounds().map((e) => worker(e, 0)?.tau)).toEqual([20, 20]);
+    expect(node.rounds().map((e) => worker(e, 1)?.steps)).toEqual([1, 1]);
+    if (slowWorkers === 'fill' && adaptiveBudgets) {
+      // It went on stepping while the pacer ran late (up to FILL_BOUND x its budget), and stopped when the
+      // pacer was done, once past tauFast (4).
+      expect(steps[0]).toBeGreaterThan(20);
+      expect(steps[0]).toBeLessThanOrEqual(FILL_BOUND * 20);
+      expect(steps[1]).toBeLessThan(20);
+      expect(steps[1]).toBeGreaterThanOrEqual(4);
+    } else {
+      expect(steps).toEqual([20, 20]);
+    }
+    // Its samples are what it trained on: steps times its batch.
+    expect(result.workers[0]?.samples).toBe(((steps[0] ?? 0) + (steps[1] ?? 0)) * 16);
   });
 });
 

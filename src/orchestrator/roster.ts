@@ -5,7 +5,7 @@
  * is the one definition of "fast" for budgets, roles and evaluation.
  */
 import { batchSizeOf, type BackendName, type Mechanisms, type RunConfig } from '../core/config';
-import { selectBiasedWorkers } from '../core/sampler';
+import { giveBack, selectBiasedWorkers } from '../core/sampler';
 import { computeBudgets, fastestIndex } from '../core/schedule';
 import type { ProfileReport, WorkerInfo } from '../protocol';
 import type { Prepared } from './dataset-memory';
@@ -30,6 +30,8 @@ export function newMember(
     measuredStepMs: profile.measuredStepMs,
     slowdown,
     tau,
+    paces: false,
+    floor: tau,
     biased: false,
     shard: { offset: 0, length: 0, stored: 0, builtBiased: false },
     steps: 0,
@@ -53,13 +55,15 @@ export function assignBudgets(members: readonly Member[], config: RunConfig, mec
   if (members.length === 0) return config.tauFast;
   const budgets = computeBudgets(members.map((m) => m.estimateMs), config.tauFast, {
     unbalanced: mech.unbalancedSteps,
-    fill: config.slowWorkers === 'fill',
+    fill: config.slowWorkers !== 'wait',
   });
   const biased = mech.biasedSampling
     ? selectBiasedWorkers(config.biasDirection, budgets.fastIndex, members.length)
     : members.map(() => false);
   members.forEach((m, i) => {
     m.tau = budgets.tau[i] ?? config.tauFast;
+    m.paces = budgets.paces[i] ?? false;
+    m.floor = budgets.floor[i] ?? m.tau;
     m.biased = biased[i] ?? false;
   });
   return budgets.tauFast;
@@ -123,6 +127,11 @@ export function ensureShards(run: RunState, stepsOf: (m: Member) => number): voi
   // In samples: each member reads B_i samples a step, at its own batch size.
   const needs = members.map((m) => ({ cursor: m.shard, samples: stepsOf(m) * m.batch, biased: m.biased }));
   if (!shardsStale(needs)) return;
+  // What the unbiased members were given and did not train on goes back to the stream, first in line.
+  for (const m of members) {
+    const { offset, length, stored, builtBiased } = m.shard;
+    if (!builtBiased && offset < Math.min(length, stored)) giveBack(run.uniform, views.shard(m.worker.id).slice(offset, Math.min(length, stored)));
+  }
   const plan = planShards({
     needs,
     n: trainSize,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../core/rng';
-import { buildShards, shardWindow, uniformStream } from '../core/sampler';
+import { buildShards, giveBack, shardWindow, uniformStream } from '../core/sampler';
 import { roundsPerPeriod } from '../core/schedule';
 import { planShards, shardsStale, type ShardNeed } from './shard-planner';
 
@@ -74,5 +74,28 @@ describe('planShards', () => {
     }
     // Five rebuilds of 20: one pass over the 100 samples.
     expect(new Set(seen).size).toBe(100);
+  });
+
+  it('serves first what an unbiased worker was given and did not train on, so a pass still trains on every sample once', () => {
+    const n = 100;
+    const stream = uniformStream();
+    const trained: number[] = [];
+    let returned = new Int32Array(0);
+    // Each round draws 20 (a filler's bound) and trains on the first 10: the other 10 go back.
+    for (let round = 0; round < 10; round++) {
+      const plan = planShards({
+        needs: [{ cursor: cursor(0, 0, false), samples: 20, biased: false }],
+        n, lambda: 1, losses: new Float32Array(n), rng: createRng(round), capacity: n,
+        resampleEvery: 1, pool: 'seen', stream, note: () => undefined,
+      });
+      const given = plan.stored[0]!;
+      expect([...given.subarray(0, returned.length)]).toEqual([...returned]);
+      trained.push(...given.subarray(0, 10));
+      returned = given.slice(10);
+      giveBack(stream, returned);
+    }
+    // Ten rounds of 10 trained: exactly one pass.
+    expect(trained).toHaveLength(100);
+    expect(new Set(trained).size).toBe(100);
   });
 });

@@ -29,17 +29,23 @@
  * not a lock: the orchestrator refuses a slot whose version is not the round
  * it asked for (a call that answered for a different round).
  *
- * Interrupt: the one word written while calls are in flight. The
- * orchestrator sets it (stop(), the time limit) and wakes every thread
- * sleeping on it; a trainer checks it before each step and sleeps its
- * emulated slowdown on it, so a stop ends a long step's wait at once instead
- * of after it. The orchestrator clears it before the next run.
+ * Interrupt and close: the two words written while calls are in flight.
+ * The orchestrator sets the interrupt word (stop(), the time limit) and
+ * wakes every thread sleeping on it; a trainer checks it before each step and
+ * sleeps its emulated slowdown on it, so a stop ends a long step's wait at
+ * once instead of after it. The orchestrator clears it before the next run.
+ * The close word holds the last closed stretch of a round filled by time: a
+ * trainer told to step until stretch s closes checks it before each step.
+ * Stretch ids only grow while the buffer lives, so a later run never sees an
+ * earlier run's close.
  */
 
 /** Int32 words in the control region. */
 export const CONTROL_WORDS = 64;
 /** Control word INTERRUPT_WORD: non-zero while the orchestrator asks every trainer to stop early. */
 export const INTERRUPT_WORD = 0;
+/** Control word CLOSE_WORD: the last stretch the orchestrator closed (its pacers are done); see openStretch. */
+export const CLOSE_WORD = 1;
 /** Control words SLOT_VERSION_BASE + i: version of worker i's slot. */
 export const SLOT_VERSION_BASE = 16;
 
@@ -176,6 +182,21 @@ export class SharedViews {
 
   interrupted(): boolean {
     return Atomics.load(this.control, INTERRUPT_WORD) !== 0;
+  }
+
+  /** The id of the next stretch to close, for trainers to step until it is; it stays the same until closed, then grows. */
+  openStretch(): number {
+    return Atomics.load(this.control, CLOSE_WORD) + 1;
+  }
+
+  /** Tells every trainer stepping until `stretch` closes to stop before its next step. */
+  closeStretch(stretch: number): void {
+    if (Atomics.load(this.control, CLOSE_WORD) < stretch) Atomics.store(this.control, CLOSE_WORD, stretch);
+  }
+
+  /** True once `stretch` (0 = none: never closed) is closed. */
+  stretchClosed(stretch: number): boolean {
+    return stretch > 0 && Atomics.load(this.control, CLOSE_WORD) >= stretch;
   }
 
   /**

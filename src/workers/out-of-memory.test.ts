@@ -31,7 +31,7 @@ describe('a trainer that runs out of memory', () => {
     calls.configure({ learningRate: 0.1, momentum: 0.9, weightDecay: 0, batchSize: 384, augment: { cropPadding: 0, flip: false }, seed: 1 }, true);
 
     // Any other failure is reported as it is, and the trainer goes on.
-    await expect(calls.runRound({ round: 1, steps: 1, shardOffset: 0, shardStored: 99, slowdown: 1, resume: false })).rejects.toThrow();
+    await expect(calls.runRound({ round: 1, steps: 1, shardOffset: 0, shardStored: 99, slowdown: 1, untilClosed: 0, minSteps: 0, resume: false })).rejects.toThrow();
     expect(lost).toEqual([]);
 
     const abort = Object.assign(new Error('Aborted(). Build with -sASSERTIONS for more info.'), { name: 'RuntimeError' });

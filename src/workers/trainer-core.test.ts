@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { weightedAverageInto } from '../core/aggregate';
 import { createRng } from '../core/rng';
 import { forward, perSampleLoss } from '../models/forward';
@@ -71,7 +71,7 @@ describe('TrainerCore', () => {
 
   it('refuses work before init, naming the call', async () => {
     const fresh = new TrainerCore(cpuStarter);
-    await expect(fresh.runRound({ round: 1, steps: 1, shardOffset: 0, shardStored: TRAIN, slowdown: 1, resume: false })).rejects.toThrow(/cannot runRound while new/);
+    await expect(fresh.runRound({ round: 1, steps: 1, shardOffset: 0, shardStored: TRAIN, slowdown: 1, untilClosed: 0, minSteps: 0, resume: false })).rejects.toThrow(/cannot runRound while new/);
   });
 
   it('learns, publishes its slot, records a loss for every sample it trained on, and leaks no tensors', async () => {
@@ -79,7 +79,7 @@ describe('TrainerCore', () => {
     const tensors = core.numTensors();
     let offset = 0;
     for (let round = 1; round <= 6; round++) {
-      const report = await core.runRound({ round, steps: 4, shardOffset: offset, shardStored: TRAIN, slowdown: 1, resume: false });
+      const report = await core.runRound({ round, steps: 4, shardOffset: offset, shardStored: TRAIN, slowdown: 1, untilClosed: 0, minSteps: 0, resume: false });
       offset = (offset + 32) % TRAIN;
       expect(report.steps).toBe(4);
       expect(report.samples).toBe(32);
@@ -101,7 +101,7 @@ describe('TrainerCore', () => {
       views.global.set(theta0);
       await core.loadGlobal(true);
       // One step first, so momentum is not zero and a measurement that touched it would show.
-      await core.runRound({ round: 301, steps: 1, shardOffset: 0, shardStored: TRAIN, slowdown: 1, resume: false });
+      await core.runRound({ round: 301, steps: 1, shardOffset: 0, shardStored: TRAIN, slowdown: 1, untilClosed: 0, minSteps: 0, resume: false });
       if (measure) {
         const tensors = core.numTensors();
         const report = await core.measure(performance.timeOrigin + performance.now() + 30, 1);
@@ -109,7 +109,7 @@ describe('TrainerCore', () => {
         expect(report.samples).toBe(report.steps * 8);
         expect(core.numTensors()).toBe(tensors);
       }
-      await core.runRound({ round: 302, steps: 2, shardOffset: 8, shardStored: TRAIN, slowdown: 1, resume: true });
+      await core.runRound({ round: 302, steps: 2, shardOffset: 8, shardStored: TRAIN, slowdown: 1, untilClosed: 0, minSteps: 0, resume: true });
       return views.slot(0).slice();
     };
     const plain = await round(false);
@@ -121,7 +121,7 @@ describe('TrainerCore', () => {
     views.interrupt();
     try {
       // A slowdown of 1e6 would sleep for hours per step if the interrupt did not cut it short.
-      const report = await core.runRound({ round: 401, steps: 5, shardOffset: 0, shardStored: TRAIN, slowdown: 1e6, resume: false });
+      const report = await core.runRound({ round: 401, steps: 5, shardOffset: 0, shardStored: TRAIN, slowdown: 1e6, untilClosed: 0, minSteps: 0, resume: false });
       expect(report.steps).toBe(0);
       expect(report.samples).toBe(0);
       expect(report.finite).toBe(true);
@@ -132,8 +132,40 @@ describe('TrainerCore', () => {
     } finally {
       views.clearInterrupt();
     }
-    const after = await core.runRound({ round: 402, steps: 3, shardOffset: 0, shardStored: TRAIN, slowdown: 1, resume: false });
+    const after = await core.runRound({ round: 402, steps: 3, shardOffset: 0, shardStored: TRAIN, slowdown: 1, untilClosed: 0, minSteps: 0, resume: false });
     expect(after.steps).toBe(3);
+  });
+
+  it('filling by time, steps until its stretch closes: then stops before the next step and publishes what it has', async () => {
+    const open = views.openStretch();
+    // Open all along: every step of the bound.
+    const full = await core.runRound({ round: 411, steps: 4, shardOffset: 0, shardStored: TRAIN, slowdown: 1, untilClosed: open, minSteps: 0, resume: false });
+    expect(full.steps).toBe(4);
+    // Closed after the second step (the pacer done while this worker trained): two steps, published.
+    const stretch = views.openStretch();
+    // The trainer reads the buffer through views of its own: close from its loss write after each step.
+    const record = SharedViews.prototype.recordLosses;
+    let recorded = 0;
+    const spy = vi.spyOn(SharedViews.prototype, 'recordLosses').mockImplementation(function (this: SharedViews, indices, losses) {
+      record.call(this, indices, losses);
+      if (++recorded === 2) views.closeStretch(stretch);
+    });
+    try {
+      const cut = await core.runRound({ round: 412, steps: 50, shardOffset: 0, shardStored: TRAIN, slowdown: 1, untilClosed: stretch, minSteps: 0, resume: false });
+      expect(cut.steps).toBe(2);
+      expect(cut.finite).toBe(true);
+      expect(views.slotVersion(0)).toBe(412);
+    } finally {
+      spy.mockRestore();
+    }
+    // Ids grow: the next stretch is open, and 0 (take every step) is never closed.
+    expect(views.stretchClosed(views.openStretch())).toBe(false);
+    expect(views.stretchClosed(stretch)).toBe(true);
+    // Closed from the start, it still takes its floor of steps.
+    const floored = await core.runRound({ round: 414, steps: 10, shardOffset: 0, shardStored: TRAIN, slowdown: 1, untilClosed: stretch, minSteps: 3, resume: false });
+    expect(floored.steps).toBe(3);
+    const plain = await core.runRound({ round: 413, steps: 3, shardOffset: 0, shardStored: TRAIN, slowdown: 1, untilClosed: 0, minSteps: 0, resume: false });
+    expect(plain.steps).toBe(3);
   });
 
   it('records each sample’s own loss, at its index, from the forward pass before its step (local rounds and sync gradients)', async () => {
@@ -144,13 +176,13 @@ describe('TrainerCore', () => {
     // theta after the first step: a one-step round from theta0 with fresh momentum.
     views.global.set(theta0);
     await core.loadGlobal(true);
-    await core.runRound({ round: 201, steps: 1, shardOffset: 0, shardStored: TRAIN, slowdown: 1, resume: false });
+    await core.runRound({ round: 201, steps: 1, shardOffset: 0, shardStored: TRAIN, slowdown: 1, untilClosed: 0, minSteps: 0, resume: false });
     const theta1 = views.slot(0).slice();
 
     views.global.set(theta0);
     views.losses.fill(Number.POSITIVE_INFINITY);
     await core.loadGlobal(true);
-    await core.runRound({ round: 202, steps: 2, shardOffset: 0, shardStored: TRAIN, slowdown: 1, resume: false });
+    await core.runRound({ round: 202, steps: 2, shardOffset: 0, shardStored: TRAIN, slowdown: 1, untilClosed: 0, minSteps: 0, resume: false });
 
     const before = [...directLosses(views, theta0, first), ...directLosses(views, theta1, second)];
     const after = [...directLosses(views, theta1, first), ...directLosses(views, views.slot(0), second)];
@@ -243,7 +275,7 @@ describe('TrainerCore with BatchNorm (ResNet-20)', () => {
     expect(views.global[meanAt]).toBe(0);
     expect(views.global[varAt]).toBe(1);
 
-    const report = await core.runRound({ round: 1, steps: 2, shardOffset: 0, shardStored: 16, slowdown: 1, resume: false });
+    const report = await core.runRound({ round: 1, steps: 2, shardOffset: 0, shardStored: 16, slowdown: 1, untilClosed: 0, minSteps: 0, resume: false });
     expect(report.finite).toBe(true);
     const slot = views.slot(1);
     // Pixel means are about 0.5, so after two steps (momentum 0.1) the running mean has moved off 0.
@@ -285,7 +317,7 @@ describe('BatchNorm statistics through aggregation', () => {
       await core.init({ id: 2 + i, backend: 'cpu', fallback: 'refuse', memory: views.buffer, layout: views.spec, model: resnet });
       core.configure({ learningRate: 0.01, momentum: 0.9, weightDecay: 0, batchSize: 8, augment: { cropPadding: 0, flip: false }, seed: 1 }, true);
       await core.loadGlobal(true);
-      await core.runRound({ round: 1, steps: 2, shardOffset: 0, shardStored: 32, slowdown: 1, resume: false });
+      await core.runRound({ round: 1, steps: 2, shardOffset: 0, shardStored: 32, slowdown: 1, untilClosed: 0, minSteps: 0, resume: false });
     }
     const dark = views.slot(2)[meanAt] ?? 0;
     const bright = views.slot(3)[meanAt] ?? 0;

@@ -182,7 +182,9 @@ export class TrainerCore implements TrainerApi {
       let lossSum = 0;
       // Interrupted (stop, time limit): the round ends at the steps taken, published as any round.
       let steps = 0;
-      for (; steps < order.steps && !views.interrupted(); steps++) {
+      // Filling a slower worker's step by time: past minSteps, stop once its step is done (the stretch closed).
+      const closed = (): boolean => steps >= order.minSteps && views.stretchClosed(order.untilClosed);
+      for (; steps < order.steps && !views.interrupted() && !closed(); steps++) {
         const indices = shardWindow(shard, order.shardStored, order.shardOffset + steps * batch, batch);
         const timed = await this.timedStep(indices, true, order.slowdown);
         lossSum += timed.loss;

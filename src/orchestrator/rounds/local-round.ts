@@ -10,6 +10,13 @@
  * are (the model the round would give if it ended there) is evaluated; then
  * each goes on from its own published model, momentum and sample stream
  * untouched, so the round's result is the same as without the pause.
+ *
+ * Filled by time (slowWorkers fill, adaptive budgets): when a pacer's one
+ * step sets the round's length (Budgets.paces), the others do not take a
+ * step count estimated to fit it but, past their floor (the budget of a
+ * round fill did not stretch), step until every pacer is done, so nobody
+ * waits for a step time that was misjudged. Their budgets are then only a
+ * bound (FILL_BOUND times the estimate).
  */
 import { aggregationWeights, weightedAverageInto } from '../../core/aggregate';
 import { ADAPTIVE_SMOOTHING, updateStepEstimate } from '../../core/schedule';
@@ -31,12 +38,24 @@ export interface Progress {
   stepMsSum: number;
   measuredMsSum: number;
   finite: boolean;
+  /** Filled a paced stretch by time: its round is over when the pacers are, whatever its budget. */
+  closed: boolean;
 }
+
+/**
+ * A filler's steps are bounded by this many times its estimated budget (and
+ * its shard drawn for as many): a pacer far slower than estimated leaves it
+ * idle at the bound rather than stepping without end.
+ */
+export const FILL_BOUND = 2;
 
 export async function localRound(run: RunState, hooks: RoundHooks): Promise<RoundOutcome> {
   const { views } = run.memory;
   const round = run.round;
-  ensureShards(run, (m) => m.tau);
+  // Fixed budgets are fixed step counts (the paper's gamma): only adaptive ones fill by time.
+  const byTime = run.config.slowWorkers === 'fill' && run.config.adaptiveBudgets && run.members.some((m) => m.paces);
+  const fills = (m: Member): boolean => byTime && !m.paces;
+  ensureShards(run, (m) => (fills(m) ? FILL_BOUND * m.tau : m.tau));
   const lost: Departure[] = [];
   let active: Progress[] = run.members.map((member) => ({
     member,
@@ -47,6 +66,7 @@ export async function localRound(run: RunState, hooks: RoundHooks): Promise<Roun
     stepMsSum: 0,
     measuredMsSum: 0,
     finite: true,
+    closed: false,
   }));
   let wall = 0;
   let aggregateMs = 0;
@@ -55,21 +75,31 @@ export async function localRound(run: RunState, hooks: RoundHooks): Promise<Roun
 
   for (;;) {
     const plan = stretch(active, hooks.msUntilProbe());
+    // A pacer in the stretch (its one step is the round): the others step until every pacer is done.
+    const paced = plan.some(({ p }) => p.member.paces) && plan.some(({ p }) => fills(p.member));
+    const closing = paced ? views.openStretch() : 0;
     const start = performance.now();
-    const settled = await Promise.allSettled(
-      plan.map(({ p, steps }) =>
-        p.member.worker.call((a) =>
-          a.runRound({
-            round,
-            steps,
-            shardOffset: p.member.shard.offset + p.steps * p.member.batch,
-            shardStored: p.member.shard.stored,
-            slowdown: p.member.slowdown,
-            resume: started,
-          }),
-        ),
-      ),
-    );
+    const calls = plan.map(({ p, steps }) => {
+      const filler = paced && fills(p.member);
+      return p.member.worker.call((a) =>
+        a.runRound({
+          round,
+          steps: filler ? Math.max(1, FILL_BOUND * p.member.tau - p.steps) : steps,
+          minSteps: filler ? p.member.floor - p.steps : 0,
+          shardOffset: p.member.shard.offset + p.steps * p.member.batch,
+          shardStored: p.member.shard.stored,
+          slowdown: p.member.slowdown,
+          untilClosed: filler ? closing : 0,
+          resume: started,
+        }),
+      );
+    });
+    if (paced) {
+      // Done or failed, a pacer is no longer stepping: nobody waits for it.
+      const pacers = calls.filter((_, i) => plan[i]?.p.member.paces === true);
+      void Promise.allSettled(pacers).then(() => views.closeStretch(closing));
+    }
+    const settled = await Promise.allSettled(calls);
     wall += performance.now() - start;
     started = true;
     settled.forEach((s, i) => {
@@ -83,7 +113,8 @@ export async function localRound(run: RunState, hooks: RoundHooks): Promise<Roun
       } else addStretch(p, s.value);
     });
     active = active.filter((p) => !lost.some((l) => l.member === p.member));
-    const unfinished = active.some((p) => p.steps < p.member.tau);
+    if (paced) for (const { p } of plan) if (fills(p.member)) p.closed = true;
+    const unfinished = active.some(unfinishedIn);
     // Interrupted (stop, time limit): the round ends at the steps taken and is averaged as such.
     if (!unfinished || active.length === 0 || views.interrupted()) break;
     // Paused for an evaluation: averaging where the members are is off the training clock, like the evaluation.
@@ -153,7 +184,7 @@ export async function localRound(run: RunState, hooks: RoundHooks): Promise<Roun
  * that much later).
  */
 function stretch(active: readonly Progress[], dueInMs: number): { p: Progress; steps: number }[] {
-  const unfinished = active.filter((p) => p.steps < p.member.tau);
+  const unfinished = active.filter(unfinishedIn);
   const stepOf = (p: Progress): number => Math.max(1e-3, p.member.stepMs);
   const span = Math.max(dueInMs, ...unfinished.map(stepOf));
   return unfinished.map((p) => {
@@ -161,6 +192,11 @@ function stretch(active: readonly Progress[], dueInMs: number): { p: Progress; s
     const fits = Number.isFinite(span) ? Math.max(1, Math.round(span / stepOf(p))) : left;
     return { p, steps: Math.min(left, fits) };
   });
+}
+
+/** Still has steps to take this round: budget left, and not a filler whose paced stretch closed. */
+function unfinishedIn(p: Progress): boolean {
+  return !p.closed && p.steps < p.member.tau;
 }
 
 /** Adds one stretch's report to a member's progress through the round. */

@@ -151,6 +151,12 @@ export interface NodeEngineOptions {
    */
   stepTimes?: (worker: number, round: number) => number;
   /**
+   * Milliseconds trainer `worker` waits (without holding the thread) before
+   * each part of local round `round`: a device whose step takes that much
+   * longer while the others go on stepping.
+   */
+  roundDelayMs?: (worker: number, round: number) => number;
+  /**
    * Called when trainer `worker` has done its part of local round `round`,
    * before the engine sees its report: the round is still in progress.
    */
@@ -182,7 +188,7 @@ export function nodeEngine(options: NodeEngineOptions = {}): NodeEngine {
     const handle = await inner(...args);
     started.push(handle);
     starts++;
-    return options.stepTimes || options.afterRunRound ? instrumented(handle, options) : handle;
+    return options.stepTimes || options.afterRunRound || options.roundDelayMs ? instrumented(handle, options) : handle;
   };
   const engine = new Engine(testDatasets, {
     startWorker,
@@ -204,9 +210,9 @@ export function nodeEngine(options: NodeEngineOptions = {}): NodeEngine {
 }
 
 /** `handle` with the step times and the round hook of `options` applied to its calls. */
-function instrumented(handle: WorkerHandle, options: Pick<NodeEngineOptions, 'stepTimes' | 'afterRunRound'>): WorkerHandle {
+function instrumented(handle: WorkerHandle, options: Pick<NodeEngineOptions, 'stepTimes' | 'afterRunRound' | 'roundDelayMs'>): WorkerHandle {
   const { id } = handle;
-  const { stepTimes, afterRunRound } = options;
+  const { stepTimes, afterRunRound, roundDelayMs } = options;
   const calls = (api: TrainerCalls): TrainerCalls => ({
     ...api,
     profile: async (...args) => {
@@ -215,6 +221,8 @@ function instrumented(handle: WorkerHandle, options: Pick<NodeEngineOptions, 'st
       return { ...report, stepMs: stepTimes(id, 0), samplesMs: report.samplesMs.map(() => stepTimes(id, 0)) };
     },
     runRound: async (order) => {
+      const delay = roundDelayMs?.(id, order.round) ?? 0;
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
       const report = await api.runRound(order);
       afterRunRound?.(id, order.round);
       return stepTimes ? { ...report, stepMs: stepTimes(id, order.round) } : report;
