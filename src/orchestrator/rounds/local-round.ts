@@ -44,10 +44,13 @@ export interface Progress {
 
 /**
  * A filler's steps are bounded by this many times its estimated budget (and
- * its shard drawn for as many): a pacer far slower than estimated leaves it
+ * its shard drawn for as many; what it does not train on goes back to the
+ * stream). Four covers the first round, whose estimates come from profiling,
+ * which has put SwiftShader's step at half its time beside busy WASM
+ * workers. A pacer far slower than that still leaves the filler
  * idle at the bound rather than stepping without end.
  */
-export const FILL_BOUND = 2;
+export const FILL_BOUND = 4;
 
 export async function localRound(run: RunState, hooks: RoundHooks): Promise<RoundOutcome> {
   const { views } = run.memory;
