@@ -187,7 +187,7 @@ export interface RunResult {
   targetAfterMs: number | null;
   /** Wall clock (from `run()`) when the whole test set confirmed the target, ms. */
   wallTimeToTargetMs: number | null;
-  /** Epochs completed: rounds / roundsPerEpoch (one epoch is the same fast-worker iterations for every algorithm). */
+  /** Epochs completed, in fast-worker iterations: roundsPerEpoch x tauFast of them to an epoch (the same for every algorithm). */
   epochsDone: number;
   /** True when `config.epochs` was set and the run ended before completing them (time cap, stop, divergence). */
   cutShort: boolean;

@@ -66,7 +66,8 @@ export function buildExperiment(name: ExperimentName, base: RunConfig, suite: Su
         title: 'Time to target and final accuracy at equal epochs',
         description:
           `Every algorithm on the same pool (${formatPool(base)}) for ${suite.epochs} epoch(s) of ` +
-          'floor(N / (B * K * tauFast)) rounds, so each gets the same number of fast-worker iterations; ' +
+          'floor(N / (B * K * tauFast)) rounds of tauFast fast-worker iterations, counted in iterations (a round ' +
+          'stretched to a slower worker\'s step holds more), so each gets the same number of them; ' +
           'the time to the target accuracy is recorded on the way (runs do not stop there). ' +
           `Each run may train for ${maxSeconds} s; a run the cap stops before its epochs is marked and its accuracy not compared.`,
         variants: ALGOS.map((algo) => ({ label: algo, config: { algo, epochs: suite.epochs, stopAtTarget: false, maxSeconds } })),

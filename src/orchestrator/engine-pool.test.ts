@@ -120,8 +120,9 @@ describe('Engine rounds with a worker slower than a round (faked step times)', (
     node = nodeEngine({ stepTimes: (id) => (id === 0 ? 10 : 200) });
     const result = await node.engine.run({ ...SMALL_RUN, algo: 'biased', adaptiveBudgets: false, slowWorkers, maxRounds: 1 });
     expect(result.workers.map((w) => w.tau)).toEqual(taus);
-    // An epoch counts the fast worker's steps: under fill it takes 20 a round, so an epoch has fewer rounds.
-    expect(result.roundsPerEpoch).toBe(Math.max(1, Math.floor(512 / (16 * 2 * (taus[0] ?? 1)))));
+    // An epoch is 4 rounds of tauFast 4 (16 fast-worker steps); a round fill stretched to 20 steps is 1.25 of them.
+    expect(result.roundsPerEpoch).toBe(4);
+    expect(result.epochsDone).toBeCloseTo((taus[0] ?? 0) / 16, 9);
   });
 
   it.each([

@@ -52,7 +52,7 @@ export function runResult(
   finalLoss: number | null = null,
 ): RunResult {
   const { clock, config } = run;
-  const epochsDone = run.committedRound / clock.roundsPerEpoch;
+  const epochsDone = clock.epochsDone();
   return {
     algo: config.algo,
     config,
@@ -86,7 +86,7 @@ export function runResult(
     targetAfterMs: clock.targetAfterMs,
     wallTimeToTargetMs: clock.wallTimeToTargetMs,
     epochsDone,
-    cutShort: config.epochs !== null && run.committedRound < (clock.epochRounds() ?? 0),
+    cutShort: config.epochs !== null && clock.fastSteps < (clock.epochSteps() ?? 0),
     finalAccuracy,
     finalLoss,
     aggregation: run.mech.aggregation,

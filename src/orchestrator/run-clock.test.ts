@@ -232,17 +232,31 @@ describe('RunClock', () => {
     expect(goOn.clock.stopAfter(1, false)).toBeNull();
     expect(goOn.clock.stopAfter(1, true)).toBe('user');
     expect(goOn.clock.stopAfter(3, false)).toBe('rounds');
-    const epochs = clockOf({ epochs: 2 });
+    // Epochs count fast-worker iterations: 2 epochs of 3 rounds of tauFast 4 are 24 of them, however many rounds held them.
+    const epochs = clockOf({ epochs: 2, tauFast: 4 });
     epochs.clock.roundsPerEpoch = 3;
-    expect(epochs.clock.epochRounds()).toBe(6);
-    expect(epochs.clock.stopAfter(5, false)).toBeNull();
-    expect(epochs.clock.stopAfter(6, false)).toBe('epochs');
-    expect(epochs.clock.epochAt(4)).toBe(1);
+    expect(epochs.clock.epochSteps()).toBe(24);
+    epochs.clock.fastSteps = 23;
+    expect(epochs.clock.stopAfter(2, false)).toBeNull();
+    epochs.clock.fastSteps = 24;
+    expect(epochs.clock.stopAfter(2, false)).toBe('epochs');
+    epochs.clock.fastSteps = 12;
+    expect(epochs.clock.epochsDone()).toBe(1);
     const time = clockOf({ maxSeconds: 1 });
     await time.clock.round(async () => time.advance(999));
     expect(time.clock.stopAfter(1, false)).toBeNull();
     await time.clock.round(async () => time.advance(1));
     expect(time.clock.stopAfter(2, false)).toBe('time');
+  });
+
+  it('resumes its fast-worker iterations from the history: the most steps of a round, tauFast where it has no workers', () => {
+    const { clock } = clockOf({ tauFast: 4 });
+    const event = (round: number, steps: number[]) => ({ round, workers: steps.map((s, id) => ({ id, steps: s })) }) as unknown as RoundEvent;
+    clock.resumeFastSteps([event(1, [9, 1]), event(2, []), event(3, [7, 2]), event(4, [5, 5])], 3);
+    expect(clock.fastSteps).toBe(9 + 4 + 7);
+    // Rounds the history lacks count tauFast each.
+    clock.resumeFastSteps([event(1, [9, 1])], 3);
+    expect(clock.fastSteps).toBe(9 + 4 + 4);
   });
 
   it('counts an epoch as floor(N / (B * K * tauFast)) rounds, at least 1', () => {

@@ -69,8 +69,18 @@ export class RunClock {
   wallTimeToTargetMs: number | null = null;
   /** Whole-test-set evaluations: count, summed time and summed slowest slice (see RunResult.wholeTestSet). */
   readonly wholeTestSet = { evaluations: 0, workers: 0, ms: 0, sliceMs: 0 };
-  /** Set once the pool is seated: epochs count in rounds of the pool the run started with. */
+  /**
+   * Set once the pool is seated: rounds per epoch at tauFast steps a round,
+   * with the pool the run started with (ALGORITHM.md, Schedule).
+   */
   roundsPerEpoch = 1;
+  /**
+   * Fast-worker iterations so far: each committed round adds the most steps a
+   * training worker took in it. Epochs count these, roundsPerEpoch x tauFast
+   * to an epoch, so a round that `slowWorkers: fill` stretched counts for
+   * the steps it held, and every algorithm gets the same iterations.
+   */
+  fastSteps = 0;
   /** Training clock at the last evaluation (for the cadence and the crossing's interval). */
   private lastEvalTrainMs = 0;
   /** Accuracy of the last evaluation (subset or whole set), null before the first. */
@@ -251,14 +261,26 @@ export class RunClock {
     this.targetAfterMs = afterMs;
   }
 
-  /** Round limit from `epochs`, or null. */
-  epochRounds(): number | null {
-    return this.config.epochs === null ? null : Math.max(1, Math.round(this.config.epochs * this.roundsPerEpoch));
+  /** Fast-worker iterations in one epoch. */
+  stepsPerEpoch(): number {
+    return this.roundsPerEpoch * this.config.tauFast;
   }
 
-  /** The fractional epoch at the start of round `round` (1-based): what the learning-rate schedule reads. */
-  epochAt(round: number): number {
-    return (round - 1) / this.roundsPerEpoch;
+  /** Fast-worker iterations `epochs` asks for (whole rounds of tauFast), or null. */
+  epochSteps(): number | null {
+    return this.config.epochs === null ? null : Math.max(1, Math.round(this.config.epochs * this.roundsPerEpoch)) * this.config.tauFast;
+  }
+
+  /** Epochs done: what the learning-rate schedule reads at a round's start, and the result reports. */
+  epochsDone(): number {
+    return this.fastSteps / this.stepsPerEpoch();
+  }
+
+  /** A resumed run's fast-worker iterations, from its history (tauFast a round where an event has no workers). */
+  resumeFastSteps(history: readonly RoundEvent[], rounds: number): void {
+    const counted = history.filter((e) => e.round <= rounds);
+    const steps = counted.reduce((sum, e) => sum + (e.workers.length > 0 ? Math.max(...e.workers.map((w) => w.steps)) : this.config.tauFast), 0);
+    this.fastSteps = steps + Math.max(0, rounds - counted.length) * this.config.tauFast;
   }
 
   /** Why the run stops after round `round`, or null to go on. The order is the precedence. */
@@ -267,8 +289,8 @@ export class RunClock {
     if (this.timeToTargetMs !== null && config.stopAtTarget) return 'target';
     if (stopRequested) return 'user';
     if (config.maxRounds !== null && round >= config.maxRounds) return 'rounds';
-    const epochRounds = this.epochRounds();
-    if (epochRounds !== null && round >= epochRounds) return 'epochs';
+    const epochSteps = this.epochSteps();
+    if (epochSteps !== null && this.fastSteps >= epochSteps) return 'epochs';
     if (this.trainMs >= config.maxSeconds * 1000) return 'time';
     return null;
   }

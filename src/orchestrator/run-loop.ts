@@ -90,6 +90,7 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
     } else {
       run.lastGood.set(views.global);
       run.committedRound = round;
+      run.clock.fastSteps += Math.max(0, ...[...outcome.work.values()].map((w) => w.steps));
     }
     // After a probe that reached the target the round ended there: its evaluation stands for the round.
     const everyRounds = config.evalEvery ?? (run.clock.targetPending() ? null : 1);
@@ -241,7 +242,7 @@ export function leave(run: RunState, lost: Departure[], control: RunControl): vo
 /** The learning-rate schedule and the emulated slowdowns for round `round`. */
 async function applySchedule(run: RunState, round: number): Promise<void> {
   const averaged = run.mech.fastOnly ? 1 : run.members.length;
-  const rate = scheduledRate(run.config, run.clock.epochAt(round), { round, averaged });
+  const rate = scheduledRate(run.config, run.clock.epochsDone(), { round, averaged });
   if (rate !== run.learningRate) {
     run.learningRate = rate;
     // A worker that cannot take it fails its round and leaves then; parked ones stay ready to come back.

@@ -83,8 +83,7 @@ export async function openRun(input: {
     benched = members.filter((m) => m !== fastest);
     members = fastest ? [fastest] : [];
   }
-  // Under slowWorkers fill the fast worker may take more than tauFast steps a round; an epoch counts its steps.
-  const tauFast = assignBudgets(members, config, mech);
+  assignBudgets(members, config, mech);
   const loaded = await Promise.allSettled(members.map((m) => m.worker.call((a) => a.loadGlobal(true))));
   const departures: Departure[] = lost.map(({ worker, reason }) => ({ member: newMember(worker, { stepMs: 1, measuredStepMs: 1 }, 1, config.tauFast, config.batchSize), reason }));
   members = members.filter((m, i) => {
@@ -93,9 +92,11 @@ export async function openRun(input: {
     return l?.status === 'fulfilled';
   });
 
-  // The fast worker's batch: an epoch is its tauFast steps times K a round (ALGORITHM.md, with per-backend batches).
+  // The fast worker's batch: an epoch is its tauFast steps times K a round (ALGORITHM.md, with per-backend
+  // batches), counted in its iterations (a round slowWorkers fill stretched holds more of them).
   const fastBatch = fastestMember(members)?.batch ?? config.batchSize;
-  clock.roundsPerEpoch = roundsPerEpoch(memory.trainSize, { batchSize: fastBatch, tauFast }, poolSize);
+  clock.roundsPerEpoch = roundsPerEpoch(memory.trainSize, { batchSize: fastBatch, tauFast: config.tauFast }, poolSize);
+  if (resume) clock.resumeFastSteps(resume.history, resume.round);
   const run: RunState = {
     runId: resume?.runId ?? newRunId(),
     priorWork: resume?.totals?.workers ?? [],
