@@ -66,7 +66,7 @@ const CONFIG_FLAGS: { [K in ConfigKey]: ConfigFlag } = {
   augmentation: { kind: 'text', help: 'auto (on for CIFAR-10) | on | off: random crop (pad 4) and flip' },
   lrDecayEpochs: { kind: 'text', help: 'epochs at which lr is multiplied by --lr-decay-factor, e.g. 60,80, or none' },
   lrDecayFactor: { kind: 'number', help: 'learning-rate decay factor in (0, 1]' },
-  epochs: { kind: 'number-or-none', help: 'stop after this many epochs (floor(N / (B*K*tauFast)) rounds each), or none' },
+  epochs: { kind: 'number-or-none', help: 'stop after this many epochs (floor(N / (B*K*tauFast)) rounds of tauFast fast-worker steps each, counted in steps), or none' },
   slowdown: { kind: 'text', help: 'emulated slow workers worker:factor[@fromRound], e.g. 1:8 or 2:4@10, or none' },
   workers: { kind: 'workers', help: 'worker pool: auto (one webgpu worker with an adapter, a wasm worker per core) or e.g. webgpu:1,wasm:2 (backends: webgpu, wasm, cpu)' },
   tauFast: { kind: 'number', help: 'local steps of the fastest worker per round' },

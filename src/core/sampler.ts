@@ -17,6 +17,13 @@ export interface ShardInput {
   taus: readonly number[];
   /** Rounds in this reassignment period. */
   rounds: number;
+  /**
+   * Per worker, samples beyond batchSize * taus[i] * rounds, from the uniform
+   * stream (a biased worker's too: its loss-ranked quota is what lambda gives
+   * its budget): room for a worker filling a round by time to read past its
+   * budget; what it does not read goes back. Default none.
+   */
+  extra?: readonly number[];
   /** Per worker: draws from the high-loss selection instead of a uniform permutation. */
   biased: readonly boolean[];
   /** High-loss ratio in (0, 1]: the candidate pool is quota / lambda. 1 = no bias. */
@@ -64,8 +71,9 @@ export function giveBack(stream: UniformStream, unused: Int32Array): void {
 }
 
 /**
- * One shard per worker, of length batchSize * taus[i] * rounds: the samples
- * worker i consumes over the period, in order.
+ * One shard per worker, of length batchSize * taus[i] * rounds (+ extra[i]):
+ * the samples worker i consumes over the period, in order. A worker's extra
+ * room is uniform samples after its share, biased or not.
  *
  * Biased workers share quota Q (the sum of their lengths): a uniform pool of
  * min(n, ceil(Q / lambda)) samples, its Q highest losses, shuffled, split in
@@ -78,10 +86,11 @@ export function giveBack(stream: UniformStream, unused: Int32Array): void {
  * is a rotation of the permutation, so a shard of up to n samples never
  * repeats one and a longer shard repeats only epoch by epoch.
  *
- * Unbiased workers take consecutive slices of a uniform permutation of all n.
- * A slice that would run past its end starts a fresh permutation instead (the
- * old tail is dropped) so the slice holds no repeats; a shard longer than n is
- * a fresh permutation repeated.
+ * Unbiased workers take consecutive slices of a uniform permutation of all n,
+ * after what earlier shards gave out and got back (UniformStream.carry). A
+ * slice that runs past the permutation's end goes on in a fresh one that puts
+ * the slice's samples so far last, so a shard of up to n holds no repeats; a
+ * shard longer than n is a fresh permutation repeated.
  */
 export function buildShards(input: ShardInput): Int32Array[] {
   const { n, batchSize, taus, rounds, biased, lambda, losses, rng } = input;
@@ -103,8 +112,10 @@ export function buildShards(input: ShardInput): Int32Array[] {
     throw new Error(`Invalid losses: length ${losses.length}. Should equal n = ${n}.`);
   }
 
+  const extra = input.extra ?? taus.map(() => 0);
+  extra.forEach((e, i) => assertInteger(`extra[${i}]`, e, 0));
   const lengths = taus.map((tau) => batchSize * tau * rounds);
-  const shards: Int32Array[] = lengths.map((length) => new Int32Array(length));
+  const shards: Int32Array[] = lengths.map((length, i) => new Int32Array(length + (extra[i] ?? 0)));
 
   let quota = 0;
   lengths.forEach((length, i) => {
@@ -122,28 +133,46 @@ export function buildShards(input: ShardInput): Int32Array[] {
   }
 
   const stream = input.stream ?? uniformStream();
-  lengths.forEach((length, i) => {
-    if (biased[i] === true) return;
-    const shard = shards[i] as Int32Array;
+  shards.forEach((whole, i) => {
+    // A biased worker's room beyond its quota is uniform, like an unbiased worker's whole shard.
+    const shard = biased[i] === true ? whole.subarray(lengths[i]) : whole;
+    const length = shard.length;
+    if (length === 0) return;
     if (length > n) {
       fillCyclic(shard, rng.permutation(n));
       stream.permutation = null;
       stream.carry = new Int32Array(0);
       return;
     }
-    const carried = Math.min(length, stream.carry.length);
-    shard.set(stream.carry.subarray(0, carried));
-    stream.carry = stream.carry.subarray(carried);
-    const rest = length - carried;
-    if (rest === 0) return;
-    if (stream.permutation === null || stream.permutation.length !== n || stream.cursor + rest > n) {
-      stream.permutation = rng.permutation(n);
-      stream.cursor = 0;
+    let filled = Math.min(length, stream.carry.length);
+    shard.set(stream.carry.subarray(0, filled));
+    stream.carry = stream.carry.subarray(filled);
+    if (stream.permutation !== null && stream.permutation.length !== n) stream.permutation = null;
+    // The pass's tail first, then a fresh pass; every sample of this shard so far is from the old pass,
+    // so the fresh one puts them last: nothing repeats within the shard.
+    while (filled < length) {
+      if (stream.permutation === null || stream.cursor >= n) {
+        stream.permutation = afterThese(rng.permutation(n), shard.subarray(0, filled));
+        stream.cursor = 0;
+      }
+      const take = Math.min(length - filled, n - stream.cursor);
+      shard.set(stream.permutation.subarray(stream.cursor, stream.cursor + take), filled);
+      stream.cursor += take;
+      filled += take;
     }
-    shard.set(stream.permutation.subarray(stream.cursor, stream.cursor + rest), carried);
-    stream.cursor += rest;
   });
   return shards;
+}
+
+/** `permutation` with the samples of `these` moved to its end, each part in its own order. */
+function afterThese(permutation: Int32Array, these: Int32Array): Int32Array {
+  if (these.length === 0) return permutation;
+  const last = new Set(these);
+  const first = permutation.filter((s) => !last.has(s));
+  const out = new Int32Array(permutation.length);
+  out.set(first);
+  out.set(permutation.filter((s) => last.has(s)), first.length);
+  return out;
 }
 
 /**

@@ -150,6 +150,20 @@ describe('Engine rounds with a worker slower than a round (faked step times)', (
     // Its samples are what it trained on: steps times its batch.
     expect(result.workers[0]?.samples).toBe(((steps[0] ?? 0) + (steps[1] ?? 0)) * 16);
   });
+
+  it('under fill, a worker with few steps keeps its estimated count while the fast one fills by time', async () => {
+    // Budgets [20, 3, 1]: worker 1's step (60 ms) is too long to stop on time, so it takes its 3 and waits.
+    node = nodeEngine({
+      stepTimes: (id) => [10, 60, 200][id] ?? 10,
+      roundDelayMs: (id, round) => (id === 2 && round === 1 ? 400 : 0),
+    });
+    await node.engine.run({ ...SMALL_RUN, workers: [{ backend: 'cpu', count: 3 }], algo: 'biased', maxRounds: 1 });
+    const [e] = node.rounds();
+    expect([0, 1, 2].map((id) => worker(e, id)?.tau)).toEqual([20, 3, 1]);
+    expect(worker(e, 0)?.steps).toBeGreaterThan(20);
+    expect(worker(e, 1)?.steps).toBe(3);
+    expect(worker(e, 2)?.steps).toBe(1);
+  });
 });
 
 describe('Engine learning rate for the pool', () => {

@@ -164,6 +164,6 @@ export async function decidePool(
 
 /** A parked worker about to train again: from theta_bar with fresh momentum, on a new shard (its old one is stale). */
 export async function unpark(m: Member): Promise<void> {
-  m.shard = { offset: 0, length: 0, stored: 0, builtBiased: false };
+  m.shard = { offset: 0, length: 0, stored: 0, builtBiased: false, uniformFrom: 0 };
   await m.worker.call((a) => a.loadGlobal(true));
 }

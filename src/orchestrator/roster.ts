@@ -33,7 +33,7 @@ export function newMember(
     paces: false,
     floor: tau,
     biased: false,
-    shard: { offset: 0, length: 0, stored: 0, builtBiased: false },
+    shard: { offset: 0, length: 0, stored: 0, builtBiased: false, uniformFrom: 0 },
     steps: 0,
     samples: 0,
     busyMs: 0,
@@ -121,16 +121,18 @@ export async function profileWorkers(
  * Gives every member a new shard when any would run past its own or any
  * bias role changed; `stepsOf` is what each takes before the next check.
  */
-export function ensureShards(run: RunState, stepsOf: (m: Member) => number): void {
+export function ensureShards(run: RunState, stepsOf: (m: Member) => number, boundOf: (m: Member) => number = stepsOf): void {
   const { members, config } = run;
   const { views, trainSize } = run.memory;
-  // In samples: each member reads B_i samples a step, at its own batch size.
-  const needs = members.map((m) => ({ cursor: m.shard, samples: stepsOf(m) * m.batch, biased: m.biased }));
+  // In samples: each member reads B_i samples a step, at its own batch size; a filler may read up to its bound.
+  const needs = members.map((m) => ({ cursor: m.shard, samples: stepsOf(m) * m.batch, bound: boundOf(m) * m.batch, biased: m.biased }));
   if (!shardsStale(needs)) return;
-  // What the unbiased members were given and did not train on goes back to the stream, first in line.
+  // Uniform samples a member was given and did not train on go back to the stream, first in line.
   for (const m of members) {
-    const { offset, length, stored, builtBiased } = m.shard;
-    if (!builtBiased && offset < Math.min(length, stored)) giveBack(run.uniform, views.shard(m.worker.id).slice(offset, Math.min(length, stored)));
+    const { offset, length, stored, uniformFrom } = m.shard;
+    const from = Math.max(offset, uniformFrom);
+    const end = Math.min(length, stored);
+    if (from < end) giveBack(run.uniform, views.shard(m.worker.id).slice(from, end));
   }
   const plan = planShards({
     needs,

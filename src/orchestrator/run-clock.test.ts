@@ -249,13 +249,15 @@ describe('RunClock', () => {
     expect(time.clock.stopAfter(2, false)).toBe('time');
   });
 
-  it('resumes its fast-worker iterations from the history: the most steps of a round, tauFast where it has no workers', () => {
+  it('resumes its fast-worker iterations from the history as the live run counted them', () => {
     const { clock } = clockOf({ tauFast: 4 });
     const event = (round: number, steps: number[]) => ({ round, workers: steps.map((s, id) => ({ id, steps: s })) }) as unknown as RoundEvent;
+    // The most steps of each round; a round nobody trained in adds none; rounds past the checkpoint are not counted.
     clock.resumeFastSteps([event(1, [9, 1]), event(2, []), event(3, [7, 2]), event(4, [5, 5])], 3);
-    expect(clock.fastSteps).toBe(9 + 4 + 7);
-    // Rounds the history lacks count tauFast each.
-    clock.resumeFastSteps([event(1, [9, 1])], 3);
+    expect(clock.fastSteps).toBe(9 + 0 + 7);
+    // A round the history lacks, or lists without workers, counts tauFast; one listed twice counts once.
+    const noWorkers = { round: 2 } as unknown as RoundEvent;
+    clock.resumeFastSteps([event(1, [9, 1]), event(1, [9, 1]), noWorkers], 3);
     expect(clock.fastSteps).toBe(9 + 4 + 4);
   });
 

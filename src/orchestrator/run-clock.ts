@@ -276,11 +276,19 @@ export class RunClock {
     return this.fastSteps / this.stepsPerEpoch();
   }
 
-  /** A resumed run's fast-worker iterations, from its history (tauFast a round where an event has no workers). */
+  /**
+   * A resumed run's fast-worker iterations, from its history as the live run
+   * counted them (a round where nobody trained adds none). A round the history
+   * lacks, or whose event lists no workers (a file from elsewhere), counts
+   * tauFast; a round listed twice counts once.
+   */
   resumeFastSteps(history: readonly RoundEvent[], rounds: number): void {
-    const counted = history.filter((e) => e.round <= rounds);
-    const steps = counted.reduce((sum, e) => sum + (e.workers.length > 0 ? Math.max(...e.workers.map((w) => w.steps)) : this.config.tauFast), 0);
-    this.fastSteps = steps + Math.max(0, rounds - counted.length) * this.config.tauFast;
+    const byRound = new Map<number, number>();
+    for (const e of history) {
+      if (!(e.round >= 1 && e.round <= rounds) || byRound.has(e.round) || !Array.isArray(e.workers)) continue;
+      byRound.set(e.round, Math.max(0, ...e.workers.map((w) => (Number.isFinite(w.steps) ? w.steps : 0))));
+    }
+    this.fastSteps = [...byRound.values()].reduce((a, b) => a + b, 0) + (rounds - byRound.size) * this.config.tauFast;
   }
 
   /** Why the run stops after round `round`, or null to go on. The order is the precedence. */

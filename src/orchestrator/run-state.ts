@@ -24,6 +24,8 @@ export interface ShardCursor {
   stored: number;
   /** The member's bias role when the shard was built: a flip of roles means a new shard. */
   builtBiased: boolean;
+  /** Entries from here on came from the uniform stream (all of an unbiased shard; a biased one's room past its quota). */
+  uniformFrom: number;
 }
 
 /** One worker within one run. The roster adds and removes members; strategies update the counters. */

@@ -19,8 +19,15 @@ import type { ShardCursor } from './run-state';
 /** What the planner needs of one member. */
 export interface ShardNeed {
   cursor: ShardCursor;
-  /** Samples the member reads before the next check: its steps times its batch size. */
+  /** Samples the member reads in a round: its steps times its batch size. */
   samples: number;
+  /**
+   * Samples it may read this round when it fills the round by time: its shard
+   * holds this much room beyond a period of `samples` (uniform samples, after
+   * a biased member's quota), and is rebuilt when less is left. Default
+   * `samples`.
+   */
+  bound?: number;
   biased: boolean;
 }
 
@@ -30,7 +37,7 @@ export interface ShardNeed {
  * worker, which adaptive budgets can change).
  */
 export function shardsStale(needs: readonly ShardNeed[]): boolean {
-  return needs.some(({ cursor, samples, biased }) => cursor.length === 0 || cursor.offset + samples > cursor.length || cursor.builtBiased !== biased);
+  return needs.some(({ cursor, samples, bound, biased }) => cursor.length === 0 || cursor.offset + (bound ?? samples) > cursor.length || cursor.builtBiased !== biased);
 }
 
 export interface ShardPlan {
@@ -58,11 +65,14 @@ export function planShards(input: {
   const { needs, n, capacity } = input;
   // Counted in samples (batch 1, "steps" of B_i x tau_i samples): members may read different batch sizes.
   const perRound = needs.map((w) => w.samples);
+  const rounds = input.resampleEvery > 0 ? input.resampleEvery : roundsPerPeriod(n, 1, perRound);
   const shards = buildShards({
     n,
     batchSize: 1,
     taus: perRound,
-    rounds: input.resampleEvery > 0 ? input.resampleEvery : roundsPerPeriod(n, 1, perRound),
+    rounds,
+    // The period and the biased quota follow the budgets; a filler's room to read on is extra, uniform.
+    extra: needs.map((w) => Math.max(0, (w.bound ?? w.samples) - w.samples)),
     pool: input.pool,
     stream: input.stream,
     note: input.note,
@@ -84,6 +94,7 @@ export function planShards(input: {
       length: shard.length,
       stored: stored[i]?.length ?? 0,
       builtBiased: needs[i]?.biased ?? false,
+      uniformFrom: needs[i]?.biased ? (perRound[i] ?? 0) * rounds : 0,
     })),
   };
 }

@@ -52,13 +52,29 @@ export interface Progress {
  */
 export const FILL_BOUND = 4;
 
+/**
+ * Fewest steps a worker must have to fill a round by time. It checks the
+ * close before each step, so it may finish one step after the pacer: a step
+ * of at most an eighth of the round is what that costs the others.
+ */
+export const FILL_MIN_STEPS = 8;
+
+/**
+ * Fills a paced round by time: not a pacer, not biased (its quota is the
+ * loss-ranked share lambda gives, not a bound to read on from), and with
+ * steps short beside the round. Others take their estimated steps.
+ */
+function fillsByTime(m: Member): boolean {
+  return !m.paces && !m.biased && m.tau >= FILL_MIN_STEPS;
+}
+
 export async function localRound(run: RunState, hooks: RoundHooks): Promise<RoundOutcome> {
   const { views } = run.memory;
   const round = run.round;
   // Fixed budgets are fixed step counts (the paper's gamma): only adaptive ones fill by time.
   const byTime = run.config.slowWorkers === 'fill' && run.config.adaptiveBudgets && run.members.some((m) => m.paces);
-  const fills = (m: Member): boolean => byTime && !m.paces;
-  ensureShards(run, (m) => (fills(m) ? FILL_BOUND * m.tau : m.tau));
+  const fills = (m: Member): boolean => byTime && fillsByTime(m);
+  ensureShards(run, (m) => m.tau, (m) => (fills(m) ? FILL_BOUND * m.tau : m.tau));
   const lost: Departure[] = [];
   let active: Progress[] = run.members.map((member) => ({
     member,
@@ -103,6 +119,8 @@ export async function localRound(run: RunState, hooks: RoundHooks): Promise<Roun
       void Promise.allSettled(pacers).then(() => views.closeStretch(closing));
     }
     const settled = await Promise.allSettled(calls);
+    // Closed by now in any case (the pacers settled first); said again so no later stretch can share its id.
+    if (paced) views.closeStretch(closing);
     wall += performance.now() - start;
     started = true;
     settled.forEach((s, i) => {
