@@ -60,12 +60,12 @@ export const FILL_BOUND = 4;
 export const FILL_MIN_STEPS = 8;
 
 /**
- * Fills a paced round by time: not a pacer, not biased (its quota is the
- * loss-ranked share lambda gives, not a bound to read on from), and with
- * steps short beside the round. Others take their estimated steps.
+ * Fills a paced round by time: not a pacer, and with steps short beside the
+ * round. Others take their estimated steps. A biased filler reads its
+ * loss-ranked quota first, then uniform samples (ensureShards' bound).
  */
 function fillsByTime(m: Member): boolean {
-  return !m.paces && !m.biased && m.tau >= FILL_MIN_STEPS;
+  return !m.paces && m.tau >= FILL_MIN_STEPS;
 }
 
 export async function localRound(run: RunState, hooks: RoundHooks): Promise<RoundOutcome> {
