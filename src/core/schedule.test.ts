@@ -13,12 +13,14 @@ describe('computeBudgets', () => {
     expect(filled.paces).toEqual([true, false, false]);
     expect(filled.floor).toEqual([1, 32, 32]);
     // Two slow workers (tau 1 each) both pace; a one-step worker paces a round fill did not stretch too
-    // (300 ms in a 320 ms round), with floors equal to the budgets; no one-step worker, no pacer.
+    // (300 ms in a 320 ms round), with floors equal to the budgets, and so does one of fewer than
+    // FILL_MIN_STEPS steps (2 of 40 ms in an 80 ms round); with no such worker, nobody paces.
     expect(computeBudgets([1249, 1000, 28], 32, { unbalanced: true, fill: true }).paces).toEqual([true, true, false]);
     const unstretched = computeBudgets([300, 10], 32, { unbalanced: true, fill: true });
     expect(unstretched.tau).toEqual([1, 32]);
     expect(unstretched.paces).toEqual([true, false]);
     expect(unstretched.floor).toEqual([1, 32]);
+    expect(computeBudgets([40, 10], 8, { unbalanced: true, fill: true }).paces).toEqual([true, false]);
     expect(computeBudgets([40, 10, 20], 32, { unbalanced: true, fill: true }).paces).toEqual([false, false, false]);
     // Without fill, and in plain local SGD, nobody paces; every worker at one step neither.
     expect(computeBudgets([1249, 28], 32, { unbalanced: true }).paces).toEqual([false, false]);

@@ -10,6 +10,13 @@
  */
 export const ADAPTIVE_SMOOTHING = 0.7;
 
+/**
+ * Fewest steps a worker must have to fill a round by time; one with fewer
+ * paces it. A filler checks the round's end before each step, so it may
+ * finish one step after the pacers: at most an eighth of the round.
+ */
+export const FILL_MIN_STEPS = 8;
+
 export interface Budgets {
   /** The worker with the smallest step time (first one on a tie). */
   fastIndex: number;
@@ -20,10 +27,10 @@ export interface Budgets {
   /** The fast worker's steps per round: tauFast, or more when `fill` sizes the round to a slower worker's one step. */
   tauFast: number;
   /**
-   * Per worker, under `fill`: its one step sets the round's length (it has one
-   * step, others have more). The others may fill the round by time, stepping
-   * until every pacer is done. All false without fill or when every worker
-   * would pace.
+   * Per worker, under `fill`: its few steps (fewer than FILL_MIN_STEPS) set
+   * the round's length. The others, whose steps are short beside the round,
+   * may fill it by time, stepping until every pacer is done. All false without
+   * fill, or when no worker has that many steps.
    */
   paces: boolean[];
   /**
@@ -80,8 +87,8 @@ export function computeBudgets(
   const filled = opts.unbalanced && opts.fill === true ? Math.max(tauFast, Math.round(slowest / tFast)) : tauFast;
   const budget = (g: number, steps: number): number => (opts.unbalanced ? Math.max(1, Math.round(g * steps)) : steps);
   const tau = gamma.map((g) => budget(g, filled));
-  const paces = tau.map((t) => opts.fill === true && opts.unbalanced && t === 1);
-  // Nobody left to fill: every worker takes its one step, as budgets say.
+  const paces = tau.map((t) => opts.fill === true && opts.unbalanced && t < FILL_MIN_STEPS);
+  // Nobody to fill the round by time: every worker takes its steps, as budgets say.
   if (paces.every(Boolean)) paces.fill(false);
   return { fastIndex, gamma, tau, tauFast: filled, paces, floor: gamma.map((g) => budget(g, tauFast)) };
 }

@@ -151,6 +151,21 @@ describe('Engine rounds with a worker slower than a round (faked step times)', (
     expect(result.workers[0]?.samples).toBe(((steps[0] ?? 0) + (steps[1] ?? 0)) * 16);
   });
 
+  it('under fill, when the pacer leaves mid-round the filler finishes the round and trains on', async () => {
+    node = nodeEngine({
+      stepTimes: (id) => (id === 0 ? 10 : 200),
+      faults: (id) => (id === 1 ? { runRound: async () => Promise.reject(new Error('device lost')) } : {}),
+    });
+    const result = await node.engine.run({ ...SMALL_RUN, algo: 'biased', maxRounds: 2 });
+    const [first, second] = node.rounds();
+    // It filled until the pacer's call failed (here, in one thread, its whole bound: the failure is
+    // told after a grace timer) and at least its budget of 20; the next round it trains alone, tauFast.
+    expect(worker(first, 0)?.steps).toBeGreaterThanOrEqual(20);
+    expect(worker(first, 0)?.steps).toBeLessThanOrEqual(FILL_BOUND * 20);
+    expect(second?.workers.map((w) => [w.id, w.steps])).toEqual([[0, 4]]);
+    expect(result.workers.find((w) => w.id === 1)?.left).not.toBeNull();
+  });
+
   it('under fill, a worker with few steps keeps its estimated count while the fast one fills by time', async () => {
     // Budgets [20, 3, 1]: worker 1's step (60 ms) is too long to stop on time, so it takes its 3 and waits.
     node = nodeEngine({

@@ -43,7 +43,7 @@ export interface Member {
   slowdown: number;
   /** Local steps per round. */
   tau: number;
-  /** Its one step sets the round's length (slowWorkers fill); see Budgets.paces. */
+  /** Its few steps set the round's length (slowWorkers fill); see Budgets.paces. */
   paces: boolean;
   /** Steps it takes before a pacer's end may close its round; see Budgets.floor. */
   floor: number;

@@ -146,7 +146,7 @@ const SPECS: { [K in keyof RunConfig]: Spec } = {
     kind: 'select',
     group: 'pool',
     options: SLOW_WORKER_POLICIES,
-    hint: 'A worker whose one step outlasts the others\' round: fill, the round lasts its step and the others step until it is done (their fixed steps under fixed budgets); fill-steps, they take the steps their step times fit into it; wait, they wait for it.',
+    hint: 'A worker whose one step outlasts the others\' round: fill, the round lasts its step and the others step until it is done (workers of 8 or more steps do so beside any of fewer; their fixed steps under fixed budgets); fill-steps, they take the steps their step times fit into it; wait, they wait for it.',
   },
   parking: {
     label: 'Parking',

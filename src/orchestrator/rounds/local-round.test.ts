@@ -9,7 +9,7 @@ const report = (steps: number, loss: number): RoundReport => ({
 
 describe('addStretch', () => {
   it('sums a member’s stretches; one a stop cut before its first step (loss NaN) adds its time, never a NaN loss', () => {
-    const p: Progress = { member: {} as Member, steps: 0, busyMs: 0, exchangeMs: 0, lossSum: 0, stepMsSum: 0, measuredMsSum: 0, finite: true, closed: false };
+    const p: Progress = { member: {} as Member, steps: 0, busyMs: 0, exchangeMs: 0, lossSum: 0, stepMsSum: 0, measuredMsSum: 0, finite: true, fills: false, closed: false };
     addStretch(p, report(3, 2));
     addStretch(p, report(0, Number.NaN));
     expect(p.steps).toBe(3);

@@ -11,8 +11,8 @@
  * each goes on from its own published model, momentum and sample stream
  * untouched, so the round's result is the same as without the pause.
  *
- * Filled by time (slowWorkers fill, adaptive budgets): when a pacer's one
- * step sets the round's length (Budgets.paces), the others do not take a
+ * Filled by time (slowWorkers fill, adaptive budgets): when a pacer's few
+ * steps set the round's length (Budgets.paces), the others do not take a
  * step count estimated to fit it but, past their floor (the budget of a
  * round fill did not stretch), step until every pacer is done, so nobody
  * waits for a step time that was misjudged. Their budgets are then only a
@@ -38,7 +38,9 @@ export interface Progress {
   stepMsSum: number;
   measuredMsSum: number;
   finite: boolean;
-  /** Filled a paced stretch by time: its round is over when the pacers are, whatever its budget. */
+  /** Fills the round by time while pacers step: up to FILL_BOUND x its budget, until they are done. */
+  fills: boolean;
+  /** Filled the round by time and the pacers are done: its round is over, whatever its budget. */
   closed: boolean;
 }
 
@@ -52,28 +54,13 @@ export interface Progress {
  */
 export const FILL_BOUND = 4;
 
-/**
- * Fewest steps a worker must have to fill a round by time. It checks the
- * close before each step, so it may finish one step after the pacer: a step
- * of at most an eighth of the round is what that costs the others.
- */
-export const FILL_MIN_STEPS = 8;
-
-/**
- * Fills a paced round by time: not a pacer, and with steps short beside the
- * round. Others take their estimated steps. A biased filler reads its
- * loss-ranked quota first, then uniform samples (ensureShards' bound).
- */
-function fillsByTime(m: Member): boolean {
-  return !m.paces && m.tau >= FILL_MIN_STEPS;
-}
-
 export async function localRound(run: RunState, hooks: RoundHooks): Promise<RoundOutcome> {
   const { views } = run.memory;
   const round = run.round;
   // Fixed budgets are fixed step counts (the paper's gamma): only adaptive ones fill by time.
   const byTime = run.config.slowWorkers === 'fill' && run.config.adaptiveBudgets && run.members.some((m) => m.paces);
-  const fills = (m: Member): boolean => byTime && fillsByTime(m);
+  // A biased filler reads its loss-ranked quota first, then uniform samples (ensureShards' bound).
+  const fills = (m: Member): boolean => byTime && !m.paces;
   ensureShards(run, (m) => m.tau, (m) => (fills(m) ? FILL_BOUND * m.tau : m.tau));
   const lost: Departure[] = [];
   let active: Progress[] = run.members.map((member) => ({
@@ -85,6 +72,7 @@ export async function localRound(run: RunState, hooks: RoundHooks): Promise<Roun
     stepMsSum: 0,
     measuredMsSum: 0,
     finite: true,
+    fills: fills(member),
     closed: false,
   }));
   let wall = 0;
@@ -94,17 +82,18 @@ export async function localRound(run: RunState, hooks: RoundHooks): Promise<Roun
 
   for (;;) {
     const plan = stretch(active, hooks.msUntilProbe());
-    // A pacer in the stretch (its one step is the round): the others step until every pacer is done.
-    const paced = plan.some(({ p }) => p.member.paces) && plan.some(({ p }) => fills(p.member));
+    // Pacers in the stretch (their few steps are the round): the others step until every pacer is done.
+    const paced = plan.some(({ p }) => p.member.paces) && plan.some(({ p }) => p.fills);
     const closing = paced ? views.openStretch() : 0;
     const start = performance.now();
     const calls = plan.map(({ p, steps }) => {
-      const filler = paced && fills(p.member);
+      const filler = paced && p.fills;
       return p.member.worker.call((a) =>
         a.runRound({
           round,
+          // Up to its bound, and at least the steps this stretch plans of its floor.
           steps: filler ? Math.max(1, FILL_BOUND * p.member.tau - p.steps) : steps,
-          minSteps: filler ? p.member.floor - p.steps : 0,
+          minSteps: filler ? Math.max(0, Math.min(steps, p.member.floor - p.steps)) : 0,
           shardOffset: p.member.shard.offset + p.steps * p.member.batch,
           shardStored: p.member.shard.stored,
           slowdown: p.member.slowdown,
@@ -134,7 +123,15 @@ export async function localRound(run: RunState, hooks: RoundHooks): Promise<Roun
       } else addStretch(p, s.value);
     });
     active = active.filter((p) => !lost.some((l) => l.member === p.member));
-    if (paced) for (const { p } of plan) if (fills(p.member)) p.closed = true;
+    // No pacer left stepping: the round is over for those filling it when the pacers took their steps (an
+    // evaluation may have split them); when every pacer left, the fillers go back to their budgets.
+    if (!active.some((p) => p.member.paces && p.steps < p.member.tau)) {
+      const pacersDone = active.some((p) => p.member.paces);
+      for (const p of active) {
+        if (p.fills) p.closed = pacersDone;
+        p.fills = false;
+      }
+    }
     const unfinished = active.some(unfinishedIn);
     // Interrupted (stop, time limit): the round ends at the steps taken and is averaged as such.
     if (!unfinished || active.length === 0 || views.interrupted()) break;
@@ -209,15 +206,21 @@ function stretch(active: readonly Progress[], dueInMs: number): { p: Progress; s
   const stepOf = (p: Progress): number => Math.max(1e-3, p.member.stepMs);
   const span = Math.max(dueInMs, ...unfinished.map(stepOf));
   return unfinished.map((p) => {
-    const left = p.member.tau - p.steps;
+    // A filler past its budget plans none here: its order is its bound, its floor taken.
+    const left = Math.max(0, p.member.tau - p.steps);
     const fits = Number.isFinite(span) ? Math.max(1, Math.round(span / stepOf(p))) : left;
     return { p, steps: Math.min(left, fits) };
   });
 }
 
-/** Still has steps to take this round: budget left, and not a filler whose paced stretch closed. */
+/** Steps it may take this round: its budget, or its bound while it fills the round by time. */
+function stepLimit(p: Progress): number {
+  return p.fills ? FILL_BOUND * p.member.tau : p.member.tau;
+}
+
+/** Still has steps to take this round: under its limit, and not a filler whose pacers are done. */
 function unfinishedIn(p: Progress): boolean {
-  return !p.closed && p.steps < p.member.tau;
+  return !p.closed && p.steps < stepLimit(p);
 }
 
 /** Adds one stretch's report to a member's progress through the round. */
