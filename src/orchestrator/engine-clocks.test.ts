@@ -161,8 +161,9 @@ describe('Engine clocks and targets (in-thread cpu workers)', () => {
     const result = await node.engine.run({
       ...SMALL_RUN,
       algo: 'biased',
-      tauFast: 64,
-      // No round paced by a worker timing noise made look 64 times slower: its end would close the round.
+      // Rounds long beside the evaluation gaps (10% of the clock), so the crossing falls inside one, never at its end.
+      tauFast: 640,
+      // No round paced by a worker timing noise made look many times slower: its end would close the round.
       slowWorkers: 'wait',
       // Probes only: a round that ended unevaluated under load would be a kept model, and narrowing would
       // evaluate it (the faked accuracy counts evaluations, not models).
