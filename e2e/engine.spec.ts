@@ -28,7 +28,7 @@ function idleShare(w: ResultWorker): number {
   return w.idleMs / (w.busyMs + w.idleMs);
 }
 
-test('biased local SGD on webgpu + 2 wasm passes 80% on the backends asked for, without leaking tensors', async ({ page }) => {
+test('biased local SGD on webgpu + 2 wasm passes 85% on the backends asked for, without leaking tensors', async ({ page }) => {
   await openTandem(page);
   const env = await page.evaluate(() => window.tandem.environment());
   expect(env.crossOriginIsolated).toBe(true);
@@ -44,7 +44,9 @@ test('biased local SGD on webgpu + 2 wasm passes 80% on the backends asked for, 
       tauFast: 32,
       // Every worker trains: this is about the backends asked for, not whether the pool would park one.
       parking: 'off',
-      targetAccuracy: 0.8,
+      // 85%, not 80%: rounds the WASM workers fill while SwiftShader steps can pass 80% in the first one,
+      // and the tensor counts below need two rounds to compare.
+      targetAccuracy: 0.85,
       // The whole test set, so reaching the target is the final accuracy.
       evalSamples: 10000,
       maxSeconds: 150,
@@ -52,7 +54,7 @@ test('biased local SGD on webgpu + 2 wasm passes 80% on the backends asked for, 
     }),
   );
   expect(biased.stoppedBy).toBe('target');
-  expect(biased.finalAccuracy).toBeGreaterThanOrEqual(0.8);
+  expect(biased.finalAccuracy).toBeGreaterThanOrEqual(0.85);
 
   const workers = await page.evaluate(() => window.tandem.workers());
   expect(workers.map((w) => [w.requested, w.backend, w.report.tfBackend])).toEqual([
