@@ -32,6 +32,7 @@ import type {
 } from '../protocol';
 import { EVAL_BATCH } from '../protocol';
 import { SharedViews } from '../shared-memory/layout';
+import { TrainerError, TrainerLifecycle } from './trainer-lifecycle';
 
 /** Starts a tfjs backend; injected so Node tests can use cpu/wasm without the browser setup. */
 export type BackendStarter = (
@@ -41,15 +42,8 @@ export type BackendStarter = (
   onDeviceLost: (reason: string) => void,
 ) => Promise<BackendReport>;
 
-type TrainerState = 'new' | 'ready' | 'busy' | 'lost' | 'disposed';
-
-
-export class TrainerError extends Error {
-  override readonly name = 'TrainerError';
-}
-
 export class TrainerCore implements TrainerApi {
-  private state: TrainerState = 'new';
+  private readonly life = new TrainerLifecycle();
   private id = -1;
   private views: SharedViews | null = null;
   private params$: ModelParams | null = null;
@@ -62,7 +56,6 @@ export class TrainerCore implements TrainerApi {
     seed: 0,
   };
   private readonly batches = new BatchSource();
-  private lostReason: string | null = null;
 
   private modelSpec: ModelSpec | null = null;
   private backendName: BackendName = 'cpu';
@@ -81,14 +74,14 @@ export class TrainerCore implements TrainerApi {
   }
 
   async init(init: WorkerInit): Promise<BackendReport> {
-    if (this.state !== 'new') throw new TrainerError(`Worker ${init.id}: init called twice (state ${this.state}).`);
+    this.life.checkNew(init.id);
     this.id = init.id;
     this.modelSpec = init.model;
     this.views = new SharedViews(init.memory, init.layout);
     const report = await this.startBackend(init.id, init.backend, init.fallback, (reason) => this.lose(reason));
     this.backendName = report.backend;
     this.params$ = new ModelParams(this.model, init.id);
-    this.state = 'ready';
+    this.life.started();
     return report;
   }
 
@@ -323,7 +316,7 @@ export class TrainerCore implements TrainerApi {
   dispose(): void {
     this.params$?.dispose();
     this.params$ = null;
-    this.state = 'disposed';
+    this.life.disposed();
   }
 
   /** Batch `s` of a walk through the shard that wraps around: for profiling and baselines, not for training order. */
@@ -409,14 +402,11 @@ export class TrainerCore implements TrainerApi {
    * Later calls say why, and the host hears of it once, so the pool replaces it.
    */
   lose(reason: string): void {
-    if (this.state === 'lost') return;
-    this.lostReason = reason;
-    this.state = 'lost';
-    this.onLost(reason);
+    if (this.life.lose(reason)) this.onLost(reason);
   }
 
   isLost(): boolean {
-    return this.state === 'lost';
+    return this.life.isLost();
   }
 
   /** What a failure report names (trainer-failures.ts): the worker, its backend, model and the batch `call` ran at. */
@@ -430,18 +420,11 @@ export class TrainerCore implements TrainerApi {
   }
 
   private enter(what: string): void {
-    if (this.state === 'ready') {
-      this.state = 'busy';
-      return;
-    }
-    if (this.state === 'lost') {
-      throw new TrainerError(`Worker ${this.id}: cannot ${what}: ${this.lostReason ?? 'backend lost'}.`);
-    }
-    throw new TrainerError(`Worker ${this.id}: cannot ${what} while ${this.state}.`);
+    this.life.enter(this.id, what);
   }
 
   private leave(): void {
-    if (this.state === 'busy') this.state = 'ready';
+    this.life.leave();
   }
 }
 

@@ -7,7 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { isOutOfMemory, outOfMemoryReason } from './out-of-memory';
-import { TrainerError, type TrainerCore } from './trainer-core';
+import type { TrainerCore } from './trainer-core';
+import { TrainerError } from './trainer-lifecycle';
 
 /** What a WebGPU call fails with when its device was destroyed or lost under it. */
 const DEVICE_GONE = /unmapped before mapping was resolved|device (is |was )?(lost|destroyed)|Instance dropped/i;

@@ -92,7 +92,7 @@ export async function localRound(run: RunState, hooks: RoundHooks): Promise<Roun
         a.runRound({
           round,
           // Up to its bound, and at least the steps this stretch plans of its floor.
-          steps: filler ? Math.max(1, FILL_BOUND * p.member.tau - p.steps) : steps,
+          steps: filler ? Math.max(1, stepLimit(p) - p.steps) : steps,
           minSteps: filler ? Math.max(0, Math.min(steps, p.member.floor - p.steps)) : 0,
           shardOffset: p.member.shard.offset + p.steps * p.member.batch,
           shardStored: p.member.shard.stored,
