@@ -74,6 +74,14 @@ describe('formatTable with one seed', () => {
     expect(matrix).toMatch(/\nsync\s+0\.40x\s+-/);
   });
 
+  it("sets each algorithm's speed-up against sync's throughput limit, and says which it cannot", () => {
+    const part = text.split("Against sync's throughput limit")[1]?.split('Speed-up matrix')[0] ?? '';
+    // sync's one worker trained 10240 samples in 1 s busy, over 3.8 s of rounds: a limit of 3.80; biased trained
+    // 12800 samples over its 3.8 s (1.25x sync's), reaching the target 2.50x sooner: 0.66 of the limit.
+    expect(part).toMatch(/\nbiased\s+3\.80x\s+2\.50x\s+0\.66\s+1\.25x\n/);
+    expect(part).toContain('not compared (a seed without a sync run of its own, or a run that missed the target): local');
+  });
+
   it('prints the interval a coarse time to target lies in', () => {
     const coarse = run('biased', 25_700, { targetAfterMs: 12_900 });
     expect(rowOf(formatTable(file([coarse])), 'biased')?.[1]).toBe('25.7 s (in 12.9–25.7)');

@@ -19,6 +19,7 @@ import { BARE_SECONDS, COUNT, MILLISECONDS, SHARE, countsOf, formatSpread, group
 import { formatSweepValue, type Sweep, type SweepValue } from './sweep';
 import { sweepSection } from './sweep-report';
 import { renderTable, type Align } from './text-table';
+import { limitCells, limitPairs } from './throughput-limit';
 
 // Its callers and tests knew it from here before it got its own module.
 export { renderTable };
@@ -214,6 +215,31 @@ function workersTable(groups: readonly [Algo, RunResult[]][]): string {
   return renderTable(header, rows, ['left', 'right', 'left', 'right', 'right', 'right', 'right', 'right']);
 }
 
+/**
+ * Each algorithm against sync's throughput limit, seed by seed (the same
+ * seed's sync run); an algorithm that missed the target in any seed is
+ * listed as not compared.
+ */
+function limitSection(groups: readonly [Algo, RunResult[]][], sync: readonly RunResult[]): string[] {
+  const rows: string[][] = [];
+  const missing: Algo[] = [];
+  for (const [algo, runs] of groups) {
+    if (algo === 'sync') continue;
+    const pairs = limitPairs(runs, sync);
+    if (pairs === null) missing.push(algo);
+    else rows.push([algo, ...limitCells(pairs)]);
+  }
+  const lines = [
+    "Against sync's throughput limit (per seed; limit = the sum of each sync worker's samples over its busy time, over sync's samples per second of rounds: " +
+      'the speed-up removing its wait could give; share = speed-up / limit; samples/s = what the algorithm trained per second of rounds over sync):',
+  ];
+  if (rows.length > 0) {
+    lines.push(renderTable(['algo', 'limit', 'speed-up', 'share of limit', 'samples/s vs sync'], rows, ['left', 'right', 'right', 'right', 'right']));
+  }
+  if (missing.length > 0) lines.push(`  not compared (a seed without a sync run of its own, or a run that missed the target): ${missing.join(', ')}`);
+  return lines;
+}
+
 type Clock = 'timeToTargetMs' | 'wallTimeToTargetMs';
 const times = (runs: readonly RunResult[], clock: Clock): (number | null)[] => runs.map((r) => r[clock]);
 
@@ -236,7 +262,7 @@ function speedupSection(groups: readonly [Algo, RunResult[]][]): string {
           : `  ${algo}: training clock ${comparisonText(train)}; wall clock ${comparisonText(wall)}`,
       );
     }
-    lines.push('');
+    lines.push('', ...limitSection(groups, sync[1]), '');
   }
   lines.push(
     "Speed-up matrix, training clock (column median / row median; > 1 = row reached the target sooner; tie = the seeds' ranges overlap):",

@@ -1,0 +1,71 @@
+/**
+ * How close an algorithm comes to the most that beating sync's barrier can
+ * give. sync makes every worker wait for the slowest at every step; its
+ * throughput limit is what its pool would train if nobody waited (each
+ * worker's free rate: its samples over its busy time, under the run's own
+ * contention) over what sync actually trained per second of rounds. An
+ * algorithm that removes the wait and learns as much per sample reaches the
+ * target that many times sooner. Pure: report.ts prints it.
+ */
+import type { RunResult, WorkerSummary } from '../protocol';
+import { formatSpread, type ValueFormat } from './stats';
+
+type RateRun = Pick<RunResult, 'trainMs' | 'profileMs'> & { workers: readonly Pick<WorkerSummary, 'samples' | 'busyMs'>[] };
+export type LimitRun = RateRun & Pick<RunResult, 'timeToTargetMs'> & { config: Pick<RunResult['config'], 'seed'> };
+
+/** Samples trained per second of rounds (the training clock less profiling); null for a run without rounds. */
+export function poolRate(run: RateRun): number | null {
+  const roundsMs = run.trainMs - run.profileMs;
+  const samples = run.workers.reduce((n, w) => n + w.samples, 0);
+  return roundsMs > 0 && samples > 0 ? (samples / roundsMs) * 1000 : null;
+}
+
+/** The pool's samples per second had no worker waited: the sum of each training worker's samples over its busy time. */
+export function freeRate(run: RateRun): number | null {
+  const training = run.workers.filter((w) => w.samples > 0 && w.busyMs > 0);
+  return training.length > 0 ? training.reduce((r, w) => r + (w.samples / w.busyMs) * 1000, 0) : null;
+}
+
+/** One seed's algorithm against sync's run of the same seed. */
+export interface LimitPair {
+  seed: number;
+  /** sync's free rate over its pool rate: the speed-up that removing its wait could give. */
+  limit: number;
+  /** sync's time to target over the algorithm's (training clock). */
+  speedup: number;
+  /** speedup / limit: 1 = the whole limit. */
+  share: number;
+  /** The algorithm's pool rate over sync's: how many more samples per second it trained. */
+  rate: number;
+}
+
+/**
+ * Pairs each algorithm run with sync's of the same seed. Null when a seed
+ * has no sync run, either missed the target or a rate is unknown: a share
+ * is honest only when every seed gives one.
+ */
+export function limitPairs(runs: readonly LimitRun[], sync: readonly LimitRun[]): LimitPair[] | null {
+  const pairs: LimitPair[] = [];
+  for (const run of runs) {
+    const base = sync.find((s) => s.config.seed === run.config.seed);
+    if (!base || run.timeToTargetMs === null || base.timeToTargetMs === null || run.timeToTargetMs <= 0) return null;
+    const syncRate = poolRate(base);
+    const free = freeRate(base);
+    const own = poolRate(run);
+    if (syncRate === null || free === null || own === null) return null;
+    const limit = free / syncRate;
+    const speedup = base.timeToTargetMs / run.timeToTargetMs;
+    pairs.push({ seed: run.config.seed, limit, speedup, share: speedup / limit, rate: own / syncRate });
+  }
+  return pairs.length > 0 ? pairs : null;
+}
+
+const TIMES: ValueFormat = { full: (x) => `${x.toFixed(2)}x`, bare: (x) => x.toFixed(2) };
+const FRACTION: ValueFormat = { full: (x) => x.toFixed(2), bare: (x) => x.toFixed(2) };
+
+/** The cells of one algorithm's row: limit, speed-up, share of the limit, samples per second against sync's. */
+export function limitCells(pairs: readonly LimitPair[]): [string, string, string, string] {
+  const cell = (pick: (p: LimitPair) => number, format: ValueFormat): string => formatSpread(pairs.map(pick), format);
+  return [cell((p) => p.limit, TIMES), cell((p) => p.speedup, TIMES), cell((p) => p.share, FRACTION), cell((p) => p.rate, TIMES)];
+}
+
