@@ -58,6 +58,23 @@ describe('worker cells', () => {
 });
 
 describe('experimentTable', () => {
+  it("sets each variant against the sync variant's throughput limit, seed by seed, and leaves out one that missed the target", () => {
+    const sync = (seed: number) => ran('sync', fakeRun('sync', 10_000, { workers: [fakeWorker(0, { busyMs: 1000 })] }, seed), seed, { config: { algo: 'sync' } });
+    const e = experiment('compare', [
+      ...[1, 2].map(sync),
+      ...[1, 2].map((seed) => ran('biased', fakeRun('biased', 4000 * seed, {}, seed), seed, { config: { algo: 'biased' } })),
+      ran('local', fakeRun('local', null), 1, { config: { algo: 'local' } }),
+    ]);
+    const table = experimentTable(e, 0.85, [1, 2]);
+    // sync's worker trained 10240 samples in 1 s busy over 3.8 s of rounds: a limit of 3.80; biased reached the target 2.5x and 1.25x as fast.
+    expect(table).toContain(
+      "- biased: reached the target 1.88x (1.25–2.50) as fast as sync, against sync's throughput limit of 3.80x: 0.49 (0.33–0.66) of it; it trained 1.25x sync's samples per second of rounds.",
+    );
+    expect(table).not.toMatch(/- local: reached/);
+    // No sync variant, no note.
+    expect(experimentTable(experiment('lambda', [ran('lambda = 1', fakeRun('biased', 700))]), 0.85, [1])).not.toContain('throughput limit');
+  });
+
   it('gives median (min–max) over seeds on both clocks, the number of runs and the failed ones', () => {
     const e = experiment('lambda', [
       ...[1800, 2000, 2400].map((t, i) => ran('lambda = 1', fakeRun('biased', t, {}, i + 1), i + 1)),

@@ -6,6 +6,7 @@ import { variantLabel, workersCell } from './paper-cells';
 import type { ExperimentName, Variant } from './paper-suite';
 import { describeAdapter } from './report';
 import { bestFinished, bitsPerCharCell, finalAccuracyCell, looseNote, trainTimeCell, wallTimeCell } from './run-summary';
+import { limitPairs, limitSentence } from './throughput-limit';
 import { COUNT, EPOCHS, SECONDS, SHARE, formatSpread, groupBy, present, ratioOf } from './stats';
 import { markdownRow } from './text-table';
 
@@ -78,9 +79,32 @@ export function experimentTable(e: ExperimentResult, target: number | null, seed
       workersCell(results),
     ]);
   });
+  notes.push(...limitNotes(groups));
   const epochs = e.variants.map((v) => v.config.epochs).find((x): x is number => typeof x === 'number') ?? null;
   if (epochs !== null) notes.push(bestLine(epochs, groups.map(({ variant, runs }) => [variant.label, resultsOf(runs)])));
   return [header, rule, ...rows, ...(notes.length > 0 ? ['', ...notes.map((n) => `- ${n}`)] : [])].join('\n');
+}
+
+/**
+ * With one sync variant beside others, each other variant's speed-up against
+ * sync's throughput limit, seed by seed (see throughput-limit.ts).
+ */
+function limitNotes(groups: readonly { variant: VariantResult; runs: VariantResult[] }[]): string[] {
+  const syncs = groups.filter(({ variant }) => variant.config.algo === 'sync');
+  const [sync] = syncs;
+  if (!sync || syncs.length > 1) return [];
+  const notes: string[] = [];
+  for (const { variant, runs } of groups) {
+    if (variant === sync.variant) continue;
+    const pairs = limitPairs(resultsOf(runs), resultsOf(sync.runs));
+    if (pairs !== null) notes.push(limitSentence(variant.label, pairs));
+  }
+  if (notes.length === 0) return [];
+  return [
+    "Against sync's throughput limit (the sum of each sync worker's samples over its busy time, over sync's samples per second of rounds: " +
+      'the speed-up removing its wait could give), seed by seed; variants that missed the target in a seed are left out:',
+    ...notes,
+  ];
 }
 
 /** The equal-epoch verdict: only variants whose every run finished its epochs are ranked. */

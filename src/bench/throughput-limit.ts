@@ -69,3 +69,13 @@ export function limitCells(pairs: readonly LimitPair[]): [string, string, string
   return [cell((p) => p.limit, TIMES), cell((p) => p.speedup, TIMES), cell((p) => p.share, FRACTION), cell((p) => p.rate, TIMES)];
 }
 
+
+/**
+ * A sentence for a Markdown note: `biased: reached the target 4.67x (4.10–5.00)
+ * as fast as sync, against sync's throughput limit of 30.10x (...): 0.16 (...)
+ * of it; it trained 3.10x (...) sync's samples per second of rounds.`
+ */
+export function limitSentence(name: string, pairs: readonly LimitPair[]): string {
+  const [limit, speedup, share, rate] = limitCells(pairs);
+  return `${name}: reached the target ${speedup} as fast as sync, against sync's throughput limit of ${limit}: ${share} of it; it trained ${rate} sync's samples per second of rounds.`;
+}
