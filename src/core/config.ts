@@ -122,7 +122,7 @@ export interface RunConfig {
   learningRate: number;
   momentum: number;
   weightDecay: number;
-  /** Epochs (ALGORITHM.md: floor(N / (B * K * tauFast)) rounds of tauFast fast-worker steps each, counted in steps) at which the learning rate is multiplied by lrDecayFactor. */
+  /** Epochs (floor(N / (B * K * tauFast)) rounds of tauFast fast-worker steps each, counted in steps) at which the learning rate is multiplied by lrDecayFactor. */
   lrDecayEpochs: number[];
   lrDecayFactor: number;
   /** Learning rate for K averaged workers (biased, local, sync): learningRate, x K or x sqrt(K). */

@@ -1,5 +1,5 @@
 /**
- * Loss-biased shard assignment, as in ALGORITHM.md "Loss-biased sampling".
+ * Loss-biased shard assignment, as the README's "How it works" describes it.
  * Shards are rebuilt once per reassignment period; each worker then reads its
  * shard in order, B samples per step.
  */

@@ -1,6 +1,6 @@
 /**
  * Per-worker step budgets (tau_i) from measured step times, their adaptive
- * update, and the shard reassignment period. See ALGORITHM.md "Terms".
+ * update, and the shard reassignment period. The README's "How it works" gives the terms.
  */
 
 /**

@@ -41,7 +41,7 @@ export const MIN_PROBE_GAP_MS = 250;
  */
 export const FAR_RESOLUTION_FACTOR = 3;
 
-/** Rounds per epoch as ALGORITHM.md counts them: floor(N / (B * K * tauFast)), at least 1. */
+/** Rounds per epoch as the paper counts them: floor(N / (B * K * tauFast)), at least 1. */
 export function roundsPerEpoch(n: number, config: Pick<RunConfig, 'batchSize' | 'tauFast'>, workers: number): number {
   return Math.max(1, Math.floor(n / (config.batchSize * Math.max(1, workers) * config.tauFast)));
 }
@@ -71,7 +71,7 @@ export class RunClock {
   readonly wholeTestSet = { evaluations: 0, workers: 0, ms: 0, sliceMs: 0 };
   /**
    * Set once the pool is seated: rounds per epoch at tauFast steps a round,
-   * with the pool the run started with (ALGORITHM.md, Schedule).
+   * with the pool the run started with (README, How it works: epochs).
    */
   roundsPerEpoch = 1;
   /**

@@ -75,7 +75,7 @@ export async function openRun(input: {
     lost.push(...check.lost.map((d) => ({ worker: d.member.worker, reason: d.reason })));
   }
   // Every algorithm counts epochs with the pool it started with, fast-only too: one epoch is the same
-  // fast-worker iterations for all (ALGORITHM.md, Schedule).
+  // fast-worker iterations for all (README, How it works: epochs).
   const poolSize = members.length;
   let benched: Member[] = [];
   if (mech.fastOnly) {
@@ -92,7 +92,7 @@ export async function openRun(input: {
     return l?.status === 'fulfilled';
   });
 
-  // The fast worker's batch: an epoch is its tauFast steps times K a round (ALGORITHM.md, with per-backend
+  // The fast worker's batch: an epoch is its tauFast steps times K a round (README, How it works, with per-backend
   // batches), counted in its iterations (a round slowWorkers fill stretched holds more of them).
   const fastBatch = fastestMember(members)?.batch ?? config.batchSize;
   clock.roundsPerEpoch = roundsPerEpoch(memory.trainSize, { batchSize: fastBatch, tauFast: config.tauFast }, poolSize);
