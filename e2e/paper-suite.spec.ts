@@ -25,6 +25,7 @@ test('bench:paper writes a report, JSON and plots', async () => {
       '--rounds', '3',
       '--eval-samples', '200',
       '--max-seconds', '30',
+      '--warm-up', '1',
       '--out-dir', out,
     ],
     { timeout: 240_000 },

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ALGOS, CONFIG_KEYS, validateConfig } from '../core/config';
 import { DECIMAL_SYNTAX } from '../core/config-checks';
 import { parseUrlConfig } from '../ui/url-config';
+import { rotated } from './arg-values';
 import { BenchArgsError, KNOWN_FLAGS, MAX_SEEDS, benchItems, defaultOutPath, flagName, parseBenchArgs, usage } from './args';
 import { failure, NOW, parse } from './args-fixture';
 
@@ -16,9 +17,18 @@ describe('parseBenchArgs', () => {
       out: 'bench-results/run-2025-03-04T05-06-07Z.json',
       headed: false,
       baselineSteps: 0,
+      warmUpRounds: 3,
       help: false,
     });
     expect(defaultOutPath(NOW)).not.toMatch(/:/);
+  });
+
+  it('parses --warm-up and rejects a bad one by name', () => {
+    expect(parse('--warm-up', '0').warmUpRounds).toBe(0);
+    expect(parse('--warm-up', '10').warmUpRounds).toBe(10);
+    expect(() => parse('--warm-up', '1.5')).toThrow(/^Invalid --warm-up: "1.5". Allowed: an integer from 0 to 1000/);
+    expect(() => parse('--warm-up', '-2')).toThrow(/--warm-up/);
+    expect(usage()).toMatch(/--warm-up N\s+before the runs, train N rounds/);
   });
 
   it('parses --baseline and rejects a bad one by name', () => {
@@ -281,13 +291,22 @@ describe('--seeds and --repeat', () => {
     expect(KNOWN_FLAGS).toEqual(expect.arrayContaining(['--seeds', '--repeat']));
   });
 
-  it('order the runs seed by seed, every algorithm within a seed', () => {
+  it('order the runs seed by seed, every algorithm within a seed, turned by one each seed', () => {
     expect(benchItems(['biased', 'sync'], [1, 2])).toEqual([
       { algo: 'biased', seed: 1 },
       { algo: 'sync', seed: 1 },
-      { algo: 'biased', seed: 2 },
       { algo: 'sync', seed: 2 },
+      { algo: 'biased', seed: 2 },
     ]);
+    const firsts = benchItems(['biased', 'sync', 'local'], [1, 2, 3, 4]).filter((_, i) => i % 3 === 0);
+    expect(firsts.map((r) => r.algo)).toEqual(['biased', 'sync', 'local', 'biased']);
+  });
+
+  it('turn a list left, any distance, and leave an empty one empty', () => {
+    expect(rotated([1, 2, 3], 1)).toEqual([2, 3, 1]);
+    expect(rotated([1, 2, 3], 5)).toEqual([3, 1, 2]);
+    expect(rotated([1, 2, 3], -1)).toEqual([3, 1, 2]);
+    expect(rotated([], 2)).toEqual([]);
   });
 });
 

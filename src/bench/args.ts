@@ -25,6 +25,14 @@ export { BenchArgsError, MAX_SEEDS, benchItems, type BenchItem };
 
 export type ConfigKey = Exclude<keyof RunConfig, 'algo'>;
 
+/**
+ * Rounds trained and thrown away before the runs. Workers start cold (no
+ * compiled code): the first run on them stepped 10-30% slower than the same
+ * config later in the session.
+ */
+export const DEFAULT_WARM_UP_ROUNDS = 3;
+const MAX_WARM_UP_ROUNDS = 1000;
+
 export interface BenchOptions {
   /** Algorithms to run, in this order, one after the other in the same page. */
   algos: Algo[];
@@ -45,6 +53,8 @@ export interface BenchOptions {
   skipBuild?: boolean;
   /** Timed steps per worker for the bare-tfjs baseline; 0 = skip it. */
   baselineSteps: number;
+  /** Rounds of the first run's config trained and thrown away before the runs, so no run starts on cold workers; 0 = none. */
+  warmUpRounds: number;
   help: boolean;
 }
 
@@ -139,6 +149,7 @@ const OPTIONS = {
   headed: { type: 'boolean' },
   'skip-build': { type: 'boolean' },
   baseline: { type: 'string' },
+  'warm-up': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   ...Object.fromEntries(CONFIG_KEYS.map((key) => [flagName(key), { type: 'string' as const }])),
 } as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string }>;
@@ -163,6 +174,7 @@ export function parseBenchArgs(argv: string[], now: Date = new Date()): BenchOpt
     out,
     headed: values['headed'] === true,
     baselineSteps: 0,
+    warmUpRounds: DEFAULT_WARM_UP_ROUNDS,
     help,
   };
   const baseline = text(values, 'baseline');
@@ -172,6 +184,13 @@ export function parseBenchArgs(argv: string[], now: Date = new Date()): BenchOpt
       throw new BenchArgsError('--baseline', baseline, 'an integer from 0 to 1000 (timed steps per worker; 0 = skip)');
     }
     options.baselineSteps = n;
+  }
+  const warmUp = text(values, 'warm-up');
+  if (warmUp !== undefined) {
+    const allowed = `an integer from 0 to ${MAX_WARM_UP_ROUNDS} (rounds before the runs, not counted; 0 = none)`;
+    const n = parseNumber('--warm-up', warmUp, allowed);
+    if (!Number.isInteger(n) || n < 0 || n > MAX_WARM_UP_ROUNDS) throw new BenchArgsError('--warm-up', warmUp, allowed);
+    options.warmUpRounds = n;
   }
   if (values['skip-build'] === true) options.skipBuild = true;
   const port = text(values, 'port');
@@ -383,6 +402,10 @@ export function usage(): string {
     ['--headed', 'show the browser window'],
     ['--skip-build', 'serve the existing dist/ without building'],
     ['--baseline N', 'first time each worker alone, N steps, against bare tfjs on its backend (0 = skip)'],
+    [
+      '--warm-up N',
+      `before the runs, train N rounds of the first run's config and throw them away, so the first run does not start on cold workers (default ${DEFAULT_WARM_UP_ROUNDS}; 0 = none)`,
+    ],
     ['-h, --help', 'print this help'],
   ];
   const width = Math.max(...rows.map(([flag]) => flag.length));

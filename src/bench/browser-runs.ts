@@ -244,6 +244,19 @@ export async function runOne(
 }
 
 /**
+ * Trains `rounds` rounds of `config` and throws them away, so the workers
+ * the next runs reuse have compiled their code. A failure is only warned
+ * about: the runs that follow report their own.
+ */
+export async function warmUp(page: Page, config: Partial<RunConfig> & { algo: Algo }, rounds: number, interrupt: AbortSignal): Promise<void> {
+  if (rounds === 0) return;
+  console.log(`\nWarming up: ${rounds} round(s) of ${config.algo}, not counted...`);
+  const quiet = { ...config, maxRounds: rounds, targetAccuracy: null, epochs: null, checkpointEvery: 0 };
+  const outcome = await runOne(page, quiet, interrupt, 'warm-up');
+  if (outcome.failure !== null) warn(`warm-up: ${outcome.failure}`);
+}
+
+/**
  * False when a run threw or left its page hung or crashed: that page would
  * fail every later run too, so the next one gets a new page.
  */

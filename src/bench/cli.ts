@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runSequence } from '../api/run-sequence';
-import { ConfigError, DEFAULT_CONFIG, validateConfig } from '../core/config';
+import { ConfigError, DEFAULT_CONFIG, validateConfig, type Algo, type RunConfig } from '../core/config';
 import { messageOf, stackOf } from '../core/errors';
 import { percent, seconds } from '../core/format';
 import type { Page } from '@playwright/test';
@@ -30,6 +30,7 @@ import {
   leftPageUsable,
   openPage,
   replacePage,
+  warmUp,
   runAsScript,
   runOne,
   startPreview,
@@ -143,6 +144,14 @@ async function bench(options: BenchOptions, local: LocalDataset | null, root: st
   // The field that ties a failure to its run's swept value; absent without --sweep.
   const sweptValue = (value: SweepValue | undefined): Pick<BenchFailure, 'sweepValue'> => (sweep && value !== undefined ? { sweepValue: value } : {});
   const multi = options.seeds.length > 1;
+  const configOf = ({ algo, seed, value }: BenchItem & { value?: SweepValue }): Partial<RunConfig> & { algo: Algo } => {
+    const config = { ...options.config, algo, seed };
+    return sweep && value !== undefined ? withSweepValue(config, sweep.key, value) : config;
+  };
+  const [first] = items;
+  // A new page starts new workers: warm them up before the runs are timed on them.
+  const warm = async (): Promise<void> => (first ? warmUp(page, configOf(first), options.warmUpRounds, interrupt) : undefined);
+  await warm();
   const sequence = await runSequence(
     items,
     async ({ algo, seed, value }, index) => {
@@ -155,10 +164,9 @@ async function bench(options: BenchOptions, local: LocalDataset | null, root: st
       errors.algo = algo;
       errors.seed = seed;
       errors.sweepValue = at?.value;
-      const config = { ...options.config, algo, seed };
       let outcome: RunOutcome;
       try {
-        outcome = await runOne(page, at ? withSweepValue(config, at.key, at.value) : config, interrupt, tag);
+        outcome = await runOne(page, configOf({ algo, seed, value }), interrupt, tag);
       } finally {
         errors.algo = null;
         errors.seed = null;
@@ -181,7 +189,9 @@ async function bench(options: BenchOptions, local: LocalDataset | null, root: st
     {
       signal: interrupt,
       between: async (previous) => {
-        if (!leftPageUsable(previous)) page = await replacePage(page, open);
+        if (leftPageUsable(previous)) return;
+        page = await replacePage(page, open);
+        await warm();
       },
     },
   );

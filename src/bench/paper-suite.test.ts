@@ -92,13 +92,13 @@ describe('parsePaperArgs', () => {
     expect(paperUsage()).toContain('--epochs-each N');
   });
 
-  it('runs experiment by experiment, and seed by seed within one', () => {
+  it('runs experiment by experiment, and seed by seed within one, the variants turned by one each seed', () => {
     const runs = suiteRuns([buildExperiment('direction', base, DEFAULT_SUITE), buildExperiment('lambda', base, DEFAULT_SUITE)], [1, 2]);
     expect(runs.map((r) => `${r.experiment.name} ${r.variant.label} ${r.seed}`).slice(0, 5)).toEqual([
       'direction to slow 1',
       'direction to fast 1',
-      'direction to slow 2',
       'direction to fast 2',
+      'direction to slow 2',
       'lambda lambda = 0.1 1',
     ]);
     expect(runs).toHaveLength(2 * (2 + 4));

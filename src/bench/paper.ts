@@ -13,6 +13,7 @@ import { runSequence } from '../api/run-sequence';
 import { ConfigError, formatWorkerSpec, validateConfig, type RunConfig, type WorkerSpec } from '../core/config';
 import { messageOf, stackOf } from '../core/errors';
 import type { EnvironmentInfo } from '../protocol';
+import { rotated } from './arg-values';
 import { BenchArgsError, parseBenchArgs, usage } from './args';
 import {
   PageErrors,
@@ -25,6 +26,7 @@ import {
   replacePage,
   runAsScript,
   runOne,
+  warmUp,
   startPreview,
   warn,
 } from './browser-runs';
@@ -110,10 +112,13 @@ interface SuiteRun {
 /**
  * Experiment by experiment (each one's JSON and plots are written when its
  * last run ends), and within one seed-major, as `npm run bench`: drift over
- * the session falls on every variant alike, and a Ctrl-C leaves whole seeds.
+ * the session falls on every variant alike, and a Ctrl-C leaves whole seeds;
+ * the variants' order turns by one each seed (rotated).
  */
 export function suiteRuns(experiments: readonly Experiment[], seeds: readonly number[]): SuiteRun[] {
-  return experiments.flatMap((experiment) => seeds.flatMap((seed) => experiment.variants.map((variant) => ({ experiment, variant, seed }))));
+  return experiments.flatMap((experiment) =>
+    seeds.flatMap((seed, s) => rotated(experiment.variants, s).map((variant) => ({ experiment, variant, seed }))),
+  );
 }
 
 export function parsePaperArgs(argv: string[]): PaperOptions {
@@ -235,6 +240,16 @@ async function runSuite(argv: string[], root: string, resources: Resources, inte
   };
   // One sequence over every run of every experiment, so a page is replaced the same way within and across experiments.
   const runs = suiteRuns(experiments, seeds);
+  const configOf = ({ variant, seed }: SuiteRun): Partial<RunConfig> & { algo: RunConfig['algo'] } => ({
+    ...given,
+    ...variant.config,
+    algo: variant.config.algo ?? base.algo,
+    seed,
+  });
+  const [first] = runs;
+  // A new page starts new workers: warm them up before the runs are timed on them.
+  const warm = async (): Promise<void> => (first ? warmUp(page, configOf(first), bench.warmUpRounds, interrupt) : undefined);
+  await warm();
   const sequence = await runSequence(
     runs,
     async ({ experiment, variant, seed }) => {
@@ -244,7 +259,7 @@ async function runSuite(argv: string[], root: string, resources: Resources, inte
         started.set(experiment, variants);
         console.log(`\n== ${experiment.title}`);
       }
-      const config = { ...given, ...variant.config, algo: variant.config.algo ?? base.algo, seed };
+      const config = configOf({ experiment, variant, seed });
       const tag = multi ? `${variant.label}, seed ${seed}` : variant.label;
       console.log(`-- ${tag}`);
       errors.algo = config.algo;
@@ -263,7 +278,10 @@ async function runSuite(argv: string[], root: string, resources: Resources, inte
     {
       signal: interrupt,
       between: async (previous, next) => {
-        if (!leftPageUsable(previous)) page = await replacePage(page, open);
+        if (!leftPageUsable(previous)) {
+          page = await replacePage(page, open);
+          await warm();
+        }
         if (next.experiment !== previous.item.experiment) await writeExperiment(previous.item.experiment);
       },
     },
