@@ -144,7 +144,16 @@ describe('formatTable over seeds', () => {
     expect(text).toContain('  local: not compared: the target was reached in 3/3 vs 2/3 runs');
   });
 
-  it('gives the widest coarse interval over the seeds in a footnote', () => {
+  it('pairs the runs seed by seed, and gives no ratio where a seed missed the target', () => {
+    const paired = text.split('Seed by seed, training clock')[1] ?? '';
+    // biased 6.1, 6.8, 7.4 s against local 6.5, 8.0, 9.0 s: 1.07, 1.18 and 1.22 times sooner.
+    expect(paired).toMatch(/\nbiased\s+-\s+-\s+1\.18x \(1\.07–1\.22\)\n/);
+    expect(paired).toMatch(/\nlocal\s+0\.85x \(0\.82–0\.94\)\s+-\s+-/);
+    // One seed has no comparison to draw.
+    expect(formatTable(file([run('biased', 6100), run('sync', 7000)]))).not.toContain('Seed by seed');
+  });
+
+    it('gives the widest coarse interval over the seeds in a footnote', () => {
     const coarse = [10_000, 11_000, 12_000].map((t, i) => run('biased', t, { targetAfterMs: i === 1 ? 5_500 : t * 0.95 }, seeds[i]));
     const out = formatTable(file(coarse, [], seeds));
     expect(rowOf(out, 'biased')?.[2]).toBe('11.0 s (10.0–12.0) †');

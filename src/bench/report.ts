@@ -12,6 +12,8 @@ import {
   compareTimes,
   finalAccuracyCell,
   looseNote,
+  pairedCell,
+  pairedRatios,
   trainTimeCell,
   wallTimeCell,
 } from './run-summary';
@@ -240,6 +242,11 @@ function limitSection(groups: readonly [Algo, RunResult[]][], sync: readonly Run
   return lines;
 }
 
+/** More than one seed in some group: a seed-by-seed comparison has something to add. */
+function multi(groups: readonly [Algo, RunResult[]][]): boolean {
+  return groups.some(([, runs]) => new Set(runs.map((r) => r.config.seed)).size > 1);
+}
+
 type Clock = 'timeToTargetMs' | 'wallTimeToTargetMs';
 const times = (runs: readonly RunResult[], clock: Clock): (number | null)[] => runs.map((r) => r[clock]);
 
@@ -275,6 +282,18 @@ function speedupSection(groups: readonly [Algo, RunResult[]][]): string {
     ),
   ]);
   lines.push(renderTable(header, rows, ['left', ...groups.map((): Align => 'right')]));
+  if (multi(groups)) {
+    lines.push(
+      '',
+      "Seed by seed, training clock (each seed's column time / its row time, the two runs starting from the same initial model; " +
+        'median (min–max) over the seeds; a range above 1 means the row was sooner in every seed, below 1 later in every one; - = a seed missed the target or has no pair):',
+    );
+    const paired = groups.map(([row, rowRuns]) => [
+      row,
+      ...groups.map(([col, colRuns]) => (col === row ? '-' : pairedCell(pairedRatios(rowRuns, colRuns)))),
+    ]);
+    lines.push(renderTable(header, paired, ['left', ...groups.map((): Align => 'right')]));
+  }
   return lines.join('\n');
 }
 

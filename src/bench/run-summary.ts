@@ -124,6 +124,31 @@ export function compareTimes(times: readonly (number | null)[], other: readonly 
   return { kind: overlap ? 'tie' : 'faster', ratio };
 }
 
+/**
+ * Seed by seed: for each seed of `runs`, the other's time to target over
+ * this one's (> 1: this one reached it sooner) from the two runs of that
+ * seed, which start from the same initial model. Null when a seed has no
+ * run of the other or either missed the target: no ratio is honest then.
+ */
+export function pairedRatios(
+  runs: readonly Pick<RunResult, 'timeToTargetMs' | 'config'>[],
+  other: readonly Pick<RunResult, 'timeToTargetMs' | 'config'>[],
+): number[] | null {
+  const ratios: number[] = [];
+  for (const run of runs) {
+    const mate = other.find((o) => o.config.seed === run.config.seed);
+    if (!mate || run.timeToTargetMs === null || mate.timeToTargetMs === null || run.timeToTargetMs <= 0) return null;
+    ratios.push(mate.timeToTargetMs / run.timeToTargetMs);
+  }
+  return ratios.length > 0 ? ratios : null;
+}
+
+/** `1.45x (1.10–2.50)` for paired ratios, or `-` when there are none. */
+export function pairedCell(ratios: readonly number[] | null): string {
+  if (ratios === null) return '-';
+  return formatSpread(ratios, { full: (x) => `${x.toFixed(2)}x`, bare: (x) => x.toFixed(2) });
+}
+
 /** `2.50x`, `tie`, `2/3 vs 3/3 reached`: short, for a matrix cell. */
 export function comparisonCell(c: Comparison): string {
   switch (c.kind) {
