@@ -14,14 +14,20 @@ describe('computeBudgets', () => {
     expect(filled.floor).toEqual([1, 32, 32]);
     // Two slow workers (tau 1 each) both pace; a one-step worker paces a round fill did not stretch too
     // (300 ms in a 320 ms round), with floors equal to the budgets, and so does one of fewer than
-    // FILL_MIN_STEPS steps (2 of 40 ms in an 80 ms round); with no such worker, nobody paces.
+    // FILL_MIN_STEPS steps (2 of 40 ms in an 80 ms round); with no such worker, the fast one paces with its
+    // tauFast steps and the others fill its time from one step on.
     expect(computeBudgets([1249, 1000, 28], 32, { unbalanced: true, fill: true }).paces).toEqual([true, true, false]);
     const unstretched = computeBudgets([300, 10], 32, { unbalanced: true, fill: true });
     expect(unstretched.tau).toEqual([1, 32]);
     expect(unstretched.paces).toEqual([true, false]);
     expect(unstretched.floor).toEqual([1, 32]);
     expect(computeBudgets([40, 10], 8, { unbalanced: true, fill: true }).paces).toEqual([true, false]);
-    expect(computeBudgets([40, 10, 20], 32, { unbalanced: true, fill: true }).paces).toEqual([false, false, false]);
+    const byFast = computeBudgets([40, 10, 20], 32, { unbalanced: true, fill: true });
+    expect(byFast.paces).toEqual([false, true, false]);
+    expect(byFast.floor).toEqual([1, 32, 1]);
+    expect(byFast.tau).toEqual([8, 32, 16]);
+    // One worker has nobody to fill beside it.
+    expect(computeBudgets([10], 32, { unbalanced: true, fill: true }).paces).toEqual([false]);
     // Without fill, and in plain local SGD, nobody paces; every worker at one step neither.
     expect(computeBudgets([1249, 28], 32, { unbalanced: true }).paces).toEqual([false, false]);
     expect(computeBudgets([1249, 28], 32, { unbalanced: false, fill: true }).paces).toEqual([false, false]);

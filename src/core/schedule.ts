@@ -27,16 +27,19 @@ export interface Budgets {
   /** The fast worker's steps per round: tauFast, or more when `fill` sizes the round to a slower worker's one step. */
   tauFast: number;
   /**
-   * Per worker, under `fill`: its few steps (fewer than FILL_MIN_STEPS) set
-   * the round's length. The others, whose steps are short beside the round,
-   * may fill it by time, stepping until every pacer is done. All false without
-   * fill, or when no worker has that many steps.
+   * Per worker, under `fill` (unbalanced steps): its steps set the round's
+   * length, and the others fill it by time, stepping until every pacer is
+   * done. The pacers are the workers with few steps (fewer than
+   * FILL_MIN_STEPS) beside workers with more; when there are none, the fast
+   * worker with its tauFast steps. All false without fill, for one worker, or
+   * when no worker has that many steps.
    */
   paces: boolean[];
   /**
-   * The steps a worker takes before a pacer's end may close its round: its
-   * budget had fill not stretched the round, so a round filled by time never
-   * gives the fast worker fewer than tauFast.
+   * The steps a worker takes before a pacer's end may close its round. Beside
+   * slow pacers: its budget had fill not stretched the round, so a round
+   * filled by time never gives the fast worker fewer than tauFast. Beside the
+   * fast worker: 1, so the fast worker never waits for a count.
    */
   floor: number[];
 }
@@ -87,10 +90,22 @@ export function computeBudgets(
   const filled = opts.unbalanced && opts.fill === true ? Math.max(tauFast, Math.round(slowest / tFast)) : tauFast;
   const budget = (g: number, steps: number): number => (opts.unbalanced ? Math.max(1, Math.round(g * steps)) : steps);
   const tau = gamma.map((g) => budget(g, filled));
-  const paces = tau.map((t) => opts.fill === true && opts.unbalanced && t < FILL_MIN_STEPS);
+  const byTime = opts.fill === true && opts.unbalanced;
+  const few = tau.map((t) => t < FILL_MIN_STEPS);
+  const paces = few.map((f) => byTime && f);
   // Nobody to fill the round by time: every worker takes its steps, as budgets say.
   if (paces.every(Boolean)) paces.fill(false);
-  return { fastIndex, gamma, tau, tauFast: filled, paces, floor: gamma.map((g) => budget(g, tauFast)) };
+  const floor = gamma.map((g) => budget(g, tauFast));
+  if (byTime && stepMs.length > 1 && !few.some(Boolean)) {
+    // No step outlasts the round: the fast worker's tauFast steps are the round, and the others fill its
+    // time. A step time moves by a third from round to round here, so counts estimated from the last
+    // rounds left a worker idle a tenth of each one; by time, nobody waits more than one step.
+    paces[fastIndex] = true;
+    tau.forEach((_, i) => {
+      if (i !== fastIndex) floor[i] = 1;
+    });
+  }
+  return { fastIndex, gamma, tau, tauFast: filled, paces, floor };
 }
 
 /**

@@ -151,6 +151,26 @@ describe('Engine rounds with a worker slower than a round (faked step times)', (
     expect(result.workers[0]?.samples).toBe(((steps[0] ?? 0) + (steps[1] ?? 0)) * 16);
   });
 
+  it.each([
+    ['fill', 'fills its time'],
+    ['fill-steps', 'takes its estimated steps'],
+  ] as const)('slowWorkers %s, no step outlasting the round: the other worker %s while the fast one takes tauFast', async (slowWorkers) => {
+    // Budgets [16, 8]: nobody has fewer than FILL_MIN_STEPS, so under fill the fast worker paces; in round 1
+    // it starts 200 ms late while worker 1 may go on stepping.
+    node = nodeEngine({ stepTimes: (id) => (id === 0 ? 10 : 20), roundDelayMs: (id, round) => (id === 0 && round === 1 ? 200 : 0) });
+    await node.engine.run({ ...SMALL_RUN, algo: 'biased', tauFast: 16, slowWorkers, maxRounds: 2 });
+    const [first, second] = node.rounds();
+    expect([0, 1].map((id) => worker(first, id)?.tau)).toEqual([16, 8]);
+    expect(worker(first, 0)?.steps).toBe(16);
+    expect(worker(second, 0)?.steps).toBe(16);
+    if (slowWorkers === 'fill') {
+      expect(worker(first, 1)?.steps).toBeGreaterThan(8);
+      expect(worker(first, 1)?.steps).toBeLessThanOrEqual(FILL_BOUND * 8);
+    } else {
+      expect([first, second].map((e) => worker(e, 1)?.steps)).toEqual([8, 8]);
+    }
+  });
+
   it('under fill, when the pacer leaves mid-round the filler finishes the round and trains on', async () => {
     node = nodeEngine({
       stepTimes: (id) => (id === 0 ? 10 : 200),
