@@ -80,20 +80,32 @@ export interface BenchItem {
  * Slow drift over a long session (heat, other load on the machine) then
  * falls on every algorithm alike instead of on the last one's seeds, and a
  * Ctrl-C leaves whole comparisons for the seeds that finished. Within a seed
- * the order turns by one each seed (rotated), so no algorithm always runs
- * first or always runs after the same one.
+ * the order changes from seed to seed (balancedOrder), so no algorithm always
+ * runs first or always runs after the same one.
  */
 export function benchItems(algos: readonly Algo[], seeds: readonly number[]): BenchItem[] {
-  return seeds.flatMap((seed, s) => rotated(algos, s).map((algo) => ({ algo, seed })));
+  return seeds.flatMap((seed, s) => balancedOrder(algos, s).map((algo) => ({ algo, seed })));
 }
 
 /**
- * `items` turned left by `by`: [a, b, c] by 1 is [b, c, a]. A run's place in
- * the order costs it: a worker that sat idle through the previous run (fast-
- * only's benched one) steps slower at first, by about a tenth here.
+ * Row `row` of a Williams design over `items`, relabelled so row 0 is
+ * `items` as given: over n rows (2n for an odd n, every second cycle
+ * reversed) each item runs first once and right after each other item once.
+ * A run's place in the order costs it: a worker that sat idle through the
+ * previous run (fast-only's benched one) steps slower at first, by about a
+ * tenth here; turning the order alone would put the same neighbour before
+ * each item every time.
  */
-export function rotated<T>(items: readonly T[], by: number): T[] {
-  if (items.length === 0) return [];
-  const k = ((by % items.length) + items.length) % items.length;
-  return [...items.slice(k), ...items.slice(0, k)];
+export function balancedOrder<T>(items: readonly T[], row: number): T[] {
+  const n = items.length;
+  if (n < 2) return [...items];
+  // The design's first row, 0, 1, n-1, 2, n-2, ...; row r adds r to each entry (mod n).
+  const first = Array.from({ length: n }, (_, j) => (j === 0 ? 0 : j % 2 === 1 ? (j + 1) / 2 : n - j / 2));
+  // Entry e of the design stands for the item at e's place in the first row.
+  const place = new Array<number>(n);
+  first.forEach((e, j) => (place[e] = j));
+  const cycle = n % 2 === 0 ? n : 2 * n;
+  const r = ((row % cycle) + cycle) % cycle;
+  const order = first.map((e) => items[place[(e + r) % n] as number] as T);
+  return r >= n ? order.reverse() : order;
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ALGOS, CONFIG_KEYS, validateConfig } from '../core/config';
 import { DECIMAL_SYNTAX } from '../core/config-checks';
 import { parseUrlConfig } from '../ui/url-config';
-import { rotated } from './arg-values';
+import { balancedOrder } from './arg-values';
 import { BenchArgsError, KNOWN_FLAGS, MAX_SEEDS, benchItems, defaultOutPath, flagName, parseBenchArgs, usage } from './args';
 import { failure, NOW, parse } from './args-fixture';
 
@@ -27,7 +27,8 @@ describe('parseBenchArgs', () => {
     expect(parse('--warm-up', '0').warmUpRounds).toBe(0);
     expect(parse('--warm-up', '10').warmUpRounds).toBe(10);
     expect(() => parse('--warm-up', '1.5')).toThrow(/^Invalid --warm-up: "1.5". Allowed: an integer from 0 to 1000/);
-    expect(() => parse('--warm-up', '-2')).toThrow(/--warm-up/);
+    expect(() => parse('--warm-up=-2')).toThrow(/^Invalid --warm-up: "-2". Allowed: an integer from 0 to 1000/);
+    expect(() => parse('--warm-up', '1001')).toThrow(/^Invalid --warm-up: "1001"/);
     expect(usage()).toMatch(/--warm-up N\s+before the runs, train N rounds/);
   });
 
@@ -291,22 +292,37 @@ describe('--seeds and --repeat', () => {
     expect(KNOWN_FLAGS).toEqual(expect.arrayContaining(['--seeds', '--repeat']));
   });
 
-  it('order the runs seed by seed, every algorithm within a seed, turned by one each seed', () => {
+  it('order the runs seed by seed, every algorithm within a seed, the order changing from seed to seed', () => {
     expect(benchItems(['biased', 'sync'], [1, 2])).toEqual([
       { algo: 'biased', seed: 1 },
       { algo: 'sync', seed: 1 },
       { algo: 'sync', seed: 2 },
       { algo: 'biased', seed: 2 },
     ]);
-    const firsts = benchItems(['biased', 'sync', 'local'], [1, 2, 3, 4]).filter((_, i) => i % 3 === 0);
-    expect(firsts.map((r) => r.algo)).toEqual(['biased', 'sync', 'local', 'biased']);
+    expect(benchItems(['biased', 'sync', 'local'], [1, 2, 3]).map((r) => r.algo)).toEqual(
+      ['biased', 'sync', 'local', 'sync', 'local', 'biased', 'local', 'biased', 'sync'],
+    );
   });
 
-  it('turn a list left, any distance, and leave an empty one empty', () => {
-    expect(rotated([1, 2, 3], 1)).toEqual([2, 3, 1]);
-    expect(rotated([1, 2, 3], 5)).toEqual([3, 1, 2]);
-    expect(rotated([1, 2, 3], -1)).toEqual([3, 1, 2]);
-    expect(rotated([], 2)).toEqual([]);
+  it('balance the order: over a cycle each item runs first as often, and right after each other item as often', () => {
+    for (const n of [2, 3, 4, 5, 6]) {
+      const items = Array.from({ length: n }, (_, i) => i);
+      const cycle = n % 2 === 0 ? n : 2 * n;
+      const rows = Array.from({ length: cycle }, (_, r) => balancedOrder(items, r));
+      expect(rows[0]).toEqual(items);
+      const firsts = new Map<number, number>();
+      const after = new Map<string, number>();
+      for (const row of rows) {
+        expect([...row].sort((a, b) => a - b)).toEqual(items);
+        firsts.set(row[0] ?? -1, (firsts.get(row[0] ?? -1) ?? 0) + 1);
+        for (let j = 1; j < n; j++) after.set(`${row[j - 1]}>${row[j]}`, (after.get(`${row[j - 1]}>${row[j]}`) ?? 0) + 1);
+      }
+      expect(new Set(firsts.values()), `n ${n}`).toEqual(new Set([cycle / n]));
+      expect(after.size, `n ${n}`).toBe(n * (n - 1));
+      expect(new Set(after.values()), `n ${n}`).toEqual(new Set([cycle / n]));
+    }
+    expect(balancedOrder([], 3)).toEqual([]);
+    expect(balancedOrder(['a'], 3)).toEqual(['a']);
   });
 });
 

@@ -27,7 +27,7 @@ export type ConfigKey = Exclude<keyof RunConfig, 'algo'>;
 
 /**
  * Rounds trained and thrown away before the runs. Workers start cold (no
- * compiled code): the first run on them stepped 10-30% slower than the same
+ * compiled code): the first run on them stepped 15-40% slower than the same
  * config later in the session.
  */
 export const DEFAULT_WARM_UP_ROUNDS = 3;

@@ -244,16 +244,25 @@ export async function runOne(
 }
 
 /**
- * Trains `rounds` rounds of `config` and throws them away, so the workers
- * the next runs reuse have compiled their code. A failure is only warned
- * about: the runs that follow report their own.
+ * Trains `rounds` rounds of `config` on `page` and throws them away, so the
+ * workers the next runs reuse have compiled their code. Returns the page to
+ * run on: a new one (from `open`) when the warm-up left this one unusable. A
+ * failed warm-up is warned about, not counted as a run (a page error during
+ * it is recorded as any page error is); the runs that follow report their own.
  */
-export async function warmUp(page: Page, config: Partial<RunConfig> & { algo: Algo }, rounds: number, interrupt: AbortSignal): Promise<void> {
-  if (rounds === 0) return;
+export async function warmUp(
+  page: Page,
+  open: () => Promise<Page>,
+  config: Partial<RunConfig> & { algo: Algo },
+  rounds: number,
+  interrupt: AbortSignal,
+): Promise<Page> {
+  if (rounds === 0 || interrupt.aborted) return page;
   console.log(`\nWarming up: ${rounds} round(s) of ${config.algo}, not counted...`);
   const quiet = { ...config, maxRounds: rounds, targetAccuracy: null, epochs: null, checkpointEvery: 0 };
   const outcome = await runOne(page, quiet, interrupt, 'warm-up');
   if (outcome.failure !== null) warn(`warm-up: ${outcome.failure}`);
+  return outcome.pageUsable ? page : replacePage(page, open);
 }
 
 /**

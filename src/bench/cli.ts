@@ -148,10 +148,11 @@ async function bench(options: BenchOptions, local: LocalDataset | null, root: st
     const config = { ...options.config, algo, seed };
     return sweep && value !== undefined ? withSweepValue(config, sweep.key, value) : config;
   };
-  const [first] = items;
   // A new page starts new workers: warm them up before the runs are timed on them.
-  const warm = async (): Promise<void> => (first ? warmUp(page, configOf(first), options.warmUpRounds, interrupt) : undefined);
-  await warm();
+  const warm = async (item: (typeof items)[number] | undefined): Promise<void> => {
+    if (item) page = await warmUp(page, open, configOf(item), options.warmUpRounds, interrupt);
+  };
+  await warm(items[0]);
   const sequence = await runSequence(
     items,
     async ({ algo, seed, value }, index) => {
@@ -188,10 +189,10 @@ async function bench(options: BenchOptions, local: LocalDataset | null, root: st
     },
     {
       signal: interrupt,
-      between: async (previous) => {
+      between: async (previous, next) => {
         if (leftPageUsable(previous)) return;
         page = await replacePage(page, open);
-        await warm();
+        await warm(next);
       },
     },
   );
@@ -207,6 +208,7 @@ async function bench(options: BenchOptions, local: LocalDataset | null, root: st
     environment,
     ...(baseline ? { baseline } : {}),
     ...(pool ? { pool } : {}),
+    warmUpRounds: options.warmUpRounds,
     runs,
     failures,
   };

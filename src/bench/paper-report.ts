@@ -6,7 +6,7 @@ import { variantLabel, workersCell } from './paper-cells';
 import type { ExperimentName, Variant } from './paper-suite';
 import { describeAdapter } from './report';
 import { bestFinished, bitsPerCharCell, finalAccuracyCell, looseNote, trainTimeCell, wallTimeCell } from './run-summary';
-import { limitPairs, limitSentence } from './throughput-limit';
+import { LIMIT_DEFINITION, limitPairs, limitSentence } from './throughput-limit';
 import { COUNT, EPOCHS, SECONDS, SHARE, formatSpread, groupBy, present, ratioOf } from './stats';
 import { markdownRow } from './text-table';
 
@@ -101,8 +101,7 @@ function limitNotes(groups: readonly { variant: VariantResult; runs: VariantResu
   }
   if (notes.length === 0) return [];
   return [
-    "Against sync's throughput limit (the sum of each sync worker's samples over its busy time, over sync's samples per second of rounds: " +
-      'the speed-up removing its wait could give), seed by seed; variants that missed the target in a seed are left out:',
+    `Against sync's throughput limit (${LIMIT_DEFINITION}), seed by seed; variants that missed the target in a seed are left out:`,
     ...notes,
   ];
 }

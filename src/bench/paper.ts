@@ -13,7 +13,7 @@ import { runSequence } from '../api/run-sequence';
 import { ConfigError, formatWorkerSpec, validateConfig, type RunConfig, type WorkerSpec } from '../core/config';
 import { messageOf, stackOf } from '../core/errors';
 import type { EnvironmentInfo } from '../protocol';
-import { rotated } from './arg-values';
+import { balancedOrder } from './arg-values';
 import { BenchArgsError, parseBenchArgs, usage } from './args';
 import {
   PageErrors,
@@ -113,11 +113,11 @@ interface SuiteRun {
  * Experiment by experiment (each one's JSON and plots are written when its
  * last run ends), and within one seed-major, as `npm run bench`: drift over
  * the session falls on every variant alike, and a Ctrl-C leaves whole seeds;
- * the variants' order turns by one each seed (rotated).
+ * the variants' order changes from seed to seed (balancedOrder).
  */
 export function suiteRuns(experiments: readonly Experiment[], seeds: readonly number[]): SuiteRun[] {
   return experiments.flatMap((experiment) =>
-    seeds.flatMap((seed, s) => rotated(experiment.variants, s).map((variant) => ({ experiment, variant, seed }))),
+    seeds.flatMap((seed, s) => balancedOrder(experiment.variants, s).map((variant) => ({ experiment, variant, seed }))),
   );
 }
 
@@ -246,10 +246,11 @@ async function runSuite(argv: string[], root: string, resources: Resources, inte
     algo: variant.config.algo ?? base.algo,
     seed,
   });
-  const [first] = runs;
   // A new page starts new workers: warm them up before the runs are timed on them.
-  const warm = async (): Promise<void> => (first ? warmUp(page, configOf(first), bench.warmUpRounds, interrupt) : undefined);
-  await warm();
+  const warm = async (run: SuiteRun | undefined): Promise<void> => {
+    if (run) page = await warmUp(page, open, configOf(run), bench.warmUpRounds, interrupt);
+  };
+  await warm(runs[0]);
   const sequence = await runSequence(
     runs,
     async ({ experiment, variant, seed }) => {
@@ -280,7 +281,7 @@ async function runSuite(argv: string[], root: string, resources: Resources, inte
       between: async (previous, next) => {
         if (!leftPageUsable(previous)) {
           page = await replacePage(page, open);
-          await warm();
+          await warm(next);
         }
         if (next.experiment !== previous.item.experiment) await writeExperiment(previous.item.experiment);
       },

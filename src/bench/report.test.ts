@@ -41,7 +41,12 @@ describe('formatTable with one seed', () => {
     ]),
   );
 
-  it('prints the environment, the target and the seed', () => {
+  it('says how many warm-up rounds came before the runs', () => {
+    expect(formatTable({ ...file([run('biased', 2000)]), warmUpRounds: 3 })).toContain('; 3 warm-up round(s) before the runs, on no clock');
+    expect(formatTable(file([run('biased', 2000)]))).not.toContain('warm-up');
+  });
+
+    it('prints the environment, the target and the seed', () => {
     expect(text).toContain('WebGPU adapter: google / swiftshader (fallback adapter, software)');
     expect(text).toContain('Cross-origin isolated: yes');
     expect(text).toContain('Target accuracy: 85.00%');
@@ -79,7 +84,7 @@ describe('formatTable with one seed', () => {
     // sync's one worker trained 10240 samples in 1 s busy, over 3.8 s of rounds: a limit of 3.80; biased trained
     // 12800 samples over its 3.8 s (1.25x sync's), reaching the target 2.50x sooner: 0.66 of the limit.
     expect(part).toMatch(/\nbiased\s+3\.80x\s+2\.50x\s+0\.66\s+1\.25x\n/);
-    expect(part).toContain('not compared (a seed without a sync run of its own, or a run that missed the target): local');
+    expect(part).toContain('not compared (a seed without a run of each, a run that missed the target, or one without rounds to rate): local');
   });
 
   it('prints the interval a coarse time to target lies in', () => {
@@ -149,11 +154,13 @@ describe('formatTable over seeds', () => {
     // biased 6.1, 6.8, 7.4 s against local 6.5, 8.0, 9.0 s: 1.07, 1.18 and 1.22 times sooner.
     expect(paired).toMatch(/\nbiased\s+-\s+-\s+1\.18x \(1\.07–1\.22\)\n/);
     expect(paired).toMatch(/\nlocal\s+0\.85x \(0\.82–0\.94\)\s+-\s+-/);
-    // One seed has no comparison to draw.
+    // A seed the row lacks (its run failed) leaves no ratio either way; one seed has no comparison to draw.
+    const lacking = formatTable(file([run('biased', 6100, {}, 1), run('sync', 7000, {}, 1), run('sync', 7000, {}, 2)], [], [1, 2]));
+    expect(lacking.split('Seed by seed')[1]).toMatch(/\nbiased\s+-\s+-\n/);
     expect(formatTable(file([run('biased', 6100), run('sync', 7000)]))).not.toContain('Seed by seed');
   });
 
-    it('gives the widest coarse interval over the seeds in a footnote', () => {
+  it('gives the widest coarse interval over the seeds in a footnote', () => {
     const coarse = [10_000, 11_000, 12_000].map((t, i) => run('biased', t, { targetAfterMs: i === 1 ? 5_500 : t * 0.95 }, seeds[i]));
     const out = formatTable(file(coarse, [], seeds));
     expect(rowOf(out, 'biased')?.[2]).toBe('11.0 s (10.0–12.0) †');

@@ -21,7 +21,7 @@ import { BARE_SECONDS, COUNT, MILLISECONDS, SHARE, countsOf, formatSpread, group
 import { formatSweepValue, type Sweep, type SweepValue } from './sweep';
 import { sweepSection } from './sweep-report';
 import { renderTable, type Align } from './text-table';
-import { limitCells, limitPairs } from './throughput-limit';
+import { LIMIT_DEFINITION, limitCells, limitPairs } from './throughput-limit';
 
 // Its callers and tests knew it from here before it got its own module.
 export { renderTable };
@@ -60,6 +60,8 @@ export interface BenchFile {
   baseline?: BaselineRow[];
   /** The pool every run trained on, decided once by measurement (present with parking auto). */
   pool?: PoolDecision;
+  /** Rounds trained and thrown away before the runs (--warm-up); absent in files from before the flag. */
+  warmUpRounds?: number;
 }
 
 /** The pool decision for people: what was asked, each verdict, what every algorithm trained on. */
@@ -232,18 +234,20 @@ function limitSection(groups: readonly [Algo, RunResult[]][], sync: readonly Run
     else rows.push([algo, ...limitCells(pairs)]);
   }
   const lines = [
-    "Against sync's throughput limit (per seed; limit = the sum of each sync worker's samples over its busy time, over sync's samples per second of rounds: " +
-      'the speed-up removing its wait could give; share = speed-up / limit; samples/s = what the algorithm trained per second of rounds over sync):',
+    `Against sync's throughput limit (per seed; limit = ${LIMIT_DEFINITION}; ` +
+      'share = speed-up / limit; samples/s = what the algorithm trained per second of rounds over sync):',
   ];
   if (rows.length > 0) {
     lines.push(renderTable(['algo', 'limit', 'speed-up', 'share of limit', 'samples/s vs sync'], rows, ['left', 'right', 'right', 'right', 'right']));
   }
-  if (missing.length > 0) lines.push(`  not compared (a seed without a sync run of its own, or a run that missed the target): ${missing.join(', ')}`);
+  if (missing.length > 0) {
+    lines.push(`  not compared (a seed without a run of each, a run that missed the target, or one without rounds to rate): ${missing.join(', ')}`);
+  }
   return lines;
 }
 
 /** More than one seed in some group: a seed-by-seed comparison has something to add. */
-function multi(groups: readonly [Algo, RunResult[]][]): boolean {
+function severalSeeds(groups: readonly [Algo, RunResult[]][]): boolean {
   return groups.some(([, runs]) => new Set(runs.map((r) => r.config.seed)).size > 1);
 }
 
@@ -282,7 +286,7 @@ function speedupSection(groups: readonly [Algo, RunResult[]][]): string {
     ),
   ]);
   lines.push(renderTable(header, rows, ['left', ...groups.map((): Align => 'right')]));
-  if (multi(groups)) {
+  if (severalSeeds(groups)) {
     lines.push(
       '',
       "Seed by seed, training clock (each seed's column time / its row time, the two runs starting from the same initial model; " +
@@ -309,7 +313,8 @@ export function formatTable(results: BenchFile): string {
     describeEnvironment(results.environment),
     `Target accuracy: ${percent(config.targetAccuracy, 2, 'none')}; time limit ${config.maxSeconds} s per run` +
       (config.maxRounds === null ? '' : `, ${config.maxRounds} rounds`) +
-      (multi ? `; seeds ${seeds.join(', ')}` : `; seed ${seeds[0] ?? config.seed}`),
+      (multi ? `; seeds ${seeds.join(', ')}` : `; seed ${seeds[0] ?? config.seed}`) +
+      (results.warmUpRounds ? `; ${results.warmUpRounds} warm-up round(s) before the runs, on no clock` : ''),
   ];
   if (results.baseline && results.baseline.length > 0) {
     parts.push(`Each worker alone, against bare tfjs on the same backend:\n${baselineTable(results.baseline)}`);

@@ -6,7 +6,7 @@
  */
 import { percent, seconds } from '../core/format';
 import type { RunResult, WorkerSummary } from '../protocol';
-import { ACCURACY, BITS, EPOCHS, SECONDS, countsOf, formatSpread, median, present } from './stats';
+import { ACCURACY, BITS, EPOCHS, SECONDS, countsOf, formatSpread, median, present, type ValueFormat } from './stats';
 
 /** The fields the summaries read, so tests can build just these. */
 export type SummaryRun = Pick<
@@ -124,29 +124,55 @@ export function compareTimes(times: readonly (number | null)[], other: readonly 
   return { kind: overlap ? 'tie' : 'faster', ratio };
 }
 
+/** What pairing reads of a run: its seed. */
+export type Seeded = { config: Pick<RunResult['config'], 'seed'> };
+
 /**
- * Seed by seed: for each seed of `runs`, the other's time to target over
- * this one's (> 1: this one reached it sooner) from the two runs of that
- * seed, which start from the same initial model. Null when a seed has no
- * run of the other or either missed the target: no ratio is honest then.
+ * The two sides' runs seed by seed, in the order of `runs`' seeds: null
+ * when a seed of either side has no run on the other (a run that failed
+ * without a result): a comparison over the seeds both happen to have would
+ * hide it.
+ */
+export function pairBySeed<R extends Seeded, S extends Seeded>(
+  runs: readonly R[],
+  other: readonly S[],
+): [R, S][] | null {
+  if (other.some((o) => !runs.some((r) => r.config.seed === o.config.seed))) return null;
+  const pairs: [R, S][] = [];
+  for (const run of runs) {
+    const mate = other.find((o) => o.config.seed === run.config.seed);
+    if (!mate) return null;
+    pairs.push([run, mate]);
+  }
+  return pairs.length > 0 ? pairs : null;
+}
+
+/**
+ * Seed by seed: for each seed, the other's time to target over this one's
+ * (> 1: this one reached it sooner) from the two runs of that seed, which
+ * start from the same initial model. Null when a seed lacks a run of either
+ * or either missed the target: no ratio is honest then.
  */
 export function pairedRatios(
   runs: readonly Pick<RunResult, 'timeToTargetMs' | 'config'>[],
   other: readonly Pick<RunResult, 'timeToTargetMs' | 'config'>[],
 ): number[] | null {
+  const pairs = pairBySeed(runs, other);
+  if (pairs === null) return null;
   const ratios: number[] = [];
-  for (const run of runs) {
-    const mate = other.find((o) => o.config.seed === run.config.seed);
-    if (!mate || run.timeToTargetMs === null || mate.timeToTargetMs === null || run.timeToTargetMs <= 0) return null;
+  for (const [run, mate] of pairs) {
+    if (run.timeToTargetMs === null || mate.timeToTargetMs === null || run.timeToTargetMs <= 0) return null;
     ratios.push(mate.timeToTargetMs / run.timeToTargetMs);
   }
-  return ratios.length > 0 ? ratios : null;
+  return ratios;
 }
+
+/** A ratio: `1.45x`, bare `1.45`. */
+export const TIMES: ValueFormat = { full: (x) => `${x.toFixed(2)}x`, bare: (x) => x.toFixed(2) };
 
 /** `1.45x (1.10–2.50)` for paired ratios, or `-` when there are none. */
 export function pairedCell(ratios: readonly number[] | null): string {
-  if (ratios === null) return '-';
-  return formatSpread(ratios, { full: (x) => `${x.toFixed(2)}x`, bare: (x) => x.toFixed(2) });
+  return ratios === null ? '-' : formatSpread(ratios, TIMES);
 }
 
 /** `2.50x`, `tie`, `2/3 vs 3/3 reached`: short, for a matrix cell. */

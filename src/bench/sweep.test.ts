@@ -115,16 +115,16 @@ describe('--sweep on the command line', () => {
 });
 
 describe('sweep runs', () => {
-  it('go seed by seed, value by value, every algorithm at a value back to back, their order turned at each', () => {
+  it('go seed by seed, value by value, every algorithm at a value back to back, their order changing at each', () => {
     expect(sweepItems(['biased', 'sync'], [1, 2], [0.05, 0.1])).toEqual([
       { algo: 'biased', seed: 1, value: 0.05 },
       { algo: 'sync', seed: 1, value: 0.05 },
       { algo: 'sync', seed: 1, value: 0.1 },
       { algo: 'biased', seed: 1, value: 0.1 },
-      { algo: 'sync', seed: 2, value: 0.05 },
       { algo: 'biased', seed: 2, value: 0.05 },
-      { algo: 'biased', seed: 2, value: 0.1 },
+      { algo: 'sync', seed: 2, value: 0.05 },
       { algo: 'sync', seed: 2, value: 0.1 },
+      { algo: 'biased', seed: 2, value: 0.1 },
     ]);
   });
 

@@ -10,7 +10,7 @@
 import type { Algo, RunConfig } from '../core/config';
 import type { RunResult } from '../protocol';
 import { quote } from '../core/errors';
-import { BenchArgsError, rotated, type BenchItem } from './arg-values';
+import { BenchArgsError, balancedOrder, type BenchItem } from './arg-values';
 import type { ConfigKey } from './args';
 import { groupBy, median, present, type Group } from './stats';
 
@@ -117,10 +117,12 @@ export interface SweepItem extends BenchItem {
  * back to back: each seed covers every (algorithm, value) before the next
  * starts, so drift over a long session spreads over the seeds instead of
  * falling on the last value, and a Ctrl-C leaves whole seeds. The
- * algorithms' order turns by one at each value and each seed (rotated).
+ * algorithms' order changes from one (seed, value) to the next (balancedOrder).
  */
 export function sweepItems(algos: readonly Algo[], seeds: readonly number[], values: readonly SweepValue[]): SweepItem[] {
-  return seeds.flatMap((seed, s) => values.flatMap((value, v) => rotated(algos, s + v).map((algo) => ({ algo, seed, value }))));
+  return seeds.flatMap((seed, s) =>
+    values.flatMap((value, v) => balancedOrder(algos, s * values.length + v).map((algo) => ({ algo, seed, value }))),
+  );
 }
 
 /** `config` with the swept key set to `value`. */

@@ -59,5 +59,7 @@ describe('throughput limit', () => {
     expect(limitPairs([biasedRun(1000, 1)], [syncRun(null, 1)])).toBeNull();
     expect(limitPairs([biasedRun(null, 1)], [syncRun(1500, 1)])).toBeNull();
     expect(limitPairs([biasedRun(1000, 1), biasedRun(900, 2)], [syncRun(1500, 1)])).toBeNull();
+    // A seed sync has and the algorithm lacks (its run failed) leaves it out too.
+    expect(limitPairs([biasedRun(1000, 1)], [syncRun(1500, 1), syncRun(1500, 2)])).toBeNull();
   });
 });

@@ -8,10 +8,15 @@
  * target that many times sooner. Pure: report.ts prints it.
  */
 import type { RunResult, WorkerSummary } from '../protocol';
+import { pairBySeed, TIMES } from './run-summary';
 import { formatSpread, type ValueFormat } from './stats';
 
 type RateRun = Pick<RunResult, 'trainMs' | 'profileMs'> & { workers: readonly Pick<WorkerSummary, 'samples' | 'busyMs'>[] };
 export type LimitRun = RateRun & Pick<RunResult, 'timeToTargetMs'> & { config: Pick<RunResult['config'], 'seed'> };
+
+/** What the limit is, for the line above a table or a list of notes. */
+export const LIMIT_DEFINITION =
+  "the sum of each sync worker's samples over its busy time, over sync's samples per second of rounds: the speed-up removing its wait could give";
 
 /** Samples trained per second of rounds (the training clock less profiling); null for a run without rounds. */
 export function poolRate(run: RateRun): number | null {
@@ -41,14 +46,15 @@ export interface LimitPair {
 
 /**
  * Pairs each algorithm run with sync's of the same seed. Null when a seed
- * has no sync run, either missed the target or a rate is unknown: a share
- * is honest only when every seed gives one.
+ * lacks a run of either, either missed the target or a rate is unknown: a
+ * share is honest only when every seed gives one.
  */
 export function limitPairs(runs: readonly LimitRun[], sync: readonly LimitRun[]): LimitPair[] | null {
+  const seeds = pairBySeed(runs, sync);
+  if (seeds === null) return null;
   const pairs: LimitPair[] = [];
-  for (const run of runs) {
-    const base = sync.find((s) => s.config.seed === run.config.seed);
-    if (!base || run.timeToTargetMs === null || base.timeToTargetMs === null || run.timeToTargetMs <= 0) return null;
+  for (const [run, base] of seeds) {
+    if (run.timeToTargetMs === null || base.timeToTargetMs === null || run.timeToTargetMs <= 0) return null;
     const syncRate = poolRate(base);
     const free = freeRate(base);
     const own = poolRate(run);
@@ -60,7 +66,6 @@ export function limitPairs(runs: readonly LimitRun[], sync: readonly LimitRun[])
   return pairs.length > 0 ? pairs : null;
 }
 
-const TIMES: ValueFormat = { full: (x) => `${x.toFixed(2)}x`, bare: (x) => x.toFixed(2) };
 const FRACTION: ValueFormat = { full: (x) => x.toFixed(2), bare: (x) => x.toFixed(2) };
 
 /** The cells of one algorithm's row: limit, speed-up, share of the limit, samples per second against sync's. */
@@ -68,7 +73,6 @@ export function limitCells(pairs: readonly LimitPair[]): [string, string, string
   const cell = (pick: (p: LimitPair) => number, format: ValueFormat): string => formatSpread(pairs.map(pick), format);
   return [cell((p) => p.limit, TIMES), cell((p) => p.speedup, TIMES), cell((p) => p.share, FRACTION), cell((p) => p.rate, TIMES)];
 }
-
 
 /**
  * A sentence for a Markdown note: `biased: reached the target 4.67x (4.10–5.00)

@@ -154,7 +154,7 @@ describe('Engine rounds with a worker slower than a round (faked step times)', (
   it.each([
     ['fill', 'fills its time'],
     ['fill-steps', 'takes its estimated steps'],
-  ] as const)('slowWorkers %s, no step outlasting the round: the other worker %s while the fast one takes tauFast', async (slowWorkers) => {
+  ] as const)('slowWorkers %s, no step outlasting the round: the other worker %s while the fast one takes tauFast', async (slowWorkers, _) => {
     // Budgets [16, 8]: nobody has fewer than FILL_MIN_STEPS, so under fill the fast worker paces; in round 1
     // it starts 200 ms late while worker 1 may go on stepping.
     node = nodeEngine({ stepTimes: (id) => (id === 0 ? 10 : 20), roundDelayMs: (id, round) => (id === 0 && round === 1 ? 200 : 0) });

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CONFIG, validateConfig, type RunConfig } from '../core/config';
 import type { RoundEvent } from '../protocol';
-import { FAR_RESOLUTION_FACTOR, MIN_PROBE_GAP_MS, RunClock, roundsPerEpoch } from './run-clock';
+import { FAR_RESOLUTION_FACTOR, MIN_PROBE_GAP_MS, RunClock, roundIterations, roundsPerEpoch } from './run-clock';
 
 /** A clock whose `now` the test moves by hand. */
 function clockOf(partial: Partial<RunConfig>, resumed: { trainMs: number; wallMs: number } | null = null) {
@@ -249,15 +249,28 @@ describe('RunClock', () => {
     expect(time.clock.stopAfter(2, false)).toBe('time');
   });
 
+  it("counts a round's iterations as the fast worker's steps: all of them beside a slow pacer, at most its budget else", () => {
+    // A slow worker (1 step) paced the round: the fast worker's 80 steps filling it count.
+    expect(roundIterations([{ tau: 32, steps: 80 }, { tau: 1, steps: 1 }])).toBe(80);
+    // The fast worker paced with its 32: the other's 40 filling its time (faster that round) do not count.
+    expect(roundIterations([{ tau: 32, steps: 32 }, { tau: 28, steps: 40 }])).toBe(32);
+    expect(roundIterations([{ tau: 32, steps: 32 }, { tau: 32, steps: 35 }])).toBe(32);
+    // Cut short by a stop, parked workers beside, nobody trained, no budgets recorded.
+    expect(roundIterations([{ tau: 32, steps: 12 }, { tau: 0, steps: 0 }])).toBe(12);
+    expect(roundIterations([])).toBe(0);
+    expect(roundIterations([{ tau: 0, steps: 9 }, { tau: 0, steps: 1 }])).toBe(9);
+  });
+
   it('resumes its fast-worker iterations from the history as the live run counted them', () => {
     const { clock } = clockOf({ tauFast: 4 });
-    const event = (round: number, steps: number[]) => ({ round, workers: steps.map((s, id) => ({ id, steps: s })) }) as unknown as RoundEvent;
-    // The most steps of each round; a round nobody trained in adds none; rounds past the checkpoint are not counted.
-    clock.resumeFastSteps([event(1, [9, 1]), event(2, []), event(3, [7, 2]), event(4, [5, 5])], 3);
+    const event = (round: number, steps: number[], taus = steps.map(() => 4)) =>
+      ({ round, workers: steps.map((s, id) => ({ id, steps: s, tau: taus[id] })) }) as unknown as RoundEvent;
+    // Each round's iterations; a round nobody trained in adds none; rounds past the checkpoint are not counted.
+    clock.resumeFastSteps([event(1, [9, 1], [9, 1]), event(2, []), event(3, [7, 2], [8, 2]), event(4, [5, 5])], 3);
     expect(clock.fastSteps).toBe(9 + 0 + 7);
     // A round the history lacks, or lists without workers, counts tauFast; one listed twice counts once.
     const noWorkers = { round: 2 } as unknown as RoundEvent;
-    clock.resumeFastSteps([event(1, [9, 1]), event(1, [9, 1]), noWorkers], 3);
+    clock.resumeFastSteps([event(1, [9, 1], [9, 1]), event(1, [9, 1], [9, 1]), noWorkers], 3);
     expect(clock.fastSteps).toBe(9 + 4 + 4);
   });
 

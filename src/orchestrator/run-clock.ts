@@ -20,6 +20,7 @@
  */
 import type { RunTotals } from '../checkpoint/format';
 import type { RunConfig } from '../core/config';
+import { FILL_MIN_STEPS } from '../core/schedule';
 import type { EvaluatedPoint, RoundEvent, RunResult } from '../protocol';
 
 export type StopReason = RunResult['stoppedBy'];
@@ -75,8 +76,8 @@ export class RunClock {
    */
   roundsPerEpoch = 1;
   /**
-   * Fast-worker iterations so far: each committed round adds the most steps a
-   * training worker took in it. Epochs count these, roundsPerEpoch x tauFast
+   * Fast-worker iterations so far: each committed round adds its
+   * roundIterations. Epochs count these, roundsPerEpoch x tauFast
    * to an epoch, so a round that `slowWorkers: fill` stretched counts for
    * the steps it held, and every algorithm gets the same iterations.
    */
@@ -286,7 +287,7 @@ export class RunClock {
     const byRound = new Map<number, number>();
     for (const e of history) {
       if (!(e.round >= 1 && e.round <= rounds) || byRound.has(e.round) || !Array.isArray(e.workers)) continue;
-      byRound.set(e.round, Math.max(0, ...e.workers.map((w) => (Number.isFinite(w.steps) ? w.steps : 0))));
+      byRound.set(e.round, roundIterations(e.workers.map((w) => ({ tau: finiteOr0(w.tau), steps: finiteOr0(w.steps) }))));
     }
     this.fastSteps = [...byRound.values()].reduce((a, b) => a + b, 0) + (rounds - byRound.size) * this.config.tauFast;
   }
@@ -325,4 +326,26 @@ export class RunClock {
       if (e.accuracy !== null) before = e.trainMs;
     }
   }
+}
+
+/**
+ * The fast-worker iterations a round adds to the epoch count: the steps of
+ * the worker with the largest budget (the fast one; of several, the most).
+ * In a round a slow worker paced (one of fewer than FILL_MIN_STEPS steps
+ * beside workers of more), all it took filling the round; otherwise at most
+ * its budget, so a worker that filled the fast one's time with a few more
+ * steps (it was faster that round) does not move the epoch count by chance.
+ */
+export function roundIterations(workers: readonly { tau: number; steps: number }[]): number {
+  if (workers.length === 0) return 0;
+  const top = Math.max(...workers.map((w) => w.tau));
+  // No budgets recorded (a history from elsewhere): the most steps.
+  if (!(top > 0)) return Math.max(0, ...workers.map((w) => w.steps));
+  const steps = Math.max(0, ...workers.filter((w) => w.tau === top).map((w) => w.steps));
+  const slowPaced = top >= FILL_MIN_STEPS && workers.some((w) => w.tau > 0 && w.tau < FILL_MIN_STEPS);
+  return slowPaced ? steps : Math.min(steps, top);
+}
+
+function finiteOr0(x: number): number {
+  return Number.isFinite(x) ? x : 0;
 }

@@ -11,7 +11,7 @@ import { poolCheckDue, recheckPool, unpark } from './pool-check';
 import { assignBudgets, dropDeparted } from './roster';
 import { memberWork, parkedWork, roundEvent, runResult } from './reports';
 import { strategyFor, type RoundHooks } from './rounds/round-strategy';
-import type { StopReason } from './run-clock';
+import { roundIterations, type StopReason } from './run-clock';
 import { optimizerSettings, scheduledRate, slowdownOf } from './run-helpers';
 import type { Departure, RunState } from './run-state';
 import type { WorkerPool } from './worker-pool';
@@ -90,7 +90,7 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
     } else {
       run.lastGood.set(views.global);
       run.committedRound = round;
-      run.clock.fastSteps += Math.max(0, ...[...outcome.work.values()].map((w) => w.steps));
+      run.clock.fastSteps += roundIterations([...outcome.work.values()]);
     }
     // After a probe that reached the target the round ended there: its evaluation stands for the round.
     const everyRounds = config.evalEvery ?? (run.clock.targetPending() ? null : 1);

@@ -43,7 +43,7 @@ export interface Member {
   slowdown: number;
   /** Local steps per round. */
   tau: number;
-  /** Its few steps set the round's length (slowWorkers fill); see Budgets.paces. */
+  /** Its steps set the round's length and the others fill its time (slowWorkers fill); see Budgets.paces. */
   paces: boolean;
   /** Steps it takes before a pacer's end may close its round; see Budgets.floor. */
   floor: number;

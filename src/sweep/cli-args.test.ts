@@ -53,6 +53,7 @@ describe('npm run sweep flags', () => {
     ['trials without a range', ['--grid', 'tauFast=8,16', '--trials', '3'], '--trials', /random ranges/],
     ['--sweep', ['--sweep', 'learningRate=0.1,0.2'], '--sweep', /takes --grid/],
     ['--baseline', ['--grid', 'tauFast=8,16', '--baseline', '5'], '--baseline', /npm run bench/],
+    ['--warm-up', ['--grid', 'tauFast=8,16', '--warm-up', '3'], '--warm-up', /does not warm up/],
     ['zero browsers', ['--grid', 'tauFast=8,16', '--browsers', '0'], '--browsers', /from 1 to 8/],
     ['an http endpoint', ['--grid', 'tauFast=8,16', '--browsers', 'http://h:1/x'], '--browsers', /not a ws:\/\/ or wss:\/\/ endpoint/],
     ['a bad page URL', ['--grid', 'tauFast=8,16', '--app-url', 'localhost:4173'], '--app-url', /http:\/\/ or https:\/\/ URL/],

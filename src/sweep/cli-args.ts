@@ -40,6 +40,7 @@ const REPEATABLE: readonly OwnFlag[] = ['grid', 'random'];
 const REFUSED: Record<string, string> = {
   sweep: 'npm run sweep takes --grid KEY=VALUES (repeatable) and --random KEY=LOW:HIGH instead',
   baseline: 'the bare-tfjs baseline is for npm run bench -- --baseline N',
+  'warm-up': 'npm run sweep does not warm up (each browser starts its own workers); the warm-up is for npm run bench and bench:paper',
 };
 
 /** `bench-results/sweep-2026-11-30T21-00-00Z`. */
@@ -215,7 +216,7 @@ export function sweepUsage(): string {
   const width = Math.max(...rows.map(([flag]) => flag.length));
   const bench = benchUsage()
     .split('\n')
-    .filter((line) => /^ {2}--/.test(line) && !/^ {2}--(algos|seeds|sweep|out|baseline) /.test(line));
+    .filter((line) => /^ {2}--/.test(line) && !/^ {2}--(algos|seeds|sweep|out|baseline|warm-up) /.test(line));
   return [
     'Usage: npm run sweep -- (--grid KEY=VALUES ... | --random KEY=LOW:HIGH --trials N) [flags]',
     '',

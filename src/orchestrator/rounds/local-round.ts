@@ -11,10 +11,10 @@
  * each goes on from its own published model, momentum and sample stream
  * untouched, so the round's result is the same as without the pause.
  *
- * Filled by time (slowWorkers fill, adaptive budgets): when a pacer's few
- * steps set the round's length (Budgets.paces), the others do not take a
- * step count estimated to fit it but, past their floor (the budget of a
- * round fill did not stretch), step until every pacer is done, so nobody
+ * Filled by time (slowWorkers fill, adaptive budgets): when pacers' steps
+ * set the round's length (Budgets.paces: workers of few steps beside others,
+ * else the fast worker), the others do not take a step count estimated to
+ * fit it but, past their floor, step until every pacer is done, so nobody
  * waits for a step time that was misjudged. Their budgets are then only a
  * bound (FILL_BOUND times the estimate).
  */
