@@ -1,38 +1,21 @@
 import { describe, expect, it } from 'vitest';
+import type { Algo } from '../core/config';
+import type { WorkerSummary } from '../protocol';
 import { fakeRun, fakeWorker } from './run-fixture';
 import { freeRate, limitCells, limitPairs, poolRate } from './throughput-limit';
 
-/**
- * sync on two workers: each trained 3200 samples in 1 s of busy time, over
- * 2 s of rounds (profiling 0.5 s apart): it trained 3200 samples/s and
- * could have trained 6400 had nobody waited.
- */
-function syncRun(timeToTargetMs: number | null, seed = 1) {
-  return fakeRun(
-    'sync',
-    timeToTargetMs,
-    {
-      trainMs: 2500,
-      profileMs: 500,
-      workers: [fakeWorker(0, { samples: 3200, busyMs: 1000, idleMs: 1000 }), fakeWorker(1, { samples: 3200, busyMs: 1000, idleMs: 1000 })],
-    },
-    seed,
-  );
+/** A run over 2 s of rounds (training clock 2.5 s, profiling 0.5 s) by `workers`, reaching the target at `timeToTargetMs`. */
+function rounds(algo: Algo, workers: WorkerSummary[], timeToTargetMs: number | null, seed: number) {
+  return fakeRun(algo, timeToTargetMs, { trainMs: 2500, profileMs: 500, workers }, seed);
 }
 
-/** biased trained 6000 samples over 2 s of rounds (3000 samples/s) and reached the target at `timeToTargetMs`. */
-function biasedRun(timeToTargetMs: number | null, seed = 1) {
-  return fakeRun(
-    'biased',
-    timeToTargetMs,
-    {
-      trainMs: 2500,
-      profileMs: 500,
-      workers: [fakeWorker(0, { samples: 3000, busyMs: 1900 }), fakeWorker(1, { samples: 3000, busyMs: 1900 }), fakeWorker(2, { samples: 0, busyMs: 0 })],
-    },
-    seed,
-  );
-}
+/** sync on two workers, each 3200 samples in 1 s of busy time: it trained 3200 samples/s and could have trained 6400 had nobody waited. */
+const syncRun = (timeToTargetMs: number | null, seed = 1) =>
+  rounds('sync', [0, 1].map((id) => fakeWorker(id, { samples: 3200, busyMs: 1000, idleMs: 1000 })), timeToTargetMs, seed);
+
+/** biased: 6000 samples (3000 samples/s), a parked worker beside. */
+const biasedRun = (timeToTargetMs: number | null, seed = 1) =>
+  rounds('biased', [fakeWorker(0, { samples: 3000, busyMs: 1900 }), fakeWorker(1, { samples: 3000, busyMs: 1900 }), fakeWorker(2, { samples: 0, busyMs: 0 })], timeToTargetMs, seed);
 
 describe('throughput limit', () => {
   it('rates a pool by samples per second of rounds, and free by each training worker over its busy time', () => {
