@@ -82,6 +82,9 @@ describe('runs that would slip in between the runs of a sequence', () => {
     const { api, engineRuns, ran } = apiWithWriter({ pageSequence: () => active });
     await expect(api.run({})).rejects.toThrow(/^Cannot start a run while the page runs a sequence \(Start, Run all or a resume\); stop it or let it finish first\.$/);
     await expect(api.sweep({ grid: ['tauFast=8,16'] })).rejects.toThrow(/^Cannot start a sweep while the page runs a sequence/);
+    // Measurements lend the workers too.
+    await expect(api.checkPool({})).rejects.toThrow(/^Cannot measure the pool while the page runs a sequence/);
+    await expect(api.baseline({})).rejects.toThrow(/^Cannot time the baseline while the page runs a sequence/);
     expect([engineRuns, ran]).toEqual([[], []]);
     active = false;
     await api.run({});

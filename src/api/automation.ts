@@ -107,11 +107,14 @@ export function createTandemApi(
     events: () => engine.events(),
     workers: () => engine.workers(),
     phase: () => engine.phase(),
+    // Both lend the workers: between a sequence's runs that would make its next run fail.
     async baseline(options = {}) {
+      claims.assertFree('time the baseline');
       await ready;
       return baseline(options);
     },
     async checkPool(config) {
+      claims.assertFree('measure the pool');
       await ready;
       return engine.checkPool(config);
     },
