@@ -258,8 +258,10 @@ export async function warmUp(
   interrupt: AbortSignal,
 ): Promise<Page> {
   if (rounds === 0 || interrupt.aborted) return page;
-  console.log(`\nWarming up: ${rounds} round(s) of ${config.algo}, not counted...`);
-  const quiet = { ...config, maxRounds: rounds, targetAccuracy: null, epochs: null, checkpointEvery: 0 };
+  // fast-only trains one worker: every worker must step to compile its code, so its warm-up is local SGD.
+  const algo = config.algo === 'fast-only' ? 'local' : config.algo;
+  console.log(`\nWarming up: ${rounds} round(s) of ${algo}, not counted...`);
+  const quiet = { ...config, algo, maxRounds: rounds, targetAccuracy: null, epochs: null, checkpointEvery: 0 };
   const outcome = await runOne(page, quiet, interrupt, 'warm-up');
   if (outcome.failure !== null) warn(`warm-up: ${outcome.failure}`);
   return outcome.pageUsable ? page : replacePage(page, open);
