@@ -9,9 +9,8 @@ import '@tensorflow/tfjs-backend-wasm';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { registerWasmTrainingKernels } from '.';
 import { batchMatMulWasm, LOOP_MIN_MACS, matMulShapes, TILED_TRANSPOSE_MIN_ROWS, tiledTranspose, transposeOrder } from './batch-matmul';
-import { compileWasmKernels } from './simd/wat';
+import { useWasmKernels } from './kernel-testing';
 import { values } from './test-values';
 
 type Backend = 'cpu' | 'wasm';
@@ -19,11 +18,7 @@ type Backend = 'cpu' | 'wasm';
 /** Error bound relative to the largest result (at least 1): float32 sums of up to 1100 terms in another order. */
 const TOL = 1e-5;
 
-beforeAll(async () => {
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-  await registerWasmTrainingKernels(await compileWasmKernels());
-  expect(await tf.setBackend('wasm')).toBe(true);
-});
+beforeAll(useWasmKernels);
 
 async function onBackend(name: Backend): Promise<void> {
   if (tf.getBackend() !== name) expect(await tf.setBackend(name)).toBe(true);

@@ -9,8 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { registerWasmTrainingKernels } from '.';
-import { compileWasmKernels } from './simd/wat';
+import { useWasmKernels } from './kernel-testing';
 import { values } from './test-values';
 
 type Shape4 = [number, number, number, number];
@@ -20,10 +19,7 @@ type Rounding = 'ceil' | 'round' | 'floor' | undefined;
 /** Relative tolerance: float32 sums in a different order. */
 const REL_TOL = 1e-4;
 
-beforeAll(async () => {
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-  await registerWasmTrainingKernels(await compileWasmKernels());
-});
+beforeAll(useWasmKernels);
 
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);

@@ -9,10 +9,9 @@ import '@tensorflow/tfjs-backend-wasm';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { registerWasmTrainingKernels } from '.';
 import { checkIndices, copySlices, gatherV2Wasm } from './gather';
 import { replaceWasmKernel } from './registry';
-import { compileWasmKernels } from './simd/wat';
+import { useWasmKernels } from './kernel-testing';
 import { integers, values } from './test-values';
 
 type Backend = 'cpu' | 'wasm';
@@ -24,11 +23,7 @@ interface Result {
   values: number[];
 }
 
-beforeAll(async () => {
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-  await registerWasmTrainingKernels(await compileWasmKernels());
-  expect(await tf.setBackend('wasm')).toBe(true);
-});
+beforeAll(useWasmKernels);
 
 async function on(backend: Backend, run: () => tf.Tensor): Promise<Result> {
   if (tf.getBackend() !== backend) expect(await tf.setBackend(backend)).toBe(true);

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { registerWasmTrainingKernels } from '.';
 import { batchMatMulWasm, TILED_TRANSPOSE_MIN_ROWS } from './batch-matmul';
@@ -29,6 +29,14 @@ function heapBytes(): number {
 }
 
 describe('wasm training kernels registered after the backend started', () => {
+  it('register again without throwing or warning', async () => {
+    const warn = vi.spyOn(console, 'warn');
+    await registerWasmTrainingKernels(await compileWasmKernels());
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
+    expect(tf.getKernel(tf.Conv2DBackpropFilter, 'wasm')?.kernelFunc).toBe(conv2dBackpropFilterWasm);
+  });
+
   it('are in place and give the gradient of the cpu backend', async () => {
     expect(tf.getKernel(tf.Conv2DBackpropFilter, 'wasm')?.kernelFunc).toBe(conv2dBackpropFilterWasm);
     expect(tf.getKernel(tf.Conv2DBackpropInput, 'wasm')?.kernelFunc).toBe(conv2dBackpropInputWasm);
