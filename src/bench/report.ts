@@ -246,16 +246,11 @@ function limitSection(groups: readonly [Algo, RunResult[]][], sync: readonly Run
   return lines;
 }
 
-/** More than one seed in some group: a seed-by-seed comparison has something to add. */
-function severalSeeds(groups: readonly [Algo, RunResult[]][]): boolean {
-  return groups.some(([, runs]) => new Set(runs.map((r) => r.config.seed)).size > 1);
-}
-
 type Clock = 'timeToTargetMs' | 'wallTimeToTargetMs';
 const times = (runs: readonly RunResult[], clock: Clock): (number | null)[] => runs.map((r) => r[clock]);
 
 /** Speed-ups from the medians over seeds: vs sync on both clocks, then every pair on the training clock. */
-function speedupSection(groups: readonly [Algo, RunResult[]][]): string {
+function speedupSection(groups: readonly [Algo, RunResult[]][], multi: boolean): string {
   if (groups.length < 2) return '';
   if (!groups.some(([, runs]) => runs.some((r) => r.timeToTargetMs !== null))) return 'Speed-up: no run reached the target accuracy.';
   const lines: string[] = [];
@@ -286,7 +281,7 @@ function speedupSection(groups: readonly [Algo, RunResult[]][]): string {
     ),
   ]);
   lines.push(renderTable(header, rows, ['left', ...groups.map((): Align => 'right')]));
-  if (severalSeeds(groups)) {
+  if (multi) {
     lines.push(
       '',
       "Seed by seed, training clock (each seed's column time / its row time, the two runs starting from the same initial model; " +
@@ -329,7 +324,7 @@ export function formatTable(results: BenchFile): string {
     if (section) parts.push(section.table, section.chosen);
     const groups = groupBy(section ? section.runs : runs, (r) => r.algo);
     if (groups.length > 0) parts.push(runsTable(groups, seeds), workersTable(groups));
-    const speed = speedupSection(groups);
+    const speed = speedupSection(groups, multi);
     if (speed !== '') parts.push(speed);
   }
   if (results.failures.length > 0) {

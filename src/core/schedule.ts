@@ -17,6 +17,16 @@ export const ADAPTIVE_SMOOTHING = 0.7;
  */
 export const FILL_MIN_STEPS = 8;
 
+/**
+ * Workers of fewer than FILL_MIN_STEPS steps beside workers of more: those
+ * whose few steps pace a round filled by time. None when every worker has
+ * that few (nobody could fill).
+ */
+export function fewStepPacers(tau: readonly number[]): boolean[] {
+  const few = tau.map((t) => t < FILL_MIN_STEPS);
+  return few.every(Boolean) ? few.map(() => false) : few;
+}
+
 export interface Budgets {
   /** The worker with the smallest step time (first one on a tie). */
   fastIndex: number;
@@ -91,12 +101,9 @@ export function computeBudgets(
   const budget = (g: number, steps: number): number => (opts.unbalanced ? Math.max(1, Math.round(g * steps)) : steps);
   const tau = gamma.map((g) => budget(g, filled));
   const byTime = opts.fill === true && opts.unbalanced;
-  const few = tau.map((t) => t < FILL_MIN_STEPS);
-  const paces = few.map((f) => byTime && f);
-  // Nobody to fill the round by time: every worker takes its steps, as budgets say.
-  if (paces.every(Boolean)) paces.fill(false);
+  const paces = fewStepPacers(tau).map((p) => byTime && p);
   const floor = gamma.map((g) => budget(g, tauFast));
-  if (byTime && stepMs.length > 1 && !few.some(Boolean)) {
+  if (byTime && stepMs.length > 1 && tau.every((t) => t >= FILL_MIN_STEPS)) {
     // No step outlasts the round: the fast worker's tauFast steps are the round, and the others fill its
     // time. A step time moves by a third from round to round here, so counts estimated from the last
     // rounds left a worker idle a tenth of each one; by time, nobody waits more than one step.

@@ -20,7 +20,7 @@
  */
 import type { RunTotals } from '../checkpoint/format';
 import type { RunConfig } from '../core/config';
-import { FILL_MIN_STEPS } from '../core/schedule';
+import { fewStepPacers } from '../core/schedule';
 import type { EvaluatedPoint, RoundEvent, RunResult } from '../protocol';
 
 export type StopReason = RunResult['stoppedBy'];
@@ -342,7 +342,8 @@ export function roundIterations(workers: readonly { tau: number; steps: number }
   // No budgets recorded (a history from elsewhere): the most steps.
   if (!(top > 0)) return Math.max(0, ...workers.map((w) => w.steps));
   const steps = Math.max(0, ...workers.filter((w) => w.tau === top).map((w) => w.steps));
-  const slowPaced = top >= FILL_MIN_STEPS && workers.some((w) => w.tau > 0 && w.tau < FILL_MIN_STEPS);
+  // Parked workers (budget 0) take no part in the pacing.
+  const slowPaced = fewStepPacers(workers.filter((w) => w.tau > 0).map((w) => w.tau)).some(Boolean);
   return slowPaced ? steps : Math.min(steps, top);
 }
 

@@ -4,7 +4,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { wasmKernelMemoryBytes } from '.';
-import { type Conv2DPad, conv2dBackpropFilterWasm, conv2dFilterGradient } from './conv2d-backprop-filter';
+import { type Conv2DPad, conv2dBackpropFilterWasm, conv2dFilterGradient, geometryOf } from './conv2d-backprop-filter';
 import { type ConvCase, type Shape4, expectClose, onBackend, randomCases, seeded, useWasmKernels } from './kernel-testing';
 import { naiveFilterGradient } from './simd/reference';
 import { values } from './test-values';
@@ -141,23 +141,7 @@ describe('Conv2DBackpropFilter on wasm', () => {
       const info = tf.backend_util.computeConv2DInfo(x.shape, c.filter, c.strides, c.dilations, c.pad);
       const dy = tf.randomNormal(info.outShape, 0, 1, 'float32', 50 + i) as tf.Tensor4D;
       const got = conv2dFilterGradient(x, dy, c.filter, c.strides, c.pad, undefined, c.dilations);
-      const ref = naiveFilterGradient(x.dataSync() as Float32Array, dy.dataSync() as Float32Array, {
-        batch: c.x[0],
-        inHeight: c.x[1],
-        inWidth: c.x[2],
-        inChannels: c.x[3],
-        outHeight: info.outHeight,
-        outWidth: info.outWidth,
-        outChannels: c.filter[3],
-        filterHeight: c.filter[0],
-        filterWidth: c.filter[1],
-        strideHeight: info.strideHeight,
-        strideWidth: info.strideWidth,
-        dilationHeight: info.dilationHeight,
-        dilationWidth: info.dilationWidth,
-        top: info.padInfo.top,
-        left: info.padInfo.left,
-      });
+      const ref = naiveFilterGradient(x.dataSync() as Float32Array, dy.dataSync() as Float32Array, geometryOf(info));
       expectClose(got.dataSync() as Float32Array, ref, JSON.stringify(c));
       tf.dispose([x, dy, got]);
     }

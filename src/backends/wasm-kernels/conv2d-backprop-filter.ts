@@ -41,7 +41,7 @@ function nhwcPad(pad: Conv2DPad): Conv2DPad {
 }
 
 /** The SIMD kernel's geometry for a conv whose dy has exactly the shape `info` gives. */
-function geometryOf(info: tf.backend_util.Conv2DInfo): ConvGeometry {
+export function geometryOf(info: tf.backend_util.Conv2DInfo): ConvGeometry {
   return {
     batch: info.batchSize,
     inHeight: info.inHeight,
