@@ -11,12 +11,12 @@ import type { RunResult, WorkerSummary } from '../protocol';
 import { pairBySeed, TIMES } from './run-summary';
 import { formatSpread, type ValueFormat } from './stats';
 
-type RateRun = Pick<RunResult, 'trainMs' | 'profileMs'> & { workers: readonly Pick<WorkerSummary, 'samples' | 'busyMs'>[] };
+type RateRun = Pick<RunResult, 'trainMs' | 'profileMs'> & { workers: readonly Pick<WorkerSummary, 'samples' | 'busyMs' | 'idleMs'>[] };
 export type LimitRun = RateRun & Pick<RunResult, 'timeToTargetMs'> & { config: Pick<RunResult['config'], 'seed'> };
 
 /** What the limit is, for the line above a table or a list of notes. */
 export const LIMIT_DEFINITION =
-  "the sum of each sync worker's samples over its busy time, over sync's samples per second of rounds: the speed-up removing its wait could give";
+  "the sum of each sync worker's samples over its busy time (weighted by its time in the pool), over sync's samples per second of rounds: the speed-up removing its wait could give";
 
 /** Samples trained per second of rounds (the training clock less profiling); null for a run without rounds. */
 export function poolRate(run: RateRun): number | null {
@@ -25,10 +25,18 @@ export function poolRate(run: RateRun): number | null {
   return roundsMs > 0 && samples > 0 ? (samples / roundsMs) * 1000 : null;
 }
 
-/** The pool's samples per second had no worker waited: the sum of each training worker's samples over its busy time. */
+/**
+ * The pool's samples per second had no worker waited: the sum of each
+ * training worker's samples over its busy time, each weighted by the share of
+ * the run it was in the pool (its busy and idle time over the longest any
+ * worker was in it), so a worker that left halfway adds half its rate, not
+ * all of it.
+ */
 export function freeRate(run: RateRun): number | null {
   const training = run.workers.filter((w) => w.samples > 0 && w.busyMs > 0);
-  return training.length > 0 ? training.reduce((r, w) => r + (w.samples / w.busyMs) * 1000, 0) : null;
+  const longest = Math.max(0, ...training.map((w) => w.busyMs + w.idleMs));
+  if (training.length === 0 || longest <= 0) return null;
+  return training.reduce((r, w) => r + (w.samples / w.busyMs) * 1000 * ((w.busyMs + w.idleMs) / longest), 0);
 }
 
 /** One seed's algorithm against sync's run of the same seed. */
