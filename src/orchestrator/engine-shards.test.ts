@@ -141,3 +141,27 @@ describe('Loss-biased sampling from round 2 (shards rebuilt every round, pool of
     expect(after(biased)).toBeGreaterThan(after(uniform));
   });
 });
+
+describe('A worker that leaves hands back the uniform samples it did not train on', () => {
+  let node: NodeEngine;
+  let views: SharedViews;
+
+  beforeAll(async () => {
+    node = nodeEngine();
+    views = await node.views();
+  });
+  afterAll(() => node.close());
+
+  it('so the pass still trains on every sample once', async () => {
+    // Shards for the authors' period: 512 / (16 x 4 x 2) = 4 rounds, 256 samples each. Worker 1 leaves
+    // after round 1 with 192 of its 256 untrained; worker 0 ends its own shard in round 4 and, alone,
+    // gets a new one whose first 192 are those: after round 7 every sample has a recorded loss.
+    const off = onRound(node.engine, (event) => {
+      if (event.round === 1) node.engine.removeWorker(1);
+    });
+    const result = await node.engine.run({ ...SMALL_RUN, algo: 'local', resampleEvery: 0, maxRounds: 7 }).finally(off);
+    expect(result.rounds).toBe(7);
+    expect(result.workers.map((w) => w.samples)).toEqual([7 * 64, 64]);
+    expect([...views.losses].filter((l) => !Number.isFinite(l))).toHaveLength(0);
+  });
+});

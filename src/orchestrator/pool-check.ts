@@ -9,7 +9,7 @@ import { batchSizeOf, type RunConfig, type WorkerGroup } from '../core/config';
 import { createRng } from '../core/rng';
 import type { MeasureReport } from '../protocol';
 import type { Prepared } from './dataset-memory';
-import { newMember, profileWorkers } from './roster';
+import { newMember, profileWorkers, returnUnused } from './roster';
 import type { Departure, Member, RunState } from './run-state';
 import { reasonOf, type WorkerHandle } from './worker-handle';
 
@@ -128,6 +128,8 @@ export async function recheckPool(run: RunState): Promise<{ lost: Departure[]; n
   }
   const kept = check.kept.filter((m) => !check.lost.some((l) => l.member === m));
   const changed = kept.length !== run.members.length || kept.some((m) => !before.has(m));
+  // A member parked now hands back what it was dealt and did not train on.
+  for (const m of before) if (!kept.includes(m)) returnUnused(run, m);
   run.members = kept;
   run.parked = check.parked;
   // Unchanged verdicts are said once, when they were first made; a change is news.

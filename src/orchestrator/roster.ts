@@ -118,6 +118,20 @@ export async function profileWorkers(
 }
 
 /**
+ * Uniform samples `m` was given and did not train on go back to the stream,
+ * first in line, and its shard is emptied: at a rebuild, and when it leaves
+ * or is parked, so a pass still trains on every sample once. A biased
+ * member's loss-ranked quota is not given back: it was drawn, not dealt.
+ */
+export function returnUnused(run: RunState, m: Member): void {
+  const { offset, length, stored, uniformFrom } = m.shard;
+  const from = Math.max(offset, uniformFrom);
+  const end = Math.min(length, stored);
+  if (from < end) giveBack(run.uniform, run.memory.views.shard(m.worker.id).slice(from, end));
+  m.shard = { offset: 0, length: 0, stored: 0, builtBiased: false, uniformFrom: 0 };
+}
+
+/**
  * Gives every member a new shard when any would run past its own or any
  * bias role changed; `stepsOf` is what each takes before the next check.
  */
@@ -127,13 +141,7 @@ export function ensureShards(run: RunState, stepsOf: (m: Member) => number, boun
   // In samples: each member reads B_i samples a step, at its own batch size; a filler may read up to its bound.
   const needs = members.map((m) => ({ cursor: m.shard, samples: stepsOf(m) * m.batch, bound: boundOf(m) * m.batch, biased: m.biased }));
   if (!shardsStale(needs)) return;
-  // Uniform samples a member was given and did not train on go back to the stream, first in line.
-  for (const m of members) {
-    const { offset, length, stored, uniformFrom } = m.shard;
-    const from = Math.max(offset, uniformFrom);
-    const end = Math.min(length, stored);
-    if (from < end) giveBack(run.uniform, views.shard(m.worker.id).slice(from, end));
-  }
+  for (const m of members) returnUnused(run, m);
   const plan = planShards({
     needs,
     n: trainSize,
@@ -169,6 +177,7 @@ export function dropDeparted(run: RunState, lost: Departure[], pool: WorkerPool 
   if (lost.length === 0) return [];
   const notes: string[] = [];
   for (const { member, reason } of lost) {
+    returnUnused(run, member);
     run.members = run.members.filter((m) => m !== member);
     run.parked = run.parked.filter((p) => p.member !== member);
     run.departed.push(member);
