@@ -142,3 +142,34 @@ for (const [name, width, height] of [
     await fits();
   });
 }
+
+test('the accuracy and loss charts draw every finished run on its own times, each in its legend colour', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await openTandem(page, '/?workers=wasm:1&tauFast=4&maxRounds=3&evalSamples=500&evalEvery=1');
+  for (const seed of [1, 2]) await page.evaluate((s) => window.tandem.run({ ...window.tandem.config(), seed: s }), seed);
+  await expect(page.getByRole('figure', { name: /^Test accuracy/ })).toHaveAccessibleDescription(/2 finished runs shown/);
+  for (const name of [/^Test accuracy/, /^Train loss/]) {
+    const figure = page.getByRole('figure', { name });
+    // The legend names both runs; each marker's colour must appear on the canvas, where its line is.
+    const drawn = await figure.evaluate((el) => {
+      const markers = [...el.querySelectorAll<HTMLElement>('.u-legend .u-series .u-marker')].map((m) => getComputedStyle(m).borderColor);
+      const canvas = el.querySelector('canvas');
+      const ctx = canvas?.getContext('2d');
+      if (!canvas || !ctx) return { markers, found: [] as boolean[] };
+      const pixels = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+      const rgb = (css: string) => (css.match(/\d+/g) ?? []).slice(0, 3).map(Number);
+      const found = markers.map((css) => {
+        const [r = -1, g = -1, b = -1] = rgb(css);
+        for (let i = 0; i < pixels.length; i += 4) {
+          if (Math.abs((pixels[i] ?? 0) - r) + Math.abs((pixels[i + 1] ?? 0) - g) + Math.abs((pixels[i + 2] ?? 0) - b) < 24 && (pixels[i + 3] ?? 0) > 200) return true;
+        }
+        return false;
+      });
+      return { markers, found };
+    });
+    expect(drawn.markers, `${String(name)} legend markers`).toHaveLength(2);
+    expect(drawn.found, `${String(name)}: each run's colour on the canvas`).toEqual([true, true]);
+  }
+  expect(errors, 'page errors').toEqual([]);
+});

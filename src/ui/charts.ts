@@ -29,6 +29,13 @@ export interface LineChartOptions {
   yRange?: [number, number];
   /** Decimals shown in the legend. */
   decimals?: number;
+  /**
+   * Each series keeps its own x values (uPlot's faceted mode) instead of
+   * sharing one x array. Runs on one time axis need it: aligning them costs
+   * every series a slot for every run's every x value, which grew with the
+   * square of the runs kept on the page and held up the rounds.
+   */
+  faceted?: boolean;
 }
 
 export class LineChart {
@@ -49,7 +56,9 @@ export class LineChart {
 
   /** Shows one series per entry of `tables`, each with its own x values (aligned here). */
   update(series: readonly SeriesStyle[], tables: readonly Points[]): void {
-    const data = align(tables);
+    // uPlot's faceted mode needs a series to take the x scale from; an empty chart is drawn aligned.
+    const faceted = (this.options.faceted ?? false) && series.length > 0;
+    const data = faceted ? facets(tables) : align(tables);
     const signature = JSON.stringify([series, this.options.xLabel]);
     if (this.plot && signature === this.signature) {
       this.plot.setData(data);
@@ -57,7 +66,7 @@ export class LineChart {
     }
     this.plot?.destroy();
     this.signature = signature;
-    this.plot = new uPlot(this.config(series), data, this.host);
+    this.plot = new uPlot(this.config(series, faceted), data, this.host);
   }
 
   /** Changes the x axis title (e.g. wall clock vs training clock); takes effect at the next update. */
@@ -69,16 +78,22 @@ export class LineChart {
     return Math.max(200, Math.floor(this.host.clientWidth));
   }
 
-  private config(series: readonly SeriesStyle[]): uPlot.Options {
+  private config(series: readonly SeriesStyle[], faceted: boolean): uPlot.Options {
     const decimals = this.options.decimals ?? 2;
     const value = (_u: uPlot, v: number | null) => (v === null || v === undefined ? '–' : v.toFixed(decimals));
+    const { yRange } = this.options;
+    // Faceted: each series names its scales, and its line is drawn through its own points.
+    const own: Partial<uPlot.Series> = faceted
+      ? { facets: [{ scale: 'x', auto: true }, { scale: 'y', auto: yRange === undefined }], paths: linear() }
+      : {};
     return {
+      ...(faceted ? { mode: 2 as const } : {}),
       width: this.width(),
       height: this.options.height,
       // x is seconds or rounds, not a date.
       scales: {
-        x: { time: false },
-        y: this.options.yRange ? { range: this.options.yRange } : { auto: true },
+        x: faceted ? { time: false, auto: true } : { time: false },
+        y: yRange ? { range: yRange } : { auto: true },
       },
       axes: [
         { label: this.options.xLabel, labelSize: 20, size: 36 },
@@ -88,8 +103,10 @@ export class LineChart {
       legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
       series: [
-        { label: this.options.xLabel, value: (_u, v) => (v === null || v === undefined ? '–' : v.toFixed(1)) },
+        // Faceted, the first series is a placeholder: every other carries its own x values.
+        faceted ? {} : { label: this.options.xLabel, value: (_u, v) => (v === null || v === undefined ? '–' : v.toFixed(1)) },
         ...series.map((s) => ({
+          ...own,
           label: s.label,
           stroke: s.color,
           width: s.width ?? 1.5,
@@ -101,6 +118,22 @@ export class LineChart {
       ],
     };
   }
+}
+
+/** uPlot's line path builder; present in every build, optional only in its types. */
+function linear(): uPlot.Series.PathBuilder {
+  const build = uPlot.paths.linear;
+  if (!build) throw new Error('This uPlot build has no linear paths.');
+  return build();
+}
+
+/**
+ * Faceted data: a placeholder, then each series' own [xs, ys]. uPlot's types
+ * describe only aligned data, so the shape is cast where it is built.
+ */
+function facets(tables: readonly Points[]): uPlot.AlignedData {
+  const data: [null, ...Points[]] = [null, ...tables.map((t): Points => [t[0], t[1]])];
+  return data as unknown as uPlot.AlignedData;
 }
 
 /** uPlot wants one shared x array; runs have their own x values. */

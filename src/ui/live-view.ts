@@ -107,8 +107,8 @@ export class LiveView {
     const speedFig = chartFigure('chart-speed', 'Steps per second per worker', 'steps / busy time');
     this.summaries = { accuracy: accFig.summary, loss: lossFig.summary };
     this.charts = {
-      accuracy: new LineChart(accFig.host, { xLabel: TIME_AXIS_LABELS.wall, yLabel: 'accuracy, %', height: 200, yRange: [0, 100], decimals: 1 }),
-      loss: new LineChart(lossFig.host, { xLabel: TIME_AXIS_LABELS.wall, yLabel: 'loss', height: 200, decimals: 3 }),
+      accuracy: new LineChart(accFig.host, { xLabel: TIME_AXIS_LABELS.wall, yLabel: 'accuracy, %', height: 200, yRange: [0, 100], decimals: 1, faceted: true }),
+      loss: new LineChart(lossFig.host, { xLabel: TIME_AXIS_LABELS.wall, yLabel: 'loss', height: 200, decimals: 3, faceted: true }),
       tau: new LineChart(tauFig.host, { xLabel: 'round', yLabel: 'tau_i', height: 180, decimals: 0 }),
       speed: new LineChart(speedFig.host, { xLabel: 'round', yLabel: 'steps/s', height: 180, decimals: 1 }),
     };
