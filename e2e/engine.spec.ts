@@ -9,6 +9,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { IDX_FILES, IDX_TEST_IMAGES, IDX_TEST_LABELS, IDX_TRAIN_IMAGES, IDX_TRAIN_LABELS, encodeIdx } from '../src/data/idx';
 import type { RoundEvent, RunResult } from '../src/protocol';
+import { runOne } from '../src/bench/browser-runs';
 import { exportedCheckpoint, openTandem } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
@@ -193,4 +194,15 @@ test('a bad config is rejected with an error naming the key', async ({ page }) =
     ),
   );
   expect(unknown).toContain('tauFats');
+});
+
+test('a benchmark run starts on a page that keeps no earlier run, so the hundredth run meets the page the first did', async ({ page }) => {
+  await openTandem(page);
+  const config = { algo: 'fast-only' as const, workers: [{ backend: 'wasm' as const, count: 1 }], parking: 'off' as const, tauFast: 4, maxRounds: 2, evalSamples: 500 };
+  for (const seed of [1, 2]) {
+    const outcome = await runOne(page, { ...config, seed }, new AbortController().signal);
+    expect(outcome.failure).toBeNull();
+    expect(outcome.result?.config.seed).toBe(seed);
+  }
+  expect(await page.evaluate(() => window.tandem.runs().map((r) => r.config.seed))).toEqual([2]);
 });

@@ -203,7 +203,12 @@ export async function runOne(
 ): Promise<RunOutcome> {
   const maxSeconds = validateConfig(config).maxSeconds;
   const guardMs = maxSeconds * 2_000 + RUN_MARGIN_MS;
-  const running: Promise<Settled> = page.evaluate((cfg) => window.tandem.run(cfg), config).then(
+  // Every run starts on a page that keeps no earlier run (charts, runs table, kept weights): the page's
+  // work per round then stays that of a fresh page, for the hundredth run of a sweep as for the first.
+  const running: Promise<Settled> = page.evaluate((cfg) => {
+    window.tandem.clearRuns();
+    return window.tandem.run(cfg);
+  }, config).then(
     (result): Settled => ({ kind: 'result', result }),
     (error: unknown): Settled => ({ kind: 'error', error }),
   );
