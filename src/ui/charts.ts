@@ -92,8 +92,8 @@ export class LineChart {
       height: this.options.height,
       // x is seconds or rounds, not a date.
       scales: {
-        x: faceted ? { time: false, auto: true } : { time: false },
-        y: yRange ? { range: yRange } : { auto: true },
+        x: faceted ? { time: false, auto: true, range: fromZero } : { time: false },
+        y: yRange ? { range: yRange } : faceted ? { auto: true, range: padded } : { auto: true },
       },
       axes: [
         { label: this.options.xLabel, labelSize: 20, size: 36 },
@@ -118,6 +118,25 @@ export class LineChart {
       ],
     };
   }
+}
+
+/**
+ * Faceted scales get ranges that are never zero wide or infinite. uPlot's
+ * own faceted x range around a lone point (a run's first evaluation) is zero
+ * wide, and its axis' tick loop then never ended: the page hung until the
+ * tick array overflowed (RangeError: Invalid array length).
+ */
+function fromZero(_u: uPlot, _min: number, max: number): uPlot.Range.MinMax {
+  return [0, Number.isFinite(max) && max > 0 ? max : 1];
+}
+
+function padded(_u: uPlot, min: number, max: number): uPlot.Range.MinMax {
+  if (!Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
+  if (min === max) {
+    const pad = Math.max(Math.abs(min) * 0.1, 1e-3);
+    return [min - pad, max + pad];
+  }
+  return uPlot.rangeNum(min, max, 0.1, true);
 }
 
 /** uPlot's line path builder; present in every build, optional only in its types. */
