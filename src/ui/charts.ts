@@ -54,7 +54,7 @@ export class LineChart {
     this.observer.observe(host);
   }
 
-  /** Shows one series per entry of `tables`, each with its own x values (aligned here). */
+  /** Shows one series per entry of `tables`, each with its own x values (aligned here, unless faceted). */
   update(series: readonly SeriesStyle[], tables: readonly Points[]): void {
     // uPlot's faceted mode needs a series to take the x scale from; an empty chart is drawn aligned.
     const faceted = (this.options.faceted ?? false) && series.length > 0;
