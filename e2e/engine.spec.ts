@@ -196,7 +196,7 @@ test('a bad config is rejected with an error naming the key', async ({ page }) =
   expect(unknown).toContain('tauFats');
 });
 
-test('a benchmark run starts on a page that keeps no earlier run, so the hundredth run meets the page the first did', async ({ page }) => {
+test('a benchmark run starts on a page that keeps no earlier run: after two, the page keeps only the latest', async ({ page }) => {
   await openTandem(page);
   const config = { algo: 'fast-only' as const, workers: [{ backend: 'wasm' as const, count: 1 }], parking: 'off' as const, tauFast: 4, maxRounds: 2, evalSamples: 500 };
   for (const seed of [1, 2]) {

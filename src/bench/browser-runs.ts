@@ -203,8 +203,8 @@ export async function runOne(
 ): Promise<RunOutcome> {
   const maxSeconds = validateConfig(config).maxSeconds;
   const guardMs = maxSeconds * 2_000 + RUN_MARGIN_MS;
-  // Every run starts on a page that keeps no earlier run (charts, runs table, kept weights): the page's
-  // work per round then stays that of a fresh page, for the hundredth run of a sweep as for the first.
+  // Every run starts on a page that keeps no earlier run (charts, runs table, kept weights), so the
+  // page draws and lists only the run in progress however many ran before it.
   const running: Promise<Settled> = page.evaluate((cfg) => {
     window.tandem.clearRuns();
     return window.tandem.run(cfg);

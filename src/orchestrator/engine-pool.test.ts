@@ -89,6 +89,21 @@ describe('Engine pool (in-thread cpu workers, faked contention)', () => {
     expect(result.workers.every((w) => w.parked === null)).toBe(true);
   });
 
+  it('a worker parked by a re-check hands back the samples it was dealt and did not train on', async () => {
+    const state = { hurts: false };
+    node = nodeEngine({ faults: contention(state) });
+    const off = onRound(node.engine, (e) => {
+      if (e.round === 1) state.hurts = true;
+    });
+    // Shards for the authors' period, 512 / (16 x 2 x 3) = 5 rounds of 32 samples: 160 each, 480 of the 512 dealt.
+    // Worker 0 is parked before round 3 with 96 of its 160 untrained; workers 1 and 2 end their shards in round 5,
+    // and the next deal serves those 96 first, then the 32 never dealt: after round 9 every sample has a loss.
+    await node.engine.run({ ...POOL, algo: 'local', tauFast: 2, resampleEvery: 0, adaptiveBudgets: true, poolCheckEvery: 2, maxRounds: 9 }).finally(off);
+    expect(worker(node.rounds()[2], 0)?.parked).not.toBeNull();
+    const losses = (await node.views()).losses;
+    expect([...losses].filter((l) => !Number.isFinite(l))).toHaveLength(0);
+  });
+
   it('refuses workers auto where nothing detects the devices, naming the field', async () => {
     node = nodeEngine();
     await expect(node.engine.run({ ...SMALL_RUN, workers: 'auto' })).rejects.toThrow(/^Invalid workers: "auto"\. Allowed: an explicit pool here/);

@@ -143,16 +143,11 @@ describe('Loss-biased sampling from round 2 (shards rebuilt every round, pool of
 });
 
 describe('A worker that leaves hands back the uniform samples it did not train on', () => {
-  let node: NodeEngine;
-  let views: SharedViews;
-
-  beforeAll(async () => {
-    node = nodeEngine();
-    views = await node.views();
-  });
+  const node = nodeEngine();
   afterAll(() => node.close());
 
   it('so the pass still trains on every sample once', async () => {
+    const views = await node.views();
     // Shards for the authors' period: 512 / (16 x 4 x 2) = 4 rounds, 256 samples each. Worker 1 leaves
     // after round 1 with 192 of its 256 untrained; worker 0 ends its own shard in round 4 and, alone,
     // gets a new one whose first 192 are those: after round 7 every sample has a recorded loss.

@@ -128,7 +128,8 @@ export async function recheckPool(run: RunState): Promise<{ lost: Departure[]; n
   }
   const kept = check.kept.filter((m) => !check.lost.some((l) => l.member === m));
   const changed = kept.length !== run.members.length || kept.some((m) => !before.has(m));
-  // A member parked now hands back what it was dealt and did not train on.
+  // A member parked or lost now hands back what it was dealt and did not train on (for a lost one,
+  // dropDeparted's own call then finds its shard empty).
   for (const m of before) if (!kept.includes(m)) returnUnused(run, m);
   run.members = kept;
   run.parked = check.parked;

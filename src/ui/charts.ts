@@ -14,9 +14,9 @@ export interface SeriesStyle {
   width?: number;
   dash?: number[];
   /**
-   * Join the line across missing points (default). Runs on one chart need it
-   * (aligning their x values leaves holes); a worker's rounds without work
-   * (parked, not yet joined, gone) must stay gaps.
+   * Join the line across missing values (default), which aligned series have
+   * wherever another series has an x value and this one has none; a worker's
+   * rounds without work (parked, not yet joined, gone) must stay gaps.
    */
   spanGaps?: boolean;
 }
@@ -32,8 +32,8 @@ export interface LineChartOptions {
   /**
    * Each series keeps its own x values (uPlot's faceted mode) instead of
    * sharing one x array. Runs on one time axis need it: aligning them costs
-   * every series a slot for every run's every x value, which grew with the
-   * square of the runs kept on the page and held up the rounds.
+   * every series a slot for every run's every x value, work that grows with
+   * the square of the runs kept on the page.
    */
   faceted?: boolean;
 }
