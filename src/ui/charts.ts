@@ -151,7 +151,7 @@ function linear(): uPlot.Series.PathBuilder {
  * describe only aligned data, so the shape is cast where it is built.
  */
 function facets(tables: readonly Points[]): uPlot.AlignedData {
-  const data: [null, ...Points[]] = [null, ...tables.map((t): Points => [t[0], t[1]])];
+  const data: [null, ...Points[]] = [null, ...tables];
   return data as unknown as uPlot.AlignedData;
 }
 
