@@ -43,22 +43,28 @@ const notes = (r: RunResult) => r.history.flatMap((h) => h.notes ?? []);
 
 test('a removed WASM worker and a WebGPU device loss are survived; a NaN model is left out', async ({ page }) => {
   await openTandem(page);
-  // A target a few rounds away, so the faults land mid-run.
-  const first = startRun(page, { workers: 'webgpu:1,wasm:2', parking: 'off', targetAccuracy: 0.84, maxSeconds: 200, evalSamples: 2000 });
-  await waitForRounds(page, 1);
+  // The faults are dealt while the run is paused after its first round, so
+  // they land mid-run however few rounds the target takes.
+  const pausedAfterRoundOne = async (): Promise<void> => {
+    expect(await pauseWhenTraining(page)).toBe('pausing');
+    await expect.poll(() => page.evaluate(() => window.tandem.phase()), { timeout: 120_000 }).toBe('paused');
+  };
+  const config = { workers: 'webgpu:1,wasm:2', parking: 'off', targetAccuracy: 0.84, maxSeconds: 200, evalSamples: 2000 };
+  const first = startRun(page, config);
+  await pausedAfterRoundOne();
   await page.evaluate(() => window.tandem.diagnostics.injectNaN(2));
-  await waitForRounds(page, 2);
-  expect(await page.evaluate(() => window.tandem.phase())).toBe('training');
   await page.evaluate(() => window.tandem.removeWorker(1));
+  await page.evaluate(() => window.tandem.resume());
   const a = await first;
   expect(a.stoppedBy).toBe('target');
   expect(a.workers.find((w) => w.id === 1)?.left).toContain('removed');
   expect(notes(a).join('\n')).toContain('worker 1 (wasm) left: removed by request');
   expect(notes(a).join('\n')).toMatch(/worker 2 published NaN\/Infinity: left out of the average/);
 
-  const second = startRun(page, { workers: 'webgpu:1,wasm:2', parking: 'off', targetAccuracy: 0.84, maxSeconds: 200, evalSamples: 2000 });
-  await waitForRounds(page, 1);
+  const second = startRun(page, config);
+  await pausedAfterRoundOne();
   await page.evaluate(() => window.tandem.diagnostics.simulateDeviceLoss(0));
+  await page.evaluate(() => window.tandem.resume());
   const b = await second;
   expect(b.stoppedBy).toBe('target');
   expect(b.workers.find((w) => w.id === 0)?.left).toMatch(/device/i);
