@@ -47,19 +47,30 @@ function checkpoint(runId: string, round: number, config: Partial<RunConfig> = {
 class MemoryBackend implements SaveBackend {
   readonly saves = new Map<string, RawSave>();
   puts = 0;
+  /** Values read by get(): what listing costs. */
+  valuesRead = 0;
 
   async put(id: SaveId, bytes: Uint8Array, prune: (ids: readonly SaveId[]) => readonly SaveId[]): Promise<void> {
     this.puts++;
     this.saves.set(JSON.stringify(id), { id, value: bytes });
-    for (const old of prune(this.ids(id[0]))) this.saves.delete(JSON.stringify(old));
+    for (const old of prune(this.idsOf(id[0]))) this.saves.delete(JSON.stringify(old));
+  }
+
+  async ids(runId?: string): Promise<SaveId[]> {
+    return this.idsOf(runId);
+  }
+
+  async get(ids: readonly SaveId[]): Promise<RawSave[]> {
+    this.valuesRead += ids.length;
+    return ids.flatMap((id) => this.saves.get(JSON.stringify(id)) ?? []);
   }
 
   async read(runId?: string): Promise<RawSave[]> {
-    return this.ids(runId).map((id) => this.saves.get(JSON.stringify(id)) as RawSave);
+    return this.idsOf(runId).map((id) => this.saves.get(JSON.stringify(id)) as RawSave);
   }
 
   async remove(target: SaveTarget): Promise<void> {
-    for (const id of this.ids(target.kind === 'run' ? target.runId : target.id[0])) {
+    for (const id of this.idsOf(target.kind === 'run' ? target.runId : target.id[0])) {
       if (target.kind === 'run' || compareSaves(id, target.id) === 0) this.saves.delete(JSON.stringify(id));
     }
   }
@@ -69,7 +80,7 @@ class MemoryBackend implements SaveBackend {
     return [...this.saves].map(([k, v]) => [k, Array.from(v.value as Uint8Array)]);
   }
 
-  private ids(runId?: string): SaveId[] {
+  private idsOf(runId?: string): SaveId[] {
     return [...this.saves.values()]
       .map((s) => s.id)
       .filter((id) => runId === undefined || id[0] === runId)
@@ -222,6 +233,30 @@ describe('SaveStore', () => {
     expect((await store.load())?.runId).toBe('C');
     await expect(store.load(damagedA?.key)).rejects.toThrow('checksum mismatch');
     await expect(store.load('run:nobody')).rejects.toBeInstanceOf(SaveNotFoundError);
+  });
+
+  it("reads a save's bytes once for listing: later listings read only new saves, and drop deleted ones", async () => {
+    const { store, backend } = setup();
+    for (const run of ['A', 'B', 'C']) for (const round of [1, 2]) await store.save(checkpoint(run, round));
+    expect((await store.entries()).map((e) => e.runId)).toEqual(['C', 'B', 'A']);
+    expect(backend.valuesRead).toBe(6);
+
+    await store.save(checkpoint('D', 1));
+    await store.save(checkpoint('A', 3));
+    const entries = await store.entries();
+    expect(backend.valuesRead).toBe(8);
+    expect(entries.map((e) => [e.runId, e.state === 'ok' ? [e.round, e.saves] : e.reason])).toEqual([
+      ['A', [3, 3]],
+      ['D', [1, 1]],
+      ['C', [2, 2]],
+      ['B', [2, 2]],
+    ]);
+
+    // Deleted behind this store's back, as another tab would: gone from the list, nothing read.
+    await backend.remove({ kind: 'run', runId: 'C' });
+    expect((await store.entries()).map((e) => e.runId)).toEqual(['A', 'D', 'B']);
+    expect((await store.newest())?.runId).toBe('A');
+    expect(backend.valuesRead).toBe(8);
   });
 
   it('discards a whole run by its key and a single save by its own', async () => {

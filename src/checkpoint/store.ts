@@ -37,6 +37,15 @@ export type StoredSave =
   | { readonly id: SaveId; readonly state: 'ok'; readonly checkpoint: DecodedCheckpoint }
   | { readonly id: SaveId; readonly state: 'damaged'; readonly reason: string };
 
+/**
+ * What listing keeps of one save: its summary (its `saves` count is the
+ * listing's to fill in), or why it is damaged. A save is never rewritten
+ * under its id, so this is read once per save and kept.
+ */
+export type ListedSave =
+  | { readonly id: SaveId; readonly state: 'ok'; readonly summary: CheckpointSummary }
+  | { readonly id: SaveId; readonly state: 'damaged'; readonly reason: string };
+
 /** What a key of savedRuns() names: all of a run's saves, or one save. */
 export type SaveTarget = { readonly kind: 'run'; readonly runId: string } | { readonly kind: 'save'; readonly id: SaveId };
 
@@ -151,15 +160,15 @@ export function summarize(c: DecodedCheckpoint, key: string, saves: number): Che
  * readable save (keyed by the run), and every damaged save on its own (keyed
  * by the save). A run whose saves are all damaged shows only those.
  */
-export function savedEntries(saves: readonly StoredSave[]): SavedEntry[] {
-  const byRun = new Map<string, StoredSave[]>();
+export function savedEntries(saves: readonly ListedSave[]): SavedEntry[] {
+  const byRun = new Map<string, ListedSave[]>();
   for (const s of saves) byRun.set(s.id[0], [...(byRun.get(s.id[0]) ?? []), s]);
   const entries: { at: SaveId; entry: SavedEntry }[] = [];
   for (const [runId, own] of byRun) {
     const newest = own
-      .filter((s): s is Extract<StoredSave, { state: 'ok' }> => s.state === 'ok')
+      .filter((s): s is Extract<ListedSave, { state: 'ok' }> => s.state === 'ok')
       .sort((a, b) => compareSaves(b.id, a.id))[0];
-    if (newest) entries.push({ at: newest.id, entry: { state: 'ok', ...summarize(newest.checkpoint, runKey(runId), own.length) } });
+    if (newest) entries.push({ at: newest.id, entry: { state: 'ok', ...newest.summary, saves: own.length } });
     for (const s of own) {
       if (s.state === 'damaged') {
         entries.push({ at: s.id, entry: { state: 'damaged', key: saveKey(s.id), runId, savedAt: new Date(s.id[1]).toISOString(), reason: s.reason } });
@@ -175,7 +184,7 @@ export function savedEntries(saves: readonly StoredSave[]): SavedEntry[] {
  * saves match, the newest of them (its reason is what the caller reports);
  * null when nothing matches.
  */
-export function pickSave(saves: readonly StoredSave[], target: SaveTarget | null): StoredSave | null {
+export function pickSave<S extends StoredSave | ListedSave>(saves: readonly S[], target: SaveTarget | null): S | null {
   if (target?.kind === 'save') return saves.find((s) => compareSaves(s.id, target.id) === 0 && s.id[0] === target.id[0]) ?? null;
   const matching = saves.filter((s) => target === null || s.id[0] === target.runId).sort((a, b) => compareSaves(b.id, a.id));
   return matching.find((s) => s.state === 'ok') ?? matching[0] ?? null;
@@ -191,6 +200,10 @@ export interface RawSave {
 
 /** Where saves live: IndexedDB on the page, a Map in tests. Each call is atomic. */
 export interface SaveBackend {
+  /** The ids of every save (of one run, with `runId`): keys only, no bytes read. */
+  ids(runId?: string): Promise<SaveId[]>;
+  /** The saves stored under `ids`; an id with nothing under it (deleted meanwhile) is left out. */
+  get(ids: readonly SaveId[]): Promise<RawSave[]>;
   /**
    * Stores `bytes` under `id`; then, in the same transaction, hands the
    * ids of `id`'s run to `prune` and deletes those it returns.
@@ -215,6 +228,9 @@ const SYSTEM_CLOCK: SaveClock = {
 
 /** The saved runs of this browser: what the engine saves, what is imported, listed, resumed and discarded. */
 export class SaveStore {
+  /** Every save listed so far, by saveKey: the listing reads only the bytes of saves it has not seen. */
+  private readonly listed = new Map<string, ListedSave>();
+
   constructor(
     private readonly backend: SaveBackend,
     private readonly clock: SaveClock = SYSTEM_CLOCK,
@@ -249,16 +265,16 @@ export class SaveStore {
   }
 
   async entries(): Promise<SavedEntry[]> {
-    return savedEntries(await this.list());
+    return savedEntries(await this.listAll());
   }
 
   /** The newest readable save of any run, summarised; null when none is stored; its reason when all are damaged. */
   async newest(): Promise<CheckpointSummary | null> {
-    const saves = await this.list();
+    const saves = await this.listAll();
     const picked = pickSave(saves, null);
     if (picked === null) return null;
     if (picked.state === 'damaged') throw new CheckpointError(picked.reason);
-    return summarize(picked.checkpoint, runKey(picked.id[0]), saves.filter((s) => s.id[0] === picked.id[0]).length);
+    return { ...picked.summary, saves: saves.filter((s) => s.id[0] === picked.id[0]).length };
   }
 
   /**
@@ -280,6 +296,27 @@ export class SaveStore {
   /** Deletes what `key` names: a run (every save of it) or one save. */
   async discard(key: string): Promise<void> {
     await this.backend.remove(parseKey(key));
+  }
+
+  /**
+   * Every save, summarised. Only the saves not listed before are read and
+   * decoded: reading them all would take the main thread longer with every
+   * run this browser keeps (each save holds its model and loss table).
+   * Saves deleted since, here or in another tab, drop out.
+   */
+  private async listAll(): Promise<ListedSave[]> {
+    const ids = await this.backend.ids();
+    const stored = new Set(ids.map(saveKey));
+    for (const key of this.listed.keys()) if (!stored.has(key)) this.listed.delete(key);
+    const unread = ids.filter((id) => !this.listed.has(saveKey(id)));
+    for (const raw of await this.backend.get(unread)) {
+      const read = readStored(raw.id, raw.value);
+      this.listed.set(
+        saveKey(raw.id),
+        read.state === 'ok' ? { id: raw.id, state: 'ok', summary: summarize(read.checkpoint, runKey(raw.id[0]), 1) } : read,
+      );
+    }
+    return ids.flatMap((id) => this.listed.get(saveKey(id)) ?? []);
   }
 }
 
@@ -309,6 +346,21 @@ export class IndexedDbSaves implements SaveBackend {
         return () => undefined;
       }),
     );
+  }
+
+  ids(runId?: string): Promise<SaveId[]> {
+    return this.transact('readonly', (store) => {
+      const keys = store.getAllKeys(range(runId));
+      return () => keys.result.flatMap((k: unknown) => (isSaveId(k) ? [k] : []));
+    });
+  }
+
+  get(ids: readonly SaveId[]): Promise<RawSave[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.transact('readonly', (store) => {
+      const values = ids.map((id) => store.get([...id]));
+      return () => ids.flatMap((id, i): RawSave[] => (values[i]?.result === undefined ? [] : [{ id, value: values[i]?.result as unknown }]));
+    });
   }
 
   read(runId?: string): Promise<RawSave[]> {
