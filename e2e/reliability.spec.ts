@@ -43,18 +43,23 @@ const notes = (r: RunResult) => r.history.flatMap((h) => h.notes ?? []);
 
 test('a removed WASM worker and a WebGPU device loss are survived; a NaN model is left out', async ({ page }) => {
   await openTandem(page);
-  // The faults are dealt while the run is paused after its first round, so
-  // they land mid-run however few rounds the target takes.
+  const phase = () => page.evaluate(() => window.tandem.phase());
+  // Each run is held after its first round, so the faults land mid-run
+  // however few rounds the target takes: what needs the next step is set
+  // while it is paused, what should hit a round in progress comes right
+  // after the resume (the SwiftShader worker's step outlasts a second).
   const pausedAfterRoundOne = async (): Promise<void> => {
+    await expect.poll(phase, { timeout: 60_000 }).not.toBe('done');
     expect(await pauseWhenTraining(page)).toBe('pausing');
-    await expect.poll(() => page.evaluate(() => window.tandem.phase()), { timeout: 120_000 }).toBe('paused');
+    await expect.poll(phase, { timeout: 120_000 }).toMatch(/^(paused|done|failed)$/);
+    expect(await phase(), 'the run ended in its first round, before any fault').toBe('paused');
   };
   const config = { workers: 'webgpu:1,wasm:2', parking: 'off', targetAccuracy: 0.84, maxSeconds: 200, evalSamples: 2000 };
   const first = startRun(page, config);
   await pausedAfterRoundOne();
   await page.evaluate(() => window.tandem.diagnostics.injectNaN(2));
-  await page.evaluate(() => window.tandem.removeWorker(1));
   await page.evaluate(() => window.tandem.resume());
+  await page.evaluate(() => window.tandem.removeWorker(1));
   const a = await first;
   expect(a.stoppedBy).toBe('target');
   expect(a.workers.find((w) => w.id === 1)?.left).toContain('removed');
@@ -63,8 +68,8 @@ test('a removed WASM worker and a WebGPU device loss are survived; a NaN model i
 
   const second = startRun(page, config);
   await pausedAfterRoundOne();
-  await page.evaluate(() => window.tandem.diagnostics.simulateDeviceLoss(0));
   await page.evaluate(() => window.tandem.resume());
+  await page.evaluate(() => window.tandem.diagnostics.simulateDeviceLoss(0));
   const b = await second;
   expect(b.stoppedBy).toBe('target');
   expect(b.workers.find((w) => w.id === 0)?.left).toMatch(/device/i);

@@ -38,12 +38,12 @@ export type StoredSave =
   | { readonly id: SaveId; readonly state: 'damaged'; readonly reason: string };
 
 /**
- * What listing keeps of one save: its summary (its `saves` count is the
- * listing's to fill in), or why it is damaged. A save is never rewritten
- * under its id, so this is read once per save and kept.
+ * What listing keeps of one save: its summary (the listing counts the run's
+ * saves), or why it is damaged. A save is never rewritten under its id, so
+ * this is read once per save and kept.
  */
 export type ListedSave =
-  | { readonly id: SaveId; readonly state: 'ok'; readonly summary: CheckpointSummary }
+  | { readonly id: SaveId; readonly state: 'ok'; readonly summary: Omit<CheckpointSummary, 'saves'> }
   | { readonly id: SaveId; readonly state: 'damaged'; readonly reason: string };
 
 /** What a key of savedRuns() names: all of a run's saves, or one save. */
@@ -133,8 +133,8 @@ export function readStored(id: SaveId, value: unknown): StoredSave {
   }
 }
 
-/** What the page and `window.tandem` show of one save; `saves` counts its run's saves. */
-export function summarize(c: DecodedCheckpoint, key: string, saves: number): CheckpointSummary {
+/** What the page and `window.tandem` show of one save, but for how many saves its run has (the caller counts them). */
+export function summarize(c: DecodedCheckpoint, key: string): Omit<CheckpointSummary, 'saves'> {
   const evaluated = c.history.filter((e) => typeof e.accuracy === 'number');
   // The whole test set's figure for the saved model: the checkpoint's own, or its round's (when evalSamples covered the whole set).
   const atRound = c.history.find((e) => e.round === c.round && typeof e.fullAccuracy === 'number');
@@ -150,7 +150,6 @@ export function summarize(c: DecodedCheckpoint, key: string, saves: number): Che
     fullAccuracy: c.fullAccuracy ?? atRound?.fullAccuracy ?? null,
     accuracy: evaluated.at(-1)?.accuracy ?? null,
     evalSamples: c.config.evalSamples,
-    saves,
     verified: c.checksum === 'sha256',
   };
 }
@@ -255,8 +254,8 @@ export class SaveStore {
     const id: SaveId = [checkpoint.runId, this.clock.now(), this.clock.nonce()];
     // A copy: the caller's view may be of a larger buffer, or change later.
     await this.backend.put(id, bytes.slice(), () => []);
-    const own = await this.backend.read(checkpoint.runId);
-    return summarize(checkpoint, runKey(checkpoint.runId), own.length);
+    const own = await this.backend.ids(checkpoint.runId);
+    return { ...summarize(checkpoint, runKey(checkpoint.runId)), saves: own.length };
   }
 
   /** Every save, decoded or marked damaged. */
@@ -313,7 +312,7 @@ export class SaveStore {
       const read = readStored(raw.id, raw.value);
       this.listed.set(
         saveKey(raw.id),
-        read.state === 'ok' ? { id: raw.id, state: 'ok', summary: summarize(read.checkpoint, runKey(raw.id[0]), 1) } : read,
+        read.state === 'ok' ? { id: raw.id, state: 'ok', summary: summarize(read.checkpoint, runKey(raw.id[0])) } : read,
       );
     }
     return ids.flatMap((id) => this.listed.get(saveKey(id)) ?? []);
@@ -358,8 +357,9 @@ export class IndexedDbSaves implements SaveBackend {
   get(ids: readonly SaveId[]): Promise<RawSave[]> {
     if (ids.length === 0) return Promise.resolve([]);
     return this.transact('readonly', (store) => {
-      const values = ids.map((id) => store.get([...id]));
-      return () => ids.flatMap((id, i): RawSave[] => (values[i]?.result === undefined ? [] : [{ id, value: values[i]?.result as unknown }]));
+      // getAll over the one key, not get: it tells a deleted save (no entry) from a stored undefined (listed as damaged).
+      const requests = ids.map((id) => ({ id, request: store.getAll(IDBKeyRange.only([...id])) }));
+      return () => requests.flatMap(({ id, request }): RawSave[] => (request.result.length === 0 ? [] : [{ id, value: request.result[0] as unknown }]));
     });
   }
 
