@@ -71,6 +71,16 @@ describe('formatTable with one seed', () => {
     expect(formatTable(file([slowed]))).toContain('62.8 (x4 emulated; 16.3 without the wait)');
   });
 
+  it("prints each algorithm's samples a second and samples to the target, with no fast-only columns when fast-only did not run", () => {
+    const part = text.split('Samples (')[1] ?? '';
+    // biased: 12800 samples over 3.8 s of rounds, 3368 a second; the target at 2.0 s, 1.8 s of it rounds: 6.1k samples.
+    expect(part).toMatch(/\nbiased\s+3368\s+6\.1k\n/);
+    expect(part).toMatch(/\nlocal\s+3368\s+-/);
+    expect(part).not.toContain('vs fast-only');
+    const withFast = formatTable(file([run('biased', 2000), run('fast-only', 3000)])).split('Samples (')[1] ?? '';
+    expect(withFast).toMatch(/\nbiased\s+3368\s+6\.1k\s+1\.00x\s+0\.64x\n/);
+  });
+
   it('prints speed-ups vs sync on both clocks and between every pair', () => {
     expect(text).toContain('  biased: training clock 2.50x; wall clock 2.00x');
     expect(text).toContain('  local: not compared: the target was reached in 0/1 vs 1/1 runs');

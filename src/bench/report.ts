@@ -17,6 +17,7 @@ import {
   trainTimeCell,
   wallTimeCell,
 } from './run-summary';
+import { SAMPLES_DEFINITION, samplesRows } from './samples';
 import { BARE_SECONDS, COUNT, MILLISECONDS, SHARE, countsOf, formatSpread, groupBy, median, present, ratioOf } from './stats';
 import { formatSweepValue, type Sweep, type SweepValue } from './sweep';
 import { sweepSection } from './sweep-report';
@@ -296,6 +297,19 @@ function speedupSection(groups: readonly [Algo, RunResult[]][], multi: boolean):
   return lines.join('\n');
 }
 
+/** Samples a second and samples to the target per algorithm, against fast-only's when it ran: the two factors of a time to target. */
+function samplesSection(groups: readonly [Algo, RunResult[]][]): string {
+  const reference = groups.some(([algo]) => algo === 'fast-only') ? 'fast-only' : null;
+  const rows = samplesRows(groups, reference ?? '');
+  const header = ['algo', 'samples/s', 'to target', ...(reference ? ['samples/s vs fast-only', 'to target vs fast-only'] : [])];
+  return [
+    `Samples (median (min–max) over the seeds; ${SAMPLES_DEFINITION}` +
+      (reference ? "; vs fast-only = the algorithm's median over fast-only's, so its time to target over fast-only's is about the second ratio over the first" : '') +
+      '):',
+    renderTable(header, rows, header.map((_, i): Align => (i === 0 ? 'left' : 'right'))),
+  ].join('\n');
+}
+
 /**
  * The summary printed after a benchmark: environment, (with --sweep) the
  * sweep table, per-algorithm over seeds, per-run workers, speed-ups, failures.
@@ -326,6 +340,7 @@ export function formatTable(results: BenchFile): string {
     if (groups.length > 0) parts.push(runsTable(groups, seeds), workersTable(groups));
     const speed = speedupSection(groups, multi);
     if (speed !== '') parts.push(speed);
+    if (groups.length > 0) parts.push(samplesSection(groups));
   }
   if (results.failures.length > 0) {
     const value = (f: BenchFailure): string =>

@@ -11,7 +11,7 @@ import type { RunResult, WorkerSummary } from '../protocol';
 import { pairBySeed, TIMES } from './run-summary';
 import { formatSpread, type ValueFormat } from './stats';
 
-type RateRun = Pick<RunResult, 'trainMs' | 'profileMs'> & { workers: readonly Pick<WorkerSummary, 'samples' | 'busyMs' | 'idleMs'>[] };
+export type RateRun = Pick<RunResult, 'trainMs' | 'profileMs'> & { workers: readonly Pick<WorkerSummary, 'samples' | 'busyMs' | 'idleMs'>[] };
 export type LimitRun = RateRun & Pick<RunResult, 'timeToTargetMs'> & { config: Pick<RunResult['config'], 'seed'> };
 
 /** What the limit is, for the line above a table or a list of notes. */
