@@ -8,10 +8,10 @@
  * tested in Node with a fake run.
  */
 import { DEFAULT_CONFIG, validateConfig, ConfigError, type RunConfig } from '../core/config';
+import { fieldKeyOf } from '../core/config-checks';
 import { messageOf } from '../core/errors';
 import { RunStateError } from '../orchestrator/run-state-error';
 import type { RunResult } from '../protocol';
-import { fieldKeyOf } from '../ui/fields';
 import type { EngineClaims } from './engine-claims';
 import { MAX_SWEEP_KEYS, SweepPlanError, checkPlan, expandTrials, trialConfig, type SweepPlan, type Trial } from '../sweep/plan';
 import { SWEEP_FILE_KIND, failedRecord, finishedRecord, type SweepFile, type TrialWhere } from '../sweep/records';

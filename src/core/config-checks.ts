@@ -19,6 +19,11 @@ export class ConfigError extends Error {
   }
 }
 
+/** The config key a ConfigError's key belongs to: `workers[1].count` belongs to `workers`. */
+export function fieldKeyOf(errorKey: string): string {
+  return errorKey.split(/[[.]/)[0] ?? errorKey;
+}
+
 /** A value as an error message repeats it: strings quoted, anything long cut (errors.ts clip). */
 export function showValue(value: unknown): string {
   if (typeof value === 'string') return quote(value);

@@ -10,7 +10,7 @@ import {
   validateConfig,
   workerCount,
 } from './config';
-import { checkWorkerRules, DECIMAL_SYNTAX, parseDecimal } from './config-checks';
+import { checkWorkerRules, DECIMAL_SYNTAX, fieldKeyOf, parseDecimal } from './config-checks';
 import { clip, MAX_ECHO_CHARS, quote } from './errors';
 
 describe('validateConfig', () => {
@@ -206,5 +206,13 @@ describe('checkWorkerRules: slowdown rules name workers of the pool', () => {
     expect(() => checkWorkerRules('slowdown', '2:4', [rule(0), rule(2)], 3)).not.toThrow();
     expect(() => checkWorkerRules('slowdown', '7:4', [rule(7)], null)).not.toThrow();
     expect(() => checkWorkerRules('slowdown', 'none', [], 1)).not.toThrow();
+  });
+});
+
+describe('fieldKeyOf', () => {
+  it("maps a nested error key to the config key it belongs to", () => {
+    expect(fieldKeyOf('workers[1].count')).toBe('workers');
+    expect(fieldKeyOf('batchSizeByBackend.wasm')).toBe('batchSizeByBackend');
+    expect(fieldKeyOf('tauFast')).toBe('tauFast');
   });
 });

@@ -5,6 +5,7 @@
  * the validator's message, and the store keeps its last valid config.
  */
 import { ConfigError, isTextDataset, type RunConfig } from '../core/config';
+import { fieldKeyOf } from '../core/config-checks';
 import type { ConfigStore } from '../api/config-store';
 import { formatConfigValue } from '../core/config-text';
 import { asError } from '../core/errors';
@@ -15,7 +16,6 @@ import {
   POOL_AUTO_LABEL,
   POOL_BACKENDS,
   POOL_MAX,
-  fieldKeyOf,
   withModelForDataset,
   type FieldSpec,
 } from './fields';

@@ -5,7 +5,6 @@ import {
   GROUPS,
   IMAGE_MODEL_AFTER_TEXT,
   accessibleName,
-  fieldKeyOf,
   modelForDataset,
   poolAutoName,
   poolFieldName,
@@ -32,11 +31,6 @@ describe('FIELDS', () => {
   it('puts every field in a known group', () => {
     const groups = new Set(GROUPS.map((g) => g.id));
     for (const f of FIELDS) expect(groups.has(f.group)).toBe(true);
-  });
-
-  it('maps nested error keys to their field', () => {
-    expect(fieldKeyOf('workers[1].count')).toBe('workers');
-    expect(fieldKeyOf('tauFast')).toBe('tauFast');
   });
 });
 

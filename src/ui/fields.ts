@@ -321,11 +321,6 @@ export function poolAutoName(): string {
   return `${POOL_AUTO_LABEL} (workers)`;
 }
 
-/** The field a ConfigError belongs to: `workers[1].count` belongs to `workers`. */
-export function fieldKeyOf(errorKey: string): string {
-  return errorKey.split(/[[.]/)[0] ?? errorKey;
-}
-
 
 /** The model an image dataset gets when it replaces a text one (the transformer reads only text). */
 export const IMAGE_MODEL_AFTER_TEXT: ModelName = 'cnn';

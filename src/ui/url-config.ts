@@ -5,10 +5,10 @@
  * Node tests cover it.
  */
 import { CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, validateConfig, type RunConfig } from '../core/config';
-import { DECIMAL_SYNTAX, parseDecimal, showValue } from '../core/config-checks';
+import { DECIMAL_SYNTAX, fieldKeyOf, parseDecimal, showValue } from '../core/config-checks';
 import { clip } from '../core/errors';
 import { formatConfigValue } from '../core/config-text';
-import { fieldKeyOf, withModelForDataset } from './fields';
+import { withModelForDataset } from './fields';
 
 /** How an absent limit (no target accuracy, no round limit) is written; `null` is read too. */
 export const URL_NULL = 'none';
