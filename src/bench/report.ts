@@ -300,11 +300,13 @@ function speedupSection(groups: readonly [Algo, RunResult[]][], multi: boolean):
 /** Samples a second and samples to the target per algorithm, against fast-only's when it ran: the two factors of a time to target. */
 function samplesSection(groups: readonly [Algo, RunResult[]][]): string {
   const reference = groups.some(([algo]) => algo === 'fast-only') ? 'fast-only' : null;
-  const rows = samplesRows(groups, reference ?? '');
+  const rows = samplesRows(groups, reference);
   const header = ['algo', 'samples/s', 'to target', ...(reference ? ['samples/s vs fast-only', 'to target vs fast-only'] : [])];
   return [
     `Samples (median (min–max) over the seeds; ${SAMPLES_DEFINITION}` +
-      (reference ? "; vs fast-only = the algorithm's median over fast-only's, so its time to target over fast-only's is about the second ratio over the first" : '') +
+      (reference
+        ? "; vs fast-only = the algorithm's median over fast-only's (a ratio of medians, not paired by seed), so its time to target less profiling over fast-only's is about the second ratio over the first; - where a seed missed the target"
+        : '') +
       '):',
     renderTable(header, rows, header.map((_, i): Align => (i === 0 ? 'left' : 'right'))),
   ].join('\n');

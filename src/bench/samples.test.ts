@@ -21,24 +21,26 @@ describe('samplesToTarget', () => {
 
 describe('samplesRows', () => {
   const fast = (seed: number, samples: number, at: number) => ({ ...trained(samples, at, seed), algo: 'fast-only' as const });
+  const fastOnly = [fast(1, 3800, 4000), fast(2, 7600, 2200), fast(3, 5700, 2733.333)];
 
-  it("sets each algorithm's medians against the reference's, and counts the seeds that reached the target", () => {
-    const rows = samplesRows(
-      [
-        ['biased', [trained(7600, 2200, 1), trained(11400, 1200, 2), trained(9500, null, 3)]],
-        ['fast-only', [fast(1, 3800, 4000), fast(2, 7600, 2200), fast(3, 5700, 2733.333)]],
-      ],
-      'fast-only',
-    );
-    // biased: 2000, 3000 and 2500 a second, 4000 and 3000 samples to the target (seed 3 missed it);
-    // fast-only: 1000, 2000 and 1500 a second, 3800, 4000 and 3800 samples.
+  it("sets each algorithm's medians over the reference's (ratios of medians, not of seeds)", () => {
+    // biased: 2000, 3000 and 2200 a second, 4000, 3000 and 3520 samples to the target;
+    // fast-only: 1000, 2000 and 1500 a second, 3800, 4000 and 3800 samples. Paired by seed the
+    // rates' ratios would have a median of 1.50x; the medians' ratio is 2200 / 1500.
+    const rows = samplesRows([['biased', [trained(7600, 2200, 1), trained(11400, 1200, 2), trained(8360, 1800, 3)]], ['fast-only', fastOnly]], 'fast-only');
     expect(rows).toEqual([
-      ['biased', '2500 (2000–3000)', '3.5k (3.0–4.0) [2/3 seeds]', '1.67x', '0.92x'],
+      ['biased', '2200 (2000–3000)', '3.5k (3.0–4.0)', '1.47x', '0.93x'],
       ['fast-only', '1500 (1000–2000)', '3.8k (3.8–4.0)', '1.00x', '1.00x'],
     ]);
   });
 
-  it('leaves the ratios out without the reference, and a row with no seed at the target says so', () => {
-    expect(samplesRows([['sync', [trained(3800, null)]]], 'fast-only')).toEqual([['sync', '1000', '-']]);
+  it('counts the seeds that reached the target, and gives no samples ratio unless every seed did', () => {
+    const rows = samplesRows([['biased', [trained(7600, 2200, 1), trained(11400, 1200, 2), trained(9500, null, 3)]], ['fast-only', fastOnly]], 'fast-only');
+    expect(rows[0]).toEqual(['biased', '2500 (2000–3000)', '3.5k (3.0–4.0) [2/3 seeds]', '1.67x', '-']);
+    expect(samplesRows([['sync', [trained(3800, null), trained(3800, null, 2)]]], null)).toEqual([['sync', '1000', '- [0/2 seeds]']]);
+  });
+
+  it('leaves the ratio columns out without the reference', () => {
+    expect(samplesRows([['sync', [trained(3800, 2200)]]], 'fast-only')).toEqual([['sync', '1000', '2.0k']]);
   });
 });

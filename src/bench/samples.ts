@@ -1,10 +1,10 @@
 /**
  * Why one algorithm reaches the target sooner than another, in two factors:
  * how many samples its pool trains a second, and how many samples it
- * needed. Time to target = samples needed / samples a second (on the
- * rounds), so a pool that trains 1.5x its best worker's samples a second
- * reaches the target in 0.67x the time only if it needs no more samples
- * than that worker alone. Pure: report.ts prints it.
+ * needed. Its time to target less profiling is the one over the other, so a
+ * pool that trains 1.5x its best worker's samples a second reaches the
+ * target in 0.67x the time (profiling aside) only if it needs no more
+ * samples than that worker alone. Pure: report.ts prints it.
  */
 import type { RunResult } from '../protocol';
 import { formatSpread, median, type ValueFormat } from './stats';
@@ -14,11 +14,12 @@ export type SampleRun = RateRun & Pick<RunResult, 'timeToTargetMs'>;
 
 /** What the legend says the columns are. */
 export const SAMPLES_DEFINITION =
-  'samples/s = samples trained per second of rounds (the training clock less profiling); to target = that rate times the training clock at the target less profiling: what the pool trained before it reached the target';
+  "samples/s = samples trained per second of rounds (the training clock less profiling); to target = the samples trained before the target, estimated at that average rate over the training clock at the target less profiling";
 
 /**
- * Samples the run trained before it reached the target, at its average rate
- * over its rounds; null when it missed the target, reached it while still
+ * Samples the run trained before it reached the target, estimated at its
+ * average rate over all its rounds (close when it stopped at the target, as
+ * by default); null when it missed the target, reached it while still
  * profiling, or has no rounds to rate.
  */
 export function samplesToTarget(run: SampleRun): number | null {
@@ -33,29 +34,30 @@ const KILO: ValueFormat = { full: (x) => `${(x / 1000).toFixed(1)}k`, bare: (x) 
 
 const known = (values: readonly (number | null)[]): number[] => values.filter((v): v is number => v !== null);
 
-/** The medians the row is compared by: null where no seed gave a value. */
+/** The medians a row is compared by; `samples` only when every seed gave one (a missed seed would have needed more). */
 function medians(runs: readonly SampleRun[]): { rate: number | null; samples: number | null } {
   const rates = known(runs.map(poolRate));
-  const samples = known(runs.map(samplesToTarget));
-  return { rate: rates.length > 0 ? median(rates) : null, samples: samples.length > 0 ? median(samples) : null };
+  const samples = runs.map(samplesToTarget);
+  const all = samples.length > 0 && samples.every((x) => x !== null);
+  return { rate: rates.length > 0 ? median(rates) : null, samples: all ? median(known(samples)) : null };
 }
 
 /**
  * One row per algorithm: samples a second and samples to the target, each
- * median (min–max) over the seeds (with how many seeds reached it when not
- * all), then, when `reference` names an algorithm of `groups`, each median
- * over that algorithm's median. A seed that missed the target gives no
- * samples to target: the count says how many did.
+ * median (min–max) over the seeds (`[k/n seeds]` when only k reached the
+ * target), then, when `reference` names an algorithm of `groups`, each
+ * median over the reference's (ratios of medians). A samples ratio needs
+ * every seed of both at the target: `-` otherwise.
  */
-export function samplesRows(groups: readonly (readonly [string, readonly SampleRun[]])[], reference: string): string[][] {
+export function samplesRows(groups: readonly (readonly [string, readonly SampleRun[]])[], reference: string | null): string[][] {
   const base = groups.find(([name]) => name === reference);
   const baseMedians = base ? medians(base[1]) : null;
-  const ratio = (x: number | null, of: number | null | undefined): string => (x === null || of === null || of === undefined ? '-' : `${(x / of).toFixed(2)}x`);
+  const ratio = (x: number | null, of: number | null): string => (x === null || of === null ? '-' : `${(x / of).toFixed(2)}x`);
   return groups.map(([name, runs]) => {
     const samples = known(runs.map(samplesToTarget));
     const reached = samples.length < runs.length ? ` [${samples.length}/${runs.length} seeds]` : '';
     const own = medians(runs);
-    const row = [name, formatSpread(known(runs.map(poolRate)), RATE), formatSpread(samples, KILO) + (samples.length > 0 ? reached : '')];
+    const row = [name, formatSpread(known(runs.map(poolRate)), RATE), formatSpread(samples, KILO) + reached];
     return baseMedians ? [...row, ratio(own.rate, baseMedians.rate), ratio(own.samples, baseMedians.samples)] : row;
   });
 }
