@@ -6,6 +6,8 @@ import { EngineClaims } from './api/engine-claims';
 import { SweepSession } from './api/sweep-session';
 import { detectCapabilities, poolFound } from './backends/capabilities';
 import { DEFAULT_CONFIG } from './core/config';
+import { withModelForDataset } from './core/config-rules';
+import { parseUrlConfig } from './core/config-url';
 import { messageOf } from './core/errors';
 import { cifar10Present, loadDatasetBySpec } from './data/load';
 import { browserSaves } from './checkpoint/store';
@@ -14,9 +16,7 @@ import { startBrowserWorker } from './orchestrator/browser-worker';
 import { measureBaseline } from './bench/baseline';
 import { trialWhere } from './sweep/records';
 import { LocalDatasets } from './ui/local-dataset';
-import { withModelForDataset } from './ui/fields';
 import { mountPage } from './ui/page';
-import { parseUrlConfig } from './ui/url-config';
 import { SWEEP_PARAMS, parseSweepUrl } from './ui/sweep-url';
 
 // Files picked on the page are answered from memory; every other spec is fetched.

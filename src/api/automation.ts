@@ -15,7 +15,7 @@ import { checkImport } from '../checkpoint/validate';
 import type { EngineClaims } from './engine-claims';
 import { resumeSaved } from './run-sequence';
 import type { SweepSession } from './sweep-session';
-import { readRequest } from '../ui/sweep-form';
+import { readRequest } from '../sweep/plan-read';
 
 /** Longest continuation `generate` writes, characters (engine.checkGenerateRequest decides; the page's controls use these as hints). */
 export const GENERATE_MAX_LENGTH = 1000;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ALGOS, CONFIG_KEYS, validateConfig } from '../core/config';
 import { DECIMAL_SYNTAX } from '../core/config-checks';
-import { parseUrlConfig } from '../ui/url-config';
+import { parseUrlConfig } from '../core/config-url';
 import { balancedOrder } from './arg-values';
 import { BenchArgsError, KNOWN_FLAGS, MAX_SEEDS, benchItems, defaultOutPath, flagName, parseBenchArgs, usage } from './args';
 import { failure, NOW, parse } from './args-fixture';

@@ -45,3 +45,25 @@ export function checkModelFitsData(config: RunConfig): void {
     throw new ConfigError('heads', config.heads, `a divisor of dModel (${config.dModel})`);
   }
 }
+
+/** The model an image dataset gets when it replaces a text one (the transformer reads only text). */
+export const IMAGE_MODEL_AFTER_TEXT: ModelName = 'cnn';
+
+/**
+ * The model to go with `dataset` when the person chooses it: the transformer
+ * for text; for images the current model, unless that is the transformer,
+ * which becomes IMAGE_MODEL_AFTER_TEXT. Keeps a config valid when only the
+ * dataset changes (the validator refuses a mismatched pair). A dataset the
+ * validator will refuse is treated as images: the change fails on it anyway.
+ */
+export function modelForDataset(dataset: string, model: ModelName): ModelName {
+  if (isTextDataset(dataset)) return 'transformer';
+  return model === 'transformer' ? IMAGE_MODEL_AFTER_TEXT : model;
+}
+
+/** `{dataset}` plus the model that must follow it over `current`, when that differs; other keys as they are. */
+export function withModelForDataset<P extends Partial<RunConfig>>(partial: P, current: Pick<RunConfig, 'model'>): P {
+  if (typeof partial.dataset !== 'string' || partial.model !== undefined) return partial;
+  const model = modelForDataset(partial.dataset, current.model);
+  return model === current.model ? partial : { ...partial, model };
+}

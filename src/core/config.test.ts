@@ -11,6 +11,7 @@ import {
   workerCount,
 } from './config';
 import { checkWorkerRules, DECIMAL_SYNTAX, fieldKeyOf, parseDecimal } from './config-checks';
+import { IMAGE_MODEL_AFTER_TEXT, isTextDataset, modelForDataset, withModelForDataset } from './config-rules';
 import { clip, MAX_ECHO_CHARS, quote } from './errors';
 
 describe('validateConfig', () => {
@@ -214,5 +215,34 @@ describe('fieldKeyOf', () => {
     expect(fieldKeyOf('workers[1].count')).toBe('workers');
     expect(fieldKeyOf('batchSizeByBackend.wasm')).toBe('batchSizeByBackend');
     expect(fieldKeyOf('tauFast')).toBe('tauFast');
+  });
+});
+
+describe('modelForDataset', () => {
+  it('brings the transformer with a text dataset and takes it away with an image one', () => {
+    expect(modelForDataset('moby-dick', 'cnn')).toBe('transformer');
+    expect(modelForDataset('text:books/a.txt', 'resnet20')).toBe('transformer');
+    expect(modelForDataset('moby-dick', 'transformer')).toBe('transformer');
+    expect(modelForDataset('fashion-mnist', 'transformer')).toBe(IMAGE_MODEL_AFTER_TEXT);
+    expect(IMAGE_MODEL_AFTER_TEXT).toBe('cnn');
+    // An image model stays with another image dataset.
+    expect(modelForDataset('mnist', 'mlp')).toBe('mlp');
+    expect(modelForDataset('cifar10', 'resnet20')).toBe('resnet20');
+  });
+
+  it('keeps every dataset change a valid config', () => {
+    let config = validateConfig({});
+    for (const dataset of ['moby-dick', 'mnist', 'text:a.txt', 'cifar10', 'fashion-mnist']) {
+      config = validateConfig(withModelForDataset({ dataset }, config), config);
+      expect(config.dataset).toBe(dataset);
+      expect(config.model === 'transformer').toBe(isTextDataset(dataset));
+    }
+  });
+
+  it('adds the model only when it must change, and never over an explicit one', () => {
+    expect(withModelForDataset({ dataset: 'mnist' }, { model: 'mlp' })).toEqual({ dataset: 'mnist' });
+    expect(withModelForDataset({ dataset: 'moby-dick' }, { model: 'mlp' })).toEqual({ dataset: 'moby-dick', model: 'transformer' });
+    expect(withModelForDataset({ dataset: 'moby-dick', model: 'cnn' }, { model: 'mlp' })).toEqual({ dataset: 'moby-dick', model: 'cnn' });
+    expect(withModelForDataset({ tauFast: 4 }, { model: 'transformer' })).toEqual({ tauFast: 4 });
   });
 });

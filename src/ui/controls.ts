@@ -6,6 +6,7 @@
  */
 import { ConfigError, isTextDataset, type RunConfig } from '../core/config';
 import { fieldKeyOf } from '../core/config-checks';
+import { withModelForDataset } from '../core/config-rules';
 import type { ConfigStore } from '../api/config-store';
 import { formatConfigValue } from '../core/config-text';
 import { asError } from '../core/errors';
@@ -16,7 +17,6 @@ import {
   POOL_AUTO_LABEL,
   POOL_BACKENDS,
   POOL_MAX,
-  withModelForDataset,
   type FieldSpec,
 } from './fields';
 import type { PoolFound } from '../backends/capabilities';

@@ -5,9 +5,9 @@
  * the alert area.
  */
 import type { ConfigError, RunConfig } from '../core/config';
+import { urlErrorText } from '../core/config-url';
 import { clip } from '../core/errors';
 import { el, errorAlert } from './dom';
-import { urlErrorText } from './url-config';
 
 /** The live panel's parts, top to bottom. */
 export interface LivePanelParts {

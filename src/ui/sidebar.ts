@@ -6,12 +6,13 @@
  */
 import type { ConfigStore } from '../api/config-store';
 import type { Capabilities } from '../backends/capabilities';
+import { withModelForDataset } from '../core/config-rules';
 import { messageOf } from '../core/errors';
 import type { WorkerInfo } from '../protocol';
 import { ConfigForm } from './controls';
 import { DatasetPicker } from './dataset-picker';
 import { el } from './dom';
-import { FIELDS, withModelForDataset } from './fields';
+import { FIELDS } from './fields';
 import type { LocalDatasets } from './local-dataset';
 import { renderMachine } from './machine';
 import { poolFound } from '../backends/capabilities';

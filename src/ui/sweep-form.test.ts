@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, validateConfig } from '../core/config';
 import { SweepPlanError, expandTrials, type SweepPlan } from '../sweep/plan';
-import { FIELD, defaultFields, fieldsOf, planSummary, readFields, readRequest, type SweepFields } from './sweep-form';
+import { FIELD, defaultFields, fieldsOf, planSummary, readFields, type SweepFields } from './sweep-form';
 
 const base = validateConfig({ seed: 7, algo: 'sync' });
 
@@ -114,27 +114,5 @@ describe('readFields', () => {
   it('summarises what will run', () => {
     const plan = readFields(fields([{ key: 'tauFast', kind: 'grid', values: '8,16,32' }], { seeds: '1,2' }), base);
     expect(planSummary(plan)).toBe('6 trials: 3 settings x 1 algorithm x 2 seeds.');
-  });
-});
-
-describe('readRequest', () => {
-  it('takes strings or lists, and defaults to the page’s seed and algorithm', () => {
-    expect(readRequest({ grid: 'tauFast=8,16' }, base)).toEqual({
-      grid: [{ key: 'tauFast', values: [8, 16] }],
-      random: [],
-      trials: 0,
-      algos: ['sync'],
-      seeds: [7],
-      drawSeed: 1,
-    });
-    const plan = readRequest({ random: ['lambda=0.1:1'], trials: 3, seeds: '1,2', algos: 'biased,local', drawSeed: 4 }, base);
-    expect(plan).toMatchObject({ trials: 3, seeds: [1, 2], algos: ['biased', 'local'], drawSeed: 4 });
-    expect(readRequest({ random: 'lambda=0.1:1' }, base).trials).toBe(10);
-  });
-
-  it('refuses what is not a request', () => {
-    expect(refusal(() => readRequest(null)).field).toBe('plan');
-    expect(refusal(() => readRequest(['tauFast=8,16'])).field).toBe('plan');
-    expect(refusal(() => readRequest({ seeds: { a: 1 }, grid: 'tauFast=8,16' })).message).toMatch(/^Invalid seeds: \{"a":1\}/);
   });
 });

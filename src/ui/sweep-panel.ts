@@ -16,7 +16,8 @@ import { MAX_RANDOM_TRIALS, MAX_SWEEP_KEYS, NOT_SWEPT, SweepPlanError, type Swee
 import { sweepCsv, sweptKeys } from '../sweep/records';
 import { colour, download, el } from './dom';
 import { FIELDS, accessibleName } from './fields';
-import { FIELD, MAX_SEED, defaultFields, fieldsOf, planSummary, readFields, type AxisKind, type SweepFields } from './sweep-form';
+import { MAX_SEED } from '../sweep/plan-read';
+import { FIELD, defaultFields, fieldsOf, planSummary, readFields, type AxisKind, type SweepFields } from './sweep-form';
 import { progressText } from './sweep-progress';
 import { PLAN_ORDER, SORT_LABELS, nextSort, sweepRows, type SortColumn, type SweepSort } from './sweep-rows';
 

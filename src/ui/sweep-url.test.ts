@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_CONFIG, validateConfig } from '../core/config';
+import { parseUrlConfig, urlErrorText } from '../core/config-url';
 import type { SweepPlan } from '../sweep/plan';
 import { readFields } from './sweep-form';
 import { SWEEP_PARAMS, parseSweepUrl, sweepQuery } from './sweep-url';
-import { parseUrlConfig, urlErrorText } from './url-config';
 
 const base = validateConfig({ seed: 5 });
 

@@ -8,11 +8,12 @@
  * parameter is (a ConfigError named by the parameter) and left out. Pure.
  */
 import { ConfigError, type RunConfig } from '../core/config';
+import { urlText } from '../core/config-url';
 import { clip } from '../core/errors';
 import { MAX_RANDOM_TRIALS, MAX_SWEEP_KEYS, SweepPlanError, checkPlan, type SweepKey, type SweepPlan } from '../sweep/plan';
+import { MAX_SEED, readAlgos, readInteger, sweepValueReader } from '../sweep/plan-read';
 import { GRID_EXAMPLE, RANDOM_EXAMPLE, formatGridAxis, formatRandomAxis, parseGridAxis, parseRandomAxis, parseSeedList } from '../sweep/plan-text';
-import { urlText } from './url-config';
-import { MAX_SEED, defaultFields, readAlgos, valuesText, type AxisKind, readInteger, sweepValueReader, type AxisFields, type SweepFields } from './sweep-form';
+import { defaultFields, valuesText, type AxisKind, type AxisFields, type SweepFields } from './sweep-form';
 
 /** The sweep's query parameters; parseUrlConfig skips them. */
 export const SWEEP_PARAMS = ['sweepGrid', 'sweepRandom', 'sweepTrials', 'sweepDrawSeed', 'sweepSeeds', 'sweepAlgos'] as const;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, validateConfig } from '../core/config';
-import { formatUrlConfig, parseUrlConfig, readConfigText, urlErrorText } from './url-config';
+import { CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, validateConfig } from './config';
+import { formatUrlConfig, parseUrlConfig, readConfigText, urlErrorText } from './config-url';
 
 describe('parseUrlConfig', () => {
   it('gives the defaults for an empty query', () => {

@@ -4,11 +4,11 @@
  * `workers=auto`), so a pasted URL reproduces a setup. Pure (no DOM), so
  * Node tests cover it.
  */
-import { CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, validateConfig, type RunConfig } from '../core/config';
-import { DECIMAL_SYNTAX, fieldKeyOf, parseDecimal, showValue } from '../core/config-checks';
-import { clip } from '../core/errors';
-import { formatConfigValue } from '../core/config-text';
-import { withModelForDataset } from './fields';
+import { CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, validateConfig, type RunConfig } from './config';
+import { DECIMAL_SYNTAX, fieldKeyOf, parseDecimal, showValue } from './config-checks';
+import { withModelForDataset } from './config-rules';
+import { formatConfigValue } from './config-text';
+import { clip } from './errors';
 
 /** How an absent limit (no target accuracy, no round limit) is written; `null` is read too. */
 export const URL_NULL = 'none';
