@@ -157,7 +157,7 @@ export interface TandemApi {
   clearSweep(): void;
 }
 
-/** What `tandem.sweep` takes: the Sweep panel's fields as a script writes them (ui/sweep-form.ts reads it). */
+/** What `tandem.sweep` takes: the Sweep panel's fields as a script writes them (sweep/plan-read.ts's readRequest reads it). */
 export interface SweepRequest {
   /** Grid keys and values, `tauFast=8,16,32`: one string per key (or one string for one key). */
   grid?: string[] | string;

@@ -347,7 +347,7 @@ describe('parseBenchArgs on arbitrary command lines', () => {
 });
 
 /**
- * One table for both ways of typing a number: a URL parameter (url-config.ts)
+ * One table for both ways of typing a number: a URL parameter (core/config-url.ts)
  * and a flag (args.ts) go through parseDecimal, so each input is taken as the
  * same number, or refused by both with the same words.
  */

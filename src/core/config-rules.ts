@@ -2,7 +2,9 @@
  * The rules that span several keys: model vs dataset, heads vs dModel,
  * slowdown rules vs the pool. validateConfig applies them once every key has
  * passed its own check; the engine re-applies the pool rule once an `auto`
- * pool is resolved. Types only from ./config, so no import cycle.
+ * pool is resolved. Also the model that follows a dataset when only the
+ * dataset changes (the page, a URL), so the pair stays valid. Types only
+ * from ./config, so no import cycle.
  */
 
 import { checkWorkerRules, ConfigError } from './config-checks';

@@ -34,6 +34,7 @@ describe('readRequest', () => {
   it('refuses what is not a request', () => {
     expect(fieldOf(() => readRequest(null))).toBe('plan');
     expect(fieldOf(() => readRequest(['tauFast=8,16']))).toBe('plan');
+    expect(fieldOf(() => readRequest({ seeds: { a: 1 }, grid: 'tauFast=8,16' }))).toBe('seeds');
     expect(() => readRequest({ seeds: { a: 1 }, grid: 'tauFast=8,16' })).toThrow(/^Invalid seeds: \{"a":1\}/);
   });
 });
