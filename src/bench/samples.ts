@@ -7,7 +7,7 @@
  * samples than that worker alone. Pure: report.ts prints it.
  */
 import type { RunResult } from '../protocol';
-import { formatSpread, median, type ValueFormat } from './stats';
+import { formatSpread, median, present, type ValueFormat } from './stats';
 import { poolRate, type RateRun } from './throughput-limit';
 
 export type SampleRun = RateRun & Pick<RunResult, 'timeToTargetMs'>;
@@ -32,14 +32,20 @@ export function samplesToTarget(run: SampleRun): number | null {
 const RATE: ValueFormat = { full: (x) => x.toFixed(0), bare: (x) => x.toFixed(0) };
 const KILO: ValueFormat = { full: (x) => `${(x / 1000).toFixed(1)}k`, bare: (x) => (x / 1000).toFixed(1) };
 
-const known = (values: readonly (number | null)[]): number[] => values.filter((v): v is number => v !== null);
+/** One algorithm's runs, each rated once: samples a second and samples to the target (null where a seed has none). */
+interface Figures {
+  rates: number[];
+  samples: (number | null)[];
+  /** The medians a row is compared by; `samples` only when every seed gave one (a missed seed would have needed more). */
+  rate: number | null;
+  toTarget: number | null;
+}
 
-/** The medians a row is compared by; `samples` only when every seed gave one (a missed seed would have needed more). */
-function medians(runs: readonly SampleRun[]): { rate: number | null; samples: number | null } {
-  const rates = known(runs.map(poolRate));
+function figuresOf(runs: readonly SampleRun[]): Figures {
+  const rates = present(runs.map(poolRate));
   const samples = runs.map(samplesToTarget);
   const all = samples.length > 0 && samples.every((x) => x !== null);
-  return { rate: rates.length > 0 ? median(rates) : null, samples: all ? median(known(samples)) : null };
+  return { rates, samples, rate: rates.length > 0 ? median(rates) : null, toTarget: all ? median(present(samples)) : null };
 }
 
 /**
@@ -50,14 +56,13 @@ function medians(runs: readonly SampleRun[]): { rate: number | null; samples: nu
  * every seed of both at the target: `-` otherwise.
  */
 export function samplesRows(groups: readonly (readonly [string, readonly SampleRun[]])[], reference: string | null): string[][] {
-  const base = groups.find(([name]) => name === reference);
-  const baseMedians = base ? medians(base[1]) : null;
+  const figures = groups.map(([name, runs]) => [name, figuresOf(runs)] as const);
+  const base = figures.find(([name]) => name === reference)?.[1] ?? null;
   const ratio = (x: number | null, of: number | null): string => (x === null || of === null ? '-' : `${(x / of).toFixed(2)}x`);
-  return groups.map(([name, runs]) => {
-    const samples = known(runs.map(samplesToTarget));
-    const reached = samples.length < runs.length ? ` [${samples.length}/${runs.length} seeds]` : '';
-    const own = medians(runs);
-    const row = [name, formatSpread(known(runs.map(poolRate)), RATE), formatSpread(samples, KILO) + reached];
-    return baseMedians ? [...row, ratio(own.rate, baseMedians.rate), ratio(own.samples, baseMedians.samples)] : row;
+  return figures.map(([name, own]) => {
+    const samples = present(own.samples);
+    const reached = samples.length < own.samples.length ? ` [${samples.length}/${own.samples.length} seeds]` : '';
+    const row = [name, formatSpread(own.rates, RATE), formatSpread(samples, KILO) + reached];
+    return base ? [...row, ratio(own.rate, base.rate), ratio(own.toTarget, base.toTarget)] : row;
   });
 }

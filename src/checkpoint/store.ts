@@ -305,9 +305,10 @@ export class SaveStore {
    */
   private async listAll(): Promise<ListedSave[]> {
     const ids = await this.backend.ids();
-    const stored = new Set(ids.map(saveKey));
+    const keys = ids.map(saveKey);
+    const stored = new Set(keys);
     for (const key of this.listed.keys()) if (!stored.has(key)) this.listed.delete(key);
-    const unread = ids.filter((id) => !this.listed.has(saveKey(id)));
+    const unread = ids.filter((_, i) => !this.listed.has(keys[i] ?? ''));
     for (const raw of await this.backend.get(unread)) {
       const read = readStored(raw.id, raw.value);
       this.listed.set(
@@ -315,7 +316,7 @@ export class SaveStore {
         read.state === 'ok' ? { id: raw.id, state: 'ok', summary: summarize(read.checkpoint, runKey(raw.id[0])) } : read,
       );
     }
-    return ids.flatMap((id) => this.listed.get(saveKey(id)) ?? []);
+    return keys.flatMap((key) => this.listed.get(key) ?? []);
   }
 }
 
