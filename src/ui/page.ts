@@ -23,6 +23,7 @@ import type { EngineEvent, RunPhase, TandemApi } from '../protocol';
 import { CheckpointControls } from './checkpoints';
 import { PageLayout } from './layout';
 import type { LocalDatasets } from './local-dataset';
+import { FramePacer } from './frame-pacer';
 import { LiveView } from './live-view';
 import { restoredEvents } from './loss-text';
 import { RunBook } from './run-book';
@@ -69,6 +70,9 @@ export interface PageDeps {
 /** Hardest samples shown. */
 const HARD_SAMPLES = 12;
 
+/** While a run trains, the least time between two redraws of the charts, timeline and samples. */
+const LIVE_REDRAW_MS = 1000;
+
 export function mountPage(root: HTMLElement, deps: PageDeps): void {
   new TrainerPage(root, deps);
 }
@@ -83,7 +87,7 @@ class TrainerPage {
   private readonly starter: RunStarter;
   private readonly model: ModelDownload;
   private axis: TimeAxis = 'wall';
-  private frame = 0;
+  private readonly pacer = new FramePacer(() => this.draw(), LIVE_REDRAW_MS);
 
   private readonly controls = new RunControls();
   private readonly view = new LiveView();
@@ -261,7 +265,7 @@ class TrainerPage {
         this.book.live?.events.push(event.event);
         this.view.addRunEvents(event.event);
         this.writing.roundDone(event.event.round);
-        this.schedule();
+        this.schedule(this.phase === 'training');
         break;
       case 'log':
         this.view.addLog(event.level, event.message);
@@ -369,17 +373,22 @@ class TrainerPage {
     this.checkpoints.setState(state.checkpoints);
   }
 
-  /** Charts, timeline and samples redraw at most once per frame, however many events arrived. */
-  private schedule(): void {
-    if (this.frame !== 0) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      this.view.render({
-        live: this.book.live,
-        finished: this.archive.list().map((r) => this.book.recordOf(r, this.phase)),
-        axis: this.axis,
-        ...this.samplesAndText(),
-      });
+  /**
+   * Charts, timeline and samples redraw at most once per frame, however many
+   * events arrived; after a round of a run that trains, at most once per
+   * LIVE_REDRAW_MS (frame-pacer.ts says why). Anything else (a run's end, a
+   * choice on the page) redraws on the next frame.
+   */
+  private schedule(paced = false): void {
+    this.pacer.request(paced);
+  }
+
+  private draw(): void {
+    this.view.render({
+      live: this.book.live,
+      finished: this.archive.list().map((r) => this.book.recordOf(r, this.phase)),
+      axis: this.axis,
+      ...this.samplesAndText(),
     });
   }
 

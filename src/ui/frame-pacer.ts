@@ -1,0 +1,82 @@
+/**
+ * Paces the live view's redraws.
+ *
+ * While a run trains, the page's drawing (the charts, the timeline, the
+ * hardest samples, then style, layout and paint) runs on the same cores as
+ * the workers. Drawn after every round, it took about a sixth of a core on a
+ * two-core machine, and the pool trained correspondingly fewer samples per
+ * second than with the page hidden; the best worker alone lost less, as it
+ * leaves a core free. So while training the view redraws at most once per
+ * interval, however many rounds ended; otherwise (a run ending, a finished run
+ * chosen, the axis changed) on the next frame.
+ */
+
+/** The timers the pacer uses: the browser's, or a test's. */
+export interface PacerClock {
+  now(): number;
+  setTimer(run: () => void, ms: number): unknown;
+  clearTimer(timer: unknown): void;
+  /** Calls `run` before the next paint. */
+  frame(run: () => void): void;
+}
+
+export const BROWSER_CLOCK: PacerClock = {
+  now: () => performance.now(),
+  setTimer: (run, ms) => setTimeout(run, ms),
+  clearTimer: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
+  frame: (run) => void requestAnimationFrame(() => run()),
+};
+
+export class FramePacer {
+  private framePending = false;
+  private timer: unknown = null;
+  private lastDraw = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly draw: () => void,
+    /** The least time between two paced redraws, in ms. */
+    private readonly intervalMs: number,
+    private readonly clock: PacerClock = BROWSER_CLOCK,
+  ) {
+    if (!(intervalMs >= 0)) throw new RangeError(`FramePacer: intervalMs must be a number of ms >= 0, got ${intervalMs}`);
+  }
+
+  /**
+   * Asks for one redraw. Paced, it comes no sooner than the interval after
+   * the last one; unpaced, on the next frame (a paced redraw waiting is
+   * brought forward). Requests while one is pending join it.
+   */
+  request(paced: boolean): void {
+    if (this.framePending) return;
+    if (!paced) {
+      this.cancelTimer();
+      this.requestFrame();
+      return;
+    }
+    if (this.timer !== null) return;
+    const wait = this.lastDraw + this.intervalMs - this.clock.now();
+    if (wait <= 0) {
+      this.requestFrame();
+      return;
+    }
+    this.timer = this.clock.setTimer(() => {
+      this.timer = null;
+      this.requestFrame();
+    }, wait);
+  }
+
+  private requestFrame(): void {
+    this.framePending = true;
+    this.clock.frame(() => {
+      this.framePending = false;
+      this.lastDraw = this.clock.now();
+      this.draw();
+    });
+  }
+
+  private cancelTimer(): void {
+    if (this.timer === null) return;
+    this.clock.clearTimer(this.timer);
+    this.timer = null;
+  }
+}
