@@ -3,12 +3,11 @@
  *
  * While a run trains, the page's drawing (the charts, the timeline, the
  * hardest samples, then style, layout and paint) runs on the same cores as
- * the workers. Drawn after every round, it took about a sixth of a core on a
- * two-core machine, and the pool trained correspondingly fewer samples per
- * second than with the page hidden; the best worker alone lost less, as it
- * leaves a core free. So while training the view redraws at most once per
- * interval, however many rounds ended; otherwise (a run ending, a finished run
- * chosen, the axis changed) on the next frame.
+ * the workers. Drawn after every round of a quick run (a round every 250 ms
+ * or so on two WASM workers), it kept the main thread, engine included, busy
+ * about a sixth of the time; paced, about a tenth. So while training the view
+ * redraws at most once per interval, however many rounds ended; otherwise
+ * (a run ending, a finished run chosen, the axis changed) on the next frame.
  */
 
 /** The timers the pacer uses: the browser's, or a test's. */
