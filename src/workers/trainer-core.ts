@@ -14,6 +14,7 @@ import { tandemAndBare } from './bare-baseline';
 import { BatchSource } from './batch-source';
 import { evaluatePass } from './evaluation-pass';
 import { ModelParams, writeFlat } from './model-params';
+import { packedCopy } from './packed-arrays';
 import { batchUpdates, modelLosses } from './model-losses';
 import { sampleText } from './text-sampler';
 import { createRng } from '../core/rng';
@@ -76,7 +77,7 @@ export class TrainerCore implements TrainerApi {
   async init(init: WorkerInit): Promise<BackendReport> {
     this.life.checkNew(init.id);
     this.id = init.id;
-    this.modelSpec = init.model;
+    this.modelSpec = packedCopy(init.model);
     this.views = new SharedViews(init.memory, init.layout);
     const report = await this.startBackend(init.id, init.backend, init.fallback, (reason) => this.lose(reason));
     this.backendName = report.backend;
