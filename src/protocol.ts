@@ -4,7 +4,7 @@
  * engine reports (run-report.ts) and `window.tandem` (tandem-api.ts) are
  * re-exported at the end, so every cross-boundary type has one import path.
  */
-import type { BackendName, RunConfig } from './core/config';
+import type { BackendName } from './core/config';
 
 /**
  * Test images per forward pass when a worker evaluates. Evaluation slices

@@ -8,7 +8,7 @@
 import { boolean, ConfigError, integer, integerValued, nullable, oneOf, real, type Check } from './config-checks';
 import { checkModelFitsData, checkSlowdownWorkers } from './config-rules';
 import { DATASET_SPEC_HELP, parseDatasetSpec } from './dataset-spec';
-import { BACKENDS, batchSizes, MAX_WORKERS, workers, type BackendName, type BatchSizes, type WorkerSpec } from './pool-spec';
+import { batchSizes, MAX_WORKERS, workers, type BatchSizes, type WorkerSpec } from './pool-spec';
 
 // One import path for what a config is made of.
 export { ConfigError } from './config-checks';

@@ -24,12 +24,12 @@ function whenPhase(node: NodeEngine, phase: string): Promise<void> {
 
 describe('Engine stops and resumes (in-thread cpu workers)', () => {
   let node: NodeEngine;
-  let views: SharedViews;
   const saved: Checkpoint[] = [];
 
   beforeAll(async () => {
     node = nodeEngine({ onCheckpoint: (c) => void saved.push(c) });
-    views = await node.views();
+    // The dataset, prepared once before the runs.
+    await node.views();
   });
   afterAll(() => node.close());
 

@@ -40,7 +40,7 @@ import { RunClock } from './run-clock';
 import { finishRun, leave, trainRounds, type RunControl } from './run-loop';
 import type { RunState } from './run-state';
 import { openRun } from './run-start';
-import type { WorkerFactory, WorkerHandle } from './worker-handle';
+import type { WorkerHandle } from './worker-handle';
 import { concreteWorkers, WorkerPool } from './worker-pool';
 import { RunStateError } from './run-state-error';
 import { TextWriter } from './writing';

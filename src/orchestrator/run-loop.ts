@@ -159,7 +159,6 @@ export async function trainRounds(run: RunState, control: RunControl): Promise<S
  */
 export async function finishRun(run: RunState, stoppedBy: StopReason, control: RunControl): Promise<RunResult> {
   leave(run, [], control);
-  const { testSize } = run.memory;
   let finalAccuracy = run.lastAccuracy;
   let finalLoss: number | null = null;
   if (run.fullEval?.round === run.round && stoppedBy !== 'diverged') {

@@ -15,7 +15,7 @@ import { BatchSource } from './batch-source';
 import { evaluatePass } from './evaluation-pass';
 import { ModelParams, writeFlat } from './model-params';
 import { packedCopy } from './packed-arrays';
-import { batchUpdates, modelLosses } from './model-losses';
+import { batchUpdates } from './model-losses';
 import { sampleText } from './text-sampler';
 import { createRng } from '../core/rng';
 import type {

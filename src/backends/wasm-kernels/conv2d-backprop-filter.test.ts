@@ -7,7 +7,6 @@ import { wasmKernelMemoryBytes } from '.';
 import { type Conv2DPad, conv2dBackpropFilterWasm, conv2dFilterGradient, geometryOf } from './conv2d-backprop-filter';
 import { type ConvCase, type Shape4, expectClose, onBackend, randomCases, seeded, useWasmKernels } from './kernel-testing';
 import { naiveFilterGradient } from './simd/reference';
-import { values } from './test-values';
 
 beforeAll(useWasmKernels);
 

@@ -4,7 +4,6 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Shape4, checkInputGrad, mulberry32, onBackend, seeded, useWasmKernels } from './kernel-testing';
 import { maxPoolGradWasm } from './max-pool-grad';
-import { values } from './test-values';
 
 beforeAll(useWasmKernels);
 

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../../core/rng';
 import { initialTheta, paramOffsets, paramSize } from '../../models/spec';
 import { sequenceLosses, transformerForward, transformerSpec } from '../../models/transformer';
-import { compare, expectClose, onBackend, useWasmKernels } from './kernel-testing';
+import { expectClose, onBackend, useWasmKernels } from './kernel-testing';
 import { integers, values } from './test-values';
 
 beforeAll(useWasmKernels);
