@@ -114,8 +114,9 @@ describe('FramePacer', () => {
     expect(draws).toEqual([16, 32, 48]);
   });
 
-  it('refuses an interval that is not a number of ms >= 0, naming the value', () => {
-    expect(() => new FramePacer(() => undefined, -1)).toThrow(/intervalMs must be a number of ms >= 0, got -1/);
+  it('refuses an interval that is not a finite number of ms >= 0, naming the value', () => {
+    expect(() => new FramePacer(() => undefined, -1)).toThrow(/intervalMs must be a finite number of ms >= 0, got -1/);
     expect(() => new FramePacer(() => undefined, Number.NaN)).toThrow(/got NaN/);
+    expect(() => new FramePacer(() => undefined, Number.POSITIVE_INFINITY)).toThrow(/got Infinity/);
   });
 });

@@ -252,8 +252,12 @@ class TrainerPage {
         const live = this.book.live;
         if (event.phase === 'failed' && live && !live.result) live.error = event.message;
         this.view.say(this.prefix() + event.message, event.phase === 'failed');
-        // The run's last save is written before it ends: list it with the others.
-        if (event.phase === 'done' || event.phase === 'failed') void this.checkpoints.refreshSaved();
+        // The run's last save is written before it ends: list it with the others. A failed run sends no
+        // 'done' event: its last rounds are drawn now, not when a paced redraw comes due.
+        if (event.phase === 'done' || event.phase === 'failed') {
+          void this.checkpoints.refreshSaved();
+          this.schedule();
+        }
         break;
       }
       case 'workers':
@@ -374,10 +378,11 @@ class TrainerPage {
   }
 
   /**
-   * Charts, timeline and samples redraw at most once per frame, however many
-   * events arrived; after a round of a run that trains, at most once per
-   * LIVE_REDRAW_MS (frame-pacer.ts says why). Anything else (a run's end, a
-   * choice on the page) redraws on the next frame.
+   * Charts, timeline, samples and readouts redraw at most once per frame,
+   * however many events arrived; after a round of a run that trains, at most
+   * once per LIVE_REDRAW_MS (frame-pacer.ts says why). Anything else (a run
+   * starting, ending or failing, Reset, the time axis, the finished runs
+   * changing) redraws on the next frame.
    */
   private schedule(paced = false): void {
     this.pacer.request(paced);

@@ -1,15 +1,18 @@
 import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { modelSpec } from '../models/spec';
+import { MODELS, type ModelName } from '../core/config';
+import { modelSpec, type ModelSpec } from '../models/spec';
+import { layoutOf } from './array-layout-testing';
 import { packedCopy } from './packed-arrays';
 
-// V8's own view of an array's layout, through its test intrinsics (Node shares the browser's engine and its
-// structured clone). The flag must be set before the functions that use them are compiled.
 setFlagsFromString('--allow-natives-syntax');
-const layoutOf = new Function(
-  'a',
-  "return (%HasSmiElements(a) ? 'small integers' : %HasDoubleElements(a) ? 'doubles' : 'any values') + (%HasHoleyElements(a) ? ', holey' : ', packed');",
-) as (a: unknown[]) => string;
+
+const INPUTS: Record<ModelName, [ModelSpec['inputShape'], number]> = {
+  mlp: [[28, 28, 1], 10],
+  cnn: [[28, 28, 1], 10],
+  resnet20: [[32, 32, 3], 10],
+  transformer: [[1, 17, 1], 30],
+};
 
 describe('packedCopy', () => {
   it('a structured clone holds its shapes as holey arrays of any values; the copy holds them as packed small integers', () => {
@@ -23,22 +26,32 @@ describe('packedCopy', () => {
     expect(layoutOf(copy.inputShape)).toBe('small integers, packed');
   });
 
-  it('copies the value: equal to the original, sharing no array or object with it', () => {
-    const original = modelSpec('cnn', [28, 28, 1], 10);
+  it.each(MODELS)('copies the %s spec: strictly equal to the original, sharing no array or object with it', (name) => {
+    const [input, classes] = INPUTS[name];
+    const original = modelSpec(name, input, classes);
     const cloned = structuredClone(original);
     const copy = packedCopy(cloned);
-    expect(copy).toEqual(original);
+    expect(copy).toStrictEqual(original);
     expect(copy.params).not.toBe(cloned.params);
     expect(copy.params[0]).not.toBe(cloned.params[0]);
     expect(copy.params[0]!.shape).not.toBe(cloned.params[0]!.shape);
   });
 
-  it('keeps arrays of other values (fractions, -0, large integers, strings) element for element, and packs nested integer arrays', () => {
-    const value = structuredClone({ a: [0.5, 1], b: [-0, 1], c: [2 ** 31, 1], d: ['x', 'y'], e: [[1, 2], [3]], f: [], g: null, h: 'text', i: 3 });
+  it('keeps arrays of other values (fractions, -0, large integers, strings) element for element, and packs nested integer arrays and []', () => {
+    const value = structuredClone({ a: [0.5, 1], b: [-0, 1], c: [2 ** 31, 1], d: ['x', 'y'], e: [[1, 2], [3]], f: [] as number[], g: null, h: 'text', i: 3 });
     const copy = packedCopy(value);
-    expect(copy).toEqual(value);
+    expect(copy).toStrictEqual(value);
     expect(Object.is(copy.b[0], -0)).toBe(true);
     expect(layoutOf(copy.e[0]!)).toBe('small integers, packed');
+    expect(layoutOf(copy.f)).toBe('small integers, packed');
+  });
+
+  it('keeps an own __proto__ key as a key, not as the prototype', () => {
+    const value = JSON.parse('{"__proto__": {"polluted": true}, "shape": [1, 2]}') as Record<string, unknown>;
+    const copy = packedCopy(value);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(Object.keys(copy)).toEqual(['__proto__', 'shape']);
+    expect((copy as { polluted?: boolean }).polluted).toBeUndefined();
   });
 
   it('leaves what is not a plain object or array (typed arrays, shared memory) uncopied', () => {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { setFlagsFromString } from 'node:v8';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { weightedAverageInto } from '../core/aggregate';
 import { createRng } from '../core/rng';
@@ -6,6 +7,7 @@ import { forward, perSampleLoss } from '../models/forward';
 import { cnnSpec, initialTheta, paramCount, paramOffsets, paramSize, resnet20Spec } from '../models/spec';
 import type { BackendReport } from '../protocol';
 import { SharedViews, computeLayout } from '../shared-memory/layout';
+import { layoutOf } from './array-layout-testing';
 import { layersArtifacts } from './layers-export';
 import { TrainerCore, type BackendStarter } from './trainer-core';
 
@@ -67,6 +69,18 @@ describe('TrainerCore', () => {
     await core.init({ id: 0, backend: 'cpu', fallback: 'refuse', memory: views.buffer, layout: views.spec, model });
     core.configure({ learningRate: 0.1, momentum: 0.9, weightDecay: 0, batchSize: 8, augment: { cropPadding: 0, flip: false }, seed: 1 }, true);
     await core.loadGlobal(true);
+  });
+
+  it("holds its variables' shapes as packed small integers though the model spec arrived as a structured clone", async () => {
+    setFlagsFromString('--allow-natives-syntax');
+    const cloned = structuredClone(model);
+    expect(layoutOf(cloned.params[0]!.shape)).toBe('any values, holey');
+    const fresh = new TrainerCore(cpuStarter);
+    await fresh.init({ id: 7, backend: 'cpu', fallback: 'refuse', memory: makeViews().buffer, layout: views.spec, model: cloned });
+    const variables = Object.values(tf.engine().registeredVariables).filter((v) => v.name.startsWith('w7/'));
+    expect(variables).toHaveLength(model.params.length);
+    for (const v of variables) expect(layoutOf(v.shape), v.name).toBe('small integers, packed');
+    fresh.dispose();
   });
 
   it('refuses work before init, naming the call', async () => {

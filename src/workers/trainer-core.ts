@@ -14,8 +14,8 @@ import { tandemAndBare } from './bare-baseline';
 import { BatchSource } from './batch-source';
 import { evaluatePass } from './evaluation-pass';
 import { ModelParams, writeFlat } from './model-params';
-import { packedCopy } from './packed-arrays';
 import { batchUpdates } from './model-losses';
+import { packedCopy } from './packed-arrays';
 import { sampleText } from './text-sampler';
 import { createRng } from '../core/rng';
 import type {
