@@ -332,6 +332,11 @@ function range(runId?: string): IDBKeyRange {
   return runId === undefined ? IDBKeyRange.lowerBound([]) : IDBKeyRange.bound([runId], [runId, []]);
 }
 
+/** The store's keys that are save ids (version 1's string key is not). */
+function saveIdsOf(keys: readonly unknown[]): SaveId[] {
+  return keys.filter(isSaveId);
+}
+
 /** The browser's saves: IndexedDB, one short-lived connection per call. */
 export class IndexedDbSaves implements SaveBackend {
   put(id: SaveId, bytes: Uint8Array, prune: (runIds: readonly SaveId[]) => readonly SaveId[]): Promise<void> {
@@ -341,7 +346,7 @@ export class IndexedDbSaves implements SaveBackend {
         // Requests in one transaction run in order: the keys include the save just put.
         const keys = store.getAllKeys(range(id[0]));
         keys.onsuccess = () => {
-          for (const old of prune(keys.result.flatMap((k: unknown) => (isSaveId(k) ? [k] : [])))) store.delete([...old]);
+          for (const old of prune(saveIdsOf(keys.result))) store.delete([...old]);
         };
         return () => undefined;
       }),
@@ -351,7 +356,7 @@ export class IndexedDbSaves implements SaveBackend {
   ids(runId?: string): Promise<SaveId[]> {
     return this.transact('readonly', (store) => {
       const keys = store.getAllKeys(range(runId));
-      return () => keys.result.flatMap((k: unknown) => (isSaveId(k) ? [k] : []));
+      return () => saveIdsOf(keys.result);
     });
   }
 

@@ -1,11 +1,8 @@
-import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { MODELS, type ModelName } from '../core/config';
 import { modelSpec, type ModelSpec } from '../models/spec';
 import { layoutOf } from './array-layout-testing';
 import { packedCopy } from './packed-arrays';
-
-setFlagsFromString('--allow-natives-syntax');
 
 const INPUTS: Record<ModelName, [ModelSpec['inputShape'], number]> = {
   mlp: [[28, 28, 1], 10],

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { setFlagsFromString } from 'node:v8';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { weightedAverageInto } from '../core/aggregate';
 import { createRng } from '../core/rng';
@@ -72,7 +71,6 @@ describe('TrainerCore', () => {
   });
 
   it("holds its variables' shapes as packed small integers though the model spec arrived as a structured clone", async () => {
-    setFlagsFromString('--allow-natives-syntax');
     const cloned = structuredClone(model);
     expect(layoutOf(cloned.params[0]!.shape)).toBe('any values, holey');
     const fresh = new TrainerCore(cpuStarter);
